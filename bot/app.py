@@ -1,0 +1,72 @@
+"""create_app(settings): the one place that builds everything. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from bot.settings import Settings
+from handlers.catalogue import build_registry, reminder_rules
+from handlers.clock import Clock, SystemClock
+from handlers.config import OrgConfig, load_config
+from handlers.context import Context, Services
+from handlers.directory import resolve_actor, sync_config_directory
+from handlers.reminders import ReminderRule
+from messages.view import Response
+from store.db import check_connection, make_engine
+from store.uow import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass
+class QIHub:
+    settings: Settings
+    config: OrgConfig
+    engine: Engine
+    uow_factory: UnitOfWorkFactory
+    services: Services
+    rules: list[ReminderRule]
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    def interact(self, email: str, platform: str, call: Callable[[Context], Response]) -> Response:
+        """Run one interaction as one unit of work: resolve the actor, call, commit."""
+        with self.uow_factory() as uow:
+            actor = resolve_actor(uow, email)
+            response = call(Context(self.services, uow, actor, platform))
+            uow.commit()
+        return response
+
+    def sync_directory(self) -> None:
+        with self.uow_factory() as uow:
+            sync_config_directory(uow, self.config, self.clock.now())
+            uow.commit()
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, config: OrgConfig | None = None
+) -> QIHub:
+    """Load and validate the config, connect to the database and assemble the core.
+
+    Raises ConfigError or DatabaseUnavailable with a message fit to show an operator.
+    """
+    config = config or load_config(settings.qihub_config)
+    engine = make_engine(settings.database_url)
+    check_connection(engine)
+    services = Services(
+        config=config, clock=clock or SystemClock(), registry=build_registry(config)
+    )
+    return QIHub(
+        settings=settings,
+        config=config,
+        engine=engine,
+        uow_factory=UnitOfWorkFactory(engine),
+        services=services,
+        rules=reminder_rules(),
+    )
+
+
+UowFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,121 @@
+"""The `qihub` command line. Operator mistakes end with exit 2 and one plain sentence."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from handlers.config import ConfigError
+from store.db import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+EXIT_USAGE = 2
+
+
+class MissingCredential(Exception):
+    """A platform was asked for but its credentials are not set."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qihub", description="QI Hub: quality improvement and learning, in chat."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="command", required=True)
+
+    console = commands.add_parser("console", help="chat with QI Hub locally (no credentials)")
+    console.add_argument("--as", dest="as_email", metavar="EMAIL", help="who you are at first")
+    console.add_argument(
+        "--start",
+        metavar="ISO-TIME",
+        help="start the console clock at this time (e.g. 2026-11-26T09:00+00:00)",
+    )
+
+    commands.add_parser(
+        "web",
+        help="HTTP server on $PORT (health check today; Slack and Teams arrive in later releases)",
+    )
+    commands.add_parser("clock", help="run the scheduler and the outbox dispatcher")
+
+    db = commands.add_parser("db", help="database tasks")
+    db_commands = db.add_subparsers(dest="db_command", metavar="task", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations to $DATABASE_URL")
+    db_commands.add_parser("current", help="show the applied and the latest migration")
+
+    config = commands.add_parser("config", help="organisation config tasks")
+    config_commands = config.add_subparsers(dest="config_command", metavar="task", required=True)
+    check = config_commands.add_parser("check", help="validate a config file and summarise it")
+    check.add_argument(
+        "file",
+        nargs="?",
+        help="the file (default: $QIHUB_CONFIG or the bundled Clatterbridge defaults)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        from bot.settings import Settings
+
+        try:
+            settings = Settings()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+            raise ConfigError(name, first["msg"], "environment") from None
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        return _dispatch(args, settings)
+    except (ConfigError, DatabaseUnavailable, MissingCredential) as exc:
+        sys.stderr.write(f"qihub: {exc}\n")
+        return EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    match args.command:
+        case "console":
+            from bot.console.run import run_console
+
+            start = None
+            if args.start:
+                try:
+                    start = datetime.fromisoformat(args.start)
+                except ValueError:
+                    raise ConfigError(
+                        "--start", "use an ISO time like 2026-11-26T09:00+00:00"
+                    ) from None
+                if start.tzinfo is None:
+                    raise ConfigError("--start", "include the UTC offset, e.g. +00:00")
+            return run_console(settings, as_email=args.as_email, start=start)
+        case "config":
+            from bot.config_check import check_config
+
+            return check_config(args.file or settings.qihub_config, sys.stdout)
+        case "db":
+            from bot.dbtasks import run_db_task
+
+            return run_db_task(args.db_command, settings, sys.stdout)
+        case "clock":
+            from bot.clock import run_clock
+
+            return run_clock(settings)
+        case "web":
+            from bot.web import run_web
+
+            return run_web(settings)
+    return EXIT_USAGE  # pragma: no cover - argparse rejects anything else
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

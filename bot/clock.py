@@ -1,0 +1,85 @@
+"""`qihub clock`: APScheduler ticks the reminder rules and the outbox dispatcher.
+
+The scheduler only ticks: reminders are rows and the ledger makes each one fire once, so a
+second clock process is harmless (it finds nothing left to claim).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from bot.app import QIHub, create_app
+from bot.settings import Settings
+from handlers.context import SYSTEM, Context
+from handlers.delivery import Dispatcher
+from handlers.platform import Platform
+from handlers.reminders import tick
+from store.migrate import current_revision, head_revision
+
+log = logging.getLogger(__name__)
+
+
+def connected_platforms(_app: QIHub) -> list[Platform]:
+    """The chat platforms with credentials. Slack and Teams adapters plug in here."""
+    return []
+
+
+def reminder_tick(app: QIHub) -> int:
+    with app.uow_factory() as uow:
+        report = tick(Context(app.services, uow, SYSTEM, "clock"), app.rules)
+        uow.commit()
+    if report.total:
+        log.info("reminders raised: %s", report.raised)
+    return report.total
+
+
+def run_clock(settings: Settings) -> int:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    app = create_app(settings)
+    if current_revision(app.engine) != head_revision():
+        from handlers.config import ConfigError
+
+        raise ConfigError("", "the database is not up to date; run `qihub db upgrade` first")
+    app.sync_directory()
+    platforms = connected_platforms(app)
+    if not platforms:
+        log.warning(
+            "no chat platform is configured: messages wait in the outbox until Slack "
+            "or Teams credentials are set"
+        )
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    dispatcher = Dispatcher(app.uow_factory, platforms, app.config, app.clock, worker=worker)
+    scheduler = BlockingScheduler(timezone=app.config.organisation.timezone)
+    scheduler.add_job(
+        reminder_tick,
+        "interval",
+        args=[app],
+        seconds=60,
+        id="reminders",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        dispatcher.run_once,
+        "interval",
+        seconds=5,
+        id="outbox",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
+    print(
+        f"qihub clock: ticking reminders every 60 s and the outbox every 5 s as {worker}",
+        flush=True,
+    )
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        app.engine.dispose()
+    return 0

@@ -1,0 +1,57 @@
+"""`qihub config check`: validate an organisation config and say what it defines."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from handlers.catalogue import build_registry
+from handlers.config import OrgConfig, load_config
+
+
+def summarise(config: OrgConfig) -> list[str]:
+    lines = [
+        f"Organisation: {config.organisation.name} ({config.organisation.short_name})",
+        f"Time zone: {config.organisation.timezone}; bank holidays: "
+        f"{config.organisation.bank_holidays}; quiet hours {config.quiet_hours.start}"
+        f"-{config.quiet_hours.end}",
+    ]
+    lines.append(f"Committees ({len(config.committees)}):")
+    for code, committee in config.committees.items():
+        lines.append(
+            f"  {code}: {committee.name}, chair {committee.chair}, "
+            f"{len(committee.members)} members, "
+            f"channel #{config.channels[committee.channel].name}, "
+            f"digest {committee.digest.weekday} {committee.digest.time}"
+        )
+    lines.append(
+        f"Lesson sources ({len(config.lesson_sources)}): "
+        + ", ".join(s.label for s in config.lesson_sources.values())
+    )
+    lines.append("Tiers: " + "; ".join(f"{t.number} {t.name} ({t.strength})" for t in config.tiers))
+    lines.append(
+        f"Sites ({len(config.sites)}), departments ({len(config.departments)}), "
+        f"processes ({len(config.processes)}), SRGs ({len(config.srgs)})"
+    )
+    lines.append("Channels: " + ", ".join(f"{k} = #{c.name}" for k, c in config.channels.items()))
+    lines.append("Roles: " + ", ".join(f"{r} ({len(m)})" for r, m in config.roles.items()))
+    lines.append(
+        "Reminder rules: "
+        + ", ".join(k + ("" if r.enabled else " (off)") for k, r in config.reminders.items())
+    )
+    lines.append(f"People in the config directory: {len(config.people)}")
+    return lines
+
+
+def check_config(path: str | None, out: TextIO) -> int:
+    """Print a summary and return 0, or raise ConfigError (the CLI turns it into exit 2)."""
+    config = load_config(path)
+    out.write(f"OK: {path or 'bundled Clatterbridge defaults'}\n")
+    for line in summarise(config):
+        out.write(line + "\n")
+    missing = sorted(build_registry(config).permissions() - set(config.permissions))
+    if missing:
+        out.write(
+            "Warning: these permissions are granted to nobody, so they are denied to "
+            "everyone: " + ", ".join(missing) + "\n"
+        )
+    return 0

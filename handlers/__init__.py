@@ -1,0 +1,1 @@
+"""The core: one module per capability, plain functions over the domain, no platform imports."""

@@ -1,0 +1,47 @@
+"""Writing the audit trail: every state change and decision, with actor, time and platform."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from store.models import AuditEntry
+
+if TYPE_CHECKING:
+    from handlers.context import Context
+
+
+def record(
+    ctx: Context,
+    *,
+    entity_type: str,
+    entity_ref: str,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    anonymous: bool = False,
+) -> None:
+    """Append one audit entry in the caller's unit of work (so it commits with the change).
+
+    `anonymous=True` records no actor at all: anonymous submissions keep no identity anywhere.
+    """
+    if anonymous:
+        actor_id, label = None, "anonymous"
+    elif ctx.actor.staff_id is None:
+        actor_id, label = None, "system"
+    else:
+        actor_id, label = ctx.actor.staff_id, "staff"
+    ctx.uow.audit.append(
+        AuditEntry(
+            at=ctx.now,
+            actor_id=actor_id,
+            actor_label=label,
+            platform=ctx.platform,
+            entity_type=entity_type,
+            entity_ref=entity_ref,
+            action=action,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    )

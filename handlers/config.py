@@ -1,0 +1,377 @@
+"""The organisation config: everything a trust changes to adopt QI Hub, validated once at start.
+
+Another trust adopts the bot by editing this file alone, so every taxonomy, role, channel, schedule
+and reminder rule lives here, not in code. Errors always name the offending key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+BUNDLED_CONFIG = "clatterbridge.toml"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class ConfigError(Exception):
+    """A config problem, pinned to a dotted key so the operator knows exactly what to edit."""
+
+    def __init__(self, key: str, message: str, source: str = "") -> None:
+        self.key = key
+        self.message = message
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{key}: {message}" if key else f"{where}{message}")
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if not EMAIL_RE.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _clock_time(value: str) -> str:
+    try:
+        time.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a time of day like 08:00") from exc
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a misspelt key must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organisation(Strict):
+    name: Name
+    short_name: Name
+    timezone: str = "Europe/London"
+    bank_holidays: Literal["england-and-wales", "scotland", "northern-ireland"] = (
+        "england-and-wales"
+    )
+    web_base_url: str = "http://localhost:3000"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class QuietHours(Strict):
+    start: ClockTime = "20:00"
+    end: ClockTime = "08:00"
+
+
+class Schedule(Strict):
+    weekday: Weekday = "monday"
+    time: ClockTime = "08:00"
+
+
+class Committee(Strict):
+    name: Name
+    domain: Name
+    channel: str
+    chair: Email
+    members: list[Email] = Field(default_factory=list)
+    governance_leads: list[Email] = Field(default_factory=list)
+    digest: Schedule = Field(default_factory=Schedule)
+
+
+class LessonSource(Strict):
+    label: Name
+    committee: str | None = None
+    """Default committee; None means "chosen by domain" when the lesson is submitted."""
+
+
+class Tier(Strict):
+    number: int = Field(ge=1, le=5)
+    name: Name
+    strength: Literal["weaker", "intermediate", "stronger", "emergency"]
+    help: str = ""
+
+
+class Site(Strict):
+    name: Name
+    kind: Literal["hub", "sact", "outpatient", "other"] = "other"
+
+
+class Department(Strict):
+    name: Name
+    site: str | None = None
+
+
+class Channel(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    slack_id: str | None = None
+    teams_id: str | None = None
+
+
+class Redirect(Strict):
+    label: Name
+    how: str = Field(min_length=1, max_length=500)
+
+
+class Person(Strict):
+    email: Email
+    name: Name
+    site: str | None = None
+    department: str | None = None
+    line_manager: Email | None = None
+    job_title: str | None = None
+
+
+class Rule(Strict):
+    """One reminder rule. Which of the timing keys applies depends on the rule (see the file)."""
+
+    enabled: bool = True
+    days_before: list[int] = Field(default_factory=list)
+    days_after: list[int] = Field(default_factory=list)
+    working_days: int | None = Field(default=None, ge=1)
+    every_minutes: int | None = Field(default=None, ge=1)
+    urgent: bool = False
+
+
+class AlertSeverity(Strict):
+    label: Name
+    remind_every_minutes: int = Field(ge=5)
+    default_deadline_hours: int = Field(ge=1)
+
+
+class IdeasSettings(Strict):
+    benefits: list[Name] = Field(min_length=1)
+    reason_min_length: int = Field(default=10, ge=1, le=500)
+
+
+class Retention(Strict):
+    lessons_years: int = Field(default=10, ge=1)
+    alerts_years: int = Field(default=10, ge=1)
+    ideas_years: int = Field(default=10, ge=1)
+
+
+class PatientDataGuard(Strict):
+    hospital_number_pattern: str | None = None
+
+    @field_validator("hospital_number_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+class OrgConfig(Strict):
+    organisation: Organisation
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    committees: dict[str, Committee] = Field(min_length=1)
+    lesson_sources: dict[str, LessonSource] = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=5, max_length=5)
+    sites: dict[str, Site] = Field(min_length=1)
+    departments: dict[str, Department] = Field(default_factory=dict)
+    processes: dict[str, Name] = Field(default_factory=dict)
+    srgs: dict[str, Name] = Field(default_factory=dict)
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    redirects: dict[str, Redirect] = Field(default_factory=dict)
+    roles: dict[str, list[Email]] = Field(default_factory=dict)
+    permissions: dict[str, list[str]] = Field(default_factory=dict)
+    reminders: dict[str, Rule] = Field(default_factory=dict)
+    alert_severities: dict[str, AlertSeverity] = Field(default_factory=dict)
+    ideas: IdeasSettings
+    retention: Retention = Field(default_factory=Retention)
+    patient_data: PatientDataGuard = Field(default_factory=PatientDataGuard)
+    bulletin: Schedule | None = None
+    people: list[Person] = Field(default_factory=list)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.organisation.timezone)
+
+    def tier(self, number: int) -> Tier:
+        return next(t for t in self.tiers if t.number == number)
+
+    def person(self, email: str) -> Person | None:
+        email = email.strip().lower()
+        return next((p for p in self.people if p.email == email), None)
+
+
+PSEUDO_ROLES = frozenset({"staff"})
+"""Roles everybody in the directory holds without being listed."""
+
+
+def committee_roles(config: OrgConfig) -> dict[str, set[str]]:
+    """Roles implied by committee membership: committee_member, committee_chair, governance_lead."""
+    implied: dict[str, set[str]] = {}
+    for code, committee in config.committees.items():
+        for email in committee.members:
+            implied.setdefault(email, set()).update({"committee_member", f"committee:{code}"})
+        implied.setdefault(committee.chair, set()).update(
+            {"committee_member", "committee_chair", f"committee:{code}"}
+        )
+        for email in committee.governance_leads:
+            implied.setdefault(email, set()).update({"governance_lead", f"governance:{code}"})
+    return implied
+
+
+KNOWN_ROLE_NAMES = frozenset(
+    {"committee_member", "committee_chair", "governance_lead"} | set(PSEUDO_ROLES)
+)
+
+
+def _check_references(config: OrgConfig) -> None:
+    """Cross-references pydantic cannot see: every code and email used must be defined."""
+    emails = {p.email for p in config.people}
+    for key, mapping in (
+        ("committees", config.committees),
+        ("lesson_sources", config.lesson_sources),
+        ("sites", config.sites),
+        ("departments", config.departments),
+        ("processes", config.processes),
+        ("srgs", config.srgs),
+        ("channels", config.channels),
+        ("redirects", config.redirects),
+        ("roles", config.roles),
+    ):
+        for code in mapping:
+            if not KEY_RE.match(code if key != "committees" else code.lower()):
+                raise ConfigError(f"{key}.{code}", "codes use letters, digits, '-' and '_' only")
+    numbers = sorted(t.number for t in config.tiers)
+    if numbers != [1, 2, 3, 4, 5]:
+        raise ConfigError("tiers", f"tiers must be numbered 1 to 5 once each, found {numbers}")
+    for code, committee in config.committees.items():
+        if committee.channel not in config.channels:
+            raise ConfigError(
+                f"committees.{code}.channel", f"channel {committee.channel!r} is not in [channels]"
+            )
+        for field, addresses in (
+            ("chair", [committee.chair]),
+            ("members", committee.members),
+            ("governance_leads", committee.governance_leads),
+        ):
+            for address in addresses:
+                if emails and address not in emails:
+                    raise ConfigError(
+                        f"committees.{code}.{field}", f"{address} is not in [[people]]"
+                    )
+    for code, source in config.lesson_sources.items():
+        if source.committee is not None and source.committee not in config.committees:
+            raise ConfigError(
+                f"lesson_sources.{code}.committee",
+                f"committee {source.committee!r} is not in [committees]",
+            )
+    for code, dept in config.departments.items():
+        if dept.site is not None and dept.site not in config.sites:
+            raise ConfigError(f"departments.{code}.site", f"site {dept.site!r} is not in [sites]")
+    for role, members in config.roles.items():
+        for address in members:
+            if emails and address not in emails:
+                raise ConfigError(f"roles.{role}", f"{address} is not in [[people]]")
+    defined_roles = set(config.roles) | KNOWN_ROLE_NAMES
+    for permission, roles in config.permissions.items():
+        for role in roles:
+            if role not in defined_roles and not role.startswith(("committee:", "governance:")):
+                raise ConfigError(
+                    f"permissions.{permission}",
+                    f"role {role!r} is not defined in [roles] "
+                    f"(known: {', '.join(sorted(defined_roles))})",
+                )
+    for index, person in enumerate(config.people):
+        if person.site is not None and person.site not in config.sites:
+            raise ConfigError(f"people[{index}].site", f"site {person.site!r} is not in [sites]")
+        if person.department is not None and person.department not in config.departments:
+            raise ConfigError(
+                f"people[{index}].department",
+                f"department {person.department!r} is not in [departments]",
+            )
+        if person.line_manager is not None and person.line_manager not in emails:
+            raise ConfigError(
+                f"people[{index}].line_manager", f"{person.line_manager} is not in [[people]]"
+            )
+    seen: set[str] = set()
+    for index, person in enumerate(config.people):
+        if person.email in seen:
+            raise ConfigError(f"people[{index}].email", f"{person.email} is listed twice")
+        seen.add(person.email)
+    for required in ("ideas_panel",):
+        if required not in config.channels:
+            raise ConfigError(f"channels.{required}", "this channel is required")
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def parse_config(data: dict[str, Any], source: str = "") -> OrgConfig:
+    """Validate raw config data; the first problem is raised as a ConfigError naming its key."""
+    try:
+        config = OrgConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling)"
+        elif first["type"] == "missing":
+            message = "this key is required"
+        raise ConfigError(_dotted(first["loc"]), message, source) from None
+    try:
+        _check_references(config)
+    except ConfigError as exc:
+        raise ConfigError(exc.key, exc.message, source) from None
+    return config
+
+
+def load_config(path: str | Path | None = None) -> OrgConfig:
+    """Load the file at `path`, or the bundled Clatterbridge defaults when no path is given."""
+    if path is None:
+        text = (resources.files("handlers") / "defaults" / BUNDLED_CONFIG).read_text("utf-8")
+        source = f"bundled {BUNDLED_CONFIG}"
+    else:
+        file = Path(path)
+        source = str(file)
+        try:
+            text = file.read_text("utf-8")
+        except FileNotFoundError:
+            raise ConfigError("", "file not found", source) from None
+        except OSError as exc:
+            raise ConfigError("", f"cannot be read ({exc.strerror})", source) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("", f"not valid TOML ({exc})", source) from None
+    return parse_config(data, source)

@@ -1,0 +1,85 @@
+"""What every handler receives: who is acting, the open unit of work, the config and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from handlers.calendar import WorkingCalendar
+from handlers.clock import Clock
+from handlers.config import OrgConfig
+from handlers.guard import PatientDataGuard
+from handlers.notify import Notifier
+from store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from handlers.registry import Registry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person acting. `staff_id` is None for someone not (yet) in the staff directory."""
+
+    staff_id: int | None
+    email: str
+    name: str
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def known(self) -> bool:
+        return self.staff_id is not None
+
+
+SYSTEM = Actor(staff_id=None, email="", name="QI Hub", roles=frozenset({"system"}))
+
+
+@dataclass
+class Services:
+    """Long-lived things built once at start and shared by every unit of work."""
+
+    config: OrgConfig
+    clock: Clock
+    registry: Registry
+    calendar: WorkingCalendar = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.calendar = WorkingCalendar(self.config)
+
+
+@dataclass
+class Context:
+    services: Services
+    uow: UnitOfWork
+    actor: Actor
+    platform: str
+
+    @property
+    def config(self) -> OrgConfig:
+        return self.services.config
+
+    @property
+    def registry(self) -> Registry:
+        return self.services.registry
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return self.services.calendar
+
+    @cached_property
+    def now(self) -> datetime:
+        """One instant per unit of work, so every row it writes agrees on the time."""
+        return self.services.clock.now()
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return Notifier(self.uow, self.services.config, self.now)
+
+    @cached_property
+    def guard(self) -> PatientDataGuard:
+        return PatientDataGuard(
+            self.services.config.patient_data.hospital_number_pattern,
+            this_year=self.calendar.local(self.now).year,
+        )

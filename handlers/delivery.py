@@ -1,0 +1,191 @@
+"""The outbox dispatcher: claims due messages, delivers them through a platform, records results.
+
+Claims are leases: a dispatcher that dies mid-send leaves rows that another picks up once the
+lease expires. Failures back off with jitter; after `max_attempts` a message is dead-lettered
+with its reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from handlers.clock import Clock
+from handlers.config import OrgConfig
+from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Platform, Recipient
+from messages.view import reply_from_payload
+from store.models import OutboxMessage
+from store.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    unreachable: int = 0
+
+
+def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
+    """Full-jitter exponential backoff in seconds for the given (1-based) attempt."""
+    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 (not crypto)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        platforms: Sequence[Platform],
+        config: OrgConfig,
+        clock: Clock,
+        *,
+        worker: str = "dispatcher",
+        batch: int = 50,
+        lease: timedelta = timedelta(minutes=2),
+        max_attempts: int = 8,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._platforms = list(platforms)
+        self._config = config
+        self._clock = clock
+        self._worker = worker
+        self._batch = batch
+        self._lease = lease
+        self._max_attempts = max_attempts
+
+    def run_once(self) -> DispatchReport:
+        """Deliver one batch of due messages. Safe to call from several processes at once."""
+        report = DispatchReport()
+        if not self._platforms:
+            return report
+        with self._uow_factory() as uow:
+            claimed = uow.outbox.claim_due(
+                self._clock.now(), self._worker, self._batch, self._lease
+            )
+            ids = [row.id for row in claimed]
+            uow.commit()
+        report.claimed = len(ids)
+        for message_id in ids:
+            self._deliver_one(message_id, report)
+        return report
+
+    def drain(self, max_rounds: int = 100) -> DispatchReport:
+        """Run batches until nothing is due (the console and tests deliver synchronously)."""
+        total = DispatchReport()
+        for _ in range(max_rounds):
+            report = self.run_once()
+            if report.claimed == 0:
+                break
+            for name in ("claimed", "sent", "retried", "dead", "unreachable"):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+        return total
+
+    def _deliver_one(self, message_id: int, report: DispatchReport) -> None:
+        # Read in one short transaction, send with none open (a network call must never hold
+        # SQLite's write lock), then record the outcome in another.
+        with self._uow_factory() as uow:
+            row = uow.outbox.get(message_id)
+            if row is None or row.status != "sending" or row.claimed_by != self._worker:
+                return
+            try:
+                destination = self._destination(uow, row)
+                reply = reply_from_payload(row.payload["reply"])
+            except DeliveryError as exc:
+                failure: DeliveryError | None = exc
+            else:
+                failure = None
+        handle: MessageHandle = {}
+        platform_name = ""
+        if failure is None:
+            try:
+                platform, target = destination
+                platform_name = platform.name
+                if isinstance(target, Recipient):
+                    handle = platform.send_to_person(target, reply)
+                else:
+                    handle = platform.post_to_channel(target, reply)
+            except DeliveryError as exc:
+                failure = exc
+            except Exception as exc:  # an adapter bug must not lose the message
+                log.exception(
+                    "outbox message %s: unexpected error from %s", message_id, platform_name
+                )
+                failure = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
+        with self._uow_factory() as uow:
+            row = uow.outbox.get(message_id)
+            if row is None or row.claimed_by != self._worker:
+                return
+            if failure is not None:
+                self._record_failure(row, failure, report)
+            else:
+                row.status = "sent"
+                row.sent_at = self._clock.now()
+                row.platform = platform_name
+                row.platform_ref = dict(handle)
+                row.claimed_by = None
+                row.claimed_until = None
+                report.sent += 1
+            uow.commit()
+
+    def _destination(
+        self, uow: UnitOfWork, row: OutboxMessage
+    ) -> tuple[Platform, Recipient | ChannelTarget]:
+        if row.recipient_id is not None:
+            staff = uow.staff.get(row.recipient_id)
+            if staff is None or not staff.active:
+                raise DeliveryError("recipient is no longer in the directory", retryable=False)
+            person = Recipient(
+                staff_id=staff.id,
+                email=staff.email,
+                name=staff.display_name,
+                slack_user_id=staff.slack_user_id,
+                teams_aad_id=staff.teams_aad_id,
+            )
+            for platform in self._platforms:
+                if platform.can_reach_person(person):
+                    return platform, person
+            raise DeliveryError("no connected platform can reach this person", retryable=False)
+        assert row.channel is not None
+        configured = self._config.channels.get(row.channel)
+        if configured is None:
+            raise DeliveryError(f"channel {row.channel!r} is not configured", retryable=False)
+        target = ChannelTarget(
+            key=row.channel,
+            name=configured.name,
+            slack_id=configured.slack_id,
+            teams_id=configured.teams_id,
+        )
+        for platform in self._platforms:
+            if platform.can_reach_channel(target):
+                return platform, target
+        raise DeliveryError("no connected platform has this channel", retryable=False)
+
+    def _record_failure(
+        self, row: OutboxMessage, exc: DeliveryError, report: DispatchReport
+    ) -> None:
+        now = self._clock.now()
+        row.attempts += 1
+        row.last_error = exc.reason[:500]
+        row.claimed_by = None
+        row.claimed_until = None
+        if not exc.retryable:
+            row.status = "failed"
+            report.unreachable += 1
+            log.warning("outbox message %s undeliverable: %s", row.id, exc.reason)
+        elif row.attempts >= self._max_attempts:
+            row.status = "dead"
+            report.dead += 1
+            log.error(
+                "outbox message %s dead after %s attempts: %s", row.id, row.attempts, exc.reason
+            )
+        else:
+            delay = exc.retry_after if exc.retry_after is not None else backoff(row.attempts)
+            row.status = "pending"
+            row.next_attempt_at = now + timedelta(seconds=delay)
+            report.retried += 1

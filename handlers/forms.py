@@ -1,0 +1,123 @@
+"""Field and form validation shared by every platform: one set of rules, one set of messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from handlers.config import EMAIL_RE
+from handlers.guard import PatientDataGuard
+from messages.view import Field, FieldKind, Form
+
+TRUE_WORDS = frozenset({"y", "yes", "true", "1", "on"})
+FALSE_WORDS = frozenset({"n", "no", "false", "0", "off", ""})
+
+
+class FieldError(ValueError):
+    """A single field's problem, worded for the person filling in the form."""
+
+
+def _choice_value(field: Field, raw: str) -> str:
+    text = raw.strip()
+    for choice in field.choices:
+        if text.lower() in (choice.value.lower(), choice.label.lower()):
+            return choice.value
+    if text.isdigit() and 1 <= int(text) <= len(field.choices):
+        return field.choices[int(text) - 1].value
+    options = ", ".join(c.label for c in field.choices[:8])
+    more = "…" if len(field.choices) > 8 else ""
+    raise FieldError(f"choose one of: {options}{more}")
+
+
+def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
+    """Turn raw input into the field's typed value, or raise FieldError saying what is wrong.
+
+    Empty optional fields come back as None (an empty list for multi-choice). Free text is run
+    through the patient-data guard before anything else sees it.
+    """
+    if isinstance(raw, str):
+        raw = raw.strip()
+    empty = raw is None or raw == "" or raw == []
+    if empty:
+        if field.required:
+            raise FieldError(f"{field.label} is required")
+        if field.kind is FieldKind.MULTI_CHOICE:
+            return []
+        if field.kind is FieldKind.BOOL:
+            return False
+        return None
+    match field.kind:
+        case FieldKind.TEXT | FieldKind.LONG_TEXT:
+            text = str(raw)
+            if field.kind is FieldKind.TEXT and "\n" in text:
+                text = " ".join(text.split())
+            if field.max_length is not None and len(text) > field.max_length:
+                raise FieldError(
+                    f"{field.label} is {len(text)} characters; the limit is {field.max_length}"
+                )
+            if field.min_length is not None and len(text) < field.min_length:
+                raise FieldError(f"{field.label} needs at least {field.min_length} characters")
+            finding = guard.scan(text)
+            if finding is not None:
+                raise FieldError(finding.message(field.label))
+            return text
+        case FieldKind.CHOICE:
+            return _choice_value(field, str(raw))
+        case FieldKind.MULTI_CHOICE:
+            items = raw if isinstance(raw, list) else list(str(raw).split(","))
+            values = [_choice_value(field, str(item)) for item in items if str(item).strip()]
+            if field.required and not values:
+                raise FieldError(f"{field.label} is required")
+            return list(dict.fromkeys(values))
+        case FieldKind.DATE:
+            if isinstance(raw, date):
+                return raw
+            try:
+                return date.fromisoformat(str(raw))
+            except ValueError:
+                raise FieldError(f"{field.label} must be a date like 2026-12-31") from None
+        case FieldKind.EMAIL:
+            address = str(raw).lower()
+            if not EMAIL_RE.match(address):
+                raise FieldError(f"{field.label} must be an email address")
+            return address
+        case FieldKind.REF:
+            return str(raw).upper()
+        case FieldKind.BOOL:
+            if isinstance(raw, bool):
+                return raw
+            word = str(raw).lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise FieldError(f"{field.label}: answer yes or no")
+    raise FieldError(f"{field.label}: unsupported field")  # pragma: no cover
+
+
+def clean_form(
+    form: Form, raw: Mapping[str, Any], guard: PatientDataGuard
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate every field; returns (values, errors). Unknown keys are ignored, not trusted."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in form.fields:
+        try:
+            values[field.name] = clean_field(field, raw.get(field.name), guard)
+        except FieldError as exc:
+            errors[field.name] = str(exc)
+    return values, errors
+
+
+def as_raw(field: Field, value: Any) -> str | list[str] | None:
+    """A typed value back to what a form shows (for pre-filling and keeping input after errors)."""
+    if value is None:
+        return None
+    if field.kind is FieldKind.MULTI_CHOICE:
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if field.kind is FieldKind.BOOL:
+        return "yes" if value in (True, "yes", "true") else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,297 @@
+"""The /idea command, its buttons and its forms: thin functions from requests to service calls."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.context import Context
+from handlers.errors import FieldProblem, UserError
+from handlers.ideas import service
+from handlers.ideas.forms import SUBMIT_FORM, decision_form_id
+from handlers.ideas.lifecycle import AWAITING_PANEL, OPEN_STATUSES, IdeaStatus, Transition
+from handlers.ideas.views import PAGE_SIZE, idea_card, idea_items, pager
+from handlers.permissions import allowed
+from handlers.registry import CommandHandler, Invocation, Press, Submission
+from messages.view import (
+    Block,
+    Button,
+    FormErrors,
+    Heading,
+    Notice,
+    OpenForm,
+    Reply,
+    Response,
+    Text,
+)
+from messages.view import (
+    Context as SmallPrint,
+)
+from store.models import Idea
+
+_EMAILS = re.compile(r"[,;\s]+")
+
+
+def open_submit_form(kind: str | None) -> CommandHandler:
+    def handler(ctx: Context, invocation: Invocation) -> Response:
+        values: dict[str, str] = {"kind": kind or "bright", "mode": "named"}
+        if invocation.args.strip():
+            values["title"] = invocation.args.strip()[:150]
+        return OpenForm(SUBMIT_FORM, values)
+
+    return handler
+
+
+def on_submit(ctx: Context, submission: Submission) -> Response:
+    values = dict(submission.values)
+    anonymous = values["mode"] == "anonymous"
+    emails = [e for e in _EMAILS.split(values.get("co_submitters") or "") if e]
+    if emails and anonymous:
+        return FormErrors(
+            {
+                "co_submitters": "An anonymous idea can't name colleagues: "
+                "clear this field or choose another way to submit."
+            }
+        )
+    found = {s.email: s.id for s in ctx.uow.staff.by_emails(emails)}
+    missing = [e for e in emails if e.lower() not in found]
+    if missing:
+        return FormErrors({"co_submitters": "Not in the staff directory: " + ", ".join(missing)})
+    result = service.submit(ctx, values, list(found.values()))
+    idea = result.idea
+    kind = "Big Idea" if idea.kind == "big" else "Bright Idea"
+    blocks: list[Block] = [
+        Heading(f"Thank you: {idea.ref} received"),
+        Notice(f"Your {kind} '{idea.title}' is with the ideas panel for screening.", "success"),
+    ]
+    if result.receipt:
+        blocks += [
+            Text(f"Your receipt code is {result.receipt}"),
+            Notice(
+                "Keep it safe: we stored nothing that identifies you, so this code is the "
+                "only way to follow your idea or withdraw it. It is shown only once.",
+                "warning",
+            ),
+            SmallPrint(f"Follow it with /idea status {result.receipt}"),
+        ]
+    else:
+        blocks.append(
+            SmallPrint(
+                f"You will be told of every decision. Follow it with "
+                f"/idea status {idea.ref} or /idea mine."
+            )
+        )
+    return Reply(summary=f"{idea.ref} received", blocks=tuple(blocks))
+
+
+def _viewer_card(ctx: Context, idea: Idea, receipt: str | None = None) -> list[Block]:
+    mine = service.is_submitter(ctx, idea)
+    may_decide = allowed(ctx.config, ctx.actor.roles, "idea.decide") and not mine
+    extra: list[Button] = []
+    if idea.status in OPEN_STATUSES:
+        if (mine or receipt) and allowed(ctx.config, ctx.actor.roles, "idea.submit"):
+            value = {"ref": idea.ref, **({"receipt": receipt} if receipt else {})}
+            extra.append(Button("Withdraw", "idea.withdraw", value, style="danger"))
+        elif (
+            not mine
+            and not receipt
+            and ctx.actor.staff_id is not None
+            and allowed(ctx.config, ctx.actor.roles, "idea.support")
+            and not ctx.uow.ideas.has_support(idea.id, ctx.actor.staff_id)
+        ):
+            extra.append(Button("Support this idea", "idea.support", {"ref": idea.ref}))
+    history = [
+        (ctx.calendar.local(e.at).strftime("%d %b"), e.action.replace("_", " "))
+        for e in ctx.uow.audit.for_entity("idea", idea.ref)
+    ]
+    return idea_card(
+        idea,
+        ctx.config,
+        submitter_names=service.submitter_names(ctx, idea),
+        may_see_confidential=service.may_see_confidential(ctx) or mine,
+        panel_buttons=may_decide,
+        extra_buttons=extra,
+        history=history,
+    )
+
+
+def status(ctx: Context, invocation: Invocation) -> Response:
+    text = invocation.args.strip()
+    idea = service.find(ctx, text)
+    receipt = text if service.looks_like_receipt(text) else None
+    return Reply(
+        summary=f"{idea.ref}: {idea.status}", blocks=tuple(_viewer_card(ctx, idea, receipt))
+    )
+
+
+def mine(ctx: Context, _invocation: Invocation) -> Response:
+    assert ctx.actor.staff_id is not None
+    ideas = ctx.uow.ideas.submitted_by(ctx.actor.staff_id)
+    blocks: list[Block] = [Heading("Your ideas"), idea_items(ideas, open_button=True)]
+    blocks.append(
+        SmallPrint(
+            "Anonymous ideas are not listed (we keep no link to you): "
+            "use /idea status with your receipt code."
+        )
+    )
+    return Reply(summary=f"You have {len(ideas)} ideas", blocks=tuple(blocks))
+
+
+_FILTERS = {"open": AWAITING_PANEL, "all": tuple(IdeaStatus)}
+
+
+def _list_page(ctx: Context, status_filter: str, page: int) -> Reply:
+    if status_filter in _FILTERS:
+        statuses = tuple(_FILTERS[status_filter])
+    else:
+        try:
+            statuses = (IdeaStatus(status_filter),)
+        except ValueError:
+            names = ", ".join(["open", "all", *(s.value for s in IdeaStatus)])
+            raise UserError(f"Unknown status {status_filter!r}; use one of: {names}.") from None
+    page = max(page, 1)
+    ideas, total = ctx.uow.ideas.page_by_status(
+        [s.value for s in statuses], (page - 1) * PAGE_SIZE, PAGE_SIZE
+    )
+    title = "Ideas awaiting the panel" if status_filter == "open" else f"Ideas: {status_filter}"
+    blocks: list[Block] = [Heading(title), idea_items(ideas, open_button=True)]
+    blocks += pager("idea.list_page", page, total, {"status": status_filter})
+    return Reply(summary=f"{total} ideas", blocks=tuple(blocks))
+
+
+def list_ideas(ctx: Context, invocation: Invocation) -> Response:
+    words = invocation.args.split()
+    status_filter = "open"
+    page = 1
+    for word in words:
+        if word.isdigit():
+            page = int(word)
+        else:
+            status_filter = word.lower()
+    return _list_page(ctx, status_filter, page)
+
+
+def list_page(ctx: Context, press: Press) -> Response:
+    page = int(press.value.get("page", "1")) if press.value.get("page", "1").isdigit() else 1
+    reply = _list_page(ctx, press.value.get("status", "open"), page)
+    return Reply(reply.summary, reply.blocks, replace_original=True)
+
+
+def _support(ctx: Context, ref: str) -> Reply:
+    idea = service.find(ctx, ref)
+    count = service.support(ctx, idea)
+    plural = "s" if count != 1 else ""
+    text = f"Thank you for supporting {idea.ref}: it now has {count} supporter{plural}."
+    return Reply(summary=text, blocks=(Notice(text, "success"),))
+
+
+def support_command(ctx: Context, invocation: Invocation) -> Response:
+    return _support(ctx, invocation.args)
+
+
+def support_button(ctx: Context, press: Press) -> Response:
+    return _support(ctx, press.value.get("ref", ""))
+
+
+def show(ctx: Context, press: Press) -> Response:
+    idea = service.find(ctx, press.value.get("ref", ""))
+    return Reply(summary=f"{idea.ref}: {idea.status}", blocks=tuple(_viewer_card(ctx, idea)))
+
+
+def _withdraw_form(ctx: Context, ref_or_receipt: str, receipt: str | None) -> Response:
+    idea = service.find(ctx, receipt or ref_or_receipt)
+    if receipt is None and service.looks_like_receipt(ref_or_receipt):
+        receipt = ref_or_receipt.strip()
+    if receipt is None and not service.is_submitter(ctx, idea):
+        raise UserError(f"Only the submitter can withdraw {idea.ref}.")
+    if idea.status not in OPEN_STATUSES:
+        raise UserError(f"{idea.ref} is already closed, so there is nothing to withdraw.")
+    context = {"ref": idea.ref, "to": "withdraw"}
+    if receipt:
+        context["receipt"] = receipt
+    return OpenForm(decision_form_id(service.transition_named("withdraw")), {}, context)
+
+
+def withdraw_command(ctx: Context, invocation: Invocation) -> Response:
+    return _withdraw_form(ctx, invocation.args, None)
+
+
+def withdraw_button(ctx: Context, press: Press) -> Response:
+    return _withdraw_form(ctx, press.value.get("ref", ""), press.value.get("receipt"))
+
+
+def decide_button(ctx: Context, press: Press) -> Response:
+    """Open the decision form for a panel transition (after re-checking it still applies)."""
+    idea = service.find(ctx, press.value.get("ref", ""))
+    transition = service.transition_named(press.value.get("to", ""))
+    _check_panel_may(ctx, idea, transition)
+    return OpenForm(decision_form_id(transition), {}, {"ref": idea.ref, "to": transition.name})
+
+
+def _check_panel_may(ctx: Context, idea: Idea, transition: Transition) -> None:
+    if transition.by != "panel":
+        raise UserError("That decision is not the panel's to make.")
+    if service.is_submitter(ctx, idea):
+        raise UserError(f"You submitted {idea.ref}, so another panel member must decide it.")
+    if idea.status not in transition.sources:
+        raise UserError(
+            f"{idea.ref} has moved on (now: {idea.status.replace('_', ' ')}); "
+            "open it again to see what can be done."
+        )
+    if transition.bright_only and idea.kind != "bright":
+        raise UserError(f"{idea.ref} is already a Big Idea.")
+
+
+def on_decision(ctx: Context, submission: Submission) -> Response:
+    idea = service.find(ctx, submission.context.get("ref", ""))
+    transition = service.transition_named(submission.context.get("to", ""))
+    extra = {k: v for k, v in submission.values.items() if k != "reason"}
+    reason = submission.values.get("reason")
+    via_receipt = False
+    if transition.by == "submitter":
+        receipt = submission.context.get("receipt")
+        if receipt:
+            if idea.receipt_hash != service.receipt_hash(receipt):
+                raise UserError("That receipt code does not match this idea.")
+            via_receipt = True
+        elif not service.is_submitter(ctx, idea):
+            raise UserError(f"Only the submitter can withdraw {idea.ref}.")
+    else:
+        _check_panel_may(ctx, idea, transition)
+    try:
+        service.apply_transition(ctx, idea, transition, reason, extra, via_receipt=via_receipt)
+    except FieldProblem as exc:
+        return FormErrors({exc.field: str(exc)})
+    told = (
+        "The submitter has been told."
+        if idea.submitters
+        else ("The submitter is anonymous and will see it with their receipt code.")
+    )
+    if via_receipt:
+        told = "The ideas panel has been told."
+    blocks: list[Block] = [Notice(f"{idea.ref}: {transition.headline}. {told}", "success")]
+    if transition.by == "panel":
+        blocks += idea_card(
+            idea,
+            ctx.config,
+            panel_buttons=True,
+            submitter_names=service.submitter_names(ctx, idea),
+            may_see_confidential=service.may_see_confidential(ctx),
+        )
+    return Reply(summary=f"{idea.ref} {idea.status}", blocks=tuple(blocks), replace_original=True)
+
+
+def help_text(_ctx: Context, _invocation: Invocation) -> Response:
+    lines = [
+        "/idea: share a Bright or Big Idea (text after it becomes the title)",
+        "/idea bright <title> or /idea big <title>: start with the type chosen",
+        "/idea mine: your ideas and where they are",
+        "/idea status <IDEA-… or receipt>: follow one idea",
+        "/idea support <IDEA-…>: add your support (one per person)",
+        "/idea withdraw <IDEA-… or receipt>: withdraw your idea",
+        "/idea list [open|all|<status>] [page]: the panel's queue",
+    ]
+    return Reply(
+        summary="Ideas help",
+        blocks=(Heading("Ideas"), *(Text(line) for line in lines)),
+        ephemeral=True,
+    )

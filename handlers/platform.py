@@ -1,0 +1,67 @@
+"""Everything the core may ask of a chat platform. Slack, Teams, the console and the test fake
+implement this Protocol; domain code never reaches past it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from messages.view import Form, Reply
+
+MessageHandle = Mapping[str, str]
+"""Whatever a platform needs to find a message again (Slack channel+ts, Teams activity id)."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    staff_id: int
+    email: str
+    name: str
+    slack_user_id: str | None = None
+    teams_aad_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelTarget:
+    key: str
+    name: str
+    slack_id: str | None = None
+    teams_id: str | None = None
+
+
+class DeliveryError(Exception):
+    """A send failed. `retryable` failures are tried again after `retry_after` (or a backoff)."""
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Platform(Protocol):
+    name: str
+
+    def can_reach_person(self, person: Recipient) -> bool:
+        """True when this platform knows how to message `person`."""
+        ...
+
+    def can_reach_channel(self, channel: ChannelTarget) -> bool: ...
+
+    def send_to_person(self, person: Recipient, reply: Reply) -> MessageHandle: ...
+
+    def post_to_channel(self, channel: ChannelTarget, reply: Reply) -> MessageHandle: ...
+
+    def update_message(self, handle: MessageHandle, reply: Reply) -> None: ...
+
+    def open_form(
+        self,
+        interaction: Mapping[str, Any],
+        form: Form,
+        values: Mapping[str, Any],
+        errors: Mapping[str, str],
+        context: Mapping[str, str],
+    ) -> None:
+        """Show `form` in response to `interaction` (a trigger id, an invoke, a console line)."""
+        ...

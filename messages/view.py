@@ -1,0 +1,216 @@
+"""The neutral view model: what handlers say, never how a platform draws it.
+
+Every string here is *plain text*. Renderers escape all of it for their platform and add
+formatting only from the structure (a Heading is bold, a Fact's label is emphasised), so user
+text can never smuggle in a mention, a broadcast or a disguised link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
+
+Tone = Literal["info", "success", "warning", "error"]
+ButtonStyle = Literal["primary", "danger", "default"]
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    type: Literal["heading"] = "heading"
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    muted: bool = False
+    type: Literal["text"] = "text"
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    facts: tuple[Fact, ...]
+    type: Literal["facts"] = "facts"
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    tone: Tone = "info"
+    type: Literal["notice"] = "notice"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+    value: Mapping[str, str] = field(default_factory=dict)
+    style: ButtonStyle = "default"
+
+
+@dataclass(frozen=True)
+class Buttons:
+    buttons: tuple[Button, ...]
+    type: Literal["buttons"] = "buttons"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a list: a titled thing with an optional reference, detail and buttons."""
+
+    title: str
+    ref: str = ""
+    detail: str = ""
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Items:
+    items: tuple[Item, ...]
+    empty_text: str = "Nothing to show."
+    type: Literal["items"] = "items"
+
+
+@dataclass(frozen=True)
+class Divider:
+    type: Literal["divider"] = "divider"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Small print under a message: timestamps, references, how to follow up."""
+
+    text: str
+    type: Literal["context"] = "context"
+
+
+Block = Heading | Text | Facts | Notice | Buttons | Items | Divider | Context
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message. `summary` is the one-line plain text used for notifications and fallbacks."""
+
+    summary: str
+    blocks: tuple[Block, ...] = ()
+    replace_original: bool = False
+    ephemeral: bool = False
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    DATE = "date"
+    EMAIL = "email"
+    REF = "ref"
+    BOOL = "bool"
+
+
+FREE_TEXT_KINDS = frozenset({FieldKind.TEXT, FieldKind.LONG_TEXT})
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """One form input, declared once and drawn by every platform (modal, card, console prompt)."""
+
+    name: str
+    label: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = False
+    help: str = ""
+    placeholder: str = ""
+    max_length: int | None = None
+    min_length: int | None = None
+    choices: tuple[Choice, ...] = ()
+    default: str | None = None
+
+    @property
+    def is_free_text(self) -> bool:
+        return self.kind in FREE_TEXT_KINDS
+
+    def choice_label(self, value: str) -> str:
+        return next((c.label for c in self.choices if c.value == value), value)
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    title: str
+    submit_label: str
+    fields: tuple[Field, ...]
+    intro: str = ""
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+FormValue = str | list[str] | bool | date | None
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """Ask the platform to show a form, pre-filled; `context` comes back with the submission."""
+
+    form_id: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FormErrors:
+    """Field errors after a submit: the platform re-shows the form with the input kept."""
+
+    errors: Mapping[str, str]
+
+
+Response = Reply | OpenForm | FormErrors
+
+_REPLY = TypeAdapter(Reply)
+
+
+def reply_to_payload(reply: Reply) -> dict[str, Any]:
+    """Serialise a reply for the outbox (JSON-safe)."""
+    data: dict[str, Any] = _REPLY.dump_python(reply, mode="json")
+    return data
+
+
+def reply_from_payload(data: Mapping[str, Any]) -> Reply:
+    return _REPLY.validate_python(data)
+
+
+def all_text(reply: Reply) -> list[str]:
+    """Every user-visible string in a reply (used by tests and the privacy scanner)."""
+    out = [reply.summary]
+    for block in reply.blocks:
+        match block:
+            case Heading(text=t) | Text(text=t) | Notice(text=t) | Context(text=t):
+                out.append(t)
+            case Facts(facts=facts):
+                out.extend(x for f in facts for x in (f.label, f.value))
+            case Buttons(buttons=buttons):
+                out.extend(b.label for b in buttons)
+            case Items(items=items):
+                for item in items:
+                    out.extend([item.title, item.ref, item.detail])
+                    out.extend(b.label for b in item.buttons)
+    return out

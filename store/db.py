@@ -1,0 +1,80 @@
+"""Engines: SQLite tuned for a small server, PostgreSQL for production, clear errors when down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened; the message says what to check."""
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL for concurrent readers, foreign keys on, a busy timeout, and real transactions.
+
+    pysqlite's own transaction handling starts transactions lazily and never for DDL; we take
+    over (isolation_level=None) and issue BEGIN IMMEDIATE ourselves, so a unit of work is one
+    transaction that holds the write lock from its first statement: no "database is locked"
+    upgrade failures half way through.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Build an engine for `url`; SQLite gets the pragmas above, PostgreSQL a pre-ping pool."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            f"DATABASE_URL {url!r} is not a database URL; use sqlite:///qihub.db or "
+            "postgresql+psycopg://user@host/dbname"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(
+            parsed, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5}
+        )
+    raise DatabaseUnavailable(
+        f"DATABASE_URL uses {parsed.get_backend_name()!r}; QI Hub supports SQLite and PostgreSQL"
+    )
+
+
+def check_connection(engine: Engine) -> None:
+    """Fail fast with one plain sentence if the database cannot be used."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)} "
+            f"({reason}); check DATABASE_URL and that the server is running"
+        ) from None
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

@@ -1,0 +1,20 @@
+"""Every model, imported here so the metadata (and Alembic) sees the whole schema."""
+
+from store.models.audit import AuditEntry
+from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
+from store.models.outbox import OutboxMessage
+from store.models.refs import RefCounter
+from store.models.reminders import ReminderSent
+from store.models.staff import Staff, StaffRole
+
+__all__ = [
+    "AuditEntry",
+    "Idea",
+    "IdeaSubmitter",
+    "IdeaSupport",
+    "OutboxMessage",
+    "RefCounter",
+    "ReminderSent",
+    "Staff",
+    "StaffRole",
+]

@@ -1,0 +1,92 @@
+"""Idea queries: by reference or receipt, by submitter, the panel's queue, supports, reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from store.models import Idea, IdeaSubmitter, IdeaSupport, ReminderSent
+
+
+class IdeaRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, idea: Idea) -> None:
+        self.session.add(idea)
+        self.session.flush()
+
+    def by_ref(self, ref: str) -> Idea | None:
+        return self.session.scalar(select(Idea).where(Idea.ref == ref.strip().upper()))
+
+    def by_receipt_hash(self, receipt_hash: str) -> Idea | None:
+        return self.session.scalar(select(Idea).where(Idea.receipt_hash == receipt_hash))
+
+    def submitted_by(self, staff_id: int) -> Sequence[Idea]:
+        query = (
+            select(Idea)
+            .join(IdeaSubmitter)
+            .where(IdeaSubmitter.staff_id == staff_id)
+            .order_by(Idea.created_at.desc(), Idea.id.desc())
+        )
+        return self.session.scalars(query).all()
+
+    def page_by_status(
+        self, statuses: Sequence[str], offset: int, limit: int
+    ) -> tuple[Sequence[Idea], int]:
+        """A page of ideas in `statuses`, oldest change first (the panel's queue), and the total."""
+        where = Idea.status.in_(statuses)
+        total = self.session.scalar(select(func.count()).select_from(Idea).where(where)) or 0
+        query = (
+            select(Idea)
+            .where(where)
+            .order_by(Idea.status_changed_at, Idea.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all(), total
+
+    def has_support(self, idea_id: int, staff_id: int) -> bool:
+        query = select(IdeaSupport).where(
+            IdeaSupport.idea_id == idea_id, IdeaSupport.staff_id == staff_id
+        )
+        return self.session.scalar(query) is not None
+
+    def add_support(self, idea: Idea, staff_id: int, now: datetime) -> None:
+        self.session.add(IdeaSupport(idea_id=idea.id, staff_id=staff_id, created_at=now))
+        idea.support_count = idea.support_count + 1
+        self.session.flush()
+
+    def due_for_reminder(
+        self,
+        rule: str,
+        statuses: Sequence[str],
+        before: datetime,
+        occasion: str,
+        *,
+        since: str = "status",
+        limit: int = 500,
+    ) -> Sequence[Idea]:
+        """Ideas in `statuses` waiting since before `before`, not yet reminded for `occasion`.
+
+        `since` is "status" (time in the current status) or "created" (time since submission).
+        Both columns are indexed with status, so the cost follows the ideas due, not all ideas.
+        """
+        column = Idea.status_changed_at if since == "status" else Idea.created_at
+        already = exists().where(
+            and_(
+                ReminderSent.rule == rule,
+                ReminderSent.item_key == Idea.ref,
+                ReminderSent.occasion == occasion,
+            )
+        )
+        query = (
+            select(Idea)
+            .where(Idea.status.in_(statuses), column <= before, ~already)
+            .order_by(column, Idea.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()

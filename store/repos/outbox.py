@@ -1,0 +1,91 @@
+"""Outbox queries: enqueue once per dedupe key, claim due rows with a lease, record the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from store.models import OutboxMessage
+from store.repos.dialect import insert_for
+
+
+class OutboxRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def enqueue(
+        self,
+        *,
+        dedupe_key: str,
+        payload: dict[str, Any],
+        now: datetime,
+        recipient_id: int | None = None,
+        channel: str | None = None,
+        not_before: datetime | None = None,
+        urgent: bool = False,
+    ) -> bool:
+        """Queue a message unless one with the same dedupe key exists. True if queued now."""
+        result = self.session.execute(
+            insert_for(self.session, OutboxMessage)
+            .values(
+                dedupe_key=dedupe_key[:200],
+                recipient_id=recipient_id,
+                channel=channel,
+                payload=payload,
+                urgent=urgent,
+                status="pending",
+                attempts=0,
+                next_attempt_at=not_before or now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def claim_due(
+        self, now: datetime, worker: str, limit: int, lease: timedelta
+    ) -> Sequence[OutboxMessage]:
+        """Claim up to `limit` due rows for `worker`; expired claims of a dead worker are reclaimed.
+
+        PostgreSQL skips rows other dispatchers hold (FOR UPDATE SKIP LOCKED); SQLite serialises
+        writers with BEGIN IMMEDIATE, so a plain SELECT inside the transaction is just as safe.
+        """
+        due = or_(
+            (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+            (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+        )
+        query = (
+            select(OutboxMessage)
+            .where(due)
+            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = self.session.scalars(query).all()
+        for row in rows:
+            row.status = "sending"
+            row.claimed_by = worker
+            row.claimed_until = now + lease
+        self.session.flush()
+        return rows
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        return self.session.get(OutboxMessage, message_id)
+
+    def count_by_status(self) -> dict[str, int]:
+        query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        return dict(self.session.execute(query).tuples())
+
+    def dead_letters(self, limit: int = 50) -> Sequence[OutboxMessage]:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "dead")
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()

@@ -1,0 +1,114 @@
+"""Staff directory queries and the sync of config-defined people and roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from store.models import Staff, StaffRole
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    email: str
+    name: str
+    job_title: str | None = None
+    site: str | None = None
+    department: str | None = None
+    line_manager_email: str | None = None
+
+
+class StaffRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, staff_id: int) -> Staff | None:
+        return self.session.get(Staff, staff_id)
+
+    def by_email(self, email: str) -> Staff | None:
+        return self.session.scalar(select(Staff).where(Staff.email == email.strip().lower()))
+
+    def by_emails(self, emails: Iterable[str]) -> list[Staff]:
+        wanted = [e.strip().lower() for e in emails]
+        return list(self.session.scalars(select(Staff).where(Staff.email.in_(wanted))))
+
+    def roles_of(self, staff_id: int) -> set[str]:
+        return set(
+            self.session.scalars(select(StaffRole.role).where(StaffRole.staff_id == staff_id))
+        )
+
+    def with_role(self, role: str) -> list[Staff]:
+        query = (
+            select(Staff)
+            .join(StaffRole)
+            .where(StaffRole.role == role, Staff.active.is_(True))
+            .order_by(Staff.display_name)
+        )
+        return list(self.session.scalars(query))
+
+    def all_active(self) -> Sequence[Staff]:
+        query = select(Staff).where(Staff.active.is_(True)).order_by(Staff.display_name)
+        return self.session.scalars(query).all()
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Staff)) or 0
+
+    def upsert_directory(
+        self, entries: Sequence[DirectoryEntry], now: datetime, source: str
+    ) -> int:
+        """Create or update people by email, then link line managers. Returns how many changed."""
+        existing = {s.email: s for s in self.by_emails(e.email for e in entries)}
+        changed = 0
+        for entry in entries:
+            person = existing.get(entry.email)
+            if person is None:
+                person = Staff(
+                    email=entry.email,
+                    display_name=entry.name,
+                    source=source,
+                    created_at=now,
+                    updated_at=now,
+                )
+                self.session.add(person)
+                existing[entry.email] = person
+                changed += 1
+            values = {
+                "display_name": entry.name,
+                "job_title": entry.job_title,
+                "site": entry.site,
+                "department": entry.department,
+            }
+            if any(getattr(person, key) != value for key, value in values.items()):
+                for key, value in values.items():
+                    setattr(person, key, value)
+                person.updated_at = now
+                changed += 1
+        self.session.flush()
+        managers = {
+            s.email: s
+            for s in self.by_emails(e.line_manager_email for e in entries if e.line_manager_email)
+        }
+        for entry in entries:
+            person = existing[entry.email]
+            manager = managers.get(entry.line_manager_email or "")
+            manager_id = manager.id if manager else None
+            if person.line_manager_id != manager_id:
+                person.line_manager_id = manager_id
+                changed += 1
+        return changed
+
+    def replace_roles(self, roles: dict[str, set[str]], source: str) -> None:
+        """Make the roles from `source` exactly `roles` (email -> role names)."""
+        self.session.execute(delete(StaffRole).where(StaffRole.source == source))
+        people = {s.email: s.id for s in self.by_emails(roles)}
+        for email, names in sorted(roles.items()):
+            staff_id = people.get(email)
+            if staff_id is None:
+                continue
+            for role in sorted(names):
+                self.session.add(StaffRole(staff_id=staff_id, role=role, source=source))
+        self.session.flush()

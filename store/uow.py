@@ -1,0 +1,74 @@
+"""The unit of work: one transaction per web request, clock job or console line, owned by the edge.
+
+Handlers receive an open unit of work and never commit; the edge commits when the handler
+returns normally and rolls back on any exception, so nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.repos.audit import AuditRepo
+from store.repos.ideas import IdeaRepo
+from store.repos.outbox import OutboxRepo
+from store.repos.refs import RefRepo
+from store.repos.reminders import ReminderRepo
+from store.repos.staff import StaffRepo
+
+
+class UnitOfWork:
+    session: Session
+    staff: StaffRepo
+    ideas: IdeaRepo
+    audit: AuditRepo
+    outbox: OutboxRepo
+    refs: RefRepo
+    reminders: ReminderRepo
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self.staff = StaffRepo(self.session)
+        self.ideas = IdeaRepo(self.session)
+        self.audit = AuditRepo(self.session)
+        self.outbox = OutboxRepo(self.session)
+        self.refs = RefRepo(self.session)
+        self.reminders = ReminderRepo(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+class UnitOfWorkFactory:
+    """Makes units of work bound to one engine; the edges hold one of these."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions)
