@@ -1,0 +1,127 @@
+"""Shared fixtures: a migrated database per test on SQLite (always) and PostgreSQL (when
+TEST_DATABASE_URL is set), an assembled app on a manual clock, and the fake platform."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import QIHub, create_app
+from bot.settings import Settings
+from handlers.clock import ManualClock
+from handlers.config import OrgConfig, load_config
+from store import migrate
+from store.base import Base
+from store.db import make_engine
+from tests.harness import Harness
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday, 09:00 in London
+
+
+def pg_schema_url(schema: str) -> str:
+    assert PG_URL is not None
+    url = make_url(PG_URL)
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+def create_pg_schema(schema: str) -> str:
+    admin = make_engine(PG_URL or "")
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return pg_schema_url(schema)
+
+
+def drop_pg_schema(schema: str) -> None:
+    admin = make_engine(PG_URL or "")
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; each test gets a copy (fast and isolated)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the main file
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_session_url() -> Iterator[str]:
+    """One schema per test session, migrated once; tables are emptied between tests."""
+    if PG_URL is None:
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
+    schema = f"qihub_test_{uuid.uuid4().hex[:8]}"
+    url = create_pg_schema(schema)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    drop_pg_schema(schema)
+
+
+def _truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database URL on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "qihub.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("pg_session_url")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def config() -> OrgConfig:
+    return load_config()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def app(db_url: str, clock: ManualClock, config: OrgConfig) -> Iterator[QIHub]:
+    hub = create_app(Settings(database_url=db_url, _env_file=None), clock=clock, config=config)
+    hub.sync_directory()
+    yield hub
+    hub.engine.dispose()
+
+
+@pytest.fixture
+def hub(app: QIHub, clock: ManualClock) -> Harness:
+    return Harness(app, clock)

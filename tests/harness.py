@@ -1,0 +1,114 @@
+"""Drives the real core (dispatch, handlers, store, outbox, dispatcher) as a platform would."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.app import QIHub
+from handlers import dispatch
+from handlers.clock import ManualClock
+from handlers.context import SYSTEM, Context
+from handlers.delivery import Dispatcher, DispatchReport
+from handlers.reminders import TickReport, tick
+from messages.view import Button, Buttons, FormErrors, Items, OpenForm, Reply, Response
+from tests.fakes import FakePlatform
+
+ALEX = "alex.morgan@clatterbridge.example"  # staff nurse, no special role
+TOM = "tom.baker@clatterbridge.example"  # radiographer, no special role
+SAM = "sam.patel@clatterbridge.example"  # ideas panel
+JO = "jo.williams@clatterbridge.example"  # ideas panel
+NADIA = "nadia.khan@clatterbridge.example"  # admin
+HELEN = "helen.roberts@clatterbridge.example"  # chief nurse, executive
+
+
+def buttons_of(reply: Reply) -> list[Button]:
+    found: list[Button] = []
+    for block in reply.blocks:
+        if isinstance(block, Buttons):
+            found.extend(block.buttons)
+        elif isinstance(block, Items):
+            for item in block.items:
+                found.extend(item.buttons)
+    return found
+
+
+def button(reply: Reply, label: str) -> Button:
+    for candidate in buttons_of(reply):
+        if candidate.label.rstrip("…") == label.rstrip("…"):
+            return candidate
+    raise AssertionError(f"no button {label!r} in {[b.label for b in buttons_of(reply)]}")
+
+
+class Harness:
+    def __init__(self, app: QIHub, clock: ManualClock) -> None:
+        self.app = app
+        self.clock = clock
+        self.platform = FakePlatform()
+        self.dispatcher = Dispatcher(app.uow_factory, [self.platform], app.config, clock)
+
+    def command(self, who: str, text: str) -> Response:
+        return self.app.interact(who, "test", lambda ctx: dispatch.run_command(ctx, text))
+
+    def submit(
+        self,
+        who: str,
+        form_id: str,
+        values: Mapping[str, Any],
+        context: Mapping[str, str] | None = None,
+    ) -> Response:
+        return self.app.interact(
+            who, "test", lambda ctx: dispatch.submit_form(ctx, form_id, values, context or {})
+        )
+
+    def press(self, who: str, pressed: Button) -> Response:
+        return self.app.interact(
+            who, "test", lambda ctx: dispatch.press(ctx, pressed.action, pressed.value)
+        )
+
+    def fill(self, who: str, opened: Response, values: Mapping[str, Any]) -> Response:
+        """Submit the form `opened` asked for, with its pre-filled values overlaid by `values`."""
+        assert isinstance(opened, OpenForm), f"expected a form, got {opened!r}"
+        merged = {**opened.values, **values}
+        return self.submit(who, opened.form_id, merged, opened.context)
+
+    def deliver(self) -> DispatchReport:
+        return self.dispatcher.drain()
+
+    def tick(self) -> TickReport:
+        with self.app.uow_factory() as uow:
+            report = tick(Context(self.app.services, uow, SYSTEM, "test"), self.app.rules)
+            uow.commit()
+        return report
+
+    def submit_idea(self, who: str = ALEX, **overrides: Any) -> Reply:
+        values = {
+            "kind": "bright",
+            "title": "Label the flush syringes by colour",
+            "problem": "Saline and heparin flushes look alike on the trolley.",
+            "proposed_change": "Colour-coded labels on each flush syringe.",
+            "benefits": ["safety"],
+            "benefit_detail": "",
+            "area": "ward-4",
+            "srg": "",
+            "mode": "named",
+            "co_submitters": "",
+            "credit": "no",
+        }
+        values.update(overrides)
+        response = self.fill(who, self.command(who, "/idea"), values)
+        assert isinstance(response, Reply), response
+        return response
+
+
+def ref_in(reply: Reply) -> str:
+    import re
+
+    match = re.search(r"IDEA-\d{4}-\d{4}", reply.summary + " ".join(map(str, reply.blocks)))
+    assert match, reply
+    return match.group(0)
+
+
+def errors_of(response: Response) -> Mapping[str, str]:
+    assert isinstance(response, FormErrors), f"expected field errors, got {response!r}"
+    return response.errors
