@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -10,6 +11,7 @@ from handlers.config import EMAIL_RE
 from handlers.guard import PatientDataGuard
 from messages.view import Field, FieldKind, Form
 
+_LIST_SEPARATORS = re.compile(r"[,;\s]+")
 TRUE_WORDS = frozenset({"y", "yes", "true", "1", "on"})
 FALSE_WORDS = frozenset({"n", "no", "false", "0", "off", ""})
 
@@ -42,7 +44,7 @@ def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
     if empty:
         if field.required:
             raise FieldError(f"{field.label} is required")
-        if field.kind is FieldKind.MULTI_CHOICE:
+        if field.kind in (FieldKind.MULTI_CHOICE, FieldKind.EMAILS):
             return []
         if field.kind is FieldKind.BOOL:
             return False
@@ -82,6 +84,16 @@ def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
             if not EMAIL_RE.match(address):
                 raise FieldError(f"{field.label} must be an email address")
             return address
+        case FieldKind.EMAILS:
+            items = raw if isinstance(raw, list) else _LIST_SEPARATORS.split(str(raw))
+            addresses = [str(item).strip().lower() for item in items if str(item).strip()]
+            wrong = [a for a in addresses if not EMAIL_RE.match(a)]
+            if wrong:
+                raise FieldError(
+                    f"{field.label}: {', '.join(wrong[:3])} "
+                    f"{'is not an email address' if len(wrong) == 1 else 'are not email addresses'}"
+                )
+            return list(dict.fromkeys(addresses))
         case FieldKind.REF:
             return str(raw).upper()
         case FieldKind.BOOL:
@@ -116,6 +128,8 @@ def as_raw(field: Field, value: Any) -> str | list[str] | None:
         return None
     if field.kind is FieldKind.MULTI_CHOICE:
         return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if field.kind is FieldKind.EMAILS:
+        return ", ".join(value) if isinstance(value, list) else str(value)
     if field.kind is FieldKind.BOOL:
         return "yes" if value in (True, "yes", "true") else "no"
     if isinstance(value, date):

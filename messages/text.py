@@ -129,6 +129,8 @@ def field_prompt(field: Field, current: str | list[str] | None, error: str | Non
             lines.append("    (several allowed: numbers separated by commas)")
     elif field.kind is FieldKind.BOOL:
         lines.append("    (yes or no)")
+    elif field.kind is FieldKind.EMAILS:
+        lines.append("    (emails separated by commas)")
     elif field.kind is FieldKind.DATE:
         lines.append("    (a date like 2026-12-31)")
     if field.max_length:

@@ -115,6 +115,7 @@ class FieldKind(StrEnum):
     MULTI_CHOICE = "multi_choice"
     DATE = "date"
     EMAIL = "email"
+    EMAILS = "emails"
     REF = "ref"
     BOOL = "bool"
 

@@ -204,6 +204,13 @@ class ConsoleSession:
             self.form = None
             self.say("Cancelled. Nothing was saved.")
             return
+        if text.startswith("/") and text[1:2].isalpha():
+            self.say(
+                f"(!) You are filling in '{fill.form.title}': answer the question, or "
+                "/cancel to leave the form first."
+            )
+            self._ask()
+            return
         name = fill.queue[0]
         form_field = fill.form.field(name)
         if text == "-":
@@ -294,15 +301,7 @@ class ConsoleSession:
         words = text.split()
         show_all = "all" in words
         words = [w for w in words if w != "all"]
-        if words:
-            target = words[0]
-            if target.startswith("#"):
-                key = target
-            else:
-                channel = self.app.config.channels.get(target)
-                key = f"#{channel.name}" if channel else (self._match_person(target) or target)
-        else:
-            key = self.email
+        key = self._inbox_key(words[0]) if words else self.email
         entries = self.platform.inboxes.get(key, [])
         label = (
             "Your inbox" if key == self.email else f"Inbox of {self.platform.names.get(key, key)}"
@@ -324,6 +323,16 @@ class ConsoleSession:
             buttons.extend(rendered.buttons)
             entry.read = True
         self.buttons = buttons
+
+    def _inbox_key(self, target: str) -> str:
+        """An inbox by channel key or name (with or without #), or by person."""
+        bare = target.lstrip("#").lower()
+        for key, channel in self.app.config.channels.items():
+            if bare in (key.lower(), channel.name.lower()):
+                return f"#{channel.name}"
+        if target.startswith("#"):
+            return target
+        return self._match_person(target) or target
 
     def _clock(self, text: str) -> None:
         if text:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
 from handlers.ideas import service
@@ -28,8 +26,6 @@ from messages.view import (
 )
 from store.models import Idea
 
-_EMAILS = re.compile(r"[,;\s]+")
-
 
 def open_submit_form(kind: str | None) -> CommandHandler:
     def handler(ctx: Context, invocation: Invocation) -> Response:
@@ -44,7 +40,7 @@ def open_submit_form(kind: str | None) -> CommandHandler:
 def on_submit(ctx: Context, submission: Submission) -> Response:
     values = dict(submission.values)
     anonymous = values["mode"] == "anonymous"
-    emails = [e for e in _EMAILS.split(values.get("co_submitters") or "") if e]
+    emails: list[str] = values.get("co_submitters") or []
     if emails and anonymous:
         return FormErrors(
             {
@@ -53,7 +49,7 @@ def on_submit(ctx: Context, submission: Submission) -> Response:
             }
         )
     found = {s.email: s.id for s in ctx.uow.staff.by_emails(emails)}
-    missing = [e for e in emails if e.lower() not in found]
+    missing = [e for e in emails if e not in found]
     if missing:
         return FormErrors({"co_submitters": "Not in the staff directory: " + ", ".join(missing)})
     result = service.submit(ctx, values, list(found.values()))
@@ -268,7 +264,7 @@ def on_decision(ctx: Context, submission: Submission) -> Response:
     )
     if via_receipt:
         told = "The ideas panel has been told."
-    blocks: list[Block] = [Notice(f"{idea.ref}: {transition.headline}. {told}", "success")]
+    blocks: list[Block] = [Notice(f"{idea.ref} {transition.headline}. {told}", "success")]
     if transition.by == "panel":
         blocks += idea_card(
             idea,

@@ -98,7 +98,7 @@ def submit_form(config: OrgConfig) -> Form:
             Field(
                 "co_submitters",
                 "Colleagues who share this idea",
-                max_length=500,
+                FieldKind.EMAILS,
                 help="Their work emails, separated by commas (not for anonymous ideas).",
             ),
             Field(
