@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 
 from bot.app import QIHub, create_app
@@ -76,6 +77,11 @@ def run_clock(settings: Settings) -> int:
         f"qihub clock: ticking reminders every 60 s and the outbox every 5 s as {worker}",
         flush=True,
     )
+    def stop(signum: int, _frame: object) -> None:
+        log.warning("signal %s: finishing the running jobs, then stopping", signum)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -20,6 +20,9 @@ def _configure(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # Our SQLite connections really are transactional (see store/db.py), so a failed
+        # migration rolls back completely on both databases.
+        transactional_ddl=True,
         compare_type=True,
         transaction_per_migration=True,
     )
