@@ -342,7 +342,9 @@ def parse_config(data: dict[str, Any], source: str = "") -> OrgConfig:
     try:
         config = OrgConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # A misspelt key shows up twice (unknown key + required key missing): name the typo.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
         message = first["msg"]
         if first["type"] == "extra_forbidden":
             message = "unknown key (check the spelling)"
@@ -365,11 +367,15 @@ def load_config(path: str | Path | None = None) -> OrgConfig:
         file = Path(path)
         source = str(file)
         try:
-            text = file.read_text("utf-8")
+            text = file.read_text("utf-8-sig")
         except FileNotFoundError:
             raise ConfigError("", "file not found", source) from None
         except OSError as exc:
             raise ConfigError("", f"cannot be read ({exc.strerror})", source) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                "", f"is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8", source
+            ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

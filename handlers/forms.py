@@ -25,7 +25,7 @@ def _choice_value(field: Field, raw: str) -> str:
     for choice in field.choices:
         if text.lower() in (choice.value.lower(), choice.label.lower()):
             return choice.value
-    if text.isdigit() and 1 <= int(text) <= len(field.choices):
+    if text.isdecimal() and text.isascii() and 1 <= int(text) <= len(field.choices):
         return field.choices[int(text) - 1].value
     options = ", ".join(c.label for c in field.choices[:8])
     more = "…" if len(field.choices) > 8 else ""

@@ -9,14 +9,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NHS_CANDIDATE = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
+_SEPARATOR = r"[ \u00a0\u202f\u2010-\u2015-]?"
+"""Between digit groups: a space, a no-break space or any hyphen or dash (text pasted from
+Word or a PDF uses those)."""
+_NHS_CANDIDATE = re.compile(rf"(?<!\d)(\d{{3}}){_SEPARATOR}(\d{{3}}){_SEPARATOR}(\d{{4}})(?!\d)")
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
 _DATE = (
     r"(?P<date>\d{1,2}[/.-]\d{1,2}[/.-](?P<y1>\d{4}|\d{2})"
-    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?i:" + _MONTHS + r")[a-z]*\.?,?\s+(?P<y2>\d{4}))"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?i:" + _MONTHS + r")[a-z]*\.?,?\s+(?P<y2>\d{4}))"
 )
-_DOB_KEYWORD = re.compile(rf"(?i:\b(?:dob|d\.o\.b\.?|date of birth|born(?:\s+on)?)\b)[\s:]*{_DATE}")
-_NAME_THEN_DATE = re.compile(rf"\b[A-Z][a-z]+(?:\s+[A-Z][a-z'-]+)+\s*[,(]?\s*{_DATE}")
+_DOB_KEYWORD = re.compile(
+    rf"(?i:\b(?:dob|d\.o\.b\.?|date of birth|born(?:\s+on)?)(?!\w))[\s:]*{_DATE}"
+)
+_NAME_THEN_DATE = re.compile(rf"\b[A-Z][a-z]+(?:\s+[A-Z][A-Za-z'-]+)+\s*[,(]?\s*{_DATE}")
 BIRTH_YEAR_GAP = 2
 """A named person next to a date at least this many years ago reads as a date of birth."""
 
@@ -67,8 +72,9 @@ class PatientDataGuard:
     def _name_next_to_old_date(self, text: str) -> bool:
         for match in _NAME_THEN_DATE.finditer(text):
             year = int(match.group("y1") or match.group("y2"))
-            if year < 100:
-                return True
+            if year < 100:  # 26 -> 2026, 56 -> 1956
+                century = 2000 if year <= self._this_year % 100 else 1900
+                year += century
             if year <= self._this_year - BIRTH_YEAR_GAP:
                 return True
         return False
