@@ -93,6 +93,15 @@ class Dispatcher:
             row = uow.outbox.get(message_id)
             if row is None or row.status != "sending" or row.claimed_by != self._worker:
                 return
+            if row.attempts > self._max_attempts:
+                # Only reachable when earlier attempts died with their worker mid-send.
+                row.status = "dead"
+                row.last_error = (row.last_error or "the sender stopped while sending")[:500]
+                row.claimed_by = None
+                row.claimed_until = None
+                uow.commit()
+                report.dead += 1
+                return
             try:
                 destination = self._destination(uow, row)
                 reply = reply_from_payload(row.payload["reply"])
@@ -170,7 +179,6 @@ class Dispatcher:
         self, row: OutboxMessage, exc: DeliveryError, report: DispatchReport
     ) -> None:
         now = self._clock.now()
-        row.attempts += 1
         row.last_error = exc.reason[:500]
         row.claimed_by = None
         row.claimed_until = None

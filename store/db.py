@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 
@@ -43,21 +43,28 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Build an engine for `url`; SQLite gets the pragmas above, PostgreSQL a pre-ping pool."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
+        # Never echo the URL: it may hold a password and this line reaches platform logs.
         raise DatabaseUnavailable(
-            f"DATABASE_URL {url!r} is not a database URL; use sqlite:///qihub.db or "
+            "DATABASE_URL is not a database URL; use sqlite:///qihub.db or "
             "postgresql+psycopg://user@host/dbname"
         ) from None
-    if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
-        _configure_sqlite(engine)
-        return engine
-    if parsed.get_backend_name() == "postgresql":
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(
-            parsed, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5}
-        )
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+            _configure_sqlite(engine)
+            return engine
+        if parsed.get_backend_name() == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            return create_engine(
+                parsed, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5}
+            )
+    except NoSuchModuleError:
+        raise DatabaseUnavailable(
+            f"DATABASE_URL names an unknown driver ({parsed.drivername}); "
+            "use sqlite:/// or postgresql+psycopg://"
+        ) from None
     raise DatabaseUnavailable(
         f"DATABASE_URL uses {parsed.get_backend_name()!r}; QI Hub supports SQLite and PostgreSQL"
     )

@@ -43,8 +43,9 @@ class OutboxRepo:
                 created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboxMessage.id)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return result.first() is not None
 
     def claim_due(
         self, now: datetime, worker: str, limit: int, lease: timedelta
@@ -68,6 +69,9 @@ class OutboxRepo:
             query = query.with_for_update(skip_locked=True)
         rows = self.session.scalars(query).all()
         for row in rows:
+            # Counted at claim time, so a message that crashes its worker mid-send still
+            # reaches max_attempts and is dead-lettered instead of looping for ever.
+            row.attempts += 1
             row.status = "sending"
             row.claimed_by = worker
             row.claimed_until = now + lease
@@ -79,7 +83,7 @@ class OutboxRepo:
 
     def count_by_status(self) -> dict[str, int]:
         query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        return dict(self.session.execute(query).tuples())
+        return dict(self.session.execute(query).all())  # a Result has .keys(): list it first
 
     def dead_letters(self, limit: int = 50) -> Sequence[OutboxMessage]:
         query = (

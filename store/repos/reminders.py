@@ -23,5 +23,7 @@ class ReminderRepo:
             insert_for(self.session, ReminderSent)
             .values(rule=rule, item_key=item_key, occasion=occasion, created_at=now)
             .on_conflict_do_nothing(index_elements=["rule", "item_key", "occasion"])
+            .returning(ReminderSent.id)
         )
-        return bool(getattr(result, "rowcount", 0))
+        # rowcount is -1 on PostgreSQL when RETURNING is involved; the returned row is the truth.
+        return result.first() is not None

@@ -21,6 +21,13 @@ class DirectoryEntry:
     department: str | None = None
     line_manager_email: str | None = None
 
+    def __post_init__(self) -> None:
+        # Email is the join key across Slack, Teams and the config: always compare it lower-case.
+        object.__setattr__(self, "email", self.email.strip().lower())
+        if self.line_manager_email is not None:
+            manager = self.line_manager_email.strip().lower()
+            object.__setattr__(self, "line_manager_email", manager or None)
+
 
 class StaffRepo:
     def __init__(self, session: Session) -> None:
