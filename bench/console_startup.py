@@ -28,10 +28,15 @@ PROMPT = b"> "
 def time_to_prompt(argv: list[str], env: dict[str, str], cwd: str) -> float:
     started = time.perf_counter()
     process = subprocess.Popen(
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        env=env, cwd=cwd,
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
     )
-    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout is not None
+    assert process.stdin is not None
     seen = b""
     while PROMPT not in seen:
         chunk = os.read(process.stdout.fileno(), 4096)
@@ -57,8 +62,11 @@ def summarise(samples: list[float]) -> dict[str, float]:
 
 def run() -> dict[str, Any]:
     console = [sys.executable, "-m", "bot", "console"]
-    floor = [sys.executable, "-c", "import sys; sys.stdout.write('> '); sys.stdout.flush(); "
-             "sys.stdin.readline()"]
+    floor = [
+        sys.executable,
+        "-c",
+        "import sys; sys.stdout.write('> '); sys.stdout.flush(); sys.stdin.readline()",
+    ]
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("QIHUB_", "DATABASE"))}
     root = str(Path(__file__).resolve().parent.parent)
     base_env["PYTHONPATH"] = root

@@ -1,0 +1,284 @@
+"""The organisation config and `qihub config check`.
+
+Another trust adopts QI Hub by editing its config file alone, so a mistake in that file must
+end in exit 2 and one plain line naming the key to fix, never a traceback; and a different,
+valid file (tests/data/other_trust.toml) must really change what the bot says.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from bot.cli import EXIT_USAGE, main
+from handlers.config import ConfigError, OrgConfig, load_config
+
+OTHER_TRUST = Path(__file__).resolve().parent / "data" / "other_trust.toml"
+BUNDLED_TEXT = (resources.files("handlers") / "defaults" / "clatterbridge.toml").read_text("utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run from an empty directory (no stray .env) with no settings from the outside."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "QIHUB_CONFIG", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def altered(old: str, new: str) -> str:
+    """The bundled file with one exact edit; fails loudly if the bundled file has changed."""
+    assert BUNDLED_TEXT.count(old) == 1, f"{old!r} must occur exactly once in the bundled file"
+    return BUNDLED_TEXT.replace(old, new)
+
+
+# ---------------------------------------------------------------- the bundled config
+
+
+def test_bundled_config_loads() -> None:
+    config = load_config()
+    assert config.organisation.name == "The Clatterbridge Cancer Centre NHS Foundation Trust"
+    assert config.organisation.timezone == "Europe/London"
+    assert set(config.committees) == {"PSC", "PEC", "CEC"}
+    assert [t.number for t in config.tiers] == [1, 2, 3, 4, 5]
+    assert config.tier(5).strength == "emergency"
+    assert "ideas_panel" in config.channels
+    assert config.lesson_sources["complaint"].committee == "PEC"
+    assert config.lesson_sources["inspection"].committee is None  # "by domain"
+    assert config.patient_data.hospital_number_pattern == r"\bCCC\d{7}\b"
+    assert config.person("Kim.Jones@clatterbridge.example ") is not None
+
+
+def test_config_check_summarises_the_bundled_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == "OK: bundled Clatterbridge defaults"
+    assert "Organisation: The Clatterbridge Cancer Centre NHS Foundation Trust (CCC)" in lines
+    assert "Committees (3):" in lines
+    assert any(line.strip().startswith("PSC: Patient Safety Committee, chair ") for line in lines)
+    assert any(line.startswith("Lesson sources (13): Complaint, PALS concern") for line in lines)
+    assert any(
+        line.startswith("Tiers: 1 Make a specific change once and re-audit (intermediate)")
+        for line in lines
+    )
+    assert any(line.startswith("Channels: ideas_panel = #qi-ideas-panel") for line in lines)
+    assert any(line.startswith("Roles: ideas_panel (2)") for line in lines)
+    assert "People in the config directory: 13" in lines
+    assert "Warning" not in out, "every permission the code defines is granted to someone"
+
+
+def test_config_check_defaults_to_qihub_config(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QIHUB_CONFIG", str(OTHER_TRUST))
+    assert main(["config", "check"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith(f"OK: {OTHER_TRUST}\n")
+    assert "Northmoor Community and Mental Health NHS Trust" in out
+
+
+# ---------------------------------------------------------------- broken configs
+
+BROKEN = [
+    pytest.param(
+        altered('members = ["chris.evans', 'memebrs = ["chris.evans'),
+        "committees.PSC.memebrs: unknown key (check the spelling)",
+        id="misspelt-key-in-committee",
+    ),
+    pytest.param(
+        altered('chair = "helen.roberts', 'chiar = "helen.roberts'),
+        "committees.PSC.chiar: unknown key (check the spelling)",
+        id="misspelt-required-key-in-committee",
+    ),
+    pytest.param(
+        altered('name = "The Clatterbridge Cancer Centre NHS Foundation Trust"\n', ""),
+        "organisation.name: this key is required",
+        id="missing-organisation-name",
+    ),
+    pytest.param(
+        altered(
+            'admin = ["nadia.khan@clatterbridge.example"]',
+            'admin = ["nadia.khan-at-clatterbridge.example"]',
+        ),
+        "roles.admin[0]: ",
+        id="invalid-email-in-roles",
+    ),
+    pytest.param(
+        altered('channel = "pec"', 'channel = "pex"'),
+        "committees.PEC.channel: channel 'pex' is not in [channels]",
+        id="committee-channel-not-defined",
+    ),
+    pytest.param(
+        altered(
+            'complaint = { label = "Complaint", committee = "PEC" }',
+            'complaint = { label = "Complaint", committee = "PXC" }',
+        ),
+        "lesson_sources.complaint.committee: committee 'PXC' is not in [committees]",
+        id="lesson-source-unknown-committee",
+    ),
+    pytest.param(
+        altered('timezone = "Europe/London"', 'timezone = "Europe/Londn"'),
+        "organisation.timezone: ",
+        id="unknown-time-zone",
+    ),
+    pytest.param(
+        altered('"idea.decide" = ["ideas_panel"]', '"idea.decide" = ["idea_panel"]'),
+        "permissions.idea.decide: role 'idea_panel' is not defined in [roles]",
+        id="permission-for-undefined-role",
+    ),
+    pytest.param(
+        altered('ideas_panel = { name = "qi-ideas-panel" }\n', ""),
+        "channels.ideas_panel: this channel is required",
+        id="ideas-panel-channel-removed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BROKEN)
+def test_broken_config_is_one_line_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
+    path = tmp_path / "trust.toml"
+    path.write_text(text, "utf-8")
+    assert main(["config", "check", str(path)]) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert out == "", "nothing is reported as OK"
+    assert err.startswith(f"qihub: {path}: {expected}")
+    assert err.endswith("\n")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("text", "expected"), BROKEN)
+def test_config_error_carries_the_dotted_key(tmp_path: Path, text: str, expected: str) -> None:
+    """Code that loads the config (the app, the console) gets the key as data, not only text."""
+    path = tmp_path / "trust.toml"
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.key == expected.split(": ", 1)[0]
+    assert caught.value.source == str(path)
+
+
+def test_unknown_time_zone_names_the_zone(tmp_path: Path) -> None:
+    path = tmp_path / "trust.toml"
+    path.write_text(altered('timezone = "Europe/London"', 'timezone = "Europe/Londn"'), "utf-8")
+    with pytest.raises(ConfigError, match="unknown time zone 'Europe/Londn'"):
+        load_config(path)
+
+
+def test_invalid_email_is_quoted(tmp_path: Path) -> None:
+    path = tmp_path / "trust.toml"
+    text = altered('audit_lead = ["lee.hughes@', 'audit_lead = ["lee.hughes at ')
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError, match=r"roles\.audit_lead\[0\]: .*is not an email address"):
+        load_config(path)
+
+
+def test_invalid_toml_syntax(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "trust.toml"
+    path.write_text(altered("[quiet_hours]", "[quiet_hours"), "utf-8")
+    line = BUNDLED_TEXT.splitlines().index("[quiet_hours]") + 1
+    assert main(["config", "check", str(path)]) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"qihub: {path}: not valid TOML (")
+    assert f"line {line}" in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "nowhere.toml"
+    assert main(["config", "check", str(path)]) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"qihub: {path}: file not found\n")
+
+
+def test_directory_instead_of_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(tmp_path)]) == EXIT_USAGE
+    _, err = capsys.readouterr()
+    assert err.startswith(f"qihub: {tmp_path}: cannot be read")
+    assert err.count("\n") == 1
+
+
+def test_file_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "trust.toml"
+    text = altered('name = "Kim Jones"', 'name = "Kim Jonés"')
+    path.write_bytes(text.encode("cp1252"))
+    assert main(["config", "check", str(path)]) == EXIT_USAGE
+    _, err = capsys.readouterr()
+    assert err.startswith(f"qihub: {path}: ")
+    assert err.count("\n") == 1
+
+
+# ---------------------------------------------------------------- another trust
+
+
+@pytest.fixture(scope="module")
+def other() -> OrgConfig:
+    return load_config(OTHER_TRUST)
+
+
+def test_other_trust_validates(other: OrgConfig) -> None:
+    assert other.organisation.name == "Northmoor Community and Mental Health NHS Trust"
+    assert "ideas_panel" in other.channels
+    assert [t.number for t in other.tiers] == [1, 2, 3, 4, 5]
+    assert len(other.people) >= 3
+    assert other.roles["ideas_panel"]
+    assert set(other.committees).isdisjoint(load_config().committees)
+
+
+def test_other_trust_grants_the_same_permissions(other: OrgConfig) -> None:
+    """A trust that drops a permission silently denies it to everyone; this one keeps them all."""
+    assert other.permissions == load_config().permissions
+
+
+def test_other_trust_passes_config_check(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check", str(OTHER_TRUST)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "Organisation: Northmoor Community and Mental Health NHS Trust (NCMH)" in out
+    assert "Committees (2):" in out
+    assert "quiet hours 21:00-07:30" in out
+    assert "People in the config directory: 5" in out
+    assert "Warning" not in out
+
+
+@pytest.mark.slow
+def test_console_uses_the_config_named_by_qihub_config(tmp_path: Path) -> None:
+    """QIHUB_CONFIG alone switches the trust: its name and people, none of Clatterbridge's."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "QIHUB_CONFIG": str(OTHER_TRUST),
+    }
+    env.pop("LOG_LEVEL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--start", "2026-11-26T09:00+00:00"],
+        input="/who\n/quit\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "QI Hub console · Northmoor Community and Mental Health NHS Trust" in out
+    assert "You are Grace Whitfield <grace.whitfield@northmoor.example>" in out
+    for name in ("Amira Hassan", "Bea Lund", "Femi Adeyemi", "Grace Whitfield", "Owen Price"):
+        assert name in out
+    assert "femi.adeyemi@northmoor.example · committee member, governance lead, ideas panel" in (
+        out
+    )
+    assert "Clatterbridge" not in out
+    assert "clatterbridge.example" not in out
+    assert out.rstrip().endswith("Goodbye.")
