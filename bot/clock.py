@@ -77,6 +77,7 @@ def run_clock(settings: Settings) -> int:
         f"qihub clock: ticking reminders every 60 s and the outbox every 5 s as {worker}",
         flush=True,
     )
+
     def stop(signum: int, _frame: object) -> None:
         log.warning("signal %s: finishing the running jobs, then stopping", signum)
         scheduler.shutdown(wait=True)
