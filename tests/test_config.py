@@ -7,9 +7,6 @@ valid file (tests/data/other_trust.toml) must really change what the bot says.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import pytest
 
 from bot.cli import EXIT_USAGE, main
 from handlers.config import ConfigError, OrgConfig, load_config
+from tests.subprocesses import run_console
 
 OTHER_TRUST = Path(__file__).resolve().parent / "data" / "other_trust.toml"
 BUNDLED_TEXT = (resources.files("handlers") / "defaults" / "clatterbridge.toml").read_text("utf-8")
@@ -254,22 +252,7 @@ def test_other_trust_passes_config_check(capsys: pytest.CaptureFixture[str]) -> 
 @pytest.mark.slow
 def test_console_uses_the_config_named_by_qihub_config(tmp_path: Path) -> None:
     """QIHUB_CONFIG alone switches the trust: its name and people, none of Clatterbridge's."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-        "QIHUB_CONFIG": str(OTHER_TRUST),
-    }
-    env.pop("LOG_LEVEL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--start", "2026-11-26T09:00+00:00"],
-        input="/who\n/quit\n",
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    result = run_console("/who\n/quit\n", tmp_path, QIHUB_CONFIG=str(OTHER_TRUST))
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "QI Hub console · Northmoor Community and Mental Health NHS Trust" in out

@@ -5,35 +5,15 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.subprocesses import run_console
+
 GOLDEN = Path(__file__).parent / "golden" / "console"
 SCRIPTS = sorted(GOLDEN.glob("*.in"))
-START = "2026-11-26T09:00+00:00"
 RECEIPT = re.compile(r"R-[0-9A-Z]{5}-[0-9A-Z]{5}")
-
-
-def run_console(script: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("QIHUB_", "DATABASE_URL", "SLACK_", "TEAMS_"))
-    }
-    environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}", **env})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--start", START],
-        input=script,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
