@@ -104,6 +104,8 @@ class Committee(Strict):
     members: list[Email] = Field(default_factory=list)
     governance_leads: list[Email] = Field(default_factory=list)
     digest: Schedule = Field(default_factory=Schedule)
+    idea_benefits: list[str] = Field(default_factory=list)
+    """Idea benefits that touch this committee's domain (its digest lists those ideas)."""
 
 
 class LessonSource(Strict):
@@ -171,6 +173,13 @@ class IdeasSettings(Strict):
     reason_min_length: int = Field(default=10, ge=1, le=500)
 
 
+class TrendRule(Strict):
+    min_lessons: int = Field(default=3, ge=2)
+    window_days: int = Field(default=90, ge=7)
+    weak_tiers: list[int] = Field(default_factory=lambda: [2])
+    """Tiers that are weak actions on their own: a trend answered only by these is flagged."""
+
+
 class Retention(Strict):
     lessons_years: int = Field(default=10, ge=1)
     alerts_years: int = Field(default=10, ge=1)
@@ -203,6 +212,9 @@ class OrgConfig(Strict):
     srgs: dict[str, Name] = Field(default_factory=dict)
     channels: dict[str, Channel] = Field(default_factory=dict)
     redirects: dict[str, Redirect] = Field(default_factory=dict)
+    audiences: dict[str, Name] = Field(default_factory=dict)
+    harm_levels: dict[str, Name] = Field(default_factory=dict)
+    trends: TrendRule = Field(default_factory=TrendRule)
     roles: dict[str, list[Email]] = Field(default_factory=dict)
     permissions: dict[str, list[str]] = Field(default_factory=dict)
     reminders: dict[str, Rule] = Field(default_factory=dict)
@@ -283,6 +295,16 @@ def _check_references(config: OrgConfig) -> None:
                     raise ConfigError(
                         f"committees.{code}.{field}", f"{address} is not in [[people]]"
                     )
+    benefits = {b.lower() for b in config.ideas.benefits}
+    for code, committee in config.committees.items():
+        for benefit in committee.idea_benefits:
+            if benefit.lower() not in benefits:
+                raise ConfigError(
+                    f"committees.{code}.idea_benefits", f"{benefit!r} is not in [ideas].benefits"
+                )
+    for tier in config.trends.weak_tiers:
+        if tier not in range(1, 6):
+            raise ConfigError("trends.weak_tiers", f"{tier} is not a tier (1 to 5)")
     for code, source in config.lesson_sources.items():
         if source.committee is not None and source.committee not in config.committees:
             raise ConfigError(

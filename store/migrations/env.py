@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 import store.models  # noqa: F401  (registers every table on the metadata)
 from store.base import Base
 from store.db import make_engine
+from store.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,6 +25,7 @@ def _configure(connection: Connection) -> None:
         # migration rolls back completely on both databases.
         transactional_ddl=True,
         compare_type=True,
+        include_object=include_object,
         transaction_per_migration=True,
     )
 

@@ -1,13 +1,22 @@
 """Every model, imported here so the metadata (and Alembic) sees the whole schema."""
 
+from store.models.actions import Action, ActionExtension
 from store.models.audit import AuditEntry
 from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
+from store.models.lessons import Lesson, LessonOrgUnit, LessonSubmitter, Trend, TrendLesson
 from store.models.outbox import OutboxMessage
 from store.models.refs import RefCounter
 from store.models.reminders import ReminderSent
 from store.models.staff import Staff, StaffRole
 
 __all__ = [
+    "Action",
+    "ActionExtension",
+    "Lesson",
+    "LessonOrgUnit",
+    "LessonSubmitter",
+    "Trend",
+    "TrendLesson",
     "AuditEntry",
     "Idea",
     "IdeaSubmitter",
