@@ -1,0 +1,1 @@
+"""Lessons: the learning register, triage and the committee decision."""
