@@ -12,8 +12,10 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.repos.actions import ActionRepo
 from store.repos.audit import AuditRepo
 from store.repos.ideas import IdeaRepo
+from store.repos.lessons import LessonRepo, TrendRepo
 from store.repos.outbox import OutboxRepo
 from store.repos.refs import RefRepo
 from store.repos.reminders import ReminderRepo
@@ -24,6 +26,9 @@ class UnitOfWork:
     session: Session
     staff: StaffRepo
     ideas: IdeaRepo
+    lessons: LessonRepo
+    actions: ActionRepo
+    trends: TrendRepo
     audit: AuditRepo
     outbox: OutboxRepo
     refs: RefRepo
@@ -36,6 +41,9 @@ class UnitOfWork:
         self.session = self._session_factory()
         self.staff = StaffRepo(self.session)
         self.ideas = IdeaRepo(self.session)
+        self.lessons = LessonRepo(self.session)
+        self.actions = ActionRepo(self.session)
+        self.trends = TrendRepo(self.session)
         self.audit = AuditRepo(self.session)
         self.outbox = OutboxRepo(self.session)
         self.refs = RefRepo(self.session)

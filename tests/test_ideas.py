@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from handlers.ideas.service import receipt_hash
+from handlers.submission import receipt_hash
 from messages.view import FormErrors, Notice, OpenForm, Reply, all_text
 from store.models import AuditEntry, Idea, IdeaSubmitter, IdeaSupport, OutboxMessage, Staff
 from tests.harness import (

@@ -15,9 +15,9 @@ from sqlalchemy.exc import DBAPIError
 
 import store.models  # noqa: F401  (registers every table on the metadata)
 from store import migrate
-from store.migrate import include_object
 from store.base import Base
 from store.db import make_engine
+from store.migrate import include_object
 from store.models import AuditEntry
 from store.uow import UnitOfWorkFactory
 from tests.conftest import BACKENDS, PG_URL, create_pg_schema, drop_pg_schema

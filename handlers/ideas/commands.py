@@ -10,6 +10,7 @@ from handlers.ideas.lifecycle import AWAITING_PANEL, OPEN_STATUSES, IdeaStatus, 
 from handlers.ideas.views import PAGE_SIZE, idea_card, idea_items, pager
 from handlers.permissions import allowed
 from handlers.registry import CommandHandler, Invocation, Press, Submission
+from handlers.submission import looks_like_receipt, receipt_hash
 from messages.view import (
     Block,
     Button,
@@ -113,7 +114,7 @@ def _viewer_card(ctx: Context, idea: Idea, receipt: str | None = None) -> list[B
 def status(ctx: Context, invocation: Invocation) -> Response:
     text = invocation.args.strip()
     idea = service.find(ctx, text)
-    receipt = text if service.looks_like_receipt(text) else None
+    receipt = text if looks_like_receipt(text) else None
     return Reply(
         summary=f"{idea.ref}: {idea.status}", blocks=tuple(_viewer_card(ctx, idea, receipt))
     )
@@ -195,7 +196,7 @@ def show(ctx: Context, press: Press) -> Response:
 
 def _withdraw_form(ctx: Context, ref_or_receipt: str, receipt: str | None) -> Response:
     idea = service.find(ctx, receipt or ref_or_receipt)
-    if receipt is None and service.looks_like_receipt(ref_or_receipt):
+    if receipt is None and looks_like_receipt(ref_or_receipt):
         receipt = ref_or_receipt.strip()
     if receipt is None and not service.is_submitter(ctx, idea):
         raise UserError(f"Only the submitter can withdraw {idea.ref}.")
@@ -246,7 +247,7 @@ def on_decision(ctx: Context, submission: Submission) -> Response:
     if transition.by == "submitter":
         receipt = submission.context.get("receipt")
         if receipt:
-            if idea.receipt_hash != service.receipt_hash(receipt):
+            if idea.receipt_hash != receipt_hash(receipt):
                 raise UserError("That receipt code does not match this idea.")
             via_receipt = True
         elif not service.is_submitter(ctx, idea):

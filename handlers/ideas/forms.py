@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.config import OrgConfig
 from handlers.ideas.lifecycle import TRANSITIONS, Transition
+from handlers.submission import MODES
 from messages.view import Choice, Field, FieldKind, Form
 
 SUBMIT_FORM = "idea.submit"
@@ -11,13 +12,7 @@ KINDS = (
     Choice("bright", "Bright Idea (small, local change)"),
     Choice("big", "Big Idea (larger, needs a case and a sponsor)"),
 )
-MODES = (
-    Choice("named", "Named"),
-    Choice("confidential", "Confidential (name seen by the ideas panel only)"),
-    Choice("anonymous", "Anonymous (no identity kept; you get a receipt code)"),
-)
 KIND_LABELS = {"bright": "Bright Idea", "big": "Big Idea"}
-MODE_LABELS = {"named": "Named", "confidential": "Confidential", "anonymous": "Anonymous"}
 TRUST_WIDE = "trust-wide"
 
 

@@ -6,8 +6,6 @@ notifications, all in the caller's transaction.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,25 +15,9 @@ from handlers.errors import FieldProblem, NotFound, UserError
 from handlers.ideas.lifecycle import BY_NAME, OPEN_STATUSES, IdeaStatus, Transition
 from handlers.ideas.views import decision_notice, idea_card
 from handlers.permissions import allowed
+from handlers.submission import looks_like_receipt, new_receipt, receipt_hash
 from messages.view import Block, Notice, Reply, Text
 from store.models import Idea, IdeaSubmitter
-
-RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-"""Crockford-style: no 0/O, 1/I/L, U, so a receipt read aloud or retyped survives."""
-
-
-def new_receipt() -> str:
-    body = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
-    return f"R-{body[:5]}-{body[5:]}"
-
-
-def receipt_hash(receipt: str) -> str:
-    normalised = receipt.strip().upper().replace(" ", "")
-    return hashlib.sha256(normalised.encode()).hexdigest()
-
-
-def looks_like_receipt(text: str) -> bool:
-    return text.strip().upper().startswith("R-")
 
 
 @dataclass(frozen=True)

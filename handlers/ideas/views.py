@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from handlers.config import OrgConfig
 from handlers.ideas.forms import KIND_LABELS, TRUST_WIDE
 from handlers.ideas.lifecycle import Transition, available, status_label
+from handlers.submission import submitted_by_label
 from messages.view import (
     Block,
     Button,
@@ -35,15 +36,6 @@ def area_label(config: OrgConfig, code: str | None) -> str:
     return dept.name if dept else code
 
 
-def submitted_by(idea: Idea, names: Sequence[str], may_see_confidential: bool) -> str:
-    if idea.mode == "anonymous":
-        return "Anonymous"
-    if idea.mode == "confidential" and not may_see_confidential:
-        return "Confidential"
-    label = ", ".join(names) or "Unknown"
-    return f"{label} (confidential)" if idea.mode == "confidential" else label
-
-
 def transition_button(idea: Idea, transition: Transition) -> Button:
     return Button(
         transition.button,
@@ -66,7 +58,10 @@ def idea_card(
     """The full card. Panel buttons only where the viewer may decide (checked again on press)."""
     facts = [
         Fact("Status", status_label(idea.status)),
-        Fact("Submitted by", submitted_by(idea, submitter_names, may_see_confidential)),
+        Fact(
+            "Submitted by",
+            submitted_by_label(idea.mode, list(submitter_names), may_see_confidential),
+        ),
         Fact("Area", area_label(config, idea.area)),
     ]
     if idea.srg:

@@ -8,11 +8,16 @@ reminders fire again for a new date and never twice for the same one.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, JSONType
+
+if TYPE_CHECKING:
+    from store.models.lessons import Lesson
+    from store.models.staff import Staff
 
 
 class Action(Base):
@@ -61,6 +66,8 @@ class Action(Base):
     extensions: Mapped[list[ActionExtension]] = relationship(
         back_populates="action", cascade="all, delete-orphan", order_by="ActionExtension.id"
     )
+    lesson: Mapped[Lesson] = relationship(lazy="joined", innerjoin=True)
+    owner: Mapped[Staff] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=True)
 
     def __repr__(self) -> str:
         return f"Action({self.ref}, {self.status})"

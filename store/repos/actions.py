@@ -1,0 +1,160 @@
+"""Action queries: lookups, a person's and a committee's actions, and what reminders are due.
+
+Reminder queries are one statement each whatever the number of actions: they use the
+(status, date) indexes, anti-join the reminder ledger, and load the owner and lesson in the
+same statement, so a tick costs in proportion to what is due, not to what exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from store.models import Action, ActionExtension, ReminderSent
+
+
+class ActionRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, action: Action) -> None:
+        self.session.add(action)
+        self.session.flush()
+
+    def by_ref(self, ref: str) -> Action | None:
+        return self.session.scalar(select(Action).where(Action.ref == ref.strip().upper()))
+
+    def for_lesson(self, lesson_id: int) -> Sequence[Action]:
+        query = select(Action).where(Action.lesson_id == lesson_id).order_by(Action.id)
+        return self.session.scalars(query).all()
+
+    def for_lessons(self, lesson_ids: Sequence[int]) -> Sequence[Action]:
+        if not lesson_ids:
+            return []
+        query = select(Action).where(Action.lesson_id.in_(lesson_ids)).order_by(Action.id)
+        return self.session.scalars(query).all()
+
+    def owned_by(self, staff_id: int, statuses: Sequence[str]) -> Sequence[Action]:
+        query = (
+            select(Action)
+            .where(Action.owner_id == staff_id, Action.status.in_(statuses))
+            .order_by(Action.due_date, Action.id)
+        )
+        return self.session.scalars(query).all()
+
+    def to_verify_by(self, staff_id: int) -> Sequence[Action]:
+        query = (
+            select(Action)
+            .where(Action.verifier_id == staff_id, Action.status == "completion_submitted")
+            .order_by(Action.completed_at)
+        )
+        return self.session.scalars(query).all()
+
+    def reaudits_led_by(self, staff_id: int) -> Sequence[Action]:
+        query = (
+            select(Action)
+            .where(Action.audit_lead_id == staff_id, Action.status == "reaudit_scheduled")
+            .order_by(Action.reaudit_date)
+        )
+        return self.session.scalars(query).all()
+
+    def page_for_committee(
+        self, committee: str, statuses: Sequence[str], offset: int, limit: int
+    ) -> tuple[Sequence[Action], int]:
+        where = (Action.committee == committee, Action.status.in_(statuses))
+        total = self.session.scalar(select(func.count()).select_from(Action).where(*where)) or 0
+        query = (
+            select(Action)
+            .where(*where)
+            .order_by(Action.due_date, Action.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all(), total
+
+    def pending_extension(self, action_id: int) -> ActionExtension | None:
+        query = select(ActionExtension).where(
+            ActionExtension.action_id == action_id, ActionExtension.status == "pending"
+        )
+        return self.session.scalar(query)
+
+    def pending_extension_ids(self, action_ids: Sequence[int]) -> set[int]:
+        if not action_ids:
+            return set()
+        query = select(ActionExtension.action_id).where(
+            ActionExtension.action_id.in_(action_ids), ActionExtension.status == "pending"
+        )
+        return set(self.session.scalars(query))
+
+    def extension(self, extension_id: int) -> ActionExtension | None:
+        return self.session.get(ActionExtension, extension_id)
+
+    # ---------------------------------------------------------------- reminders
+    @staticmethod
+    def _not_reminded(rule: str, occasion: ColumnElement[str]) -> ColumnElement[bool]:
+        return ~exists().where(
+            and_(
+                ReminderSent.rule == rule,
+                ReminderSent.item_key == Action.ref,
+                ReminderSent.occasion == occasion,
+            )
+        )
+
+    @staticmethod
+    def versioned(prefix: str) -> ColumnElement[str]:
+        """The occasion "<prefix>#v<due_version>": a new due date is a new occasion."""
+        return literal(f"{prefix}#v", String) + cast(Action.due_version, String)
+
+    def due_between(
+        self,
+        rule: str,
+        prefix: str,
+        statuses: Sequence[str],
+        first: date,
+        last: date,
+        limit: int = 1000,
+    ) -> Sequence[Action]:
+        """Actions in `statuses` due between `first` and `last` (inclusive), not yet reminded."""
+        query = (
+            select(Action)
+            .where(
+                Action.status.in_(statuses),
+                Action.due_date >= first,
+                Action.due_date <= last,
+                self._not_reminded(rule, self.versioned(prefix)),
+            )
+            .order_by(Action.due_date, Action.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def completed_before(
+        self, rule: str, occasion: str, before: datetime, limit: int = 1000
+    ) -> Sequence[Action]:
+        query = (
+            select(Action)
+            .where(
+                Action.status == "completion_submitted",
+                Action.completed_at <= before,
+                self._not_reminded(rule, literal(occasion, String)),
+            )
+            .order_by(Action.completed_at, Action.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def reaudit_between(
+        self, rule: str, occasion: str, first: date | None, last: date, limit: int = 1000
+    ) -> Sequence[Action]:
+        where = [
+            Action.status == "reaudit_scheduled",
+            Action.reaudit_date <= last,
+            self._not_reminded(rule, literal(occasion, String)),
+        ]
+        if first is not None:
+            where.append(Action.reaudit_date >= first)
+        query = select(Action).where(*where).order_by(Action.reaudit_date, Action.id).limit(limit)
+        return self.session.scalars(query).all()
