@@ -1,0 +1,250 @@
+"""The learning library: `/qi search <words>` over de-identified lessons and what changed.
+
+A lesson's searchable text is assembled here, in one place, from everything a person might
+remember it by: its words, where it came from, where it happened and what was done about it.
+Filters (`source:`, `committee:`, `srg:`, `unit:`) use config codes and match columns rather
+than text, so `unit:liverpool` finds a Liverpool lesson even if nobody wrote "Liverpool".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from handlers.actions.lifecycle import DONE
+from handlers.config import OrgConfig
+from handlers.errors import UserError
+from handlers.lessons.lifecycle import SEARCHABLE
+from handlers.lessons.lifecycle import label as status_label
+from messages.view import (
+    Block,
+    Button,
+    Buttons,
+    Context,
+    Heading,
+    Item,
+    Items,
+    Notice,
+    Reply,
+    Tone,
+)
+from store.models import Action, Lesson
+from store.repos.search import Change, LessonFilter, SearchRepo
+from store.uow import UnitOfWork
+
+PAGE_SIZE = 10
+MAX_WORDS = 16
+"""More words only narrow the match further; the cap keeps one query cheap."""
+MAX_WORD_LENGTH = 40
+SNIPPET = 120
+FILTER_KEYS = ("source", "committee", "srg", "unit")
+_TOKEN = re.compile(r"[^\W_]+")
+"""Letters and digits, as FTS5's unicode61 tokenizer splits them: the rest is punctuation."""
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or not no nor the this "  # noqa: SIM905
+    "that to was were with".split()
+)
+"""Dropped on both backends, as PostgreSQL's english configuration drops them, so a search
+for "falls on the ward" behaves the same on SQLite."""
+
+
+def fold(text: str) -> str:
+    """Text without accents ("café" → "cafe"), applied to the stored text and to the words
+    searched for: FTS5 folds accents itself, PostgreSQL's english configuration does not."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """The filters a person typed, checked against the config (codes, canonical case)."""
+
+    source: str | None = None
+    committee: str | None = None
+    srg: str | None = None
+    unit: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, key) for key in FILTER_KEYS)
+
+    def as_text(self) -> list[str]:
+        return [f"{key}:{getattr(self, key)}" for key in FILTER_KEYS if getattr(self, key)]
+
+
+def lesson_search_text(lesson: Lesson, actions: Sequence[Action], config: OrgConfig) -> str:
+    """Everything a lesson can be found by: call whenever the lesson or its actions change.
+
+    Labels, not codes, go in ("Single LFPSE event", "Ward 4 (inpatients)"): people search for
+    the words they know. Only verified actions contribute their evidence and change, so the
+    library never shows as done something nobody has checked.
+    """
+    source = config.lesson_sources.get(lesson.source)
+    committee = config.committees.get(lesson.committee)
+    parts: list[str | None] = [
+        lesson.title,
+        lesson.what_happened,
+        lesson.what_learned,
+        source.label if source else lesson.source,
+        committee.name if committee else lesson.committee,
+    ]
+    for unit in lesson.org_units:
+        if unit.kind == "site":
+            site = config.sites.get(unit.code)
+            parts.append(site.name if site else unit.code)
+        else:
+            dept = config.departments.get(unit.code)
+            parts.append(dept.name if dept else unit.code)
+    if lesson.process:
+        parts.append(config.processes.get(lesson.process, lesson.process))
+    if lesson.srg:
+        parts.append(config.srgs.get(lesson.srg, lesson.srg))
+    for action in actions:
+        parts.append(action.description)
+        if action.status in DONE:
+            parts += [action.evidence, action.change]
+    return fold("\n".join(text.strip() for text in parts if text and text.strip()))
+
+
+def _resolve(key: str, value: str, config: OrgConfig) -> str:
+    """The config code `value` names under filter `key` (case-insensitive), or a UserError."""
+    tables: dict[str, Sequence[str]] = {
+        "source": list(config.lesson_sources),
+        "committee": list(config.committees),
+        "srg": list(config.srgs),
+        "unit": [*config.sites, *config.departments],
+    }
+    codes = tables[key]
+    found = next((code for code in codes if code.lower() == value.lower()), None)
+    if found is not None:
+        return found
+    what = {"unit": "site or department"}.get(key, key)
+    shown = f"'{value}'" if value else "nothing"
+    raise UserError(
+        f"{key}: was given {shown}, which is not a {what} code. Use one of: {', '.join(codes)}."
+    )
+
+
+def parse_query(text: str, config: OrgConfig) -> tuple[list[str], SearchFilters]:
+    """Split what a person typed into search words and filters.
+
+    Words are reduced to plain letters and digits (lower case, common words dropped), so no
+    character typed can change the meaning of the database query. `key:value` is a filter only
+    for the four keys; anything else with a colon is searched as words.
+    """
+    words: list[str] = []
+    found: dict[str, str] = {}
+    for chunk in text.split():
+        key, colon, value = chunk.partition(":")
+        if colon and key.lower() in FILTER_KEYS:
+            name = key.lower()
+            if name in found:
+                raise UserError(f"Give {name}: once only.")
+            found[name] = _resolve(name, value.strip(), config)
+            continue
+        for token in _TOKEN.findall(fold(chunk.lower())):
+            token = token[:MAX_WORD_LENGTH]
+            if token not in STOP_WORDS and token not in words:
+                words.append(token)
+    return words[:MAX_WORDS], SearchFilters(**found)
+
+
+def _lesson_filter(filters: SearchFilters, config: OrgConfig) -> LessonFilter:
+    site = dept = None
+    if filters.unit in config.sites:
+        site = filters.unit
+    elif filters.unit is not None:
+        dept = filters.unit
+    departments = (
+        tuple(code for code, d in config.departments.items() if d.site == site)
+        if site
+        else (dept,)
+        if dept
+        else ()
+    )
+    return LessonFilter(
+        source=filters.source,
+        committee=filters.committee,
+        srg=filters.srg,
+        site=site,
+        departments=departments,
+    )
+
+
+def _what_changed(change: Change | None) -> str:
+    if change is None:
+        return "no verified change yet"
+    text = " ".join((change.change or change.evidence or change.description).split())
+    if len(text) > SNIPPET:
+        text = text[: SNIPPET - 1].rstrip() + "…"
+    return f"what changed: {text}"
+
+
+def _message(text: str, tone: Tone = "info") -> Reply:
+    return Reply(summary=text, blocks=(Notice(text, tone),), ephemeral=True)
+
+
+def search_reply(uow: UnitOfWork, config: OrgConfig, text: str, page: int = 1) -> Reply:
+    """One page of the library for what was typed, best match first.
+
+    Raises UserError only for a filter the config does not know; any other input, however
+    odd, gives results, "no matches" or a hint.
+    """
+    words, filters = parse_query(text, config)
+    if not words and not filters.any:
+        return _message(
+            "Give some words to search for, e.g. /qi search flush labels, and optionally "
+            "source:, committee:, srg: or unit: with a code from the config.",
+            "warning",
+        )
+    page = max(page, 1)
+    repo = SearchRepo(uow.session)
+    hits, total = repo.search(
+        words,
+        _lesson_filter(filters, config),
+        frozenset(SEARCHABLE),
+        (page - 1) * PAGE_SIZE,
+        PAGE_SIZE,
+    )
+    # What was understood, not what was typed: bounded, free of control characters, and safe
+    # to echo in a header (Slack allows 150 characters) or to carry in a button's value.
+    query = " ".join([*words, *filters.as_text()])
+    if not hits:
+        where = f" on page {page}" if total else ""
+        return _message(f"No lessons match '{query}'{where}.")
+    changes = repo.changes([h.id for h in hits], frozenset(DONE))
+    items = []
+    for hit in hits:
+        committee = config.committees.get(hit.committee)
+        detail = " · ".join(
+            [
+                committee.name if committee else hit.committee,
+                status_label(hit.status),
+                _what_changed(changes.get(hit.id)),
+            ]
+        )
+        open_button = Button("Open", "lesson.show", {"ref": hit.ref})
+        items.append(Item(hit.title, hit.ref, detail, (open_button,)))
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    first = (page - 1) * PAGE_SIZE + 1
+    blocks: list[Block] = [
+        Heading(f"Learning library: {query}"),
+        Items(tuple(items)),
+        Context(f"Lessons {first}-{first + len(hits) - 1} of {total} · page {page} of {pages}"),
+    ]
+    if page < pages:
+        more = Button("Next page", "search.page", {"q": query, "page": str(page + 1)})
+        blocks.append(Buttons((more,)))
+    summary = f"{total} {'lesson matches' if total == 1 else 'lessons match'} '{query}'"
+    return Reply(summary=summary, blocks=tuple(blocks))
+
+
+def search_page(uow: UnitOfWork, config: OrgConfig, value: Mapping[str, str]) -> Reply:
+    """The "Next page" button (action id "search.page"): its value carries the query."""
+    try:
+        page = int(value.get("page", "1"))
+    except ValueError:
+        page = 1
+    return search_reply(uow, config, value.get("q", ""), page)

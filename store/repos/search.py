@@ -1,0 +1,152 @@
+"""Full-text search over the learning library: FTS5 on SQLite, a GIN tsvector on PostgreSQL.
+
+The index is built by migration 0002 (neither form is in the models). Callers pass words that
+are already plain tokens; each is still quoted here, so nothing a person types can be read as
+query syntax (FTS5's AND / OR / NOT / NEAR / * / column filters; websearch's "or" and "-").
+Both backends therefore mean the same thing: every word must match, in any order, stemmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, and_, column, exists, func, literal_column, or_, select, table
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
+
+from store.models import Action, Lesson, LessonOrgUnit
+from store.repos.digest import unindexed
+from store.repos.lessons import UNIT_KINDS
+
+_FTS = table("lesson_fts", column("rowid"))
+_FTS_TABLE: ColumnClause[Any] = literal_column("lesson_fts")
+_ENGLISH: ColumnClause[Any] = literal_column("'english'")
+"""A literal, not a bound parameter, so the expression matches the index lesson_fts_gin."""
+
+
+@dataclass(frozen=True)
+class LessonFilter:
+    """Structured filters, by config code. `departments` widens a site to its departments."""
+
+    source: str | None = None
+    committee: str | None = None
+    srg: str | None = None
+    site: str | None = None
+    departments: tuple[str, ...] = ()
+
+
+class Hit(NamedTuple):
+    id: int
+    ref: str
+    title: str
+    committee: str
+    status: str
+    created_at: datetime
+
+
+class Change(NamedTuple):
+    lesson_id: int
+    change: str | None
+    evidence: str | None
+    description: str
+
+
+def fts5_query(words: Sequence[str]) -> str:
+    """Each word as an FTS5 string (double quotes doubled): an implicit AND of plain terms."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def websearch_query(words: Sequence[str]) -> str:
+    """Each word quoted for websearch_to_tsquery, so "or" and a leading "-" stay plain words."""
+    return " ".join('"' + word.replace('"', " ") + '"' for word in words)
+
+
+class SearchRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def _filters(self, f: LessonFilter, statuses: Collection[str]) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [Lesson.status.in_(sorted(statuses))]
+        if f.source is not None:
+            where.append(Lesson.source == f.source)
+        if f.committee is not None:
+            where.append(Lesson.committee == f.committee)
+        if f.srg is not None:
+            where.append(Lesson.srg == f.srg)
+        units: list[ColumnElement[bool]] = []
+        if f.site is not None:
+            units.append(and_(LessonOrgUnit.kind == UNIT_KINDS[0], LessonOrgUnit.code == f.site))
+        if f.departments:
+            units.append(
+                and_(
+                    LessonOrgUnit.kind == UNIT_KINDS[1],
+                    LessonOrgUnit.code.in_(sorted(f.departments)),
+                )
+            )
+        if units:
+            where.append(exists().where(LessonOrgUnit.lesson_id == Lesson.id, or_(*units)))
+        return where
+
+    def search(
+        self,
+        words: Sequence[str],
+        f: LessonFilter,
+        statuses: Collection[str],
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Hit], int]:
+        """A page of lessons matching every word and filter, best match first, and the total.
+
+        With no words, the newest lessons matching the filters come first.
+        """
+        columns = (
+            Lesson.id,
+            Lesson.ref,
+            Lesson.title,
+            Lesson.committee,
+            Lesson.status,
+            Lesson.created_at,
+        )
+        where = self._filters(f, statuses)
+        order: list[Any]
+        if not words:
+            base = select(*columns).where(*where)
+            order = [Lesson.created_at.desc(), Lesson.id.desc()]
+        elif self._postgres:
+            vector = func.to_tsvector(_ENGLISH, Lesson.search_text)
+            query = func.websearch_to_tsquery(_ENGLISH, websearch_query(words))
+            base = select(*columns).where(vector.op("@@")(query), *where)
+            order = [func.ts_rank(vector, query).desc(), Lesson.id]
+        else:
+            base = (
+                select(*columns)
+                .select_from(_FTS)
+                .join(Lesson, Lesson.id == _FTS.c.rowid)
+                .where(_FTS_TABLE.op("MATCH")(fts5_query(words)), *where)
+            )
+            order = [func.bm25(_FTS_TABLE), Lesson.id]
+        total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        page = base.order_by(*order).offset(offset).limit(limit)
+        return [Hit(*row) for row in self.session.execute(page)], total
+
+    def changes(self, lesson_ids: Sequence[int], done: Collection[str]) -> dict[int, Change]:
+        """The latest verified change for each lesson: the library's "what changed" line."""
+        query = (
+            select(Action.lesson_id, Action.change, Action.evidence, Action.description)
+            .where(
+                Action.lesson_id.in_(list(lesson_ids)),
+                unindexed(self.session, Action.status).in_(sorted(done)),
+            )
+            .order_by(Action.verified_at.desc().nulls_last(), Action.id.desc())
+        )
+        found: dict[int, Change] = {}
+        for row in self.session.execute(query):
+            found.setdefault(row[0], Change(*row))
+        return found
