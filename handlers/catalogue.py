@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from handlers import ideas, qi
+from handlers import qi
+from handlers.actions import wiring as actions
 from handlers.config import OrgConfig
+from handlers.digest.schedule import RULES as DIGEST_RULES
+from handlers.ideas import wiring as ideas
+from handlers.lessons import wiring as lessons
 from handlers.registry import Registry
 from handlers.reminders import ReminderRule
 
@@ -12,8 +16,10 @@ def build_registry(config: OrgConfig) -> Registry:
     registry = Registry()
     qi.register(registry, config)
     ideas.register(registry, config)
+    lessons.register(registry, config)
+    actions.register(registry, config)
     return registry
 
 
 def reminder_rules() -> list[ReminderRule]:
-    return [*ideas.RULES]
+    return [*ideas.RULES, *lessons.RULES, *actions.RULES, *DIGEST_RULES]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handlers.calendar import WorkingCalendar
 from handlers.clock import Clock
@@ -55,6 +55,8 @@ class Context:
     uow: UnitOfWork
     actor: Actor
     platform: str
+    memo: dict[str, Any] = field(default_factory=dict)
+    """Answers looked up once per unit of work (e.g. a committee's governance leads)."""
 
     @property
     def config(self) -> OrgConfig:

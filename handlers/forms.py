@@ -32,6 +32,20 @@ def _choice_value(field: Field, raw: str) -> str:
     raise FieldError(f"choose one of: {options}{more}")
 
 
+_UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def _parse_date(field: Field, text: str) -> date:
+    """ISO (2026-12-31) or the UK day-first form staff type (31/12/2026); never US order."""
+    try:
+        uk = _UK_DATE.match(text)
+        if uk:
+            return date(int(uk.group(3)), int(uk.group(2)), int(uk.group(1)))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FieldError(f"{field.label} must be a date like 31/12/2026 or 2026-12-31") from None
+
+
 def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
     """Turn raw input into the field's typed value, or raise FieldError saying what is wrong.
 
@@ -75,10 +89,7 @@ def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
         case FieldKind.DATE:
             if isinstance(raw, date):
                 return raw
-            try:
-                return date.fromisoformat(str(raw))
-            except ValueError:
-                raise FieldError(f"{field.label} must be a date like 2026-12-31") from None
+            return _parse_date(field, str(raw))
         case FieldKind.EMAIL:
             address = str(raw).lower()
             if not EMAIL_RE.match(address):

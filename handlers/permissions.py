@@ -24,3 +24,13 @@ def describe(config: OrgConfig, permission: str) -> str:
     if not granted:
         return "nobody (it is not enabled in this organisation's config)"
     return ", ".join(r.replace("_", " ") for r in granted)
+
+
+def sits_on(roles: frozenset[str], committee: str) -> bool:
+    """A member or chair of `committee` (the roles committee:<CODE> come from the config)."""
+    return f"committee:{committee}" in roles
+
+
+def governs(roles: frozenset[str], committee: str) -> bool:
+    """A governance lead for `committee`'s domain."""
+    return f"governance:{committee}" in roles

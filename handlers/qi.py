@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from handlers import work
+from handlers.actions import commands as action_commands
 from handlers.config import OrgConfig
 from handlers.context import Context
-from handlers.permissions import allowed
-from handlers.registry import Command, Invocation, Registry, Subcommand
+from handlers.digest.data import build_digest
+from handlers.digest.views import digest_reply
+from handlers.errors import UserError
+from handlers.ideas import commands as idea_commands
+from handlers.lessons import commands as lesson_commands
+from handlers.permissions import allowed, governs, sits_on
+from handlers.registry import ActionSpec, Command, Invocation, Press, Registry, Subcommand
+from handlers.search import search_page as page
+from handlers.search import search_reply
 from messages.view import Block, Fact, Facts, Heading, Reply, Response, Text
 from messages.view import Context as SmallPrint
 
@@ -55,6 +64,40 @@ def audit_trail(ctx: Context, invocation: Invocation) -> Response:
     return Reply(summary=f"{len(entries)} audit entries", blocks=tuple(blocks))
 
 
+def show(ctx: Context, invocation: Invocation) -> Response:
+    """Open anything by its reference: IDEA-…, LL-…, ACT-… (or a receipt code)."""
+    ref = invocation.args.strip().upper()
+    prefix = ref.split("-", 1)[0]
+    if prefix == "IDEA":
+        return idea_commands.show(ctx, Press("idea.show", {"ref": ref}))
+    if prefix == "LL":
+        return lesson_commands.show(ctx, Press("lesson.show", {"ref": ref}))
+    if prefix == "ACT":
+        return action_commands.show(ctx, Press("action.show", {"ref": ref}))
+    raise UserError("Give a reference like IDEA-2026-0001, LL-2026-0001 or ACT-2026-0001.")
+
+
+def digest(ctx: Context, invocation: Invocation) -> Response:
+    """The committee's weekly digest, now (members see what Monday's post will say)."""
+    code = invocation.args.strip().upper()
+    if code not in ctx.config.committees:
+        raise UserError("Which committee? Use /qi digest " + "|".join(ctx.config.committees))
+    roles = ctx.actor.roles
+    if not (sits_on(roles, code) or governs(roles, code) or "admin" in roles):
+        raise UserError(f"Only members of the {code} committee can see its digest.")
+    return digest_reply(build_digest(ctx.uow, ctx.config, code, ctx.now), ctx.config)
+
+
+def search(ctx: Context, invocation: Invocation) -> Response:
+    """The learning library: de-identified lessons and what changed."""
+    return search_reply(ctx.uow, ctx.config, invocation.args)
+
+
+def search_page(ctx: Context, press: Press) -> Response:
+    reply = page(ctx.uow, ctx.config, press.value)
+    return Reply(reply.summary, reply.blocks, replace_original=True)
+
+
 def register(registry: Registry, _config: OrgConfig) -> None:
     registry.add_command(
         Command(
@@ -63,6 +106,41 @@ def register(registry: Registry, _config: OrgConfig) -> None:
             subcommands=(
                 Subcommand("", "/qi", "What you can do here", "qi.help", help_reply),
                 Subcommand("help", "/qi help", "What you can do here", "qi.help", help_reply),
+                Subcommand(
+                    "mine", "/qi mine", "Your open actions, reddest first", "qi.mine", work.mine
+                ),
+                Subcommand(
+                    "actions",
+                    "/qi actions <committee> [page]",
+                    "A committee's open actions with RAG",
+                    "qi.actions",
+                    work.committee_actions,
+                    example_args="{committee}",
+                ),
+                Subcommand(
+                    "show",
+                    "/qi show <reference>",
+                    "Open an idea, lesson or action",
+                    "lesson.view",
+                    show,
+                    example_args="{action_ref}",
+                ),
+                Subcommand(
+                    "search",
+                    "/qi search <words> [source: committee: srg: unit:]",
+                    "Search the learning library",
+                    "qi.search",
+                    search,
+                    example_args="flush",
+                ),
+                Subcommand(
+                    "digest",
+                    "/qi digest <committee>",
+                    "The committee's weekly digest, now",
+                    "qi.digest",
+                    digest,
+                    example_args="{committee}",
+                ),
                 Subcommand(
                     "audit",
                     "/qi audit <reference>",
@@ -74,3 +152,4 @@ def register(registry: Registry, _config: OrgConfig) -> None:
             ),
         )
     )
+    registry.add_action(ActionSpec("search.page", "qi.search", search_page))

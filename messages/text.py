@@ -132,7 +132,7 @@ def field_prompt(field: Field, current: str | list[str] | None, error: str | Non
     elif field.kind is FieldKind.EMAILS:
         lines.append("    (emails separated by commas)")
     elif field.kind is FieldKind.DATE:
-        lines.append("    (a date like 2026-12-31)")
+        lines.append("    (a date like 31/12/2026)")
     if field.max_length:
         lines.append(f"    (up to {field.max_length} characters)")
     if current not in (None, "", []):

@@ -46,6 +46,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    if engine.dialect.name == "sqlite":
+        # Fresh statistics after a schema change, or SQLite's planner guesses at indexes.
+        with engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA optimize")
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

@@ -143,7 +143,8 @@ class ConsoleSession:
     def _run(self, call: Callable[[Context], Response]) -> None:
         response = self.app.interact(self.email, "console", call)
         self._respond(response)
-        self._after()
+        if not isinstance(response, OpenForm):  # nothing changed yet: tick after the submit
+            self._after()
 
     def _respond(self, response: Response) -> None:
         match response:

@@ -67,10 +67,10 @@ AMBER_DAYS = 14
 
 def rag(status: str, due: date, today: date, *, extension_pending: bool = False) -> Rag:
     """The RAG colour from dates and states (domain.md): never stored, never typed in."""
-    if status in (A.CANCELLED, A.DECLINED, A.REAUDIT_FAILED):
+    if status in (A.CANCELLED, A.DECLINED):
         return Rag.GREY
-    if status in DONE:
-        return Rag.BLUE
+    if status in DONE or status == A.REAUDIT_FAILED:  # it was done and verified; the re-audit
+        return Rag.BLUE  # failing reopens the lesson, which is where the red now belongs
     if status == A.COMPLETION_SUBMITTED:
         return Rag.GREEN
     if due < today:

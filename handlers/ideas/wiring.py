@@ -1,4 +1,4 @@
-"""Bright and Big Ideas: submission, screening, decisions, support and withdrawal."""
+"""Registers the idea commands, forms, buttons and reminder rules."""
 
 from __future__ import annotations
 

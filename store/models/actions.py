@@ -29,6 +29,7 @@ class Action(Base):
         Index("ix_action_status_completed", "status", "completed_at"),
         Index("ix_action_status_reaudit", "status", "reaudit_date"),
         Index("ix_action_committee_verified", "committee", "verified_at"),
+        Index("ix_action_committee_status_changed", "committee", "status", "status_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

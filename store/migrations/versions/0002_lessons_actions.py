@@ -118,6 +118,7 @@ def upgrade() -> None:
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.create_index('ix_action_committee_status_due', ['committee', 'status', 'due_date'], unique=False)
         batch_op.create_index('ix_action_committee_verified', ['committee', 'verified_at'], unique=False)
+        batch_op.create_index('ix_action_committee_status_changed', ['committee', 'status', 'status_changed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_lesson_id'), ['lesson_id'], unique=False)
         batch_op.create_index('ix_action_owner_status', ['owner_id', 'status'], unique=False)
         batch_op.create_index('ix_action_status_completed', ['status', 'completed_at'], unique=False)
@@ -203,6 +204,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_action_owner_status')
         batch_op.drop_index(batch_op.f('ix_action_lesson_id'))
         batch_op.drop_index('ix_action_committee_verified')
+        batch_op.drop_index('ix_action_committee_status_changed')
         batch_op.drop_index('ix_action_committee_status_due')
 
     op.drop_table('action')

@@ -1,0 +1,1 @@
+"""Actions: owned, dated, verified changes, with extensions and re-audits."""

@@ -1,0 +1,173 @@
+"""Action reminder rules from domain.md, each one bounded query per tick:
+
+- action_due_soon: N days before the due date (14 and 3 by default) → owner, with one-click
+  update / extension / completion;
+- action_overdue: day 1 after → owner (RAG turns red);
+- action_overdue_escalated: day 7 after → the owner's line manager and the governance lead;
+- completion_not_verified: 10 working days after completion → the verifier;
+- reaudit_due: 7 days before and on the re-audit date → the audit lead and the owner.
+
+Only the latest occasion a rule has reached is raised: a clock back from a week's downtime
+sends "due in 3 days", not "due in 14 days" as well. Occasions for due dates carry the action's
+due_version, so an approved extension starts the sequence again for the new date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from handlers import people
+from handlers.actions.lifecycle import WORKING
+from handlers.actions.service import card, step_buttons
+from handlers.config import Rule
+from handlers.context import Context
+from handlers.reminders import Due
+from messages.view import Button, Notice, Reply
+from store.models import Action
+
+STATUSES = [s.value for s in WORKING]
+
+
+def windows(thresholds: Iterable[int]) -> list[tuple[int, int, int]]:
+    """(threshold, low, high) day windows: a threshold t covers days in (next lower t, t]."""
+    ordered = sorted(set(thresholds))
+    return [(t, (ordered[i - 1] + 1) if i else 0, t) for i, t in enumerate(ordered)]
+
+
+def _message(ctx: Context, action: Action, text: str, buttons: list[Button]) -> Reply:
+    body = card(ctx, action, buttons)
+    return Reply(summary=text, blocks=(Notice(text, "warning"), *body.blocks))
+
+
+def _today(ctx: Context) -> date:
+    return ctx.calendar.local(ctx.now).date()
+
+
+@dataclass(frozen=True)
+class DueSoon:
+    name: str = "action_due_soon"
+    urgent: bool = False
+
+    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
+        today = _today(ctx)
+        for threshold, low, high in windows(rule.days_before or [14, 3]):
+            first = today + timedelta(days=max(low, 1))
+            prefix = f"before{threshold}"
+            for action in ctx.uow.actions.due_between(
+                self.name, prefix, STATUSES, first, today + timedelta(days=high)
+            ):
+                days = (action.due_date - today).days
+                text = (
+                    f"{action.ref} is due in {days} day{'s' if days != 1 else ''} "
+                    f"({action.due_date:%d %b %Y})."
+                )
+                buttons = step_buttons(action, ["update", "extend", "complete"])
+                yield Due(
+                    action.ref,
+                    f"{prefix}#v{action.due_version}",
+                    _message(ctx, action, text, buttons),
+                    people=(action.owner_id,),
+                )
+
+
+@dataclass(frozen=True)
+class Overdue:
+    name: str = "action_overdue"
+    urgent: bool = False
+    escalate: bool = False
+
+    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
+        today = _today(ctx)
+        thresholds = rule.days_after or ([7] if self.escalate else [1])
+        ordered = sorted(set(thresholds))
+        for index, threshold in enumerate(ordered):
+            later = ordered[index + 1] if index + 1 < len(ordered) else None
+            first = today - timedelta(days=later - 1) if later else date.min
+            last = today - timedelta(days=threshold)
+            prefix = f"after{threshold}"
+            for action in ctx.uow.actions.due_between(self.name, prefix, STATUSES, first, last):
+                days = (today - action.due_date).days
+                text = (
+                    f"{action.ref} is overdue by {days} day{'s' if days != 1 else ''} "
+                    f"(due {action.due_date:%d %b %Y})."
+                )
+                if self.escalate:
+                    owner = action.owner
+                    recipients = [*people.governance_leads(ctx, action.committee)]
+                    if owner.line_manager_id:
+                        recipients.insert(0, owner.line_manager_id)
+                    text = f"Escalation: {text} Owner: {owner.display_name}."
+                    buttons = [Button("Open", "action.show", {"ref": action.ref})]
+                else:
+                    recipients = [action.owner_id]
+                    buttons = step_buttons(action, ["update", "extend", "complete"])
+                yield Due(
+                    action.ref,
+                    f"{prefix}#v{action.due_version}",
+                    _message(ctx, action, text, buttons),
+                    people=tuple(recipients),
+                )
+
+
+@dataclass(frozen=True)
+class CompletionNotVerified:
+    name: str = "completion_not_verified"
+    urgent: bool = False
+
+    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
+        days = rule.working_days or 10
+        before = ctx.calendar.subtract_working_days(ctx.now, days)
+        occasion = f"{days}wd"
+        for action in ctx.uow.actions.completed_before(self.name, occasion, before):
+            verifiers = (
+                [action.verifier_id]
+                if action.verifier_id
+                else people.governance_leads(ctx, action.committee)
+            )
+            text = f"{action.ref} has waited {days} working days for verification."
+            yield Due(
+                action.ref,
+                occasion,
+                _message(ctx, action, text, step_buttons(action, ["verify", "return"])),
+                people=tuple(v for v in verifiers if v != action.owner_id),
+            )
+
+
+@dataclass(frozen=True)
+class ReauditDue:
+    name: str = "reaudit_due"
+    urgent: bool = False
+
+    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
+        today = _today(ctx)
+        for threshold, low, high in windows(rule.days_before or [7, 0]):
+            first = None if threshold == 0 else today + timedelta(days=max(low, 1))
+            occasion = f"before{threshold}"
+            for action in ctx.uow.actions.reaudit_between(
+                self.name, occasion, first, today + timedelta(days=high)
+            ):
+                assert action.reaudit_date is not None
+                when = (
+                    "is due today"
+                    if action.reaudit_date <= today
+                    else f"is due on {action.reaudit_date:%d %b %Y}"
+                )
+                text = f"The re-audit of {action.ref} {when}."
+                recipients = [p for p in (action.audit_lead_id, action.owner_id) if p]
+                yield Due(
+                    action.ref,
+                    occasion,
+                    _message(ctx, action, text, step_buttons(action, ["reaudit"])),
+                    people=tuple(recipients),
+                )
+
+
+RULES = (
+    DueSoon(),
+    Overdue(),
+    Overdue(name="action_overdue_escalated", escalate=True),
+    CompletionNotVerified(),
+    ReauditDue(),
+)

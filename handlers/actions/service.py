@@ -1,0 +1,446 @@
+"""Action operations: create per tier (enforcing the tier's rules), move along the lifecycle,
+extensions and re-audits. Each change is audited and told to the people who must act next."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from handlers import people
+from handlers.actions.lifecycle import ActionStatus
+from handlers.actions.transitions import ActionStep
+from handlers.actions.views import action_card
+from handlers.audit import record
+from handlers.context import Context
+from handlers.errors import FieldProblem, NotFound, UserError
+from handlers.lessons import service as lessons
+from handlers.lessons.lifecycle import LessonStatus
+from handlers.permissions import governs, sits_on
+from messages.view import Button, Notice, Reply
+from store.models import Action, ActionExtension, Lesson, Staff
+
+A = ActionStatus
+L = LessonStatus
+ACCEPTS_ACTIONS = (L.DECIDED, L.IN_PROGRESS, L.AWAITING_ASSURANCE, L.MONITORING)
+
+
+def find(ctx: Context, ref: str) -> Action:
+    action = ctx.uow.actions.by_ref(ref) if ref.strip() else None
+    if action is None:
+        raise NotFound(f"No action matches {ref.strip()[:40]!r}.")
+    return action
+
+
+def today(ctx: Context) -> date:
+    return ctx.calendar.local(ctx.now).date()
+
+
+def _person(
+    ctx: Context,
+    field: str,
+    email: str | None,
+    *,
+    required: bool = False,
+    role: str | None = None,
+    role_label: str = "",
+) -> Staff | None:
+    if not email:
+        if required:
+            raise FieldProblem(field, "This person is required.")
+        return None
+    person = ctx.uow.staff.by_email(email)
+    if person is None or not person.active:
+        raise FieldProblem(field, f"{email} is not in the staff directory.")
+    if role is not None and role not in ctx.uow.staff.roles_of(person.id):
+        raise FieldProblem(field, f"{person.display_name} is not {role_label}.")
+    return person
+
+
+def create(ctx: Context, lesson: Lesson, tier: int, values: dict[str, Any]) -> Action:
+    """A new action for one of the tiers the committee chose; the tier's rules are enforced."""
+    if lesson.status not in ACCEPTS_ACTIONS:
+        raise UserError(f"{lesson.ref} needs the committee's decision before actions are added.")
+    if tier not in lesson.tiers:
+        raise UserError(f"The committee did not choose tier {tier} for {lesson.ref}.")
+    due: date = values["due"]
+    if due < today(ctx):
+        raise FieldProblem("due", "The due date is in the past.")
+    owner = _person(
+        ctx,
+        "owner",
+        values["owner"],
+        required=True,
+        role="executive" if tier == 5 else None,
+        role_label="an executive",
+    )
+    assert owner is not None
+    verifier = _person(ctx, "verifier", values.get("verifier"))
+    if verifier is not None and verifier.id == owner.id:
+        raise FieldProblem("verifier", "The verifier must be someone other than the owner.")
+    action = Action(
+        ref=ctx.uow.refs.next_ref("ACT", ctx.calendar.local(ctx.now).year),
+        lesson_id=lesson.id,
+        committee=lesson.committee,
+        tier=tier,
+        description=values["description"],
+        owner_id=owner.id,
+        due_date=due,
+        measure=values.get("measure"),
+        verifier_id=verifier.id if verifier else None,
+        status=A.ASSIGNED.value,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        status_changed_at=ctx.now,
+    )
+    if tier == 1:
+        reaudit: date = values["reaudit_date"]
+        if reaudit <= due:
+            raise FieldProblem("reaudit_date", "The re-audit must come after the due date.")
+        lead = _person(
+            ctx,
+            "audit_lead",
+            values["audit_lead"],
+            required=True,
+            role="audit_lead",
+            role_label="an audit lead",
+        )
+        assert lead is not None
+        action.change, action.reaudit_date, action.audit_lead_id = (
+            values["change"],
+            reaudit,
+            lead.id,
+        )
+    elif tier == 2:
+        action.audiences, action.comms_channel = values["audiences"], values["comms_channel"]
+    elif tier == 3:
+        action.process = values["process"]
+    elif tier == 4:
+        expert = _person(ctx, "expert", values["expert"], required=True)
+        assert expert is not None
+        action.expert_id, action.cognitive_aid = expert.id, values["cognitive_aid"]
+    ctx.uow.actions.add(action)
+    record(
+        ctx,
+        entity_type="action",
+        entity_ref=action.ref,
+        action="created",
+        after={"status": action.status, "tier": tier, "lesson": lesson.ref, "due": due.isoformat()},
+    )
+    tell_owner(
+        ctx, action, f"You own a new tier {tier} action for {lesson.ref}", ["accept", "decline"]
+    )
+    if lesson.status in (L.AWAITING_ASSURANCE, L.MONITORING):
+        lessons.move(ctx, lesson, L.IN_PROGRESS, "in_progress")
+    lessons.refresh_search(ctx, lesson)
+    return action
+
+
+def card(ctx: Context, action: Action, buttons: list[Button]) -> Reply:
+    pending = ctx.uow.actions.pending_extension(action.id) is not None
+    ids = [action.verifier_id, action.audit_lead_id, action.expert_id]
+    names = {i: people.name_of(ctx, i) for i in ids if i is not None}
+    blocks = action_card(
+        action, ctx.config, today(ctx), pending=pending, names=names, buttons=buttons
+    )
+    return Reply(summary=f"{action.ref}: {action.status}", blocks=tuple(blocks))
+
+
+def step_buttons(action: Action, names: list[str]) -> list[Button]:
+    from handlers.actions.transitions import BY_NAME
+
+    return [
+        Button(BY_NAME[n].button, "action.step", {"ref": action.ref, "step": n}, BY_NAME[n].style)
+        for n in names
+    ]
+
+
+def tell_owner(
+    ctx: Context, action: Action, headline: str, steps: list[str], reason: str | None = None
+) -> None:
+    reply = card(ctx, action, step_buttons(action, steps))
+    summary = headline + (f": {reason}" if reason else ".")
+    blocks = (Notice(summary, "info"), *reply.blocks)
+    ctx.notifier.to_person(
+        action.owner_id,
+        Reply(summary, blocks),
+        f"action:{action.ref}:{headline}:{ctx.now.isoformat()}",
+    )
+
+
+def tell(
+    ctx: Context,
+    staff_ids: list[int],
+    action: Action,
+    headline: str,
+    buttons: list[Button],
+    *,
+    channel: bool = False,
+) -> None:
+    reply = card(ctx, action, buttons)
+    message = Reply(headline, (Notice(headline, "info"), *reply.blocks))
+    key = f"action:{action.ref}:{headline}:{ctx.now.isoformat()}"
+    ctx.notifier.to_people(staff_ids, message, key)
+    committee_channel = people.channel_of(ctx, action.committee)
+    if channel and committee_channel:
+        ctx.notifier.to_channel(committee_channel, message, key)
+
+
+def may(ctx: Context, action: Action, step: ActionStep) -> bool:
+    me = ctx.actor.staff_id
+    roles = ctx.actor.roles
+    match step.who:
+        case "owner":
+            return me == action.owner_id
+        case "verifier":
+            if me == action.owner_id:
+                return False
+            if action.verifier_id is not None:
+                return me == action.verifier_id
+            return governs(roles, action.committee)
+        case "audit_lead":
+            return me == action.audit_lead_id or "audit_lead" in roles
+        case "committee":
+            return sits_on(roles, action.committee) or governs(roles, action.committee)
+    return False
+
+
+def _move(
+    ctx: Context,
+    action: Action,
+    status: ActionStatus,
+    name: str,
+    reason: str | None = None,
+    **after: Any,
+) -> None:
+    before = {"status": action.status}
+    action.status = status.value
+    action.status_changed_at = action.updated_at = ctx.now
+    if reason is not None:
+        action.status_reason = reason
+    record(
+        ctx,
+        entity_type="action",
+        entity_ref=action.ref,
+        action=name,
+        before=before,
+        after={"status": action.status, **after},
+        reason=reason,
+    )
+
+
+def check_step(ctx: Context, action: Action, step: ActionStep) -> None:
+    """Raise a UserError saying why this person cannot take `step` now (if they cannot)."""
+    if action.status not in step.sources:
+        raise UserError(
+            f"{action.ref} is now '{action.status.replace('_', ' ')}'; that step "
+            "no longer applies. Open it again to see what can be done."
+        )
+    if not may(ctx, action, step):
+        who = {
+            "owner": "its owner",
+            "verifier": "its verifier (never the owner)",
+            "audit_lead": "the audit lead",
+            "committee": "its committee",
+        }[step.who]
+        raise UserError(f"Only {who} can do that on {action.ref}.")
+
+
+def apply(ctx: Context, action: Action, step: ActionStep, values: dict[str, Any]) -> str:
+    """Carry out `step`; returns what happened, in a sentence for the person who did it."""
+    check_step(ctx, action, step)
+    lesson = action.lesson
+    leads = people.governance_leads(ctx, action.committee)
+    match step.name:
+        case "accept":
+            _move(ctx, action, A.IN_PROGRESS, "accepted", reason="")
+            done = f"You have accepted {action.ref}. Thank you."
+        case "decline":
+            _move(ctx, action, A.DECLINED, "declined", values["reason"])
+            tell(
+                ctx,
+                leads,
+                action,
+                f"{action.ref} was declined by its owner: reassign it",
+                [
+                    Button(
+                        f"Add tier {action.tier} action…",
+                        "lesson.add_action",
+                        {"ref": lesson.ref, "tier": str(action.tier)},
+                    )
+                ],
+                channel=True,
+            )
+            done = f"{action.ref} goes back to the governance lead to reassign."
+        case "update":
+            record(
+                ctx,
+                entity_type="action",
+                entity_ref=action.ref,
+                action="progress_update",
+                reason=values["note"],
+            )
+            action.status_reason, action.updated_at = values["note"], ctx.now
+            done = f"Progress on {action.ref} recorded."
+        case "block":
+            _move(ctx, action, A.BLOCKED, "blocked", values["reason"])
+            tell(ctx, leads, action, f"{action.ref} is blocked", [])
+            done = f"{action.ref} is marked blocked; the governance lead has been told."
+        case "resume":
+            _move(ctx, action, A.IN_PROGRESS, "unblocked", reason="")
+            done = f"{action.ref} is back in progress."
+        case "extend":
+            done = request_extension(ctx, action, values["new_due"], values["reason"])
+        case "complete":
+            action.evidence, action.completed_at = values["evidence"], ctx.now
+            _move(ctx, action, A.COMPLETION_SUBMITTED, "completion_submitted", reason="")
+            verifiers = [action.verifier_id] if action.verifier_id else leads
+            tell(
+                ctx,
+                [v for v in verifiers if v != action.owner_id],
+                action,
+                f"{action.ref} is complete: please verify the evidence",
+                step_buttons(action, ["verify", "return"]),
+            )
+            done = f"Completion of {action.ref} submitted for verification."
+        case "verify":
+            action.verified_at, action.verified_by_id = ctx.now, ctx.actor.staff_id
+            if action.tier == 1:
+                _move(
+                    ctx,
+                    action,
+                    A.REAUDIT_SCHEDULED,
+                    "verified",
+                    values.get("note"),
+                    reaudit_date=str(action.reaudit_date),
+                )
+                if action.audit_lead_id:
+                    tell(
+                        ctx,
+                        [action.audit_lead_id],
+                        action,
+                        f"{action.ref} is verified; the re-audit is due "
+                        f"{action.reaudit_date:%d %b %Y}",
+                        [],
+                    )
+            else:
+                _move(ctx, action, A.VERIFIED, "verified", values.get("note"))
+            tell_owner(ctx, action, f"{action.ref} has been verified", [])
+            done = f"{action.ref} verified."
+        case "return":
+            _move(ctx, action, A.IN_PROGRESS, "not_verified", values["reason"])
+            tell_owner(
+                ctx,
+                action,
+                f"{action.ref} was not verified",
+                ["complete", "update"],
+                values["reason"],
+            )
+            done = f"{action.ref} sent back to its owner."
+        case "reaudit":
+            done = record_reaudit(ctx, action, values["result"], values["notes"])
+        case "cancel":
+            _move(ctx, action, A.CANCELLED, "cancelled", values["reason"])
+            tell_owner(ctx, action, f"{action.ref} was cancelled", [], values["reason"])
+            done = f"{action.ref} cancelled."
+        case _:
+            raise UserError("Unknown step.")
+    lessons.refresh_progress(ctx, lesson)
+    return done
+
+
+def request_extension(ctx: Context, action: Action, new_due: date, reason: str) -> str:
+    if ctx.uow.actions.pending_extension(action.id) is not None:
+        raise UserError(f"{action.ref} already has an extension request waiting.")
+    if new_due <= action.due_date:
+        raise FieldProblem(
+            "new_due", f"Choose a date after the current due date ({action.due_date:%d %b %Y})."
+        )
+    extension = ActionExtension(
+        action_id=action.id,
+        committee=action.committee,
+        requested_until=new_due,
+        previous_due=action.due_date,
+        reason=reason,
+        status="pending",
+        created_at=ctx.now,
+    )
+    action.extensions.append(extension)
+    ctx.uow.flush()
+    record(
+        ctx,
+        entity_type="action",
+        entity_ref=action.ref,
+        action="extension_requested",
+        after={"requested_until": new_due.isoformat()},
+        reason=reason,
+    )
+    buttons = [
+        Button(
+            "Approve extension…",
+            "action.extension",
+            {"id": str(extension.id), "decision": "approve"},
+            "primary",
+        ),
+        Button(
+            "Decline extension…",
+            "action.extension",
+            {"id": str(extension.id), "decision": "decline"},
+            "danger",
+        ),
+    ]
+    tell(
+        ctx,
+        people.chair(ctx, action.committee),
+        action,
+        f"{action.ref}: extension requested to {new_due:%d %b %Y}",
+        buttons,
+        channel=True,
+    )
+    return f"Extension to {new_due:%d %b %Y} requested; the committee will decide."
+
+
+def decide_extension(
+    ctx: Context, extension: ActionExtension, approve: bool, words: str | None
+) -> str:
+    action = extension.action
+    if extension.status != "pending":
+        raise UserError(f"That extension request was already {extension.status}.")
+    if not (
+        sits_on(ctx.actor.roles, action.committee) or governs(ctx.actor.roles, action.committee)
+    ):
+        raise UserError(f"Only the {action.committee} committee can decide this extension.")
+    if ctx.actor.staff_id == action.owner_id:
+        raise UserError("You asked for this extension, so someone else must decide it.")
+    extension.status = "approved" if approve else "declined"
+    extension.decided_by_id, extension.decided_at = ctx.actor.staff_id, ctx.now
+    extension.decision_reason = words
+    if approve:
+        action.due_date = extension.requested_until
+        action.due_version += 1
+        action.extension_count += 1
+        action.updated_at = ctx.now
+    record(
+        ctx,
+        entity_type="action",
+        entity_ref=action.ref,
+        action=f"extension_{extension.status}",
+        reason=words,
+        before={"due": extension.previous_due.isoformat()},
+        after={"due": action.due_date.isoformat()},
+    )
+    verdict = "approved" if approve else "declined"
+    tell_owner(ctx, action, f"Your extension for {action.ref} was {verdict}", [], words)
+    return f"Extension for {action.ref} {verdict}."
+
+
+def record_reaudit(ctx: Context, action: Action, result: str, notes: str) -> str:
+    action.reaudit_result, action.reaudit_notes = result, notes
+    lesson = action.lesson
+    if result == "pass":
+        _move(ctx, action, A.CLOSED, "reaudit_passed", notes)
+        tell_owner(ctx, action, f"The re-audit of {action.ref} passed: the change works", [])
+        return f"Re-audit passed: {action.ref} is closed as effective."
+    _move(ctx, action, A.REAUDIT_FAILED, "reaudit_failed", notes)
+    tell_owner(ctx, action, f"The re-audit of {action.ref} failed", [], notes)
+    lessons.reopen(ctx, lesson, f"the re-audit of {action.ref} failed: {notes}")
+    return f"Re-audit failed: {lesson.ref} is back before its committee."

@@ -1,0 +1,1 @@
+"""Bright and Big Ideas: submission, screening, decisions, support and withdrawal."""

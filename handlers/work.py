@@ -1,0 +1,83 @@
+"""/qi mine and /qi actions: a person's open work, and a committee's actions, with RAG."""
+
+from __future__ import annotations
+
+from handlers.actions.lifecycle import OPEN, Rag
+from handlers.actions.service import today
+from handlers.actions.views import action_item, action_rag
+from handlers.context import Context
+from handlers.errors import UserError
+from handlers.permissions import governs, sits_on
+from handlers.registry import Invocation
+from messages.view import Block, Heading, Items, Reply, Response
+from messages.view import Context as SmallPrint
+
+PAGE_SIZE = 15
+RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3, Rag.GREY: 4}
+
+
+def mine(ctx: Context, _invocation: Invocation) -> Response:
+    """The thirty-second view: what I owe, reddest first, and what waits on me."""
+    assert ctx.actor.staff_id is not None
+    day = today(ctx)
+    owned = list(ctx.uow.actions.owned_by(ctx.actor.staff_id, [s.value for s in OPEN]))
+    to_verify = list(ctx.uow.actions.to_verify_by(ctx.actor.staff_id))
+    reaudits = list(ctx.uow.actions.reaudits_led_by(ctx.actor.staff_id))
+    pending = ctx.uow.actions.pending_extension_ids([a.id for a in owned])
+    owned.sort(key=lambda a: (RAG_ORDER[action_rag(a, day, a.id in pending)], a.due_date))
+    red = sum(action_rag(a, day, a.id in pending) == Rag.RED for a in owned)
+    blocks: list[Block] = [
+        Heading("Your actions"),
+        Items(
+            tuple(action_item(a, day, a.id in pending, owner=False) for a in owned),
+            empty_text="No open actions: nothing is waiting on you.",
+        ),
+    ]
+    if to_verify:
+        blocks += [
+            Heading("Waiting for your verification"),
+            Items(tuple(action_item(a, day, False) for a in to_verify)),
+        ]
+    if reaudits:
+        blocks += [
+            Heading("Re-audits you lead"),
+            Items(tuple(action_item(a, day, False) for a in reaudits)),
+        ]
+    summary = f"{len(owned)} open action{'s' if len(owned) != 1 else ''}"
+    if red:
+        summary += f", {red} overdue"
+    blocks.append(
+        SmallPrint("Open an action to update it, ask for more time or submit completion.")
+    )
+    return Reply(summary=summary, blocks=tuple(blocks))
+
+
+def committee_actions(ctx: Context, invocation: Invocation) -> Response:
+    words = invocation.args.split()
+    codes = [w.upper() for w in words if not w.isdecimal()]
+    pages = [int(w) for w in words if w.isdecimal() and w.isascii()]
+    if len(codes) != 1 or codes[0] not in ctx.config.committees:
+        raise UserError("Which committee? Use /qi actions " + "|".join(ctx.config.committees))
+    code = codes[0]
+    roles = ctx.actor.roles
+    if not (sits_on(roles, code) or governs(roles, code) or "admin" in roles):
+        raise UserError(f"Only members of the {code} committee can list its actions.")
+    page = max(pages[0] if pages else 1, 1)
+    found, total = ctx.uow.actions.page_for_committee(
+        code, [s.value for s in OPEN], (page - 1) * PAGE_SIZE, PAGE_SIZE
+    )
+    day = today(ctx)
+    pending = ctx.uow.actions.pending_extension_ids([a.id for a in found])
+    last = max(1, -(-total // PAGE_SIZE))
+    blocks: list[Block] = [
+        Heading(f"{ctx.config.committees[code].name}: open actions"),
+        Items(
+            tuple(action_item(a, day, a.id in pending) for a in found),
+            empty_text="No open actions.",
+        ),
+        SmallPrint(
+            f"Page {page} of {last} · {total} open · soonest due first"
+            + (f" · next: /qi actions {code} {page + 1}" if page < last else "")
+        ),
+    ]
+    return Reply(summary=f"{total} open actions", blocks=tuple(blocks))
