@@ -61,6 +61,10 @@ class StaffRepo:
         query = select(Staff).where(Staff.active.is_(True)).order_by(Staff.display_name)
         return self.session.scalars(query).all()
 
+    def first_created(self) -> datetime | None:
+        """When the directory was first filled: in effect, when this installation began."""
+        return self.session.scalar(select(func.min(Staff.created_at)))
+
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Staff)) or 0
 
