@@ -19,7 +19,12 @@ TOM = "tom.baker@clatterbridge.example"  # radiographer, no special role
 SAM = "sam.patel@clatterbridge.example"  # ideas panel
 JO = "jo.williams@clatterbridge.example"  # ideas panel
 NADIA = "nadia.khan@clatterbridge.example"  # admin
-HELEN = "helen.roberts@clatterbridge.example"  # chief nurse, executive
+HELEN = "helen.roberts@clatterbridge.example"  # chief nurse, executive, PSC chair
+CHRIS = "chris.evans@clatterbridge.example"  # PSC governance lead and member
+PRIYA = "priya.shah@clatterbridge.example"  # PEC governance lead and member
+KIM = "kim.jones@clatterbridge.example"  # ward manager (Alex's and Tom's line manager), PSC
+LEE = "lee.hughes@clatterbridge.example"  # audit lead, PSC and CEC member
+RUTH = "ruth.green@clatterbridge.example"  # medical director, executive on call, CEC chair
 
 
 def buttons_of(reply: Reply) -> list[Button]:
@@ -34,9 +39,15 @@ def buttons_of(reply: Reply) -> list[Button]:
 
 
 def button(reply: Reply, label: str) -> Button:
-    for candidate in buttons_of(reply):
-        if candidate.label.rstrip("…") == label.rstrip("…"):
+    """The button labelled `label` (the trailing … optional; a unique prefix is enough)."""
+    wanted = label.rstrip("…")
+    found = buttons_of(reply)
+    for candidate in found:
+        if candidate.label.rstrip("…") == wanted:
             return candidate
+    prefixed = [c for c in found if c.label.startswith(wanted)]
+    if len(prefixed) == 1:
+        return prefixed[0]
     raise AssertionError(f"no button {label!r} in {[b.label for b in buttons_of(reply)]}")
 
 
@@ -75,9 +86,12 @@ class Harness:
     def deliver(self) -> DispatchReport:
         return self.dispatcher.drain()
 
-    def tick(self) -> TickReport:
+    def tick(self, *, digests: bool = False) -> TickReport:
+        """One clock tick over the reminder rules; the weekly digest rule only if asked (it has
+        its own tests, and reminder tests count reminders)."""
+        rules = [r for r in self.app.rules if digests or r.name != "committee_digest"]
         with self.app.uow_factory() as uow:
-            report = tick(Context(self.app.services, uow, SYSTEM, "test"), self.app.rules)
+            report = tick(Context(self.app.services, uow, SYSTEM, "test"), rules)
             uow.commit()
         return report
 
@@ -101,12 +115,35 @@ class Harness:
         return response
 
 
-def ref_in(reply: Reply) -> str:
+def ref_in(reply: Reply, prefix: str = "IDEA") -> str:
     import re
 
-    match = re.search(r"IDEA-\d{4}-\d{4}", reply.summary + " ".join(map(str, reply.blocks)))
+    text = reply.summary + " ".join(map(str, reply.blocks))
+    match = re.search(rf"{prefix}-\d{{4}}-\d{{4}}", text)
     assert match, reply
     return match.group(0)
+
+
+LESSON = {
+    "title": "Flush syringes mixed up on the trolley",
+    "source": "lfpse_event",
+    "committee": "",
+    "what_happened": "Saline and heparin flushes were stored together and one was mixed up.",
+    "what_learned": "Look-alike flushes need separate, labelled storage.",
+    "sites": ["liverpool"],
+    "departments": ["ward-4"],
+    "process": "medicines-storage",
+    "srg": "",
+    "harm_level": "low",
+    "source_refs": "LFPSE W123456",
+    "mode": "named",
+}
+
+
+def submit_lesson(hub: Harness, who: str = ALEX, **overrides: Any) -> Reply:
+    response = hub.fill(who, hub.command(who, "/lesson"), {**LESSON, **overrides})
+    assert isinstance(response, Reply), response
+    return response
 
 
 def errors_of(response: Response) -> Mapping[str, str]:

@@ -12,6 +12,7 @@ from handlers.catalogue import build_registry
 from handlers.config import load_config
 from handlers.permissions import allowed
 from tests.harness import ALEX, Harness, ref_in
+from tests.lessons_flow import add_action, decided_lesson
 from tests.platforms import ConsoleDriver, Driver
 
 CONFIG = load_config()
@@ -56,7 +57,15 @@ def test_command_works(hub: Harness, platform: str, command: str, sub: str) -> N
     actor = someone_allowed(spec.permission, hub)
     other_ref = ref_in(hub.submit_idea(who="tom.baker@clatterbridge.example"))
     own_ref = ref_in(hub.submit_idea(who=actor)) if actor != ALEX else ref_in(hub.submit_idea())
-    args = spec.example_args.format(ref=other_ref, own_ref=own_ref)
+    lesson_ref = decided_lesson(hub, ["2"])
+    action_ref = add_action(hub, lesson_ref, 2)
+    args = spec.example_args.format(
+        ref=other_ref,
+        own_ref=own_ref,
+        lesson_ref=lesson_ref,
+        action_ref=action_ref,
+        committee="PSC",
+    )
     line = " ".join(part for part in (f"/{command}", sub, args) if part)
     outcome = driver_for(platform, hub).run(actor, line)
     assert outcome.ok, outcome.text

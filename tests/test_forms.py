@@ -211,9 +211,16 @@ def test_dates(guard: PatientDataGuard) -> None:
     assert clean_field(DUE, date(2027, 1, 4), guard) == date(2027, 1, 4)
 
 
-@pytest.mark.parametrize("raw", ["31/12/2026", "2026-02-30", "tomorrow", "2026-13-01"])
+@pytest.mark.parametrize("raw", ["31/12/2026", "31-12-2026", "31.12.2026", "1/2/2027"])
+def test_uk_day_first_dates_are_understood(guard: PatientDataGuard, raw: str) -> None:
+    """Staff type day-first dates; 1/2/2027 is the 1st of February, never 2nd of January."""
+    expected = date(2027, 2, 1) if raw == "1/2/2027" else date(2026, 12, 31)
+    assert clean_field(DUE, raw, guard) == expected
+
+
+@pytest.mark.parametrize("raw", ["12/31/2026", "2026-02-30", "tomorrow", "2026-13-01"])
 def test_bad_dates_name_the_field(guard: PatientDataGuard, raw: str) -> None:
-    assert error_of(DUE, raw, guard) == "Due date must be a date like 2026-12-31"
+    assert error_of(DUE, raw, guard) == "Due date must be a date like 31/12/2026 or 2026-12-31"
 
 
 def test_email_is_lower_cased(guard: PatientDataGuard) -> None:

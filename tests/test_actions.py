@@ -1,0 +1,187 @@
+"""Actions through their whole lifecycle, with permissions re-checked on every press."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.actions.lifecycle import Rag, rag
+from messages.view import Reply, all_text
+from store.models import Action, Lesson
+from tests.harness import ALEX, CHRIS, HELEN, LEE, TOM, Harness, buttons_of, errors_of
+from tests.lessons_flow import add_action, card, decided_lesson, step, try_step
+
+
+def action(hub: Harness, ref: str) -> Action:
+    with hub.app.uow_factory() as uow:
+        found = uow.actions.by_ref(ref)
+        assert found is not None
+        uow.session.expunge_all()
+        return found
+
+
+def lesson_status(hub: Harness, ref: str) -> str:
+    with hub.app.uow_factory() as uow:
+        found = uow.lessons.by_ref(ref)
+        assert isinstance(found, Lesson)
+        return found.status
+
+
+def labels(reply: Reply) -> list[str]:
+    return [b.label for b in buttons_of(reply)]
+
+
+def text(reply: Reply) -> str:
+    return " ".join(all_text(reply))
+
+
+def test_rag_is_derived_from_dates_and_states() -> None:
+    today = date(2026, 12, 1)
+    assert rag("in_progress", date(2026, 11, 30), today) is Rag.RED
+    assert rag("in_progress", date(2026, 12, 15), today) is Rag.AMBER
+    assert rag("in_progress", date(2026, 12, 16), today) is Rag.GREEN
+    assert rag("in_progress", date(2027, 3, 1), today, extension_pending=True) is Rag.AMBER
+    assert rag("completion_submitted", date(2026, 11, 1), today) is Rag.GREEN
+    assert rag("verified", date(2026, 11, 1), today) is Rag.BLUE
+    assert rag("cancelled", date(2026, 11, 1), today) is Rag.GREY
+
+
+def test_owner_accepts_completes_and_someone_else_verifies(hub: Harness) -> None:
+    lesson_ref = decided_lesson(hub, ["2"])
+    ref = add_action(hub, lesson_ref, 2)
+    assert labels(card(hub, ALEX, ref)) == []
+    assert labels(card(hub, TOM, ref)) == ["Accept", "Decline…", "Request extension…"]
+    step(hub, TOM, ref, "Accept")
+    assert action(hub, ref).status == "in_progress"
+    assert lesson_status(hub, lesson_ref) == "in_progress"
+    short = try_step(hub, TOM, ref, "Submit completion", evidence="short")
+    assert "at least 10" in errors_of(short)["evidence"]
+    step(hub, TOM, ref, "Submit completion", evidence="Huddle slides and attendance log.")
+    assert action(hub, ref).status == "completion_submitted"
+    assert "Verify" not in labels(card(hub, TOM, ref))  # never the owner
+    assert "Verify" in labels(card(hub, CHRIS, ref))  # the PSC governance lead
+    step(hub, CHRIS, ref, "Verify", note="Seen the log.")
+    assert action(hub, ref).status == "verified"
+    assert lesson_status(hub, lesson_ref) == "awaiting_assurance"
+    hub.deliver()
+    assert any("every action is verified" in r.summary for r in hub.platform.to("#psc"))
+    assure = step(
+        hub, HELEN, lesson_ref, "Accept assurance", note="Attendance log seen at committee."
+    )
+    assert "assurance accepted" in text(assure)
+    assert lesson_status(hub, lesson_ref) == "closed"
+
+
+def test_tier_one_is_reaudited_and_a_failure_reopens_the_lesson(hub: Harness) -> None:
+    lesson_ref = decided_lesson(hub, ["1"])
+    ref = add_action(hub, lesson_ref, 1, verifier=CHRIS)
+    step(hub, TOM, ref, "Accept")
+    step(hub, TOM, ref, "Submit completion", evidence="Bins fitted on all four trolleys.")
+    step(hub, CHRIS, ref, "Verify")
+    assert action(hub, ref).status == "reaudit_scheduled"
+    step(hub, HELEN, lesson_ref, "Accept assurance", note="Photos of the bins seen.")
+    assert lesson_status(hub, lesson_ref) == "monitoring"
+    assert "Record re-audit…" not in labels(card(hub, ALEX, ref))
+    step(hub, LEE, ref, "Record re-audit", result="fail", notes="Two of four trolleys mixed again.")
+    assert action(hub, ref).status == "reaudit_failed"
+    assert lesson_status(hub, lesson_ref) == "reopened"
+    hub.deliver()
+    assert any("is back before the committee" in r.summary for r in hub.platform.to("#psc"))
+    assert any("is back before the committee" in r.summary for r in hub.platform.to(ALEX))
+    assert "Decide tiers…" in labels(card(hub, HELEN, lesson_ref))
+
+
+def test_a_passed_reaudit_closes_a_monitored_lesson(hub: Harness) -> None:
+    lesson_ref = decided_lesson(hub, ["1"])
+    ref = add_action(hub, lesson_ref, 1)
+    step(hub, TOM, ref, "Accept")
+    step(hub, TOM, ref, "Submit completion", evidence="Bins fitted on all four trolleys.")
+    step(hub, CHRIS, ref, "Verify")
+    step(hub, HELEN, lesson_ref, "Accept assurance", note="Photos of the bins seen.")
+    step(hub, LEE, ref, "Record re-audit", result="pass", notes="No mix-ups in 3 months.")
+    assert (action(hub, ref).status, lesson_status(hub, lesson_ref)) == ("closed", "closed")
+
+
+def test_declined_action_goes_back_for_reassignment(hub: Harness) -> None:
+    lesson_ref = decided_lesson(hub, ["3"])
+    ref = add_action(hub, lesson_ref, 3)
+    step(hub, TOM, ref, "Decline", reason="I do not manage pharmacy storage.")
+    assert action(hub, ref).status == "declined"
+    hub.deliver()
+    to_lead = [r for r in hub.platform.to(CHRIS) if "declined by its owner" in r.summary]
+    assert to_lead and "Add tier 3 action…" in labels(to_lead[0])
+
+
+def test_blocked_and_unblocked_with_progress_updates(hub: Harness) -> None:
+    ref = add_action(hub, decided_lesson(hub, ["3"]), 3)
+    step(hub, TOM, ref, "Accept")
+    step(hub, TOM, ref, "Blocked", reason="Waiting for estates to fit shelves.")
+    assert action(hub, ref).status == "blocked"
+    step(hub, TOM, ref, "Unblocked")
+    step(hub, TOM, ref, "Update", note="Shelves fitted, labels ordered.")
+    stored = action(hub, ref)
+    assert (stored.status, stored.status_reason) == (
+        "in_progress",
+        "Shelves fitted, labels ordered.",
+    )
+
+
+def test_not_verified_goes_back_to_the_owner_with_the_reason(hub: Harness) -> None:
+    ref = add_action(hub, decided_lesson(hub, ["2"]), 2)
+    step(hub, TOM, ref, "Accept")
+    step(hub, TOM, ref, "Submit completion", evidence="Slides shared by email.")
+    step(hub, CHRIS, ref, "Not verified", reason="Attendance not recorded.")
+    assert action(hub, ref).status == "in_progress"
+    hub.deliver()
+    assert any("Attendance not recorded." in r.summary for r in hub.platform.to(TOM))
+
+
+def test_extension_is_decided_by_the_committee_and_moves_the_due_date(hub: Harness) -> None:
+    ref = add_action(hub, decided_lesson(hub, ["3"]), 3)
+    step(hub, TOM, ref, "Accept")
+    early = try_step(hub, TOM, ref, "Request extension", new_due="2026-12-01", reason="Estates.")
+    assert "after the current due date" in errors_of(early)["new_due"]
+    step(hub, TOM, ref, "Request extension", new_due="2027-02-28", reason="Estates delay.")
+    again = hub.command(TOM, f"/qi show {ref}")
+    assert isinstance(again, Reply)
+    assert "Request extension…" in labels(again)
+    assert "Approve extension…" not in labels(again)  # the owner never decides their own
+    step(hub, HELEN, ref, "Approve extension", note="Agreed at committee.")
+    stored = action(hub, ref)
+    assert (stored.due_date, stored.due_version, stored.extension_count) == (
+        date(2027, 2, 28),
+        2,
+        1,
+    )
+    step(hub, TOM, ref, "Request extension", new_due="2027-04-30", reason="Still waiting.")
+    step(hub, HELEN, ref, "Decline extension", reason="Escalate the estates delay instead.")
+    assert action(hub, ref).due_date == date(2027, 2, 28)
+
+
+def test_the_committee_cancels_with_a_reason(hub: Harness) -> None:
+    lesson_ref = decided_lesson(hub, ["2", "3"])
+    cancelled = add_action(hub, lesson_ref, 2)
+    kept = add_action(hub, lesson_ref, 3)
+    assert "Cancel action…" not in labels(card(hub, TOM, cancelled))
+    step(hub, HELEN, cancelled, "Cancel action", reason="Superseded by the process review.")
+    assert action(hub, cancelled).status == "cancelled"
+    step(hub, TOM, kept, "Accept")
+    step(hub, TOM, kept, "Submit completion", evidence="New storage process live.")
+    step(hub, CHRIS, kept, "Verify")
+    assert lesson_status(hub, lesson_ref) == "awaiting_assurance"
+
+
+def test_my_actions_reddest_first_and_the_committee_list(hub: Harness) -> None:
+    lesson_ref = decided_lesson(hub, ["2", "3"])
+    later = add_action(hub, lesson_ref, 2, due="2027-03-01")
+    sooner = add_action(hub, lesson_ref, 3, due="2026-12-03")
+    hub.clock.set(hub.clock.now().replace(day=29, month=12))  # `sooner` is now overdue
+    mine = hub.command(TOM, "/qi mine")
+    assert isinstance(mine, Reply)
+    lines = [t for t in all_text(mine) if t.startswith(("RED", "AMBER", "GREEN"))]
+    assert lines[0].startswith("RED") and lines[1].startswith("GREEN")
+    assert mine.summary == "2 open actions, 1 overdue"
+    assert sooner in text(mine) and later in text(mine)
+    denied = hub.command(ALEX, "/qi actions PSC")
+    assert isinstance(denied, Reply) and "can't do that" in text(denied)
+    listed = hub.command(HELEN, "/qi actions psc")
+    assert isinstance(listed, Reply) and listed.summary == "2 open actions"
