@@ -162,6 +162,23 @@ class Rule(Strict):
     urgent: bool = False
 
 
+DEFAULT_RULES: dict[str, dict[str, Any]] = {
+    "action_due_soon": {"days_before": [14, 3]},
+    "action_overdue": {"days_after": [1]},
+    "action_overdue_escalated": {"days_after": [7]},
+    "action_long_overdue": {"days_after": [30]},
+    "completion_not_verified": {"working_days": 10},
+    "reaudit_due": {"days_before": [7, 0]},
+    "lesson_not_triaged": {"working_days": 5},
+    "idea_not_screened": {"working_days": 10},
+    "idea_not_decided": {"working_days": 30},
+    "bulletin_draft": {"days_before": [10]},
+    "tier5": {"urgent": True},
+    "committee_digest": {},
+}
+"""domain.md's reminder table: what applies to any rule a trust's file does not mention."""
+
+
 class AlertSeverity(Strict):
     label: Name
     remind_every_minutes: int = Field(ge=5)
@@ -217,13 +234,28 @@ class OrgConfig(Strict):
     trends: TrendRule = Field(default_factory=TrendRule)
     roles: dict[str, list[Email]] = Field(default_factory=dict)
     permissions: dict[str, list[str]] = Field(default_factory=dict)
-    reminders: dict[str, Rule] = Field(default_factory=dict)
+    reminders: dict[str, Rule] = Field(
+        default_factory=lambda: {name: Rule(**rule) for name, rule in DEFAULT_RULES.items()}
+    )
     alert_severities: dict[str, AlertSeverity] = Field(default_factory=dict)
     ideas: IdeasSettings
     retention: Retention = Field(default_factory=Retention)
     patient_data: PatientDataGuard = Field(default_factory=PatientDataGuard)
     bulletin: Schedule | None = None
     people: list[Person] = Field(default_factory=list)
+
+    @field_validator("reminders", mode="before")
+    @classmethod
+    def _default_rules(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        unknown = sorted(set(value) - set(DEFAULT_RULES))
+        if unknown:
+            raise ValueError(
+                f"unknown reminder rule {unknown[0]!r}; the rules are "
+                + ", ".join(DEFAULT_RULES)
+            )
+        return {**DEFAULT_RULES, **value}
 
     @property
     def zone(self) -> ZoneInfo:
@@ -372,6 +404,8 @@ def parse_config(data: dict[str, Any], source: str = "") -> OrgConfig:
             message = "unknown key (check the spelling)"
         elif first["type"] == "missing":
             message = "this key is required"
+        elif first["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
         raise ConfigError(_dotted(first["loc"]), message, source) from None
     try:
         _check_references(config)
