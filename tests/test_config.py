@@ -265,3 +265,27 @@ def test_console_uses_the_config_named_by_qihub_config(tmp_path: Path) -> None:
     assert "Clatterbridge" not in out
     assert "clatterbridge.example" not in out
     assert out.rstrip().endswith("Goodbye.")
+
+
+def test_reminder_rules_not_in_the_file_take_the_domain_defaults() -> None:
+    """A trust that leaves out [reminders] still chases its actions (domain.md's table)."""
+    import tomllib
+
+    from handlers.config import parse_config
+
+    data = tomllib.loads(OTHER_TRUST.read_text())
+    data.pop("reminders", None)
+    rules = parse_config(data).reminders
+    assert rules["action_due_soon"].days_before == [14, 3]
+    assert rules["lesson_not_triaged"].working_days == 5
+    assert all(rule.enabled for rule in rules.values())
+    data["reminders"] = {"action_overdue": {"enabled": False}}
+    assert parse_config(data).reminders["action_overdue"].enabled is False
+
+
+def test_a_misspelt_reminder_rule_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text(BUNDLED_TEXT.replace("action_overdue = {", "action_overdu = {"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "unknown reminder rule 'action_overdu'" in str(caught.value)
