@@ -252,8 +252,7 @@ class OrgConfig(Strict):
         unknown = sorted(set(value) - set(DEFAULT_RULES))
         if unknown:
             raise ValueError(
-                f"unknown reminder rule {unknown[0]!r}; the rules are "
-                + ", ".join(DEFAULT_RULES)
+                f"unknown reminder rule {unknown[0]!r}; the rules are " + ", ".join(DEFAULT_RULES)
             )
         return {**DEFAULT_RULES, **value}
 

@@ -19,6 +19,19 @@ from messages.view import Block, Fact, Facts, Heading, Reply, Response, Text
 from messages.view import Context as SmallPrint
 
 
+def command_help(ctx: Context, invocation: Invocation) -> Response:
+    """`/<command> help`, written from the registry, so it can never drift from the commands."""
+    command = ctx.registry.commands[invocation.command]
+    usable = [
+        s
+        for s in command.subcommands
+        if s.name != "help" and allowed(ctx.config, ctx.actor.roles, s.permission)
+    ]
+    blocks: list[Block] = [Heading(command.summary)]
+    blocks += [Text(f"{s.usage}: {s.summary}") for s in usable]
+    return Reply(summary=f"/{command.name} help", blocks=tuple(blocks), ephemeral=True)
+
+
 def help_reply(ctx: Context, _invocation: Invocation) -> Response:
     """Only what this person may use: a clinician should not wade through panel commands."""
     blocks: list[Block] = [Heading("QI Hub: what you can do")]

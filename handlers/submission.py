@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
 
+from handlers.context import Context
+from handlers.errors import NotFound, UserError
 from messages.view import Choice
+
+T = TypeVar("T")
+
+
+class _Submitter(Protocol):
+    staff_id: int
+
 
 MODES = (
     Choice("named", "Named"),
@@ -45,3 +56,27 @@ def submitted_by_label(mode: str, names: list[str], may_see_confidential: bool) 
         return "Confidential"
     label = ", ".join(names) or "Unknown"
     return f"{label} (confidential)" if mode == "confidential" else label
+
+
+def find_by_ref_or_receipt(
+    text: str,
+    by_ref: Callable[[str], T | None],
+    by_receipt_hash: Callable[[str], T | None],
+    noun: str,
+    example: str,
+) -> T:
+    """Look a submission up by its reference or, for anonymous submitters, their receipt."""
+    text = text.strip()
+    if not text:
+        raise UserError(f"Give {noun} reference ({example}) or your receipt code.")
+    found = by_receipt_hash(receipt_hash(text)) if looks_like_receipt(text) else by_ref(text)
+    if found is None:
+        what = noun.split(" ", 1)[-1]
+        raise NotFound(f"No {what} matches {text[:40]!r}. Check the reference or receipt code.")
+    return found
+
+
+def is_submitter(ctx: Context, submitters: Iterable[_Submitter]) -> bool:
+    return ctx.actor.staff_id is not None and any(
+        s.staff_id == ctx.actor.staff_id for s in submitters
+    )

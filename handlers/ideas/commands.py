@@ -275,20 +275,3 @@ def on_decision(ctx: Context, submission: Submission) -> Response:
             may_see_confidential=service.may_see_confidential(ctx),
         )
     return Reply(summary=f"{idea.ref} {idea.status}", blocks=tuple(blocks), replace_original=True)
-
-
-def help_text(_ctx: Context, _invocation: Invocation) -> Response:
-    lines = [
-        "/idea: share a Bright or Big Idea (text after it becomes the title)",
-        "/idea bright <title> or /idea big <title>: start with the type chosen",
-        "/idea mine: your ideas and where they are",
-        "/idea status <IDEA-… or receipt>: follow one idea",
-        "/idea support <IDEA-…>: add your support (one per person)",
-        "/idea withdraw <IDEA-… or receipt>: withdraw your idea",
-        "/idea list [open|all|<status>] [page]: the panel's queue",
-    ]
-    return Reply(
-        summary="Ideas help",
-        blocks=(Heading("Ideas"), *(Text(line) for line in lines)),
-        ephemeral=True,
-    )

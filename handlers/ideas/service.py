@@ -11,11 +11,12 @@ from typing import Any
 
 from handlers.audit import record
 from handlers.context import Context
-from handlers.errors import FieldProblem, NotFound, UserError
+from handlers.errors import FieldProblem, UserError
 from handlers.ideas.lifecycle import BY_NAME, OPEN_STATUSES, IdeaStatus, Transition
 from handlers.ideas.views import decision_notice, idea_card
 from handlers.permissions import allowed
-from handlers.submission import looks_like_receipt, new_receipt, receipt_hash
+from handlers.submission import find_by_ref_or_receipt, new_receipt, receipt_hash
+from handlers.submission import is_submitter as submitted
 from messages.view import Block, Notice, Reply, Text
 from store.models import Idea, IdeaSubmitter
 
@@ -76,23 +77,17 @@ def submit(ctx: Context, values: dict[str, Any], co_submitter_ids: list[int]) ->
 
 
 def find(ctx: Context, ref_or_receipt: str) -> Idea:
-    text = ref_or_receipt.strip()
-    if not text:
-        raise UserError("Give an idea reference (IDEA-2026-0001) or your receipt code.")
-    idea = (
-        ctx.uow.ideas.by_receipt_hash(receipt_hash(text))
-        if looks_like_receipt(text)
-        else ctx.uow.ideas.by_ref(text)
+    return find_by_ref_or_receipt(
+        ref_or_receipt,
+        ctx.uow.ideas.by_ref,
+        ctx.uow.ideas.by_receipt_hash,
+        "an idea",
+        "IDEA-2026-0001",
     )
-    if idea is None:
-        raise NotFound(f"No idea matches {text[:40]!r}. Check the reference or receipt code.")
-    return idea
 
 
 def is_submitter(ctx: Context, idea: Idea) -> bool:
-    return ctx.actor.staff_id is not None and any(
-        s.staff_id == ctx.actor.staff_id for s in idea.submitters
-    )
+    return submitted(ctx, idea.submitters)
 
 
 def may_see_confidential(ctx: Context) -> bool:

@@ -6,6 +6,7 @@ from handlers.config import OrgConfig
 from handlers.ideas import commands
 from handlers.ideas.forms import all_decision_forms, submit_form
 from handlers.ideas.reminders import RULES
+from handlers.qi import command_help
 from handlers.registry import ActionSpec, Command, FormSpec, Registry, Subcommand
 
 __all__ = ["RULES", "register"]
@@ -74,9 +75,7 @@ def register(registry: Registry, config: OrgConfig) -> None:
                     "idea.list",
                     commands.list_ideas,
                 ),
-                Subcommand(
-                    "help", "/idea help", "How to use /idea", "idea.view", commands.help_text
-                ),
+                Subcommand("help", "/idea help", "How to use /idea", "idea.view", command_help),
             ),
         )
     )

@@ -198,20 +198,6 @@ def list_lessons(ctx: Context, invocation: Invocation) -> Response:
     return Reply(summary=f"{total} lessons", blocks=tuple(blocks))
 
 
-def help_text(_ctx: Context, _invocation: Invocation) -> Response:
-    lines = [
-        "/lesson [title]: share something we should learn from (opens the form)",
-        "/lesson mine: your lessons and where they are",
-        "/lesson status <LL-… or receipt>: follow one lesson",
-        "/lesson list [committee] [awaiting|open|all] [page]: a committee's lessons",
-    ]
-    return Reply(
-        summary="Lessons help",
-        blocks=(Heading("Lessons"), *(Text(line) for line in lines)),
-        ephemeral=True,
-    )
-
-
 # ------------------------------------------------------------------ triage and decision
 _TRIAGE_FORMS = {
     "accept": forms.TRIAGE_ACCEPT,

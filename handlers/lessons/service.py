@@ -14,12 +14,13 @@ from handlers import people
 from handlers.actions.lifecycle import DONE, ActionStatus
 from handlers.audit import record
 from handlers.context import Context
-from handlers.errors import FieldProblem, NotFound, UserError
+from handlers.errors import FieldProblem, UserError
 from handlers.lessons.lifecycle import OPEN, LessonStatus
 from handlers.lessons.views import lesson_card, submitter_notice
 from handlers.permissions import allowed
 from handlers.search import lesson_search_text
-from handlers.submission import looks_like_receipt, new_receipt, receipt_hash
+from handlers.submission import find_by_ref_or_receipt, new_receipt, receipt_hash
+from handlers.submission import is_submitter as submitted
 from messages.view import Button, Notice, Reply
 from store.models import Lesson, LessonOrgUnit, LessonSubmitter
 
@@ -122,23 +123,17 @@ def submit(ctx: Context, values: dict[str, Any]) -> Submitted:
 
 
 def find(ctx: Context, ref_or_receipt: str) -> Lesson:
-    text = ref_or_receipt.strip()
-    if not text:
-        raise UserError("Give a lesson reference (LL-2026-0001) or your receipt code.")
-    lesson = (
-        ctx.uow.lessons.by_receipt_hash(receipt_hash(text))
-        if looks_like_receipt(text)
-        else ctx.uow.lessons.by_ref(text)
+    return find_by_ref_or_receipt(
+        ref_or_receipt,
+        ctx.uow.lessons.by_ref,
+        ctx.uow.lessons.by_receipt_hash,
+        "a lesson",
+        "LL-2026-0001",
     )
-    if lesson is None:
-        raise NotFound(f"No lesson matches {text[:40]!r}. Check the reference or receipt code.")
-    return lesson
 
 
 def is_submitter(ctx: Context, lesson: Lesson) -> bool:
-    return ctx.actor.staff_id is not None and any(
-        s.staff_id == ctx.actor.staff_id for s in lesson.submitters
-    )
+    return submitted(ctx, lesson.submitters)
 
 
 def submitter_names(ctx: Context, lesson: Lesson) -> list[str]:

@@ -6,6 +6,7 @@ from handlers.actions.forms import create_forms
 from handlers.config import OrgConfig
 from handlers.lessons import commands, forms
 from handlers.lessons.reminders import RULES
+from handlers.qi import command_help
 from handlers.registry import ActionSpec, Command, FormSpec, Registry, Subcommand
 
 __all__ = ["RULES", "register"]
@@ -48,7 +49,7 @@ def register(registry: Registry, config: OrgConfig) -> None:
                     commands.list_lessons,
                 ),
                 Subcommand(
-                    "help", "/lesson help", "How to use /lesson", "lesson.view", commands.help_text
+                    "help", "/lesson help", "How to use /lesson", "lesson.view", command_help
                 ),
             ),
         )
