@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from handlers.config import OrgConfig
 from messages.view import Reply, reply_to_payload
@@ -20,6 +21,34 @@ class Notifier:
         self._config = config
         self._now = now
 
+    def rows(
+        self,
+        reply: Reply,
+        key: str,
+        *,
+        people: Iterable[int] = (),
+        channels: Iterable[str] = (),
+        urgent: bool = False,
+        not_before: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Outbox rows for `reply` to each person and channel; `key` makes each once-only
+        (e.g. "idea:IDEA-2026-0001:approved" becomes one row per recipient)."""
+        payload = {"reply": reply_to_payload(reply)}
+        common = {"payload": payload, "urgent": urgent, "not_before": not_before}
+        out = [
+            {**common, "dedupe_key": f"{key}>p{staff_id}", "recipient_id": staff_id}
+            for staff_id in dict.fromkeys(people)
+        ]
+        for channel in dict.fromkeys(channels):
+            if channel not in self._config.channels:
+                raise KeyError(f"channel {channel!r} is not configured")
+            out.append({**common, "dedupe_key": f"{key}>c{channel}", "channel": channel})
+        return out
+
+    def queue(self, rows: list[dict[str, Any]]) -> int:
+        """Queue rows built by `rows()` (many at once: a tick's reminders share one insert)."""
+        return self._uow.outbox.enqueue_many(rows, self._now) if rows else 0
+
     def to_person(
         self,
         staff_id: int,
@@ -29,15 +58,7 @@ class Notifier:
         urgent: bool = False,
         not_before: datetime | None = None,
     ) -> bool:
-        """Queue `reply` for one person; `key` makes it once-only (e.g. "IDEA-1:approved:42")."""
-        return self._uow.outbox.enqueue(
-            dedupe_key=f"{key}>p{staff_id}",
-            payload={"reply": reply_to_payload(reply)},
-            now=self._now,
-            recipient_id=staff_id,
-            urgent=urgent,
-            not_before=not_before,
-        )
+        return bool(self.to_people([staff_id], reply, key, urgent=urgent, not_before=not_before))
 
     def to_people(
         self,
@@ -48,9 +69,8 @@ class Notifier:
         urgent: bool = False,
         not_before: datetime | None = None,
     ) -> int:
-        return sum(
-            self.to_person(i, reply, key, urgent=urgent, not_before=not_before)
-            for i in dict.fromkeys(staff_ids)
+        return self.queue(
+            self.rows(reply, key, people=staff_ids, urgent=urgent, not_before=not_before)
         )
 
     def to_channel(
@@ -63,13 +83,8 @@ class Notifier:
         not_before: datetime | None = None,
     ) -> bool:
         """Queue a post to a configured channel (by its config key, e.g. "ideas_panel")."""
-        if channel not in self._config.channels:
-            raise KeyError(f"channel {channel!r} is not configured")
-        return self._uow.outbox.enqueue(
-            dedupe_key=f"{key}>c{channel}",
-            payload={"reply": reply_to_payload(reply)},
-            now=self._now,
-            channel=channel,
-            urgent=urgent,
-            not_before=not_before,
+        return bool(
+            self.queue(
+                self.rows(reply, key, channels=[channel], urgent=urgent, not_before=not_before)
+            )
         )

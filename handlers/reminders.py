@@ -5,12 +5,17 @@ Reminders are rows, not scheduler jobs. A tick asks every enabled rule for what 
 transaction. A restart cannot repeat a reminder, two clocks cannot both send it, and a clock
 that was down catches up on its next tick. Non-urgent reminders raised in quiet hours are
 queued to go out when quiet hours end.
+
+Each rule is told when it last finished a pass (its watermark, less a margin) and searches only
+what crossed its threshold, or changed status, since then: a tick costs what is due now rather
+than everything ever reminded, and after downtime the window is simply wider.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from handlers.config import Rule
@@ -36,9 +41,18 @@ class ReminderRule(Protocol):
         """Urgent rules ignore quiet hours (tier 5, critical alerts)."""
         ...
 
-    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
-        """What is due under this rule at ctx.now and not yet claimed in the ledger."""
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
+        """What is due under this rule at ctx.now and not yet claimed in the ledger.
+
+        `since`: only what became due (or changed status) after this moment need be searched;
+        None means search everything (the rule has never run).
+        """
         ...
+
+
+MARGIN = timedelta(days=1)
+"""Searched again behind each watermark: the ledger makes the overlap harmless, and it covers
+clock skew between two clock processes and day boundaries in local time."""
 
 
 @dataclass
@@ -59,14 +73,29 @@ def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
             continue
         urgent = rule.urgent or settings.urgent
         not_before = None if urgent else ctx.calendar.end_of_quiet_hours(ctx.now)
-        for due in rule.due(ctx, settings):
-            if not ctx.uow.reminders.claim(rule.name, due.item_key, due.occasion, ctx.now):
+        watermark = ctx.uow.reminders.watermark(rule.name)
+        since = watermark - MARGIN if watermark is not None else None
+        found = list(rule.due(ctx, settings, since))
+        # One claim and one outbox insert per rule, however many are due: the ledger decides
+        # which are new (another clock may have raised some a moment ago).
+        claimed = ctx.uow.reminders.claim_many(
+            rule.name, [(d.item_key, d.occasion) for d in found], ctx.now
+        )
+        rows = []
+        for due in found:
+            if (due.item_key, due.occasion) not in claimed:
                 continue
+            claimed.discard((due.item_key, due.occasion))
             key = f"rem:{rule.name}:{due.item_key}:{due.occasion}"
-            ctx.notifier.to_people(due.people, due.reply, key, urgent=urgent, not_before=not_before)
-            for channel in due.channels:
-                ctx.notifier.to_channel(
-                    channel, due.reply, key, urgent=urgent, not_before=not_before
-                )
+            rows += ctx.notifier.rows(
+                due.reply,
+                key,
+                people=due.people,
+                channels=due.channels,
+                urgent=urgent,
+                not_before=not_before,
+            )
             report.raised[rule.name] = report.raised.get(rule.name, 0) + 1
+        ctx.notifier.queue(rows)
+        ctx.uow.reminders.advance(rule.name, ctx.now)
     return report

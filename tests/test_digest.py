@@ -147,6 +147,7 @@ class Seed:
             owner_id=self.staff[owner],
             due_date=due,
             measure=measure,
+            has_measure=bool(measure),
             status=status,
             verified_at=verified,
             reaudit_date=reaudit,

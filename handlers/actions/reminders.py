@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from handlers import people
 from handlers.actions.lifecycle import WORKING
@@ -45,19 +45,32 @@ def _today(ctx: Context) -> date:
     return ctx.calendar.local(ctx.now).date()
 
 
+def _day(ctx: Context, moment: datetime | None) -> date | None:
+    return ctx.calendar.local(moment).date() if moment is not None else None
+
+
+def _latest(*days: date | None) -> date | None:
+    known = [d for d in days if d is not None]
+    return max(known) if known else None
+
+
 @dataclass(frozen=True)
 class DueSoon:
     name: str = "action_due_soon"
     urgent: bool = False
 
-    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
-        today = _today(ctx)
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
+        today, since_day = _today(ctx), _day(ctx, since)
         for threshold, low, high in windows(rule.days_before or [14, 3]):
-            first = today + timedelta(days=max(low, 1))
+            # An action enters this window on the day it is `high` days from due.
+            entered = since_day + timedelta(days=high) if since_day else None
+            first = _latest(today + timedelta(days=max(low, 1)), entered)
             prefix = f"before{threshold}"
             for action in ctx.uow.actions.due_between(
-                self.name, prefix, STATUSES, first, today + timedelta(days=high)
+                self.name, prefix, STATUSES, first, today + timedelta(days=high), since
             ):
+                if action.due_date <= today:
+                    continue  # moved into a working status after its due date: overdue now
                 days = (action.due_date - today).days
                 text = (
                     f"{action.ref} is due in {days} day{'s' if days != 1 else ''} "
@@ -78,37 +91,46 @@ class Overdue:
     urgent: bool = False
     escalate: bool = False
 
-    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
-        today = _today(ctx)
-        thresholds = rule.days_after or ([7] if self.escalate else [1])
-        ordered = sorted(set(thresholds))
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
+        today, since_day = _today(ctx), _day(ctx, since)
+        ordered = sorted(set(rule.days_after or ([7] if self.escalate else [1])))
         for index, threshold in enumerate(ordered):
             later = ordered[index + 1] if index + 1 < len(ordered) else None
-            first = today - timedelta(days=later - 1) if later else date.min
+            # Only the latest threshold reached is raised; an action crosses this one on
+            # due date + threshold, so since the last pass means due date >= since - threshold.
+            crossed = since_day - timedelta(days=threshold) if since_day else None
+            first = _latest(today - timedelta(days=later - 1) if later else None, crossed)
             last = today - timedelta(days=threshold)
             prefix = f"after{threshold}"
-            for action in ctx.uow.actions.due_between(self.name, prefix, STATUSES, first, last):
-                days = (today - action.due_date).days
-                text = (
-                    f"{action.ref} is overdue by {days} day{'s' if days != 1 else ''} "
-                    f"(due {action.due_date:%d %b %Y})."
-                )
-                if self.escalate:
-                    owner = action.owner
-                    recipients = [*people.governance_leads(ctx, action.committee)]
-                    if owner.line_manager_id:
-                        recipients.insert(0, owner.line_manager_id)
-                    text = f"Escalation: {text} Owner: {owner.display_name}."
-                    buttons = [Button("Open", "action.show", {"ref": action.ref})]
-                else:
-                    recipients = [action.owner_id]
-                    buttons = step_buttons(action, ["update", "extend", "complete"])
-                yield Due(
-                    action.ref,
-                    f"{prefix}#v{action.due_version}",
-                    _message(ctx, action, text, buttons),
-                    people=tuple(recipients),
-                )
+            for action in ctx.uow.actions.due_between(
+                self.name, prefix, STATUSES, first, last, since
+            ):
+                if later is not None and action.due_date <= today - timedelta(days=later):
+                    continue  # a later threshold applies to this one
+                yield self._due(ctx, action, today, prefix)
+
+    def _due(self, ctx: Context, action: Action, today: date, prefix: str) -> Due:
+        days = (today - action.due_date).days
+        text = (
+            f"{action.ref} is overdue by {days} day{'s' if days != 1 else ''} "
+            f"(due {action.due_date:%d %b %Y})."
+        )
+        if self.escalate:
+            owner = action.owner
+            recipients = [*people.governance_leads(ctx, action.committee)]
+            if owner.line_manager_id:
+                recipients.insert(0, owner.line_manager_id)
+            text = f"Escalation: {text} Owner: {owner.display_name}."
+            buttons = [Button("Open", "action.show", {"ref": action.ref})]
+        else:
+            recipients = [action.owner_id]
+            buttons = step_buttons(action, ["update", "extend", "complete"])
+        return Due(
+            action.ref,
+            f"{prefix}#v{action.due_version}",
+            _message(ctx, action, text, buttons),
+            people=tuple(recipients),
+        )
 
 
 @dataclass(frozen=True)
@@ -116,11 +138,12 @@ class CompletionNotVerified:
     name: str = "completion_not_verified"
     urgent: bool = False
 
-    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
         days = rule.working_days or 10
         before = ctx.calendar.subtract_working_days(ctx.now, days)
+        after = ctx.calendar.subtract_working_days(since, days) if since else None
         occasion = f"{days}wd"
-        for action in ctx.uow.actions.completed_before(self.name, occasion, before):
+        for action in ctx.uow.actions.completed_before(self.name, occasion, before, after):
             verifiers = (
                 [action.verifier_id]
                 if action.verifier_id
@@ -140,15 +163,19 @@ class ReauditDue:
     name: str = "reaudit_due"
     urgent: bool = False
 
-    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
-        today = _today(ctx)
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
+        today, since_day = _today(ctx), _day(ctx, since)
         for threshold, low, high in windows(rule.days_before or [7, 0]):
-            first = None if threshold == 0 else today + timedelta(days=max(low, 1))
+            entered = since_day + timedelta(days=high) if since_day else None
+            start = None if threshold == 0 else today + timedelta(days=max(low, 1))
+            first = _latest(start, entered)
             occasion = f"before{threshold}"
             for action in ctx.uow.actions.reaudit_between(
-                self.name, occasion, first, today + timedelta(days=high)
+                self.name, occasion, first, today + timedelta(days=high), since
             ):
                 assert action.reaudit_date is not None
+                if threshold and action.reaudit_date <= today:
+                    continue  # the on-the-day reminder covers it
                 when = (
                     "is due today"
                     if action.reaudit_date <= today

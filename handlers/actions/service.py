@@ -86,6 +86,7 @@ def create(ctx: Context, lesson: Lesson, tier: int, values: dict[str, Any]) -> A
         owner_id=owner.id,
         due_date=due,
         measure=values.get("measure"),
+        has_measure=bool((values.get("measure") or "").strip()),
         verifier_id=verifier.id if verifier else None,
         status=A.ASSIGNED.value,
         created_at=ctx.now,

@@ -40,7 +40,7 @@ class CommitteeDigestRule:
     name: str = "committee_digest"
     urgent: bool = False
 
-    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
         local_now = ctx.calendar.local(ctx.now)
         occasion = iso_week(local_now.date())
         ledger = DigestRepo(ctx.uow.session)

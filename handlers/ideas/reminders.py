@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from handlers.config import Rule
 from handlers.context import Context
@@ -21,7 +22,8 @@ class IdeaWaitingRule:
     waiting_for: str
     urgent: bool = False
 
-    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
+        """Ideas are few, so this searches every waiting idea (`since` is not needed)."""
         days = rule.working_days or 10
         cutoff = ctx.calendar.subtract_working_days(ctx.now, days)
         occasion = f"{days}wd"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from handlers import people
 from handlers.config import Rule
@@ -18,12 +19,13 @@ class NotTriaged:
     name: str = "lesson_not_triaged"
     urgent: bool = False
 
-    def due(self, ctx: Context, rule: Rule) -> Iterable[Due]:
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
         days = rule.working_days or 5
         before = ctx.calendar.subtract_working_days(ctx.now, days)
+        after = ctx.calendar.subtract_working_days(since, days) if since else None
         occasion = f"{days}wd"
         for lesson in ctx.uow.lessons.due_for_reminder(
-            self.name, LessonStatus.SUBMITTED.value, before, occasion
+            self.name, LessonStatus.SUBMITTED.value, before, occasion, after=after
         ):
             text = f"{lesson.ref} ('{lesson.title}') has waited {days} working days for triage."
             reply = Reply(

@@ -6,7 +6,7 @@ from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
 from store.models.lessons import Lesson, LessonOrgUnit, LessonSubmitter, Trend, TrendLesson
 from store.models.outbox import OutboxMessage
 from store.models.refs import RefCounter
-from store.models.reminders import ReminderSent
+from store.models.reminders import ReminderSent, RuleWatermark
 from store.models.staff import Staff, StaffRole
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "OutboxMessage",
     "RefCounter",
     "ReminderSent",
+    "RuleWatermark",
     "Staff",
     "StaffRole",
     "Trend",

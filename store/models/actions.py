@@ -30,6 +30,11 @@ class Action(Base):
         Index("ix_action_status_reaudit", "status", "reaudit_date"),
         Index("ix_action_committee_verified", "committee", "verified_at"),
         Index("ix_action_committee_status_changed", "committee", "status", "status_changed_at"),
+        Index("ix_action_status_changed", "status", "status_changed_at"),
+        Index(
+            "ix_action_committee_extensions", "committee", "status", "extension_count", "due_date"
+        ),
+        Index("ix_action_committee_measure", "committee", "has_measure", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +47,8 @@ class Action(Base):
     due_date: Mapped[date] = mapped_column(Date)
     due_version: Mapped[int] = mapped_column(default=1)
     measure: Mapped[str | None] = mapped_column(Text)
+    has_measure: Mapped[bool] = mapped_column(default=False)
+    """Kept with `measure` so the digest's data-quality count is an index lookup."""
     verifier_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     status: Mapped[str] = mapped_column(String(24))
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -79,7 +86,7 @@ class ActionExtension(Base):
     __table_args__ = (Index("ix_action_extension_status", "status", "action_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
     committee: Mapped[str] = mapped_column(String(16))
     requested_until: Mapped[date] = mapped_column(Date)
     previous_due: Mapped[date] = mapped_column(Date)

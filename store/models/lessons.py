@@ -21,6 +21,9 @@ class Lesson(Base):
         Index("ix_lesson_committee_status", "committee", "status", "status_changed_at"),
         Index("ix_lesson_status_changed", "status", "status_changed_at"),
         Index("ix_lesson_created", "created_at"),
+        Index(
+            "ix_lesson_committee_unit", "committee", "has_org_unit", "status", "status_changed_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

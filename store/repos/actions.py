@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, cast, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from store.models import Action, ActionExtension, ReminderSent
+from store.models import Action, ActionExtension
+from store.repos.dialect import not_reminded
 
 
 class ActionRepo:
@@ -95,66 +96,87 @@ class ActionRepo:
     # ---------------------------------------------------------------- reminders
     @staticmethod
     def _not_reminded(rule: str, occasion: ColumnElement[str]) -> ColumnElement[bool]:
-        return ~exists().where(
-            and_(
-                ReminderSent.rule == rule,
-                ReminderSent.item_key == Action.ref,
-                ReminderSent.occasion == occasion,
-            )
-        )
+        return not_reminded(rule, Action.ref, occasion)  # type: ignore[no-any-return]
 
     @staticmethod
     def versioned(prefix: str) -> ColumnElement[str]:
         """The occasion "<prefix>#v<due_version>": a new due date is a new occasion."""
         return literal(f"{prefix}#v", String) + cast(Action.due_version, String)
 
+    def _due_by_date(
+        self,
+        rule: str,
+        occasion: ColumnElement[str],
+        statuses: Sequence[str],
+        column: ColumnElement[date]
+        | InstrumentedAttribute[date]
+        | InstrumentedAttribute[date | None],
+        first: date | None,
+        last: date,
+        changed_since: datetime | None,
+    ) -> list[Action]:
+        """Actions in `statuses` whose `column` lies in [first, last], not yet reminded.
+
+        With `changed_since`, a second statement also finds actions that entered one of the
+        statuses since then with `column` anywhere up to `last` (e.g. sent back after
+        verification long after their due date), which the date window alone would miss.
+        """
+        base = [Action.status.in_(statuses), column <= last, self._not_reminded(rule, occasion)]
+        window = [*base] if first is None else [*base, column >= first]
+        found = list(
+            self.session.scalars(select(Action).where(*window).order_by(column, Action.id))
+        )
+        if changed_since is not None:
+            seen = {a.id for a in found}
+            moved = self.session.scalars(
+                select(Action)
+                .where(*base, Action.status_changed_at >= changed_since)
+                .order_by(column, Action.id)
+            )
+            found += [a for a in moved if a.id not in seen]
+        return found
+
     def due_between(
         self,
         rule: str,
         prefix: str,
         statuses: Sequence[str],
-        first: date,
+        first: date | None,
         last: date,
-        limit: int = 1000,
-    ) -> Sequence[Action]:
-        """Actions in `statuses` due between `first` and `last` (inclusive), not yet reminded."""
-        query = (
-            select(Action)
-            .where(
-                Action.status.in_(statuses),
-                Action.due_date >= first,
-                Action.due_date <= last,
-                self._not_reminded(rule, self.versioned(prefix)),
-            )
-            .order_by(Action.due_date, Action.id)
-            .limit(limit)
+        changed_since: datetime | None = None,
+    ) -> list[Action]:
+        """Working actions due in [first, last] not yet reminded for this due date."""
+        return self._due_by_date(
+            rule, self.versioned(prefix), statuses, Action.due_date, first, last, changed_since
         )
-        return self.session.scalars(query).all()
-
-    def completed_before(
-        self, rule: str, occasion: str, before: datetime, limit: int = 1000
-    ) -> Sequence[Action]:
-        query = (
-            select(Action)
-            .where(
-                Action.status == "completion_submitted",
-                Action.completed_at <= before,
-                self._not_reminded(rule, literal(occasion, String)),
-            )
-            .order_by(Action.completed_at, Action.id)
-            .limit(limit)
-        )
-        return self.session.scalars(query).all()
 
     def reaudit_between(
-        self, rule: str, occasion: str, first: date | None, last: date, limit: int = 1000
+        self,
+        rule: str,
+        occasion: str,
+        first: date | None,
+        last: date,
+        changed_since: datetime | None = None,
+    ) -> list[Action]:
+        return self._due_by_date(
+            rule,
+            literal(occasion, String),
+            ["reaudit_scheduled"],
+            Action.reaudit_date,
+            first,
+            last,
+            changed_since,
+        )
+
+    def completed_before(
+        self, rule: str, occasion: str, before: datetime, after: datetime | None = None
     ) -> Sequence[Action]:
         where = [
-            Action.status == "reaudit_scheduled",
-            Action.reaudit_date <= last,
+            Action.status == "completion_submitted",
+            Action.completed_at <= before,
             self._not_reminded(rule, literal(occasion, String)),
         ]
-        if first is not None:
-            where.append(Action.reaudit_date >= first)
-        query = select(Action).where(*where).order_by(Action.reaudit_date, Action.id).limit(limit)
+        if after is not None:
+            where.append(Action.completed_at >= after)
+        query = select(Action).where(*where).order_by(Action.completed_at, Action.id)
         return self.session.scalars(query).all()

@@ -14,3 +14,27 @@ def insert_for(session: Session, table: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return pg_insert(table)
     return sqlite_insert(table)
+
+
+def not_reminded(rule: str, item_key: Any, occasion: Any) -> Any:
+    """NOT EXISTS a ledger row for (rule, item, occasion): the "not yet reminded" test.
+
+    OFFSET 0 keeps the subquery correlated on PostgreSQL, so each candidate probes the ledger's
+    unique index; otherwise the planner hashes every ledger row of the rule, a cost that grows
+    with the history of reminders rather than with what is due now. SQLite probes either way.
+    """
+    from sqlalchemy import and_, exists, literal_column, select
+
+    from store.models import ReminderSent
+
+    return ~exists(
+        select(literal_column("1"))
+        .where(
+            and_(
+                ReminderSent.rule == rule,
+                ReminderSent.item_key == item_key,
+                ReminderSent.occasion == occasion,
+            )
+        )
+        .offset(0)
+    )

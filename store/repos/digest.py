@@ -387,7 +387,7 @@ class DigestRepo:
     def actions_without_measure(self, committee: str, s: Statuses) -> tuple[list[str], int]:
         where = and_(
             self._actions_in(committee, s.action_open),
-            or_(Action.measure.is_(None), func.trim(Action.measure) == ""),
+            Action.has_measure.is_(False),
         )
         rows, total = self._action_rows(where, Action.due_date)  # see lessons_without_unit
         return [row.ref for row in rows], total

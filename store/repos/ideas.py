@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import Idea, IdeaSubmitter, IdeaSupport, ReminderSent
+from store.models import Idea, IdeaSubmitter, IdeaSupport
+from store.repos.dialect import not_reminded
 
 
 class IdeaRepo:
@@ -76,16 +77,11 @@ class IdeaRepo:
         Both columns are indexed with status, so the cost follows the ideas due, not all ideas.
         """
         column = Idea.status_changed_at if since == "status" else Idea.created_at
-        already = exists().where(
-            and_(
-                ReminderSent.rule == rule,
-                ReminderSent.item_key == Idea.ref,
-                ReminderSent.occasion == occasion,
-            )
-        )
         query = (
             select(Idea)
-            .where(Idea.status.in_(statuses), column <= before, ~already)
+            .where(
+                Idea.status.in_(statuses), column <= before, not_reminded(rule, Idea.ref, occasion)
+            )
             .order_by(column, Idea.id)
             .limit(limit)
         )

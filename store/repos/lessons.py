@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from store.models import Lesson, LessonOrgUnit, LessonSubmitter, ReminderSent, Trend, TrendLesson
+from store.models import Lesson, LessonOrgUnit, LessonSubmitter, Trend, TrendLesson
+from store.repos.dialect import not_reminded
 
 UNIT_KINDS = ("site", "department")
 """Trend dimensions held in lesson_org_unit; "process" and "srg" are columns on the lesson."""
@@ -58,22 +59,23 @@ class LessonRepo:
         return self.session.scalars(query).all(), total
 
     def due_for_reminder(
-        self, rule: str, status: str, before: datetime, occasion: str, limit: int = 500
+        self,
+        rule: str,
+        status: str,
+        before: datetime,
+        occasion: str,
+        after: datetime | None = None,
     ) -> Sequence[Lesson]:
-        """Lessons waiting in `status` since before `before`, not yet reminded for `occasion`."""
-        already = exists().where(
-            and_(
-                ReminderSent.rule == rule,
-                ReminderSent.item_key == Lesson.ref,
-                ReminderSent.occasion == occasion,
-            )
-        )
-        query = (
-            select(Lesson)
-            .where(Lesson.status == status, Lesson.status_changed_at <= before, ~already)
-            .order_by(Lesson.status_changed_at, Lesson.id)
-            .limit(limit)
-        )
+        """Lessons waiting in `status` since before `before`, not yet reminded for `occasion`;
+        with `after`, only those that crossed the line since then (the rule's last pass)."""
+        where = [
+            Lesson.status == status,
+            Lesson.status_changed_at <= before,
+            not_reminded(rule, Lesson.ref, occasion),
+        ]
+        if after is not None:
+            where.append(Lesson.status_changed_at >= after)
+        query = select(Lesson).where(*where).order_by(Lesson.status_changed_at, Lesson.id)
         return self.session.scalars(query).all()
 
     def sharing(

@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from store.models import OutboxMessage
 from store.repos.dialect import insert_for
 
+CHUNK = 200
+"""Rows per multi-row INSERT (each row binds about ten parameters)."""
+
 
 class OutboxRepo:
     def __init__(self, session: Session) -> None:
@@ -29,23 +32,46 @@ class OutboxRepo:
         urgent: bool = False,
     ) -> bool:
         """Queue a message unless one with the same dedupe key exists. True if queued now."""
-        result = self.session.execute(
-            insert_for(self.session, OutboxMessage)
-            .values(
-                dedupe_key=dedupe_key[:200],
-                recipient_id=recipient_id,
-                channel=channel,
-                payload=payload,
-                urgent=urgent,
-                status="pending",
-                attempts=0,
-                next_attempt_at=not_before or now,
-                created_at=now,
+        row = {
+            "dedupe_key": dedupe_key,
+            "payload": payload,
+            "recipient_id": recipient_id,
+            "channel": channel,
+            "not_before": not_before,
+            "urgent": urgent,
+        }
+        return self.enqueue_many([row], now) == 1
+
+    def enqueue_many(self, rows: Sequence[dict[str, Any]], now: datetime) -> int:
+        """Queue many messages in one statement per chunk, skipping known dedupe keys.
+
+        Each row holds dedupe_key, payload and recipient_id or channel (urgent and
+        not_before optional). Returns how many were queued now.
+        """
+        queued = 0
+        values = [
+            {
+                "dedupe_key": row["dedupe_key"][:200],
+                "recipient_id": row.get("recipient_id"),
+                "channel": row.get("channel"),
+                "payload": row["payload"],
+                "urgent": row.get("urgent", False),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": row.get("not_before") or now,
+                "created_at": now,
+            }
+            for row in rows
+        ]
+        for start in range(0, len(values), CHUNK):
+            result = self.session.execute(
+                insert_for(self.session, OutboxMessage)
+                .values(values[start : start + CHUNK])
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                .returning(OutboxMessage.id)
             )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(OutboxMessage.id)
-        )
-        return result.first() is not None
+            queued += len(result.all())
+        return queued
 
     def claim_due(
         self, now: datetime, worker: str, limit: int, lease: timedelta
