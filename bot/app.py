@@ -40,6 +40,23 @@ class QIHub:
             uow.commit()
         return response
 
+    def interact_once(
+        self, email: str, platform: str, key: str, call: Callable[[Context], Response]
+    ) -> Response | None:
+        """Like interact(), but None for a request already handled (a replay or a retry).
+
+        The key is written in the same transaction as whatever the call changes. A refused
+        request is rolled back (see handlers.dispatch), taking the key with it, so only a
+        request that really took effect is remembered as done.
+        """
+        with self.uow_factory() as uow:
+            if not uow.inbound.first_time(key, self.clock.now()):
+                return None
+            actor = resolve_actor(uow, email)
+            response = call(Context(self.services, uow, actor, platform))
+            uow.commit()
+        return response
+
     def sync_directory(self) -> None:
         with self.uow_factory() as uow:
             sync_config_directory(uow, self.config, self.clock.now())

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from bot.errors import MissingCredential
 from handlers.config import ConfigError
 from store.db import DatabaseUnavailable
 
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 EXIT_USAGE = 2
-
-
-class MissingCredential(Exception):
-    """A platform was asked for but its credentials are not set."""
 
 
 def _parser() -> argparse.ArgumentParser:

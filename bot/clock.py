@@ -12,19 +12,14 @@ import signal
 import socket
 
 from bot.app import QIHub, create_app
+from bot.delivery import connected_platforms
 from bot.settings import Settings
 from handlers.context import SYSTEM, Context
 from handlers.delivery import Dispatcher
-from handlers.platform import Platform
 from handlers.reminders import tick
 from store.migrate import current_revision, head_revision
 
 log = logging.getLogger(__name__)
-
-
-def connected_platforms(_app: QIHub) -> list[Platform]:
-    """The chat platforms with credentials. Slack and Teams adapters plug in here."""
-    return []
 
 
 def reminder_tick(app: QIHub) -> int:

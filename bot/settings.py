@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_messages_per_minute: int = Field(default=300, ge=1)
+    """Workspace budget for chat.postMessage ("several hundred per minute")."""
+    slack_channel_messages_per_second: int = Field(default=1, ge=1)
 
     teams_client_id: str | None = None
     teams_client_secret: SecretStr | None = None

@@ -1,17 +1,52 @@
-"""`qihub web`: the ASGI application. Health today; Slack and Teams mount here in later steps."""
+"""`qihub web`: the ASGI application. Slack at /slack/events when configured; health."""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from bot.app import QIHub, create_app
+from bot.delivery import DispatchKicker, connected_platforms, worker_name
 from bot.settings import Settings
+from handlers.delivery import Dispatcher
 from store.db import DatabaseUnavailable, check_connection
+
+log = logging.getLogger(__name__)
 
 
 def create_web_app(app: QIHub) -> FastAPI:
-    web = FastAPI(title="QI Hub", docs_url=None, redoc_url=None, openapi_url=None)
+    platforms = connected_platforms(app)
+    kicker = (
+        DispatchKicker(
+            Dispatcher(app.uow_factory, platforms, app.config, app.clock, worker=worker_name("web"))
+        )
+        if platforms
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
+        yield
+        if kicker is not None:
+            kicker.stop()
+
+    web = FastAPI(
+        title="QI Hub", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+    kick = kicker.kick if kicker is not None else (lambda: None)
+
+    if app.settings.slack_bot_token is not None:
+        from bot.slack.app import build_bolt_app, mount, web_client
+
+        client = web_client(app.settings)
+        bolt = build_bolt_app(app, app.settings, client, kick)
+        if app.settings.slack_signing_secret is not None:
+            mount(web, bolt)
+        web.state.slack = bolt
 
     @web.get("/healthz")
     def healthz() -> JSONResponse:
@@ -28,8 +63,17 @@ def run_web(settings: Settings) -> int:
     import uvicorn
 
     app = create_app(settings)
+    if settings.slack_bot_token is not None:
+        from bot.slack.app import check_token, web_client
+
+        check_token(web_client(settings))
+    web = create_web_app(app)
+    if settings.slack_app_token is not None:
+        from bot.slack.app import start_socket_mode
+
+        start_socket_mode(web.state.slack, settings)
     uvicorn.run(
-        create_web_app(app),
+        web,
         host="0.0.0.0",  # noqa: S104 (a web process listens on all interfaces)
         port=settings.port,
         log_level="warning",

@@ -30,6 +30,7 @@ class DispatchReport:
     retried: int = 0
     dead: int = 0
     unreachable: int = 0
+    deferred: int = 0
 
 
 def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
@@ -82,7 +83,7 @@ class Dispatcher:
             report = self.run_once()
             if report.claimed == 0:
                 break
-            for name in ("claimed", "sent", "retried", "dead", "unreachable"):
+            for name in ("claimed", "sent", "retried", "dead", "unreachable", "deferred"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
         return total
 
@@ -182,7 +183,12 @@ class Dispatcher:
         row.last_error = exc.reason[:500]
         row.claimed_by = None
         row.claimed_until = None
-        if not exc.retryable:
+        if exc.deferred:
+            row.attempts = max(row.attempts - 1, 0)  # never attempted: not the message's fault
+            row.status = "pending"
+            row.next_attempt_at = now + timedelta(seconds=exc.retry_after or 1.0)
+            report.deferred += 1
+        elif not exc.retryable:
             row.status = "failed"
             report.unreachable += 1
             log.warning("outbox message %s undeliverable: %s", row.id, exc.reason)

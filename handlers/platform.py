@@ -31,13 +31,25 @@ class ChannelTarget:
 
 
 class DeliveryError(Exception):
-    """A send failed. `retryable` failures are tried again after `retry_after` (or a backoff)."""
+    """A send failed. `retryable` failures are tried again after `retry_after` (or a backoff).
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    `deferred` means the message was never attempted (the platform's budget is spent or it
+    asked us to slow down): it waits without using up one of its attempts.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        deferred: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+        self.deferred = deferred
 
 
 class Platform(Protocol):

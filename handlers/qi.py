@@ -111,6 +111,14 @@ def search_page(ctx: Context, press: Press) -> Response:
     return Reply(reply.summary, reply.blocks, replace_original=True)
 
 
+def run_command_button(ctx: Context, press: Press) -> Response:
+    """A button that runs a command ("Share an idea" on the home page); the command's own
+    permission is checked as if it had been typed."""
+    from handlers.dispatch import run_command
+
+    return run_command(ctx, press.value.get("text", "/qi help"))
+
+
 def register(registry: Registry, _config: OrgConfig) -> None:
     registry.add_command(
         Command(
@@ -166,3 +174,4 @@ def register(registry: Registry, _config: OrgConfig) -> None:
         )
     )
     registry.add_action(ActionSpec("search.page", "qi.search", search_page))
+    registry.add_action(ActionSpec("qi.command", "qi.help", run_command_button))

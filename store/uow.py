@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.repos.actions import ActionRepo
 from store.repos.audit import AuditRepo
 from store.repos.ideas import IdeaRepo
+from store.repos.inbound import InboundRepo
 from store.repos.lessons import LessonRepo, TrendRepo
 from store.repos.outbox import OutboxRepo
 from store.repos.refs import RefRepo
@@ -26,6 +27,7 @@ class UnitOfWork:
     session: Session
     staff: StaffRepo
     ideas: IdeaRepo
+    inbound: InboundRepo
     lessons: LessonRepo
     actions: ActionRepo
     trends: TrendRepo
@@ -41,6 +43,7 @@ class UnitOfWork:
         self.session = self._session_factory()
         self.staff = StaffRepo(self.session)
         self.ideas = IdeaRepo(self.session)
+        self.inbound = InboundRepo(self.session)
         self.lessons = LessonRepo(self.session)
         self.actions = ActionRepo(self.session)
         self.trends = TrendRepo(self.session)

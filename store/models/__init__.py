@@ -2,6 +2,7 @@
 
 from store.models.actions import Action, ActionExtension
 from store.models.audit import AuditEntry
+from store.models.inbound import InboundRequest
 from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
 from store.models.lessons import Lesson, LessonOrgUnit, LessonSubmitter, Trend, TrendLesson
 from store.models.outbox import OutboxMessage
@@ -14,6 +15,7 @@ __all__ = [
     "ActionExtension",
     "AuditEntry",
     "Idea",
+    "InboundRequest",
     "IdeaSubmitter",
     "IdeaSupport",
     "Lesson",

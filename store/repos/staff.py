@@ -39,6 +39,19 @@ class StaffRepo:
     def by_email(self, email: str) -> Staff | None:
         return self.session.scalar(select(Staff).where(Staff.email == email.strip().lower()))
 
+    def by_slack_id(self, slack_user_id: str) -> Staff | None:
+        return self.session.scalar(select(Staff).where(Staff.slack_user_id == slack_user_id))
+
+    def link_slack(self, staff: Staff, slack_user_id: str) -> None:
+        """Remember a person's Slack id. updated_at is left alone on purpose: a first
+        interaction that is an anonymous submission must leave no timestamp to match it."""
+        holder = self.by_slack_id(slack_user_id)
+        if holder is not None and holder.id != staff.id:
+            holder.slack_user_id = None  # the id moved (a re-created account): latest wins
+            self.session.flush()
+        staff.slack_user_id = slack_user_id
+        self.session.flush()
+
     def by_emails(self, emails: Iterable[str]) -> list[Staff]:
         wanted = [e.strip().lower() for e in emails]
         return list(self.session.scalars(select(Staff).where(Staff.email.in_(wanted))))

@@ -1,0 +1,117 @@
+"""The Slack app: a bolt App built from settings (never at import time), its HTTP endpoint on
+the web app, and Socket Mode when an app-level token is configured."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from slack_bolt import App, BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from starlette.concurrency import run_in_threadpool
+
+from bot.app import QIHub
+from bot.errors import MissingCredential
+from bot.settings import Settings
+from bot.slack.listeners import SlackListeners
+from bot.slack.platform import SlackPlatform
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1_000_000
+"""Slack's payloads are a few kB; anything near this is not from Slack."""
+
+
+def slack_configured(settings: Settings) -> bool:
+    return settings.slack_bot_token is not None
+
+
+def web_client(settings: Settings) -> WebClient:
+    assert settings.slack_bot_token is not None
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+    )
+
+
+def check_token(client: WebClient) -> None:
+    """Fail at start, with one sentence, if Slack refuses the token (not at the first send)."""
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        raise MissingCredential(
+            f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}); check the bot "
+            "token in your Slack app's OAuth & Permissions page"
+        ) from None
+    except SlackClientError as exc:
+        raise MissingCredential(
+            f"cannot reach Slack at SLACK_API_URL to check the token ({type(exc).__name__})"
+        ) from None
+
+
+def slack_platform(settings: Settings, client: WebClient) -> SlackPlatform:
+    return SlackPlatform(
+        client,
+        messages_per_minute=settings.slack_messages_per_minute,
+        channel_messages_per_second=settings.slack_channel_messages_per_second,
+    )
+
+
+def build_bolt_app(
+    hub: QIHub, settings: Settings, client: WebClient, kick: Callable[[], None]
+) -> App:
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        raise MissingCredential(
+            "SLACK_SIGNING_SECRET is required for Slack over HTTP (or set SLACK_APP_TOKEN to "
+            "use Socket Mode); find it under Basic Information in your Slack app"
+        )
+    app = App(
+        client=client,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else "socket-mode-only"
+        ),
+        process_before_response=False,
+        token_verification_enabled=False,
+        request_verification_enabled=True,
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    SlackListeners(hub, client, kick).register(app)
+    return app
+
+
+def mount(web: FastAPI, app: App) -> None:
+    """POST /slack/events: every Slack request. Dispatched off the event loop, because bolt's
+    listeners (and our database work) are synchronous."""
+
+    @web.post("/slack/events")
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return Response("payload too large", status_code=413)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return Response("not UTF-8", status_code=400)
+        bolt_request = BoltRequest(
+            body=text, query=request.url.query, headers=dict(request.headers.items())
+        )
+        result = await run_in_threadpool(app.dispatch, bolt_request)
+        headers = {k: v[0] for k, v in result.headers.items() if v and k != "content-length"}
+        return Response(content=result.body, status_code=result.status, headers=headers)
+
+
+def start_socket_mode(app: App, settings: Settings) -> object:
+    """Connect over Socket Mode in the background (SLACK_APP_TOKEN, xapp-…)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.slack_app_token is not None
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("Slack Socket Mode connected")
+    return handler

@@ -1,0 +1,192 @@
+"""The Slack listeners, generated from the registry: every command a slash command, every form
+a modal, every button a block action. Each listener acks at once, then does the work.
+
+Translate, dispatch, translate: nothing here decides anything about ideas or lessons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.app import QIHub
+from bot.slack.identity import SlackIdentity
+from handlers import dispatch
+from handlers.context import Context
+from handlers.home import home
+from messages import blockkit
+from messages.view import Button, Buttons, FormErrors, OpenForm, Reply, Response, Text
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+TEXT_COMMAND = re.compile(r"^/?(\w+)\b")
+
+
+class SlackListeners:
+    def __init__(self, hub: QIHub, client: WebClient, kick: Callable[[], None]) -> None:
+        self.hub = hub
+        self.client = client
+        self.identity = SlackIdentity(hub, client)
+        self.kick = kick
+
+    def register(self, app: App) -> None:
+        for name in self.hub.services.registry.commands:
+            app.command(f"/{name}")(self.on_command)
+        app.action(re.compile(r"^" + re.escape(blockkit.ACTION_PREFIX)))(self.on_action)
+        app.view(re.compile(r".+"))(self.on_view)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.event("message")(self.on_message)
+        app.event("app_rate_limited")(self.on_rate_limited)
+
+    # ------------------------------------------------------------------ helpers
+    def _run(self, user: str, key: str, call: Callable[[Context], Response]) -> Response | None:
+        email = self.identity.email_for(user)
+        response = self.hub.interact_once(email, PLATFORM, key, call)
+        self.kick()  # deliver what the change queued now, not at the clock's next tick
+        return response
+
+    def _open_form(self, request: OpenForm, trigger_id: str, origin: dict[str, Any]) -> None:
+        spec = self.hub.services.registry.forms[request.form_id]
+        values = {f.name: f.default for f in spec.form.fields if f.default is not None}
+        values.update(request.values)
+        metadata = json.dumps({"c": dict(request.context), **origin}, separators=(",", ":"))
+        self.client.views_open(
+            trigger_id=trigger_id, view=blockkit.modal(spec.form, values, metadata)
+        )
+
+    def _dm(self, user: str, reply: Reply) -> None:
+        self.client.chat_postMessage(channel=user, **blockkit.message(reply))
+
+    # ------------------------------------------------------------------ slash commands
+    def on_command(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user, trigger = body["user_id"], body.get("trigger_id", "")
+        text = f"{body['command']} {body.get('text', '')}".strip()
+        response = self._run(
+            user, f"slack:command:{trigger}", lambda ctx: dispatch.run_command(ctx, text)
+        )
+        if isinstance(response, OpenForm):
+            self._open_form(response, trigger, {"ch": body.get("channel_id", "")})
+        elif isinstance(response, Reply):
+            respond(response_type="ephemeral", **blockkit.message(response))
+
+    # ------------------------------------------------------------------ buttons
+    def on_action(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        action = body["actions"][0]
+        name, value = blockkit.decode_action(action["action_id"], action.get("value", ""))
+        user, trigger = body["user"]["id"], body.get("trigger_id", "")
+        key = f"slack:action:{trigger}:{action.get('action_ts', '')}"
+        response = self._run(user, key, lambda ctx: dispatch.press(ctx, name, value))
+        container = body.get("container") or {}
+        origin: dict[str, Any] = {}
+        if container.get("type") == "message" and not container.get("is_ephemeral"):
+            origin = {"ch": container.get("channel_id"), "ts": container.get("message_ts")}
+        if isinstance(response, OpenForm):
+            self._open_form(response, trigger, origin)
+        elif isinstance(response, Reply):
+            if container.get("type") == "view":  # the App Home: no message to answer
+                self._dm(user, response)
+                self.publish_home(user)
+            else:
+                respond(
+                    replace_original=response.replace_original,
+                    response_type="ephemeral",
+                    **blockkit.message(response),
+                )
+
+    # ------------------------------------------------------------------ modals
+    def on_view(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form_id = view.get("callback_id", "")
+        spec = self.hub.services.registry.forms.get(form_id)
+        if spec is None:
+            ack()
+            return
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except json.JSONDecodeError:
+            meta = {}
+        state = (view.get("state") or {}).get("values") or {}
+        raw = blockkit.read_state(spec.form, state)
+        fingerprint = hashlib.sha256(
+            json.dumps([view.get("id"), state], sort_keys=True).encode()
+        ).hexdigest()
+        user = body["user"]["id"]
+        response = self._run(
+            user,
+            f"slack:view:{fingerprint}",
+            lambda ctx: dispatch.submit_form(
+                ctx, form_id, raw, {str(k): str(v) for k, v in (meta.get("c") or {}).items()}
+            ),
+        )
+        match response:
+            case FormErrors(errors=errors):
+                ack(**blockkit.field_errors(errors))
+            case OpenForm():
+                next_spec = self.hub.services.registry.forms[response.form_id]
+                metadata = json.dumps({"c": dict(response.context)}, separators=(",", ":"))
+                ack(
+                    response_action="update",
+                    view=blockkit.modal(next_spec.form, response.values, metadata),
+                )
+            case Reply():
+                ack()
+                if response.replace_original and meta.get("ch") and meta.get("ts"):
+                    self.client.chat_update(
+                        channel=meta["ch"], ts=meta["ts"], **blockkit.message(response)
+                    )
+                else:
+                    self._dm(user, response)
+            case _:
+                ack()  # a replay: already done
+
+    # ------------------------------------------------------------------ events
+    def publish_home(self, user: str) -> None:
+        email = self.identity.email_for(user)
+        reply = self.hub.interact(email, PLATFORM, home)
+        assert isinstance(reply, Reply)
+        blocks = blockkit.render_blocks(reply.blocks, blockkit.MAX_MODAL_BLOCKS)
+        self.client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
+
+    def on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            self.publish_home(event["user"])
+
+    def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Typed text in the app's DM ("idea", "qi mine"): the same commands, answered there."""
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            return
+        text = str(event.get("text") or "").strip()
+        match = TEXT_COMMAND.match(text)
+        registry = self.hub.services.registry
+        if not match or match.group(1).lower() not in registry.commands:
+            text = "/qi help"
+        elif not text.startswith("/"):
+            text = "/" + text
+        user = event["user"]
+        response = self._run(
+            user,
+            f"slack:event:{body.get('event_id', '')}",
+            lambda ctx: dispatch.run_command(ctx, text),
+        )
+        if isinstance(response, OpenForm):
+            start = Reply(
+                summary="Open the form",
+                blocks=(
+                    Text("Forms open from a button or a slash command: press it to start."),
+                    Buttons((Button("Open the form", "qi.command", {"text": text}, "primary"),)),
+                ),
+            )
+            self.client.chat_postMessage(channel=event["channel"], **blockkit.message(start))
+        elif isinstance(response, Reply):
+            self.client.chat_postMessage(channel=event["channel"], **blockkit.message(response))
+
+    def on_rate_limited(self, body: dict[str, Any]) -> None:
+        log.warning("Slack is dropping events: more than 30,000 this hour (app_rate_limited)")

@@ -1,0 +1,199 @@
+"""Slack as a delivery platform for the outbox: DMs, channel posts and in-place updates.
+
+Pacing follows Slack's limits (chat.postMessage: about one message a second per channel and a
+few hundred a minute per workspace, both configurable). A 429 pauses the whole workspace for
+Retry-After seconds, so one rate-limited broadcast does not hammer Slack with the rest of the
+queue; messages that could not be attempted are deferred without using up their attempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
+from messages import blockkit
+from messages.view import Form, Reply
+
+log = logging.getLogger(__name__)
+
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "user_not_found",
+        "users_not_found",
+        "account_inactive",
+        "cannot_dm_bot",
+        "user_disabled",
+        "invalid_blocks",
+        "msg_too_long",
+        "invalid_arguments",
+        "not_authed",
+        "invalid_auth",
+        "missing_scope",
+        "restricted_action",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+    }
+)
+"""Errors that the same request will meet again: report them, do not retry."""
+
+
+class SlackPlatform:
+    name = "slack"
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        messages_per_minute: int = 300,
+        channel_messages_per_second: int = 1,
+    ) -> None:
+        self._client = client
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._workspace = RateLimitItemPerMinute(messages_per_minute)
+        self._per_channel = RateLimitItemPerSecond(channel_messages_per_second)
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+        self._ids_by_email: dict[str, str | None] = {}
+
+    # ------------------------------------------------------------------ reach
+    def slack_id(self, person: Recipient) -> str | None:
+        """The person's Slack id: known from their interactions, else looked up by email once."""
+        if person.slack_user_id:
+            return person.slack_user_id
+        if person.email not in self._ids_by_email:
+            try:
+                found = self._client.users_lookupByEmail(email=person.email)
+                self._ids_by_email[person.email] = found["user"]["id"]
+            except SlackApiError as exc:
+                if exc.response.get("error") != "users_not_found":
+                    raise _delivery_error(exc) from None
+                self._ids_by_email[person.email] = None
+        return self._ids_by_email[person.email]
+
+    def can_reach_person(self, person: Recipient) -> bool:
+        try:
+            return self.slack_id(person) is not None
+        except DeliveryError:
+            return True  # Slack is unwell, not the person: let the send be retried
+
+    def can_reach_channel(self, channel: ChannelTarget) -> bool:
+        return channel.slack_id is not None
+
+    # ------------------------------------------------------------------ sends
+    def send_to_person(self, person: Recipient, reply: Reply) -> MessageHandle:
+        user = self.slack_id(person)
+        if user is None:
+            raise DeliveryError("this person is not in the Slack workspace", retryable=False)
+        return self._post(user, reply)
+
+    def post_to_channel(self, channel: ChannelTarget, reply: Reply) -> MessageHandle:
+        if channel.slack_id is None:
+            raise DeliveryError(
+                f"channel {channel.key!r} has no slack_id in the config", retryable=False
+            )
+        return self._post(channel.slack_id, reply)
+
+    def update_message(self, handle: MessageHandle, reply: Reply) -> None:
+        self._call(
+            "chat_update",
+            handle["channel"],
+            channel=handle["channel"],
+            ts=handle["ts"],
+            **blockkit.message(reply),
+        )
+
+    def open_form(
+        self,
+        interaction: Mapping[str, Any],
+        form: Form,
+        values: Mapping[str, Any],
+        errors: Mapping[str, str],
+        context: Mapping[str, str],
+    ) -> None:
+        view = blockkit.modal(form, values, str(context.get("metadata", "")))
+        self._call("views_open", None, trigger_id=interaction["trigger_id"], view=view)
+
+    def _post(self, channel: str, reply: Reply) -> MessageHandle:
+        response = self._call(
+            "chat_postMessage", channel, channel=channel, **blockkit.message(reply)
+        )
+        return {"channel": str(response["channel"]), "ts": str(response["ts"])}
+
+    def _call(self, method: str, budget_key: str | None, **arguments: Any) -> Any:
+        """Call the Web API; `budget_key` is the channel whose message budget this spends
+        (None for calls outside the chat.postMessage limits, such as views.open)."""
+        if budget_key is not None:
+            self._spend_budget(budget_key)
+        try:
+            return getattr(self._client, method)(**arguments)
+        except SlackApiError as exc:
+            error = _delivery_error(exc)
+            if exc.response.status_code == 429:
+                self._pause(error.retry_after or 1.0)
+            raise error from None
+        except SlackClientError as exc:  # connection refused, timeout, bad response
+            raise DeliveryError(
+                f"Slack could not be reached ({type(exc).__name__})", retryable=True
+            ) from None
+
+    def _spend_budget(self, channel: str) -> None:
+        with self._lock:
+            wait = self._paused_until - time.monotonic()
+            if wait > 0:
+                raise DeliveryError(
+                    "Slack asked us to slow down", retryable=True, retry_after=wait, deferred=True
+                )
+            if not self._limiter.hit(self._workspace, "workspace"):
+                raise DeliveryError(
+                    "workspace message budget spent",
+                    retryable=True,
+                    retry_after=self._reset_in(self._workspace, "workspace"),
+                    deferred=True,
+                )
+            if channel and not self._limiter.hit(self._per_channel, "channel", channel):
+                raise DeliveryError(
+                    "channel message budget spent",
+                    retryable=True,
+                    retry_after=self._reset_in(self._per_channel, "channel", channel),
+                    deferred=True,
+                )
+
+    def _reset_in(self, item: Any, *keys: str) -> float:
+        stats = self._limiter.get_window_stats(item, *keys)
+        return max(stats.reset_time - time.time(), 0.2)
+
+    def _pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        log.warning("Slack rate limit: pausing all Slack sends for %.0f s", seconds)
+
+    @property
+    def paused_for(self) -> float:
+        return max(self._paused_until - time.monotonic(), 0.0)
+
+
+def _delivery_error(exc: SlackApiError) -> DeliveryError:
+    status = exc.response.status_code
+    error = str(exc.response.get("error") or f"HTTP {status}")
+    if status == 429 or error == "ratelimited":
+        retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
+        return DeliveryError(
+            "Slack rate limit (429)", retryable=True, retry_after=retry_after, deferred=True
+        )
+    if error in PERMANENT:
+        return DeliveryError(f"Slack refused it: {error}", retryable=False)
+    return DeliveryError(f"Slack error: {error}", retryable=True)

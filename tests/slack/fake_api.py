@@ -1,0 +1,140 @@
+"""A fake Slack Web API on 127.0.0.1: records every call (and response_url post), answers like
+Slack, and fails on demand (429 with Retry-After, 500) so pacing and retries can be tested."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Failure:
+    method: str
+    status: int
+    retry_after: int | None
+    times: int
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, str] = field(default_factory=dict)
+    """Slack user id -> email, answered by users.info and users.lookupByEmail."""
+    calls: list[Call] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    url: str = ""
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # ------------------------------------------------------------------ inspection
+    def of(self, method: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [c.params for c in self.calls if c.method == method]
+
+    def fail(
+        self, method: str, status: int, *, retry_after: int | None = None, times: int = 1
+    ) -> None:
+        with self._lock:
+            self.failures.append(Failure(method, status, retry_after, times))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # ------------------------------------------------------------------ answers
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            self.calls.append(Call(method, params))
+            for failure in self.failures:
+                if failure.method == method and failure.times > 0:
+                    failure.times -= 1
+                    headers = {}
+                    if failure.retry_after is not None:
+                        headers["Retry-After"] = str(failure.retry_after)
+                    error = "ratelimited" if failure.status == 429 else "internal_error"
+                    return failure.status, headers, {"ok": False, "error": error}
+            ts = f"{1700000000 + next(self._ts)}.000100"
+        match method:
+            case "auth.test":
+                body: Any = {"ok": True, "user_id": "UBOT", "team_id": "T111", "bot_id": "B1"}
+            case "views.open" | "views.update" | "views.push" | "views.publish":
+                body = {"ok": True, "view": {"id": "V" + ts.replace(".", "")}}
+            case "chat.postMessage" | "chat.update":
+                body = {"ok": True, "channel": params.get("channel"), "ts": params.get("ts", ts)}
+            case "chat.postEphemeral":
+                body = {"ok": True, "message_ts": ts}
+            case "users.info":
+                email = self.users.get(str(params.get("user")))
+                body = (
+                    {"ok": True, "user": {"id": params.get("user"), "profile": {"email": email}}}
+                    if email
+                    else {"ok": False, "error": "user_not_found"}
+                )
+            case "users.lookupByEmail":
+                found = next((u for u, e in self.users.items() if e == params.get("email")), None)
+                body = (
+                    {"ok": True, "user": {"id": found}}
+                    if found
+                    else {"ok": False, "error": "users_not_found"}
+                )
+            case "response_url":
+                body = "ok"
+            case _:
+                body = {"ok": False, "error": "unknown_method"}
+        return 200, {}, body
+
+    # ------------------------------------------------------------------ server
+    def start(self) -> ThreadingHTTPServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def _params(self) -> dict[str, Any]:
+                parsed = urlparse(self.path)
+                params: dict[str, Any] = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                if raw:
+                    if "json" in (self.headers.get("Content-Type") or ""):
+                        params.update(json.loads(raw))
+                    else:
+                        params.update({k: v[0] for k, v in parse_qs(raw).items()})
+                for key in ("blocks", "view"):  # form-encoded calls send these as JSON text
+                    if isinstance(params.get(key), str):
+                        params[key] = json.loads(params[key])
+                return params
+
+            def _reply(self) -> None:
+                path = urlparse(self.path).path
+                method = (
+                    "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
+                )
+                status, headers, body = fake.answer(method, self._params())
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_POST = _reply
+            do_GET = _reply
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
