@@ -2,8 +2,8 @@
 
 from store.models.actions import Action, ActionExtension
 from store.models.audit import AuditEntry
-from store.models.inbound import InboundRequest
 from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
+from store.models.inbound import InboundRequest
 from store.models.lessons import Lesson, LessonOrgUnit, LessonSubmitter, Trend, TrendLesson
 from store.models.outbox import OutboxMessage
 from store.models.refs import RefCounter
@@ -15,9 +15,9 @@ __all__ = [
     "ActionExtension",
     "AuditEntry",
     "Idea",
-    "InboundRequest",
     "IdeaSubmitter",
     "IdeaSupport",
+    "InboundRequest",
     "Lesson",
     "LessonOrgUnit",
     "LessonSubmitter",
