@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+from datetime import timedelta
 
 from bot.app import QIHub, create_app
 from bot.delivery import connected_platforms
@@ -29,6 +30,18 @@ def reminder_tick(app: QIHub) -> int:
     if report.total:
         log.info("reminders raised: %s", report.raised)
     return report.total
+
+
+INBOUND_MEMORY = timedelta(days=1)
+"""Slack retries an event for about an hour; a day of replay keys is plenty."""
+
+
+def housekeeping(app: QIHub) -> int:
+    """Forget replay keys no platform will retry any more."""
+    with app.uow_factory() as uow:
+        forgotten = uow.inbound.forget_before(app.clock.now() - INBOUND_MEMORY)
+        uow.commit()
+    return forgotten
 
 
 def run_clock(settings: Settings) -> int:
@@ -55,6 +68,16 @@ def run_clock(settings: Settings) -> int:
         args=[app],
         seconds=60,
         id="reminders",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        housekeeping,
+        "interval",
+        args=[app],
+        hours=1,
+        id="housekeeping",
         replace_existing=True,
         max_instances=1,
         coalesce=True,

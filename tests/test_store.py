@@ -17,6 +17,7 @@ from store.db import make_engine
 from store.models import OutboxMessage, Staff, StaffRole
 from store.repos.staff import DirectoryEntry
 from store.uow import UnitOfWork, UnitOfWorkFactory
+from tests.harness import Harness
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
@@ -525,3 +526,19 @@ def test_foreign_keys_are_enforced(uow_factory: UnitOfWorkFactory) -> None:
     """A message to a person who does not exist is refused by the database (on SQLite too)."""
     with uow_factory() as uow, pytest.raises(IntegrityError):
         uow.outbox.enqueue(dedupe_key="x", payload={"reply": {}}, now=NOW, recipient_id=999_999)
+
+
+def test_inbound_keys_are_remembered_then_forgotten_by_housekeeping(hub: Harness) -> None:
+    """A replay is recognised; a day later the clock's housekeeping forgets the key."""
+    from bot.clock import housekeeping
+
+    with hub.app.uow_factory() as uow:
+        assert uow.inbound.first_time("slack:event:Ev1", hub.clock.now()) is True
+        uow.commit()
+    with hub.app.uow_factory() as uow:
+        assert uow.inbound.first_time("slack:event:Ev1", hub.clock.now()) is False
+    assert housekeeping(hub.app) == 0
+    hub.clock.advance(timedelta(days=1, seconds=1))
+    assert housekeeping(hub.app) == 1
+    with hub.app.uow_factory() as uow:
+        assert uow.inbound.first_time("slack:event:Ev1", hub.clock.now()) is True
