@@ -10,17 +10,30 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from handlers.clock import Clock
 from handlers.config import OrgConfig
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Platform, Recipient
-from messages.view import reply_from_payload
-from store.models import OutboxMessage
+from messages.view import Reply, reply_from_payload
+from store.models import OutboxMessage, Staff
 from store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    """One claimed message on its way: what to send, where, and what happened."""
+
+    id: int
+    reply: Reply | None = None
+    target: Recipient | ChannelTarget | None = None
+    failure: DeliveryError | None = None
+    dead: bool = False
+    platform: str = ""
+    handle: MessageHandle = field(default_factory=dict)
 
 
 @dataclass
@@ -61,19 +74,29 @@ class Dispatcher:
         self._max_attempts = max_attempts
 
     def run_once(self) -> DispatchReport:
-        """Deliver one batch of due messages. Safe to call from several processes at once."""
+        """Deliver one batch of due messages. Safe to call from several processes at once.
+
+        Three steps and two short transactions for the whole batch: claim and read, send with
+        no transaction open (a network call must never hold SQLite's write lock), record every
+        outcome. A batch deferred by a spent rate budget costs two transactions, not two each.
+        """
         report = DispatchReport()
         if not self._platforms:
             return report
         with self._uow_factory() as uow:
-            claimed = uow.outbox.claim_due(
-                self._clock.now(), self._worker, self._batch, self._lease
-            )
-            ids = [row.id for row in claimed]
+            rows = uow.outbox.claim_due(self._clock.now(), self._worker, self._batch, self._lease)
+            jobs = self._prepare(uow, rows)
             uow.commit()
-        report.claimed = len(ids)
-        for message_id in ids:
-            self._deliver_one(message_id, report)
+        report.claimed = len(jobs)
+        for job in jobs:
+            self._send(job)
+        with self._uow_factory() as uow:
+            current = {row.id: row for row in uow.outbox.by_ids([job.id for job in jobs])}
+            for job in jobs:
+                row = current.get(job.id)
+                if row is not None and row.claimed_by == self._worker:
+                    self._record(row, job, report)
+            uow.commit()
         return report
 
     def drain(self, max_rounds: int = 100) -> DispatchReport:
@@ -87,94 +110,88 @@ class Dispatcher:
                 setattr(total, name, getattr(total, name) + getattr(report, name))
         return total
 
-    def _deliver_one(self, message_id: int, report: DispatchReport) -> None:
-        # Read in one short transaction, send with none open (a network call must never hold
-        # SQLite's write lock), then record the outcome in another.
-        with self._uow_factory() as uow:
-            row = uow.outbox.get(message_id)
-            if row is None or row.status != "sending" or row.claimed_by != self._worker:
-                return
+    def _prepare(self, uow: UnitOfWork, rows: Sequence[OutboxMessage]) -> list[_Job]:
+        people = {
+            s.id: s
+            for s in uow.staff.by_ids([r.recipient_id for r in rows if r.recipient_id is not None])
+        }
+        jobs: list[_Job] = []
+        for row in rows:
+            job = _Job(row.id)
+            jobs.append(job)
             if row.attempts > self._max_attempts:
                 # Only reachable when earlier attempts died with their worker mid-send.
-                row.status = "dead"
-                row.last_error = (row.last_error or "the sender stopped while sending")[:500]
-                row.claimed_by = None
-                row.claimed_until = None
-                uow.commit()
-                report.dead += 1
-                return
+                job.dead = True
+                continue
             try:
-                destination = self._destination(uow, row)
-                reply = reply_from_payload(row.payload["reply"])
+                job.reply = reply_from_payload(row.payload["reply"])
+                job.target = self._target(row, people)
             except DeliveryError as exc:
-                failure: DeliveryError | None = exc
-            else:
-                failure = None
-        handle: MessageHandle = {}
-        platform_name = ""
-        if failure is None:
-            try:
-                platform, target = destination
-                platform_name = platform.name
-                if isinstance(target, Recipient):
-                    handle = platform.send_to_person(target, reply)
-                else:
-                    handle = platform.post_to_channel(target, reply)
-            except DeliveryError as exc:
-                failure = exc
-            except Exception as exc:  # an adapter bug must not lose the message
-                log.exception(
-                    "outbox message %s: unexpected error from %s", message_id, platform_name
-                )
-                failure = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
-        with self._uow_factory() as uow:
-            row = uow.outbox.get(message_id)
-            if row is None or row.claimed_by != self._worker:
-                return
-            if failure is not None:
-                self._record_failure(row, failure, report)
-            else:
-                row.status = "sent"
-                row.sent_at = self._clock.now()
-                row.platform = platform_name
-                row.platform_ref = dict(handle)
-                row.claimed_by = None
-                row.claimed_until = None
-                report.sent += 1
-            uow.commit()
+                job.failure = exc
+        return jobs
 
-    def _destination(
-        self, uow: UnitOfWork, row: OutboxMessage
-    ) -> tuple[Platform, Recipient | ChannelTarget]:
+    def _target(self, row: OutboxMessage, people: dict[int, Staff]) -> Recipient | ChannelTarget:
         if row.recipient_id is not None:
-            staff = uow.staff.get(row.recipient_id)
+            staff = people.get(row.recipient_id)
             if staff is None or not staff.active:
                 raise DeliveryError("recipient is no longer in the directory", retryable=False)
-            person = Recipient(
+            return Recipient(
                 staff_id=staff.id,
                 email=staff.email,
                 name=staff.display_name,
                 slack_user_id=staff.slack_user_id,
                 teams_aad_id=staff.teams_aad_id,
             )
-            for platform in self._platforms:
-                if platform.can_reach_person(person):
-                    return platform, person
-            raise DeliveryError("no connected platform can reach this person", retryable=False)
         assert row.channel is not None
         configured = self._config.channels.get(row.channel)
         if configured is None:
             raise DeliveryError(f"channel {row.channel!r} is not configured", retryable=False)
-        target = ChannelTarget(
+        return ChannelTarget(
             key=row.channel,
             name=configured.name,
             slack_id=configured.slack_id,
             teams_id=configured.teams_id,
         )
-        for platform in self._platforms:
-            if platform.can_reach_channel(target):
-                return platform, target
-        raise DeliveryError("no connected platform has this channel", retryable=False)
+
+    def _send(self, job: _Job) -> None:
+        if job.dead or job.failure is not None or job.target is None or job.reply is None:
+            return
+        target, reply = job.target, job.reply
+        try:
+            for platform in self._platforms:
+                job.platform = platform.name
+                if isinstance(target, Recipient):
+                    if platform.can_reach_person(target):
+                        job.handle = platform.send_to_person(target, reply)
+                        return
+                elif platform.can_reach_channel(target):
+                    job.handle = platform.post_to_channel(target, reply)
+                    return
+            what = "person" if isinstance(target, Recipient) else "channel"
+            job.failure = DeliveryError(
+                f"no connected platform can reach this {what}", retryable=False
+            )
+        except DeliveryError as exc:
+            job.failure = exc
+        except Exception as exc:  # an adapter bug must not lose the message
+            log.exception("outbox message %s: unexpected error from %s", job.id, job.platform)
+            job.failure = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
+
+    def _record(self, row: OutboxMessage, job: _Job, report: DispatchReport) -> None:
+        row.claimed_by = None
+        row.claimed_until = None
+        if job.dead:
+            row.status = "dead"
+            row.last_error = (row.last_error or "the sender stopped while sending")[:500]
+            report.dead += 1
+        elif job.failure is not None:
+            self._record_failure(row, job.failure, report)
+        else:
+            row.status = "sent"
+            row.sent_at = self._clock.now()
+            row.platform = job.platform
+            row.platform_ref = dict(job.handle)
+            report.sent += 1
 
     def _record_failure(
         self, row: OutboxMessage, exc: DeliveryError, report: DispatchReport

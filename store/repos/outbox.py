@@ -104,6 +104,11 @@ class OutboxRepo:
         self.session.flush()
         return rows
 
+    def by_ids(self, ids: Sequence[int]) -> Sequence[OutboxMessage]:
+        if not ids:
+            return []
+        return self.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
+
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.session.get(OutboxMessage, message_id)
 

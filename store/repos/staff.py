@@ -36,6 +36,12 @@ class StaffRepo:
     def get(self, staff_id: int) -> Staff | None:
         return self.session.get(Staff, staff_id)
 
+    def by_ids(self, ids: Iterable[int]) -> list[Staff]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        return list(self.session.scalars(select(Staff).where(Staff.id.in_(wanted))))
+
     def by_email(self, email: str) -> Staff | None:
         return self.session.scalar(select(Staff).where(Staff.email == email.strip().lower()))
 
