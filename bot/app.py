@@ -14,7 +14,7 @@ from handlers.config import OrgConfig, load_config
 from handlers.context import Context, Services
 from handlers.directory import resolve_actor, sync_config_directory
 from handlers.reminders import ReminderRule
-from messages.view import Response
+from messages.view import FormErrors, Response
 from store.db import check_connection, make_engine
 from store.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -54,6 +54,10 @@ class QIHub:
                 return None
             actor = resolve_actor(uow, email)
             response = call(Context(self.services, uow, actor, platform))
+            if not isinstance(response, FormErrors):
+                # A refusal rolled the key back with everything else, but it was answered:
+                # remember it, so a retry is not answered again (field errors stay retryable).
+                uow.inbound.first_time(key, self.clock.now())
             uow.commit()
         return response
 

@@ -135,13 +135,20 @@ def render_block(block: Block, counter: _Counter) -> list[dict[str, Any]]:
                 return [{"type": "context", "elements": [mrkdwn(cut(escape(text), CONTEXT_TEXT))]}]
             return _section_text(text)
         case Facts(facts=facts):
-            out = []
-            for start in range(0, len(facts), FIELDS_PER_SECTION):
-                fields = [
-                    mrkdwn(cut(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT))
-                    for f in facts[start : start + FIELDS_PER_SECTION]
-                ]
-                out.append({"type": "section", "fields": fields})
+            texts = [f"*{escape(f.label)}*\n{escape(f.value)}" for f in facts]
+            short = [t for t in texts if len(t) <= FIELD_TEXT]
+            out: list[dict[str, Any]] = [
+                {
+                    "type": "section",
+                    "fields": [mrkdwn(t) for t in short[start : start + FIELDS_PER_SECTION]],
+                }
+                for start in range(0, len(short), FIELDS_PER_SECTION)
+            ]
+            for text in texts:  # too long for a field: a section of its own, split, not cut
+                if len(text) > FIELD_TEXT:
+                    out += [
+                        {"type": "section", "text": mrkdwn(p)} for p in chunks(text, SECTION_TEXT)
+                    ]
             return out
         case Notice(text=text, tone=tone):
             return _section_text_with_prefix(TONE_EMOJI[tone], text)

@@ -75,7 +75,7 @@ def build_bolt_app(
             if settings.slack_signing_secret
             else "socket-mode-only"
         ),
-        process_before_response=False,
+        process_before_response=True,  # listeners hand slow work to their own executor
         token_verification_enabled=False,
         request_verification_enabled=True,
         raise_error_for_unhandled_request=False,

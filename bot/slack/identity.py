@@ -51,7 +51,7 @@ class SlackIdentity:
     def _lookup(self, user_id: str) -> str | None:
         try:
             profile = self._client.users_info(user=user_id)["user"]["profile"]
-        except (SlackApiError, SlackClientError, KeyError, TypeError) as exc:
+        except (SlackApiError, SlackClientError, OSError, KeyError, TypeError) as exc:
             log.warning("users.info failed for a Slack user: %s", type(exc).__name__)
             return None
         email = profile.get("email") if isinstance(profile, dict) else None

@@ -1,6 +1,10 @@
 """The Slack listeners, generated from the registry: every command a slash command, every form
 a modal, every button a block action. Each listener acks at once, then does the work.
 
+Bolt runs in process_before_response mode (the HTTP answer goes back when a listener
+returns, with no 10 ms polling for ack()), so anything slow after the ack (opening a modal,
+answering at a response_url, a DM) is handed to a small executor of our own.
+
 Translate, dispatch, translate: nothing here decides anything about ideas or lessons.
 """
 
@@ -11,10 +15,12 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
 from bot.app import QIHub
 from bot.slack.identity import SlackIdentity
@@ -27,6 +33,9 @@ from messages.view import Button, Buttons, FormErrors, OpenForm, Reply, Response
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 TEXT_COMMAND = re.compile(r"^/?(\w+)\b")
+BOT_EVENTS = {"app_home_opened": "on_home_opened", "message.im": "on_message"}
+"""Events API subscriptions -> listener; `qihub slack manifest` declares exactly these keys.
+(app_rate_limited needs no subscription: Slack sends it to every app with events.)"""
 
 
 class SlackListeners:
@@ -35,15 +44,28 @@ class SlackListeners:
         self.client = client
         self.identity = SlackIdentity(hub, client)
         self.kick = kick
+        self.after = ThreadPoolExecutor(max_workers=8, thread_name_prefix="slack-after-ack")
+
+    def later(self, work: Callable[..., None], *args: Any) -> None:
+        """Run `work` after the ack has gone back to Slack; failures are logged, not lost
+        silently (the person sees nothing happen, so the log must say why)."""
+
+        def run() -> None:
+            try:
+                work(*args)
+            except Exception:
+                log.exception("Slack work after the ack failed")
+
+        self.after.submit(run)
 
     def register(self, app: App) -> None:
         for name in self.hub.services.registry.commands:
             app.command(f"/{name}")(self.on_command)
         app.action(re.compile(r"^" + re.escape(blockkit.ACTION_PREFIX)))(self.on_action)
         app.view(re.compile(r".+"))(self.on_view)
-        app.event("app_home_opened")(self.on_home_opened)
-        app.event("message")(self.on_message)
-        app.event("app_rate_limited")(self.on_rate_limited)
+        for subscription, listener in BOT_EVENTS.items():  # "message.im" is a "message" event
+            app.event(subscription.partition(".")[0])(getattr(self, listener))
+        app.use(self.ack_rate_limited)  # not an event_callback: app.event() never matches it
 
     # ------------------------------------------------------------------ helpers
     def _run(self, user: str, key: str, call: Callable[[Context], Response]) -> Response | None:
@@ -61,12 +83,23 @@ class SlackListeners:
             trigger_id=trigger_id, view=blockkit.modal(spec.form, values, metadata)
         )
 
+    def _update(self, channel: str, ts: str, reply: Reply) -> None:
+        self.client.chat_update(channel=channel, ts=ts, **blockkit.message(reply))
+
+    def _replace_at(self, response_url: str, reply: Reply) -> None:
+        WebhookClient(response_url).send(
+            replace_original=True, response_type="ephemeral", **blockkit.message(reply)
+        )
+
     def _dm(self, user: str, reply: Reply) -> None:
         self.client.chat_postMessage(channel=user, **blockkit.message(reply))
 
     # ------------------------------------------------------------------ slash commands
     def on_command(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
+        self.later(self.command, body, respond)
+
+    def command(self, body: dict[str, Any], respond: Respond) -> None:
         user, trigger = body["user_id"], body.get("trigger_id", "")
         text = f"{body['command']} {body.get('text', '')}".strip()
         response = self._run(
@@ -80,6 +113,9 @@ class SlackListeners:
     # ------------------------------------------------------------------ buttons
     def on_action(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
+        self.later(self.action, body, respond)
+
+    def action(self, body: dict[str, Any], respond: Respond) -> None:
         action = body["actions"][0]
         name, value = blockkit.decode_action(action["action_id"], action.get("value", ""))
         user, trigger = body["user"]["id"], body.get("trigger_id", "")
@@ -89,6 +125,8 @@ class SlackListeners:
         origin: dict[str, Any] = {}
         if container.get("type") == "message" and not container.get("is_ephemeral"):
             origin = {"ch": container.get("channel_id"), "ts": container.get("message_ts")}
+        elif container.get("type") == "message" and body.get("response_url"):
+            origin = {"ru": body["response_url"]}  # an ephemeral card: only this URL reaches it
         if isinstance(response, OpenForm):
             self._open_form(response, trigger, origin)
         elif isinstance(response, Reply):
@@ -139,11 +177,11 @@ class SlackListeners:
             case Reply():
                 ack()
                 if response.replace_original and meta.get("ch") and meta.get("ts"):
-                    self.client.chat_update(
-                        channel=meta["ch"], ts=meta["ts"], **blockkit.message(response)
-                    )
+                    self.later(self._update, meta["ch"], meta["ts"], response)
+                elif response.replace_original and meta.get("ru"):
+                    self.later(self._replace_at, meta["ru"], response)
                 else:
-                    self._dm(user, response)
+                    self.later(self._dm, user, response)
             case _:
                 ack()  # a replay: already done
 
@@ -157,9 +195,12 @@ class SlackListeners:
 
     def on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            self.publish_home(event["user"])
+            self.later(self.publish_home, event["user"])
 
     def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        self.later(self.message, body, event)
+
+    def message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         """Typed text in the app's DM ("idea", "qi mine"): the same commands, answered there."""
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
             return
@@ -188,5 +229,12 @@ class SlackListeners:
         elif isinstance(response, Reply):
             self.client.chat_postMessage(channel=event["channel"], **blockkit.message(response))
 
-    def on_rate_limited(self, body: dict[str, Any]) -> None:
+    def ack_rate_limited(
+        self,
+        body: dict[str, Any],
+        next: Callable[[], BoltResponse],  # bolt passes middleware arguments by name
+    ) -> BoltResponse:
+        if body.get("type") != "app_rate_limited":
+            return next()
         log.warning("Slack is dropping events: more than 30,000 this hour (app_rate_limited)")
+        return BoltResponse(status=200, body="")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from slack_sdk import WebClient
@@ -82,6 +82,10 @@ class SlackPlatform:
                 if exc.response.get("error") != "users_not_found":
                     raise _delivery_error(exc) from None
                 self._ids_by_email[person.email] = None
+            except (SlackClientError, OSError) as exc:  # urllib: URLError, TimeoutError
+                raise DeliveryError(
+                    f"Slack could not be reached ({type(exc).__name__})", retryable=True
+                ) from None
         return self._ids_by_email[person.email]
 
     def can_reach_person(self, person: Recipient) -> bool:
@@ -145,32 +149,38 @@ class SlackPlatform:
             if exc.response.status_code == 429:
                 self._pause(error.retry_after or 1.0)
             raise error from None
-        except SlackClientError as exc:  # connection refused, timeout, bad response
+        except (SlackClientError, OSError) as exc:  # urllib's URLError, TimeoutError; bad response
             raise DeliveryError(
                 f"Slack could not be reached ({type(exc).__name__})", retryable=True
             ) from None
 
     def _spend_budget(self, channel: str) -> None:
+        """Spend one message from the workspace's and the channel's budgets, or defer.
+
+        Both are tested before either is spent, so a message deferred for its channel does not
+        also use up a workspace token that another channel's message could have had.
+        """
         with self._lock:
             wait = self._paused_until - time.monotonic()
             if wait > 0:
                 raise DeliveryError(
                     "Slack asked us to slow down", retryable=True, retry_after=wait, deferred=True
                 )
-            if not self._limiter.hit(self._workspace, "workspace"):
-                raise DeliveryError(
-                    "workspace message budget spent",
-                    retryable=True,
-                    retry_after=self._reset_in(self._workspace, "workspace"),
-                    deferred=True,
-                )
-            if channel and not self._limiter.hit(self._per_channel, "channel", channel):
-                raise DeliveryError(
-                    "channel message budget spent",
-                    retryable=True,
-                    retry_after=self._reset_in(self._per_channel, "channel", channel),
-                    deferred=True,
-                )
+            budgets: list[tuple[RateLimitItem, tuple[str, ...], str]] = [
+                (self._workspace, ("workspace",), "workspace")
+            ]
+            if channel:
+                budgets.append((self._per_channel, ("channel", channel), "channel"))
+            for item, keys, what in budgets:
+                if not self._limiter.test(item, *keys):
+                    raise DeliveryError(
+                        f"{what} message budget spent",
+                        retryable=True,
+                        retry_after=self._reset_in(item, *keys),
+                        deferred=True,
+                    )
+            for item, keys, _ in budgets:
+                self._limiter.hit(item, *keys)
 
     def _reset_in(self, item: Any, *keys: str) -> float:
         stats = self._limiter.get_window_stats(item, *keys)

@@ -9,6 +9,7 @@ whole message stays within MAX_BLOCKS, under Slack's limit of 50 blocks.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from handlers.actions.lifecycle import AMBER_DAYS
 from handlers.config import OrgConfig
@@ -263,13 +264,39 @@ def _data_quality(data: DigestData) -> list[Block]:
     return [Heading("Data quality"), Notice(text, "warning")]
 
 
+def _cost(block: Block) -> int:
+    """Blocks this takes in a chat message: Slack draws each list item as a block of its own
+    (with its button), so a list costs one per item; anything else costs one."""
+    if isinstance(block, Items):
+        return max(1, sum(1 + (len(item.buttons) > 1) for item in block.items))
+    return 1
+
+
 def _fit(blocks: list[Block]) -> tuple[Block, ...]:
-    """Keep the message within MAX_BLOCKS (the footer survives); only many extra sections
-    could overflow it, and a clipped digest must say so rather than silently lose a part."""
-    if len(blocks) <= MAX_BLOCKS:
+    """Keep the message within MAX_BLOCKS as chat platforms count them (the footer survives).
+    The longest lists are shortened first, so every section keeps its heading; only many
+    extra sections lose whole parts. A clipped digest says so rather than silently lose one."""
+    if sum(map(_cost, blocks)) <= MAX_BLOCKS:
         return tuple(blocks)
+    blocks = list(blocks)
+    budget = MAX_BLOCKS - 1  # room for the "shortened" note
+    while sum(map(_cost, blocks)) > budget:
+        lists = [n for n, b in enumerate(blocks) if isinstance(b, Items) and len(b.items) > 1]
+        if not lists:
+            break
+        longest = max(lists, key=lambda n: _cost(blocks[n]))
+        items = blocks[longest]
+        assert isinstance(items, Items)
+        blocks[longest] = replace(items, items=items.items[:-1])
     shortened = Context(render("digest/shortened.txt"))
-    return (*blocks[: MAX_BLOCKS - 2], shortened, blocks[-1])
+    kept: list[Block] = []
+    spent = _cost(blocks[-1]) + 1
+    for block in blocks[:-1]:
+        if spent + _cost(block) > MAX_BLOCKS:
+            break
+        kept.append(block)
+        spent += _cost(block)
+    return (*kept, shortened, blocks[-1])
 
 
 def digest_reply(data: DigestData, config: OrgConfig) -> Reply:

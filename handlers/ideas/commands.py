@@ -272,6 +272,6 @@ def on_decision(ctx: Context, submission: Submission) -> Response:
             ctx.config,
             panel_buttons=True,
             submitter_names=service.submitter_names(ctx, idea),
-            may_see_confidential=service.may_see_confidential(ctx),
+            may_see_confidential=False,  # it replaces the panel's channel post: draw it as posted
         )
     return Reply(summary=f"{idea.ref} {idea.status}", blocks=tuple(blocks), replace_original=True)

@@ -69,7 +69,9 @@ def full_card(ctx: Context, lesson: Lesson, notice: Notice | None = None) -> Rep
         ctx.config,
         actions.today(ctx),
         submitter_names=service.submitter_names(ctx, lesson),
-        may_see_confidential=service.may_see_confidential(ctx, lesson),
+        # with a notice it replaces the message the button was on, perhaps the committee's
+        # channel post: only a private view may name a confidential submitter
+        may_see_confidential=notice is None and service.may_see_confidential(ctx, lesson),
         actions=lesson_actions,
         pending=pending,
         buttons=viewer_buttons(ctx, lesson),
