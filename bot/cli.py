@@ -54,6 +54,22 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         help="the file (default: $QIHUB_CONFIG or the bundled Clatterbridge defaults)",
     )
+
+    slack = commands.add_parser("slack", help="Slack tasks")
+    slack_commands = slack.add_subparsers(dest="slack_command", metavar="task", required=True)
+    manifest = slack_commands.add_parser(
+        "manifest", help="print the Slack app manifest (YAML) to paste when creating the app"
+    )
+    manifest.add_argument(
+        "--url",
+        metavar="BASE_URL",
+        help="public https base URL of `qihub web` (default: organisation.web_base_url)",
+    )
+    manifest.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="for Socket Mode (SLACK_APP_TOKEN): no request URLs",
+    )
     return parser
 
 
@@ -111,7 +127,30 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from bot.web import run_web
 
             return run_web(settings)
+        case "slack":
+            return _slack_manifest(args, settings)
     return EXIT_USAGE  # pragma: no cover - argparse rejects anything else
+
+
+def _slack_manifest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.slack.manifest import events_url, is_https, manifest_text
+    from handlers.catalogue import build_registry
+    from handlers.config import load_config
+
+    config = load_config(settings.qihub_config)
+    base_url = config.organisation.web_base_url if args.url is None else args.url
+    url = events_url(base_url)  # a bad --url ends here, with exit 2
+    if not args.socket_mode and not is_https(url):
+        source = "organisation.web_base_url" if args.url is None else "--url"
+        sys.stderr.write(
+            f"qihub: warning: {url} is not https; Slack only sends requests to https URLs, "
+            f"so set {source} to the public https address before installing (or use "
+            "--socket-mode)\n"
+        )
+    sys.stdout.write(
+        manifest_text(config, build_registry(config), base_url, socket_mode=args.socket_mode)
+    )
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
