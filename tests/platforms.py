@@ -6,17 +6,23 @@ these values, and report what the person saw. Slack and Teams drivers join the c
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.app import QIHub
 from bot.console.platform import ConsolePlatform
 from bot.console.session import ConsoleSession
 from handlers.clock import ManualClock, ShiftedClock
+from messages import blockkit
+from messages.text import _TONE_MARK
 from messages.view import Field, FieldKind, Form
+
+if TYPE_CHECKING:
+    from tests.slack.conftest import SlackHarness
 
 
 @dataclass
@@ -93,3 +99,91 @@ class ConsoleDriver:
             session.handle_line(self._as_line(field, answers.get(field.name)))
             guard += 1
         return Outcome(out.getvalue(), opened)
+
+
+class SlackDriver:
+    """Slack as a person uses it: a signed slash command to the live app, the modal it opens
+    filled with the sample answers and submitted, and what came back to that person (the
+    response_url replies, their DMs, the messages updated for them) read from the fake Web API."""
+
+    name = "slack"
+    WAIT = 5.0
+
+    def __init__(self, slack: SlackHarness) -> None:
+        self.slack = slack
+
+    def run(self, email: str, command: str, answers: Mapping[str, Any] | None = None) -> Outcome:
+        from tests.slack import kit
+
+        user = kit.slack_user(self.slack, email)
+        start = kit.mark(self.slack)
+        name, _, text = command.partition(" ")
+        response = self.slack.command(user, name, text)
+        if response.status_code != 200:
+            return Outcome(f"(x) HTTP {response.status_code}: {response.text}", None)
+        first = self.slack.wait(
+            lambda: (
+                kit.calls(self.slack, "views.open", start)
+                or kit.calls(self.slack, "response_url", start)
+            ),
+            self.WAIT,
+        )[0]
+        lines: list[str] = []
+        opened = None
+        view = first.get("view")
+        while view is not None:
+            opened = opened or view["callback_id"]
+            form = self.slack.hub.services.registry.forms[view["callback_id"]].form
+            filled = (
+                answers
+                if answers is not None
+                else sample_answers(form, self.slack.hub.clock.now().date())
+            )
+            since = kit.mark(self.slack)
+            ack = kit.submit(self.slack, user, view, filled)
+            body = ack.json() if ack.content else {}
+            view = None
+            if body.get("response_action") == "errors":
+                lines.append("(x) " + "; ".join(body["errors"].values()))
+            elif body.get("response_action") == "update":
+                view = body["view"]  # the next step of a multi-step form
+            else:
+                self._wait_for_answer(user, since)
+        with self.slack.fake._lock:
+            recorded = list(self.slack.fake.calls[start:])
+        seen = [
+            c.params
+            for c in recorded
+            if c.method in ("response_url", "chat.update")
+            or (c.method == "chat.postMessage" and c.params.get("channel") == user)
+        ]
+        lines[:0] = [self._as_text(p) for p in seen]
+        return Outcome("\n".join(lines), opened)
+
+    def _wait_for_answer(self, user: str, since: int) -> None:
+        """The answer to a submission arrives after the ack, as a DM, an update or a reply at a
+        response_url; other DMs (outbox notifications) may come first: wait for a verdict."""
+        from tests.slack import kit
+
+        verdicts = (":white_check_mark:", ":x:", ":warning:")
+
+        def answered() -> bool:
+            for method in ("chat.postMessage", "chat.update", "response_url"):
+                for payload in kit.calls(self.slack, method, since):
+                    mine = method != "chat.postMessage" or payload.get("channel") == user
+                    if mine and any(v in kit.flat(payload) for v in verdicts):
+                        return True
+            return False
+
+        with contextlib.suppress(AssertionError):  # the outcome then shows what arrived
+            self.slack.wait(answered, self.WAIT)
+
+    @staticmethod
+    def _as_text(payload: Mapping[str, Any]) -> str:
+        """A payload read as a person reads it: tones as the console marks them, unescaped."""
+        from tests.slack import kit
+
+        text = kit.flat(payload)
+        for tone, emoji in blockkit.TONE_EMOJI.items():
+            text = text.replace(emoji, _TONE_MARK[tone])
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

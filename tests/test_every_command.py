@@ -13,7 +13,8 @@ from handlers.config import load_config
 from handlers.permissions import allowed
 from tests.harness import ALEX, Harness, ref_in
 from tests.lessons_flow import add_action, decided_lesson
-from tests.platforms import ConsoleDriver, Driver
+from tests.platforms import ConsoleDriver, Driver, SlackDriver
+from tests.slack.conftest import fake_slack, slack  # noqa: F401 (fixtures for SlackDriver)
 
 CONFIG = load_config()
 REGISTRY = build_registry(CONFIG)
@@ -22,7 +23,7 @@ CASES = [
     for command in REGISTRY.commands.values()
     for sub in command.subcommands
 ]
-PLATFORMS = ["console"]
+PLATFORMS = ["console", "slack"]
 
 
 def someone_allowed(permission: str, hub: Harness) -> str:
@@ -39,9 +40,11 @@ def someone_allowed(permission: str, hub: Harness) -> str:
     raise AssertionError(f"nobody in the bundled config may use {permission!r}")
 
 
-def driver_for(platform: str, hub: Harness) -> Driver:
+def driver_for(platform: str, hub: Harness, request: pytest.FixtureRequest) -> Driver:
     if platform == "console":
         return ConsoleDriver(hub.app)
+    if platform == "slack":  # a live server on the same database, Slack faked at the edge
+        return SlackDriver(request.getfixturevalue("slack"))
     raise AssertionError(platform)
 
 
@@ -51,7 +54,9 @@ def test_the_registry_is_not_empty() -> None:
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 @pytest.mark.parametrize(("command", "sub"), CASES, ids=[f"{c}-{s or 'bare'}" for c, s in CASES])
-def test_command_works(hub: Harness, platform: str, command: str, sub: str) -> None:
+def test_command_works(
+    hub: Harness, platform: str, command: str, sub: str, request: pytest.FixtureRequest
+) -> None:
     spec = REGISTRY.commands[command].find(sub)
     assert spec is not None
     actor = someone_allowed(spec.permission, hub)
@@ -67,7 +72,7 @@ def test_command_works(hub: Harness, platform: str, command: str, sub: str) -> N
         committee="PSC",
     )
     line = " ".join(part for part in (f"/{command}", sub, args) if part)
-    outcome = driver_for(platform, hub).run(actor, line)
+    outcome = driver_for(platform, hub, request).run(actor, line)
     assert outcome.ok, outcome.text
     assert outcome.text.strip(), "the command showed nothing"
     if outcome.form_opened:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 class Call:
     method: str
     params: dict[str, Any]
+    response: Any = None
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Failure:
     status: int
     retry_after: int | None
     times: int
+    error: str | None = None
+    """The Slack error code to answer with (default: ratelimited for 429, else internal_error)."""
 
 
 @dataclass
@@ -42,10 +45,21 @@ class FakeSlack:
             return [c.params for c in self.calls if c.method == method]
 
     def fail(
-        self, method: str, status: int, *, retry_after: int | None = None, times: int = 1
+        self,
+        method: str,
+        status: int,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        error: str | None = None,
     ) -> None:
         with self._lock:
-            self.failures.append(Failure(method, status, retry_after, times))
+            self.failures.append(Failure(method, status, retry_after, times, error))
+
+    def answered(self, method: str) -> list[tuple[dict[str, Any], Any]]:
+        """(params, response body) of every call of `method`, in order."""
+        with self._lock:
+            return [(c.params, c.response) for c in self.calls if c.method == method]
 
     def reset(self) -> None:
         with self._lock:
@@ -53,16 +67,20 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ answers
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        call = Call(method, params)
         with self._lock:
-            self.calls.append(Call(method, params))
+            self.calls.append(call)
             for failure in self.failures:
                 if failure.method == method and failure.times > 0:
                     failure.times -= 1
                     headers = {}
                     if failure.retry_after is not None:
                         headers["Retry-After"] = str(failure.retry_after)
-                    error = "ratelimited" if failure.status == 429 else "internal_error"
-                    return failure.status, headers, {"ok": False, "error": error}
+                    error = failure.error or (
+                        "ratelimited" if failure.status == 429 else "internal_error"
+                    )
+                    call.response = {"ok": False, "error": error}
+                    return failure.status, headers, call.response
             ts = f"{1700000000 + next(self._ts)}.000100"
         match method:
             case "auth.test":
@@ -91,6 +109,7 @@ class FakeSlack:
                 body = "ok"
             case _:
                 body = {"ok": False, "error": "unknown_method"}
+        call.response = body
         return 200, {}, body
 
     # ------------------------------------------------------------------ server
@@ -136,5 +155,7 @@ class FakeSlack:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return server

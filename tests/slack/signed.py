@@ -69,12 +69,18 @@ def block_action(
     channel: str = "C111",
     message_ts: str = "111.222",
     ephemeral: bool = False,
+    home_view: str | None = None,
 ) -> str:
+    """A button press on a message (or, with `home_view`, on the App Home tab of that id)."""
     payload = copy.deepcopy(fixture("block_actions.json")["payload"])
     payload["user"]["id"] = user
     payload["trigger_id"] = trigger
     payload["response_url"] = response_url
     payload["container"].update(channel_id=channel, message_ts=message_ts, is_ephemeral=ephemeral)
+    if home_view is not None:  # Slack sends no response_url or channel for the Home tab
+        payload["container"] = {"type": "view", "view_id": home_view}
+        payload["view"] = {"id": home_view, "type": "home"}
+        del payload["response_url"], payload["channel"]
     payload["actions"][0].update(action_id=action_id, value=value, action_ts=f"{time.time():.6f}")
     return urlencode({"payload": json.dumps(payload)})
 
@@ -128,3 +134,47 @@ def event(event_body: dict[str, Any], event_id: str) -> str:
     payload["event"] = event_body
     payload["event_id"] = event_id
     return json.dumps(payload)
+
+
+def retried(headers: dict[str, str], number: int = 1, reason: str = "http_timeout") -> dict:
+    """The headers Slack adds when it delivers a request again."""
+    return {**headers, "X-Slack-Retry-Num": str(number), "X-Slack-Retry-Reason": reason}
+
+
+def url_verification() -> str:
+    return json.dumps(fixture("url_verification.json")["payload"])
+
+
+def app_rate_limited() -> str:
+    return json.dumps(fixture("app_rate_limited.json")["payload"])
+
+
+def message_im(
+    text: str | None = None,
+    user: str | None = None,
+    *,
+    event_id: str | None = None,
+    channel: str | None = None,
+) -> str:
+    """The recorded message.im event (the fixture's own values unless overridden)."""
+    payload = copy.deepcopy(fixture("event_callback.message_im.json")["payload"])
+    overrides = {"text": text, "user": user, "channel": channel}
+    payload["event"].update({k: v for k, v in overrides.items() if v is not None})
+    if event_id is not None:
+        payload["event_id"] = event_id
+    return json.dumps(payload)
+
+
+def app_home_opened(user: str, event_id: str, channel: str = "D0HOME") -> str:
+    """app_home_opened in the recorded event_callback envelope (its event body per Slack's
+    reference: type, user, channel, tab, event_ts)."""
+    return event(
+        {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": channel,
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        },
+        event_id,
+    )
