@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from store.sqlite_lock import LockingConnection, factory_for
 
 
 class DatabaseUnavailable(Exception):
@@ -36,7 +39,16 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_connection = connection.connection.dbapi_connection
+        locking = isinstance(dbapi_connection, LockingConnection)
+        if locking:
+            dbapi_connection.take_lock()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if locking:
+                dbapi_connection.release_lock()
+            raise
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -51,7 +63,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         ) from None
     try:
         if parsed.get_backend_name() == "sqlite":
-            engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+            connect_args: dict[str, Any] = {"check_same_thread": False}
+            if parsed.database not in (None, "", ":memory:"):
+                path = str(Path(parsed.database or "").resolve())
+                connect_args["factory"] = factory_for(path)
+            engine = create_engine(url, echo=echo, connect_args=connect_args)
             _configure_sqlite(engine)
             return engine
         if parsed.get_backend_name() == "postgresql":
