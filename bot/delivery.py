@@ -32,9 +32,14 @@ def worker_name(role: str) -> str:
 
 
 class DispatchKicker:
-    """A background thread that drains the outbox whenever it is kicked."""
+    """A background thread that drains the outbox whenever it is kicked.
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    Kicks are coalesced: however many requests arrive, it drains at most every `interval`
+    seconds, so a burst of submissions costs a few delivery passes, not one each.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, interval: float = 0.2) -> None:
+        self._interval = interval
         self._dispatcher = dispatcher
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -59,3 +64,4 @@ class DispatchKicker:
                 self._dispatcher.drain(max_rounds=20)
             except Exception:  # the clock process retries whatever is left
                 log.exception("outbox delivery from the web process failed")
+            self._stop.wait(self._interval)

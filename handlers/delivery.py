@@ -37,6 +37,15 @@ class _Job:
 
 
 @dataclass
+class _Backlog:
+    """A destination that is out of budget for now: each further message waits one slot more."""
+
+    reason: str
+    step: float
+    wait: float
+
+
+@dataclass
 class DispatchReport:
     claimed: int = 0
     sent: int = 0
@@ -88,8 +97,9 @@ class Dispatcher:
             jobs = self._prepare(uow, rows)
             uow.commit()
         report.claimed = len(jobs)
+        queued: dict[tuple[str, str], _Backlog] = {}
         for job in jobs:
-            self._send(job)
+            self._send(job, queued)
         with self._uow_factory() as uow:
             current = {row.id: row for row in uow.outbox.by_ids([job.id for job in jobs])}
             for job in jobs:
@@ -153,10 +163,25 @@ class Dispatcher:
             teams_id=configured.teams_id,
         )
 
-    def _send(self, job: _Job) -> None:
+    def _send(self, job: _Job, queued: dict[tuple[str, str], _Backlog]) -> None:
+        """Send one job. A destination whose budget is spent is not asked again in this batch:
+        its later messages queue behind, each one slot further back, so a backlog drains at
+        the platform's pace instead of every deferred message coming due at the same moment."""
         if job.dead or job.failure is not None or job.target is None or job.reply is None:
             return
         target, reply = job.target, job.reply
+        destination = (
+            ("person", str(target.staff_id))
+            if isinstance(target, Recipient)
+            else ("channel", target.key)
+        )
+        backlog = queued.get(destination)
+        if backlog is not None:
+            backlog.wait += backlog.step
+            job.failure = DeliveryError(
+                backlog.reason, retryable=True, retry_after=backlog.wait, deferred=True
+            )
+            return
         try:
             for platform in self._platforms:
                 job.platform = platform.name
@@ -173,6 +198,9 @@ class Dispatcher:
             )
         except DeliveryError as exc:
             job.failure = exc
+            if exc.deferred:
+                step = exc.retry_after or 1.0
+                queued[destination] = _Backlog(exc.reason, step=step, wait=step)
         except Exception as exc:  # an adapter bug must not lose the message
             log.exception("outbox message %s: unexpected error from %s", job.id, job.platform)
             job.failure = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
