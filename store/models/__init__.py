@@ -9,11 +9,13 @@ from store.models.outbox import OutboxMessage
 from store.models.refs import RefCounter
 from store.models.reminders import ReminderSent, RuleWatermark
 from store.models.staff import Staff, StaffRole
+from store.models.teams import DirectorySync, TeamsConversation
 
 __all__ = [
     "Action",
     "ActionExtension",
     "AuditEntry",
+    "DirectorySync",
     "Idea",
     "IdeaSubmitter",
     "IdeaSupport",
@@ -27,6 +29,7 @@ __all__ = [
     "RuleWatermark",
     "Staff",
     "StaffRole",
+    "TeamsConversation",
     "Trend",
     "TrendLesson",
 ]

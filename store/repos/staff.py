@@ -58,6 +58,19 @@ class StaffRepo:
         staff.slack_user_id = slack_user_id
         self.session.flush()
 
+    def by_teams_id(self, aad_object_id: str) -> Staff | None:
+        return self.session.scalar(select(Staff).where(Staff.teams_aad_id == aad_object_id))
+
+    def link_teams(self, staff: Staff, aad_object_id: str) -> None:
+        """Remember a person's Teams (Entra ID object) id; like link_slack, latest wins and
+        updated_at is left alone."""
+        holder = self.by_teams_id(aad_object_id)
+        if holder is not None and holder.id != staff.id:
+            holder.teams_aad_id = None
+            self.session.flush()
+        staff.teams_aad_id = aad_object_id
+        self.session.flush()
+
     def by_emails(self, emails: Iterable[str]) -> list[Staff]:
         wanted = [e.strip().lower() for e in emails]
         return list(self.session.scalars(select(Staff).where(Staff.email.in_(wanted))))
@@ -90,7 +103,12 @@ class StaffRepo:
     def upsert_directory(
         self, entries: Sequence[DirectoryEntry], now: datetime, source: str
     ) -> int:
-        """Create or update people by email, then link line managers. Returns how many changed."""
+        """Create or update people by email, then link line managers. Returns how many changed.
+
+        Only what an entry states is written: a field it leaves empty keeps the value another
+        source (Microsoft Graph's directory sync) gave it, so the config and the directory can
+        both feed one record without undoing each other at every restart.
+        """
         existing = {s.email: s for s in self.by_emails(e.email for e in entries)}
         changed = 0
         for entry in entries:
@@ -106,12 +124,13 @@ class StaffRepo:
                 self.session.add(person)
                 existing[entry.email] = person
                 changed += 1
-            values = {
+            stated = {
                 "display_name": entry.name,
                 "job_title": entry.job_title,
                 "site": entry.site,
                 "department": entry.department,
             }
+            values = {key: value for key, value in stated.items() if value}
             if any(getattr(person, key) != value for key, value in values.items()):
                 for key, value in values.items():
                     setattr(person, key, value)
@@ -125,7 +144,9 @@ class StaffRepo:
         for entry in entries:
             person = existing[entry.email]
             manager = managers.get(entry.line_manager_email or "")
-            manager_id = manager.id if manager else None
+            if manager is None:
+                continue  # none stated (or not known yet): the directory's answer stands
+            manager_id = manager.id
             if person.line_manager_id != manager_id:
                 person.line_manager_id = manager_id
                 changed += 1
