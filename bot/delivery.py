@@ -16,14 +16,23 @@ from handlers.platform import Platform
 log = logging.getLogger(__name__)
 
 
-def connected_platforms(hub: QIHub) -> list[Platform]:
-    """Every chat platform with credentials, in order of preference for reaching a person."""
+def connected_platforms(hub: QIHub, *, teams_token: str | None = None) -> list[Platform]:
+    """Every chat platform with credentials, in order of preference for reaching a person.
+
+    `teams_token` stands in for Entra ID in tests (a fixed Bot Connector token)."""
     platforms: list[Platform] = []
     settings = hub.settings
     if settings.slack_bot_token is not None:
         from bot.slack.app import slack_platform, web_client
 
         platforms.append(slack_platform(settings, web_client(settings)))
+    if settings.teams_client_id is not None:
+        from bot.teams.auth import StaticToken
+        from bot.teams.platform import teams_platform
+
+        platforms.append(
+            teams_platform(hub, StaticToken(teams_token) if teams_token is not None else None)
+        )
     return platforms
 
 

@@ -28,4 +28,37 @@ class Settings(BaseSettings):
     teams_client_secret: SecretStr | None = None
     teams_tenant_id: str | None = None
     teams_openid_metadata_url: str | None = None
+    """Where inbound token keys come from; None means Bot Framework's public cloud."""
+    teams_login_url: str = "https://login.microsoftonline.com"
+    """Entra ID authority host for msal (sovereign clouds); the tenant id is appended."""
+    teams_conversation_messages_per_second: int = Field(default=7, ge=1)
+    """Per bot per conversation: Teams allows 7 sends a second (and 60 per 30 s)."""
+    teams_conversation_messages_per_30s: int = Field(default=60, ge=1)
+    teams_tenant_requests_per_second: int = Field(default=50, ge=1)
+    """Per app per tenant across all conversations (older docs say 30)."""
+    teams_service_url: str = "https://smba.trafficmanager.net/uk/"
+    """Bot Connector base used to open a 1:1 chat before Teams has told us one for the tenant."""
+    teams_app_id: str | None = None
+    teams_playground_email: str | None = None
+    """Local development only (no Teams credentials): who Agents Playground users act as.
+    Defaults to the first person in the config, like `qihub console`."""
+    """The Teams app (catalogue) id, needed to install the app for people through Graph."""
     graph_api_url: str = "https://graph.microsoft.com/v1.0"
+    directory_sync_minutes: int = Field(default=360, ge=5)
+    """How often `qihub clock` asks Microsoft Graph for directory changes (Teams configured)."""
+
+    # `qihub teams package`: what the Teams app's details page shows. Unset links default to
+    # QI Hub's own address (--base-url, else organisation.web_base_url).
+    teams_manifest_id: str | None = None
+    """The id inside the Teams app package (Graph's externalId); default derived from
+    TEAMS_CLIENT_ID. Not TEAMS_APP_ID, the catalogue's own id for the uploaded app."""
+    teams_app_version: str | None = None
+    """The Teams app's version (x.y.z); default QI Hub's. Raise it for each re-upload."""
+    teams_developer_name: str | None = None
+    """Publisher shown in Teams (32 characters at most); default the trust's name, shortened."""
+    teams_website_url: str | None = None
+    """The app's support/website link in Teams."""
+    teams_privacy_url: str | None = None
+    """The trust's privacy notice, linked from the app's details in Teams."""
+    teams_terms_url: str | None = None
+    """The terms of use (e.g. the trust's acceptable use policy), linked from the app in Teams."""

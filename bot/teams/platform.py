@@ -1,0 +1,393 @@
+"""Teams as a delivery platform for the outbox, over the Bot Connector REST API.
+
+Teams cannot be messaged by address: a person is reached through their 1:1 chat with the bot
+(remembered from installationUpdate / conversationUpdate, or opened here on demand with
+`POST {serviceUrl}/v3/conversations`), a channel through its conversation id (the config's
+`teams_id`). Conversation references live in the database (store.repos.teams), so any process
+can send.
+
+Pacing follows Teams' limits: per conversation 7 sends a second and 60 per 30 s, per tenant
+50 requests a second, all tested before any is spent. A 429 pauses every Teams call for
+Retry-After; messages that could not be attempted are deferred without using an attempt.
+Tokens and message bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.orm import Session
+
+from bot.errors import MissingCredential
+from bot.teams.auth import BOT_CONNECTOR_SCOPE, MsalTokenSource, TokenSource, TokenUnavailable
+from handlers.clock import Clock, SystemClock
+from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
+from messages.adaptivecards import message_activity
+from messages.view import Form, Reply
+from store.repos import teams as conversations
+from store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import QIHub
+
+log = logging.getLogger(__name__)
+
+BLOCKED = "the person has blocked QI Hub or removed it in Teams"
+BLOCKED_CODES = ("MessageWritesBlocked", "ConversationBlockedByUser")
+RETRYABLE_STATUSES = frozenset({408, 412, 500, 502, 503, 504})
+"""Teams asks bots to retry 412, 502, 503 and 504 with backoff (and 429 after Retry-After)."""
+
+
+@dataclass(frozen=True)
+class _Conversation:
+    """What a send needs from a stored conversation, read out of its short transaction."""
+
+    id: str
+    service_url: str
+    blocked: bool
+
+
+class TeamsPlatform:
+    name = "teams"
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        token_source: TokenSource,
+        *,
+        bot_id: str,
+        tenant_id: str | None,
+        default_service_url: str,
+        conversation_per_second: int = 7,
+        conversation_per_30s: int = 60,
+        tenant_per_second: int = 50,
+        http: httpx.Client | None = None,
+        clock: Clock | None = None,
+        bot_name: str = "QI Hub",
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._tokens = token_source
+        self._bot_id = bot_id if bot_id.startswith("28:") else f"28:{bot_id}"
+        self._bot_name = bot_name
+        self._tenant_id = tenant_id
+        self._default_service_url = default_service_url
+        self._http = http or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0))
+        self._clock = clock or SystemClock()
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._tenant = RateLimitItemPerSecond(tenant_per_second)
+        self._per_second = RateLimitItemPerSecond(conversation_per_second)
+        self._per_30s = RateLimitItemPerSecond(conversation_per_30s, 30)
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ reach
+    def can_reach_person(self, person: Recipient) -> bool:
+        stored = self._personal(person.staff_id)
+        if stored is not None:
+            return not stored.blocked
+        return person.teams_aad_id is not None
+
+    def can_reach_channel(self, channel: ChannelTarget) -> bool:
+        return channel.teams_id is not None
+
+    # ------------------------------------------------------------------ sends
+    def send_to_person(self, person: Recipient, reply: Reply) -> MessageHandle:
+        stored = self._personal(person.staff_id)
+        if stored is not None and stored.blocked:
+            raise DeliveryError(BLOCKED, retryable=False)
+        if stored is None:
+            if person.teams_aad_id is None:
+                raise DeliveryError(
+                    "this person has no Teams account known to QI Hub", retryable=False
+                )
+            stored = self._open_personal(person.staff_id, person.teams_aad_id)
+        return self._post(stored.id, stored.service_url, reply)
+
+    def post_to_channel(self, channel: ChannelTarget, reply: Reply) -> MessageHandle:
+        if channel.teams_id is None:
+            raise DeliveryError(
+                f"channel {channel.key!r} has no teams_id in the config", retryable=False
+            )
+        with self._uow_factory() as uow:
+            row = conversations.conversation(uow.session, channel.teams_id)
+            service_url = row.service_url if row is not None else self._tenant_service_url(uow)
+        return self._post(channel.teams_id, service_url, reply)
+
+    def update_message(self, handle: MessageHandle, reply: Reply) -> None:
+        conversation, activity_id = handle["conversation"], handle["activity"]
+        service_url = handle.get("service_url") or self._default_service_url
+        self._spend_budget(conversation)
+        self._request(
+            "PUT",
+            f"{_base(service_url)}/v3/conversations/{_segment(conversation)}"
+            f"/activities/{_segment(activity_id)}",
+            {**message_activity(reply), "id": activity_id},
+            conversation=conversation,
+            updating=True,
+        )
+
+    def open_form(
+        self,
+        interaction: Mapping[str, Any],
+        form: Form,
+        values: Mapping[str, Any],
+        errors: Mapping[str, str],
+        context: Mapping[str, str],
+    ) -> None:
+        raise DeliveryError(
+            "Teams opens forms only in the reply to an invoke (task/fetch), never as an "
+            "outbound call",
+            retryable=False,
+        )
+
+    # ------------------------------------------------------------------ conversations
+    def _personal(self, staff_id: int) -> _Conversation | None:
+        with self._uow_factory() as uow:
+            row = conversations.personal_conversation_for(uow.session, staff_id)
+            if row is None:
+                return None
+            return _Conversation(row.conversation_id, row.service_url, row.blocked_at is not None)
+
+    def _tenant_service_url(self, uow: UnitOfWork) -> str:
+        found = conversations.service_url_for_tenant(uow.session, self._tenant_id)
+        return found or self._default_service_url
+
+    def _open_personal(self, staff_id: int, aad_id: str) -> _Conversation:
+        """Open (or find again: Teams answers with the same id) the person's 1:1 chat."""
+        with self._uow_factory() as uow:
+            service_url = self._tenant_service_url(uow)
+        body: dict[str, Any] = {
+            "bot": {"id": self._bot_id, "name": self._bot_name},
+            "members": [{"id": aad_id}],
+            "isGroup": False,
+        }
+        if self._tenant_id is not None:
+            body["tenantId"] = self._tenant_id
+            body["channelData"] = {"tenant": {"id": self._tenant_id}}
+        self._spend_budget(None)
+        created = self._request(
+            "POST", f"{_base(service_url)}/v3/conversations", body, conversation=None
+        )
+        conversation_id = str(created.get("id") or "")
+        if not conversation_id:
+            raise DeliveryError("Teams opened a chat but gave no conversation id", retryable=True)
+        with self._uow_factory() as uow:
+            conversations.remember_conversation(
+                uow.session,
+                conversation_id=conversation_id,
+                kind="personal",
+                service_url=service_url,
+                tenant_id=self._tenant_id,
+                staff_id=staff_id,
+                now=self._clock.now(),
+            )
+            uow.commit()
+        return _Conversation(conversation_id, service_url, blocked=False)
+
+    def _post(self, conversation: str, service_url: str, reply: Reply) -> MessageHandle:
+        self._spend_budget(conversation)
+        posted = self._request(
+            "POST",
+            f"{_base(service_url)}/v3/conversations/{_segment(conversation)}/activities",
+            message_activity(reply),
+            conversation=conversation,
+        )
+        return {
+            "conversation": conversation,
+            "activity": str(posted.get("id") or ""),
+            "service_url": service_url,
+        }
+
+    # ------------------------------------------------------------------ HTTP
+    def _request(
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any],
+        *,
+        conversation: str | None,
+        updating: bool = False,
+    ) -> dict[str, Any]:
+        try:
+            token = self._tokens.token()
+        except TokenUnavailable as exc:
+            raise DeliveryError(str(exc), retryable=True) from None
+        except Exception as exc:  # msal's HTTP client failing: Entra ID unreachable
+            raise DeliveryError(
+                f"no Bot Connector token from Entra ID ({type(exc).__name__})", retryable=True
+            ) from None
+        try:
+            response = self._http.request(
+                method, url, json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.HTTPError as exc:  # timeouts, refused connections, broken responses
+            raise DeliveryError(
+                f"Teams could not be reached ({type(exc).__name__})", retryable=True
+            ) from None
+        if response.is_success:
+            try:
+                data = response.json() if response.content else {}
+            except ValueError:
+                data = {}
+            return data if isinstance(data, dict) else {}
+        raise self._failure(response, conversation, updating) from None
+
+    def _failure(
+        self, response: httpx.Response, conversation: str | None, updating: bool
+    ) -> DeliveryError:
+        status = response.status_code
+        code = _error_code(response)
+        log.warning("Teams answered HTTP %s (%s)", status, code or "no error code")
+        if status == 429:
+            wait = _retry_after(response.headers.get("Retry-After"))
+            self._pause(wait)
+            return DeliveryError(
+                "Teams rate limit (429)", retryable=True, retry_after=wait, deferred=True
+            )
+        if status == 403 and code in BLOCKED_CODES:
+            if conversation is not None:
+                self._record(conversations.mark_blocked, conversation)
+            return DeliveryError(BLOCKED, retryable=False)
+        if status == 404:
+            if conversation is not None and (not updating or "conversation" in code.lower()):
+                self._record(conversations.mark_uninstalled, conversation)
+                return DeliveryError(
+                    "the Teams conversation no longer exists (QI Hub was removed from it)",
+                    retryable=False,
+                )
+            return DeliveryError(f"Teams could not find it: {code or 'HTTP 404'}", retryable=False)
+        if status in (401, 403):
+            return DeliveryError("Teams refused the bot's credentials", retryable=False)
+        if status == 413:
+            return DeliveryError("message too large for Teams (413)", retryable=False)
+        if status in RETRYABLE_STATUSES or status >= 500:
+            return DeliveryError(f"Teams error: HTTP {status}", retryable=True)
+        return DeliveryError(f"Teams refused it: HTTP {status} {code}".strip(), retryable=False)
+
+    def _record(self, change: Callable[[Session, str, datetime], None], conversation: str) -> None:
+        with self._uow_factory() as uow:
+            change(uow.session, conversation, self._clock.now())
+            uow.commit()
+
+    # ------------------------------------------------------------------ pacing
+    def _spend_budget(self, conversation: str | None) -> None:
+        """Spend one request from the tenant's budget and, for a send, the conversation's two,
+        or defer. All are tested before any is spent, so a message deferred for its
+        conversation does not use up a tenant token another conversation could have had."""
+        with self._lock:
+            wait = self._paused_until - time.monotonic()
+            if wait > 0:
+                raise DeliveryError(
+                    "Teams asked us to slow down", retryable=True, retry_after=wait, deferred=True
+                )
+            budgets: list[tuple[RateLimitItem, tuple[str, ...], str]] = [
+                (self._tenant, ("tenant", self._tenant_id or "-"), "tenant")
+            ]
+            if conversation is not None:
+                budgets.append((self._per_second, ("conversation", conversation), "conversation"))
+                budgets.append((self._per_30s, ("conversation", conversation), "conversation"))
+            for item, keys, what in budgets:
+                if not self._limiter.test(item, *keys):
+                    raise DeliveryError(
+                        f"Teams {what} message budget spent",
+                        retryable=True,
+                        retry_after=self._reset_in(item, *keys),
+                        deferred=True,
+                    )
+            for item, keys, _ in budgets:
+                self._limiter.hit(item, *keys)
+
+    def _reset_in(self, item: RateLimitItem, *keys: str) -> float:
+        stats = self._limiter.get_window_stats(item, *keys)
+        return max(stats.reset_time - time.time(), 0.2)
+
+    def _pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        log.warning("Teams rate limit: pausing all Teams sends for %.0f s", seconds)
+
+    @property
+    def paused_for(self) -> float:
+        return max(self._paused_until - time.monotonic(), 0.0)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def teams_platform(hub: QIHub, token_source: TokenSource | None = None) -> TeamsPlatform:
+    """The Teams platform from settings: msal client-credentials tokens for the Bot Connector
+    (MissingCredential, naming the settings, when the app registration is incomplete)."""
+    settings = hub.settings
+    if settings.teams_client_id is None:
+        raise MissingCredential("Teams needs TEAMS_CLIENT_ID (the bot's app registration).")
+    return TeamsPlatform(
+        hub.uow_factory,
+        token_source or MsalTokenSource(settings, BOT_CONNECTOR_SCOPE),
+        bot_id=settings.teams_client_id,
+        tenant_id=settings.teams_tenant_id,
+        default_service_url=settings.teams_service_url,
+        conversation_per_second=settings.teams_conversation_messages_per_second,
+        conversation_per_30s=settings.teams_conversation_messages_per_30s,
+        tenant_per_second=settings.teams_tenant_requests_per_second,
+        clock=hub.clock,
+    )
+
+
+def _base(service_url: str) -> str:
+    return service_url.rstrip("/")
+
+
+def _segment(value: str) -> str:
+    """A conversation or activity id as one URL path segment (ids hold ':', '@', ';')."""
+    return quote(value, safe="")
+
+
+def _error_code(response: httpx.Response) -> str:
+    """The Bot Connector's error code: `{"error": {"code"}}`, or Teams' `subCode` inside a
+    JSON-encoded `message` (403 MessageWritesBlocked arrives that way)."""
+    text = response.text
+    for code in BLOCKED_CODES:
+        if code in text:
+            return code
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    if isinstance(error, dict) and error.get("code"):
+        return str(error["code"])[:100]
+    for key in ("code", "subCode", "errorCode"):
+        if body.get(key):
+            return str(body[key])[:100]
+    return ""
+
+
+def _retry_after(value: str | None) -> float:
+    """Retry-After as seconds: a number, or an HTTP date (RFC 9110); 1 s when absent or odd."""
+    if not value:
+        return 1.0
+    try:
+        return max(float(value), 0.0) or 1.0
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 1.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 1.0)

@@ -1,0 +1,1 @@
+"""Teams: the Bot Connector fake and the outbound, inbound and card tests."""
