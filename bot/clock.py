@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 from datetime import timedelta
+from typing import Any
 
 from bot.app import QIHub, create_app
 from bot.delivery import connected_platforms
@@ -42,6 +43,30 @@ def housekeeping(app: QIHub) -> int:
         forgotten = uow.inbound.forget_before(app.clock.now() - INBOUND_MEMORY)
         uow.commit()
     return forgotten
+
+
+def _directory_sync(app: QIHub, scheduler: Any) -> int | None:
+    """With a complete Teams app registration, keep the staff directory in step with Microsoft
+    Graph (delta queries: each run asks only for what changed). Returns the interval in minutes."""
+    settings = app.settings
+    if not (settings.teams_client_id and settings.teams_client_secret and settings.teams_tenant_id):
+        return None
+    from bot.teams.auth import GRAPH_SCOPE, MsalTokenSource
+    from bot.teams.graph import GraphClient, sync_directory_job
+
+    client = GraphClient(settings, MsalTokenSource(settings, GRAPH_SCOPE))
+    scheduler.add_job(
+        sync_directory_job,
+        "interval",
+        args=[app, client],
+        minutes=settings.directory_sync_minutes,
+        next_run_time=app.clock.now(),
+        id="directory",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
+    return settings.directory_sync_minutes
 
 
 def run_clock(settings: Settings) -> int:
@@ -91,8 +116,14 @@ def run_clock(settings: Settings) -> int:
         max_instances=1,
         coalesce=True,
     )
+    directory = _directory_sync(app, scheduler)
     print(
-        f"qihub clock: ticking reminders every 60 s and the outbox every 5 s as {worker}",
+        f"qihub clock: ticking reminders every 60 s and the outbox every 5 s as {worker}"
+        + (
+            f"; syncing the directory from Microsoft Graph every {directory} min"
+            if directory
+            else ""
+        ),
         flush=True,
     )
 
