@@ -1,4 +1,4 @@
-"""`qihub web`: the ASGI application. Slack at /slack/events when configured; health."""
+"""`qihub web`: the ASGI application: Slack at /slack/events, Teams at /api/messages, health."""
 
 from __future__ import annotations
 
@@ -18,8 +18,13 @@ from store.db import DatabaseUnavailable, check_connection
 log = logging.getLogger(__name__)
 
 
-def create_web_app(app: QIHub) -> FastAPI:
-    platforms = connected_platforms(app)
+def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
+    """The ASGI app: Slack at /slack/events (when configured), Teams at /api/messages, health.
+
+    `teams_token` replaces the Entra ID client-credentials flow for the bot's calls to the Bot
+    Connector (tests against a local fake connector; nothing else should need it).
+    """
+    platforms = connected_platforms(app, teams_token=teams_token)
     kicker = (
         DispatchKicker(
             Dispatcher(app.uow_factory, platforms, app.config, app.clock, worker=worker_name("web"))
@@ -47,6 +52,12 @@ def create_web_app(app: QIHub) -> FastAPI:
         if app.settings.slack_signing_secret is not None:
             mount(web, bolt)
         web.state.slack = bolt
+
+    from bot.teams.app import build_teams_app
+
+    web.state.teams = build_teams_app(
+        app, web, kick, token=(lambda _scope, _tenant=None: teams_token) if teams_token else None
+    )
 
     @web.get("/healthz")
     def healthz() -> JSONResponse:

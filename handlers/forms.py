@@ -85,7 +85,10 @@ def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
             values = [_choice_value(field, str(item)) for item in items if str(item).strip()]
             if field.required and not values:
                 raise FieldError(f"{field.label} is required")
-            return list(dict.fromkeys(values))
+            # In the order the form lists them, whatever order the platform sent them in, so the
+            # same answers store the same value from Slack, Teams or the console.
+            order = {choice.value: n for n, choice in enumerate(field.choices)}
+            return sorted(dict.fromkeys(values), key=lambda v: order.get(v, len(order)))
         case FieldKind.DATE:
             if isinstance(raw, date):
                 return raw

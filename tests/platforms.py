@@ -23,6 +23,7 @@ from messages.view import Field, FieldKind, Form
 
 if TYPE_CHECKING:
     from tests.slack.conftest import SlackHarness
+    from tests.teams.inbound import TeamsHarness
 
 
 @dataclass
@@ -187,3 +188,105 @@ class SlackDriver:
         for tone, emoji in blockkit.TONE_EMOJI.items():
             text = text.replace(emoji, _TONE_MARK[tone])
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+TONE_OF_STYLE = {"accent": "info", "good": "success", "warning": "warning", "attention": "error"}
+
+
+def card_text(node: Any) -> str:
+    """A card read as a person reads it: notices marked with the console's tone marks, text
+    unescaped (the renderer backslash-escapes markdown)."""
+    parts: list[str] = []
+
+    def walk(item: Any, mark: str) -> None:
+        if isinstance(item, list):
+            for child in item:
+                walk(child, mark)
+            return
+        if not isinstance(item, dict):
+            return
+        kind = str(item.get("type", ""))
+        if kind == "Container" and item.get("style") in TONE_OF_STYLE:
+            mark = _TONE_MARK[TONE_OF_STYLE[item["style"]]] + " "  # type: ignore[index]
+        if kind == "TextBlock":
+            parts.append(mark + str(item.get("text", "")))
+            mark = ""
+        elif kind == "Fact":
+            parts.append(f"{item.get('title', '')} {item.get('value', '')}")
+        elif kind.startswith("Action."):
+            parts.append(f"[{item.get('title', '')}]")
+        for key, child in item.items():
+            if key not in ("data", "type") and isinstance(child, list | dict):
+                walk(child, mark)
+
+    walk(node, "")
+    return "\n".join(parts).replace("\\", "")
+
+
+class TeamsDriver:
+    """Teams as a person uses it: the command typed in the bot's chat (signed activities to the
+    live app), any form opened as a dialog, filled with the sample answers and submitted, and
+    what came back to that person in their chat, read from the fake Bot Connector."""
+
+    name = "teams"
+    WAIT = 5.0
+
+    def __init__(self, teams: TeamsHarness) -> None:
+        self.teams = teams
+
+    def run(self, email: str, command: str, answers: Mapping[str, Any] | None = None) -> Outcome:
+        from tests.teams import cards
+
+        teams = self.teams
+        start = len(teams.connector.activities())
+        response = teams.say(email, command.lstrip("/"))
+        if response.status_code != 200:
+            return Outcome(f"(x) HTTP {response.status_code}: {response.text}", None)
+        first = cards.card_of(teams.replies(email, start)[0])
+        lines: list[str] = []
+        opened = None
+        opener = [a for a in cards.actions(first) if a.get("title") == "Open the form"]
+        if opener:
+            data = opener[0]["data"]
+            opened = data["qi_form"]
+            dialog = teams.fetch(email, data).json()
+            while dialog and dialog.get("task", {}).get("type") == "continue":
+                card = cards.dialog_card(dialog)
+                form = teams.hub.services.registry.forms[
+                    next(a for a in cards.actions(card) if "qi_form" in (a.get("data") or {}))[
+                        "data"
+                    ]["qi_form"]
+                ].form
+                filled = (
+                    answers
+                    if answers is not None
+                    else sample_answers(form, teams.hub.clock.now().date())
+                )
+                since = len(teams.connector.activities())
+                answer = teams.submit(email, cards.fill(card, filled))
+                dialog = answer.json() if answer.content else {}
+                if dialog.get("task", {}).get("type") == "continue":
+                    again = cards.dialog_card(dialog)
+                    errors = card_text(again)
+                    if "(x)" in errors:
+                        lines.append(errors)
+                        break
+                else:
+                    self._wait_for_answer(email, since)
+        seen = [card_text(cards.card_of(a)) for a in teams.sent_to(email, start)]
+        lines[:0] = seen
+        return Outcome("\n".join(lines), opened)
+
+    def _wait_for_answer(self, email: str, since: int) -> None:
+        marks = ("(ok)", "(x)", "(!)")
+
+        def answered() -> bool:
+            from tests.teams import cards
+
+            return any(
+                any(m in card_text(cards.card_of(a)) for m in marks)
+                for a in self.teams.sent_to(email, since)
+            )
+
+        with contextlib.suppress(AssertionError):
+            self.teams.wait(answered, self.WAIT)

@@ -13,8 +13,10 @@ from handlers.config import load_config
 from handlers.permissions import allowed
 from tests.harness import ALEX, Harness, ref_in
 from tests.lessons_flow import add_action, decided_lesson
-from tests.platforms import ConsoleDriver, Driver, SlackDriver
+from tests.platforms import ConsoleDriver, Driver, SlackDriver, TeamsDriver
 from tests.slack.conftest import fake_slack, slack  # noqa: F401 (fixtures for SlackDriver)
+from tests.teams.conftest import fake_connector  # noqa: F401 (fixtures for TeamsDriver)
+from tests.teams.inbound import fake_openid, teams  # noqa: F401
 
 CONFIG = load_config()
 REGISTRY = build_registry(CONFIG)
@@ -23,7 +25,7 @@ CASES = [
     for command in REGISTRY.commands.values()
     for sub in command.subcommands
 ]
-PLATFORMS = ["console", "slack"]
+PLATFORMS = ["console", "slack", "teams"]
 
 
 def someone_allowed(permission: str, hub: Harness) -> str:
@@ -45,6 +47,8 @@ def driver_for(platform: str, hub: Harness, request: pytest.FixtureRequest) -> D
         return ConsoleDriver(hub.app)
     if platform == "slack":  # a live server on the same database, Slack faked at the edge
         return SlackDriver(request.getfixturevalue("slack"))
+    if platform == "teams":  # a live server on the same database, Teams faked at the edge
+        return TeamsDriver(request.getfixturevalue("teams"))
     raise AssertionError(platform)
 
 

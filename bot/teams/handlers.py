@@ -1,0 +1,505 @@
+"""The Teams handlers: every registry command, form and button, translated to and from
+activities. Like the Slack listeners, nothing here decides anything about ideas or lessons.
+
+- Typed text ("idea", "qi mine", or the manifest's command menu) runs the command; a form
+  comes back as a card whose button opens it as a dialog (task/fetch → task/submit), because
+  Teams opens dialogs only from a card action.
+- Dialog submissions are validated on the server; errors re-render the dialog with every
+  input kept.
+- Card buttons are Action.Execute (adaptiveCard/action): the answer replaces the card for the
+  person who pressed it; a button that needs a form turns the card into that form in place.
+- installationUpdate / conversationUpdate store where the bot may speak later (proactive
+  reminders and alerts) and greet the person.
+
+The core is synchronous and talks to the database, so it runs on a small thread pool; the event
+loop only waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from microsoft_teams.api.activities import (
+    AdaptiveCardInvokeActivity,
+    ConversationUpdateActivity,
+    InstallUpdateActivity,
+    MessageActivity,
+    MessageActivityInput,
+)
+from microsoft_teams.api.activities.invoke.task.task_fetch import TaskFetchInvokeActivity
+from microsoft_teams.api.activities.invoke.task.task_submit import TaskSubmitInvokeActivity
+from microsoft_teams.apps import ActivityContext, App
+
+from bot.app import QIHub
+from bot.teams.identity import TeamsIdentity
+from handlers import dispatch
+from handlers.context import Context
+from handlers.home import home
+from messages import adaptivecards
+from messages.view import (
+    FormErrors,
+    Heading,
+    Notice,
+    OpenForm,
+    Reply,
+    Response,
+    Text,
+)
+from store.models import AuditEntry
+from store.repos import teams as teams_repo
+
+log = logging.getLogger(__name__)
+PLATFORM = "teams"
+MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+TEXT_COMMAND = re.compile(r"^/?(\w+)\b")
+DIALOG_ID = "qi_form"
+T = TypeVar("T")
+
+
+def activity_dict(ctx: ActivityContext[Any]) -> dict[str, Any]:
+    """The activity as Teams sent it (wire names), for plain dictionary access."""
+    data: dict[str, Any] = ctx.activity.model_dump(by_alias=True, mode="json", exclude_none=True)
+    return data
+
+
+def _context_of(data: Mapping[str, Any]) -> dict[str, str]:
+    raw = data.get("qi_context")
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _values_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    raw = data.get("qi_values")
+    return dict(raw) if isinstance(raw, dict) else {}
+
+
+def _message(reply: Reply) -> MessageActivityInput:
+    activity: MessageActivityInput = MessageActivityInput.model_validate(
+        adaptivecards.message_activity(reply)
+    )
+    return activity
+
+
+def _toast(text: str) -> dict[str, Any]:
+    """An adaptiveCard/action answer that shows a short message and leaves the card alone."""
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+class TeamsHandlers:
+    def __init__(self, hub: QIHub, kick: Callable[[], None]) -> None:
+        self.hub = hub
+        self.kick = kick
+        self.identity = TeamsIdentity(hub)
+        self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="teams")
+        self._background: set[asyncio.Task[None]] = set()
+        self._seen_chats: set[str] = set()
+
+    def register(self, app: App) -> None:
+        app.on_message(self.on_message)
+        app.on_dialog_open(self.on_dialog_open)
+        app.on_dialog_submit(self.on_dialog_submit)
+        app.on_card_action_execute(self.on_card_action)
+        app.on_conversation_update(self.on_conversation_update)
+        app.on_installation_update(self.on_installation_update)
+
+    # ------------------------------------------------------------------ plumbing
+    async def _sync(self, work: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, partial(work, *args))
+
+    async def _run(
+        self, email: str, key: str, call: Callable[[Context], Response]
+    ) -> Response | None:
+        response = await self._sync(self.hub.interact_once, email, PLATFORM, key, call)
+        self.kick()  # deliver what the change queued now, not at the clock's next tick
+        return response
+
+    def later(self, work: Callable[[], Any]) -> None:
+        """Send after the HTTP answer has gone back (a dialog closes at once; the card follows)."""
+
+        async def run() -> None:
+            try:
+                await work()
+            except Exception:
+                log.exception("Teams send after the answer failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _email(self, ctx: ActivityContext[Any], activity: Mapping[str, Any]) -> str:
+        return await self.identity.email_for(ctx, activity, self._sync)
+
+    def _open_form_card(self, request: OpenForm) -> dict[str, Any]:
+        """A message whose button opens `request`'s form as a dialog (task/fetch)."""
+        spec = self.hub.services.registry.forms[request.form_id]
+        card = adaptivecards.message_card(
+            Reply(summary=spec.form.title, blocks=(Heading(spec.form.title), Text(spec.form.intro)))
+            if spec.form.intro
+            else Reply(summary=spec.form.title, blocks=(Heading(spec.form.title),))
+        )
+        card.setdefault("actions", []).append(
+            {
+                "type": "Action.Submit",
+                "title": "Open the form",
+                "style": "positive",
+                "data": {
+                    "msteams": {"type": "task/fetch"},
+                    "dialog_id": DIALOG_ID,
+                    "qi_form": request.form_id,
+                    "qi_values": {k: _jsonable(v) for k, v in request.values.items()},
+                    "qi_context": dict(request.context),
+                },
+            }
+        )
+        return card
+
+    def _form_values(self, request: OpenForm) -> dict[str, Any]:
+        spec = self.hub.services.registry.forms[request.form_id]
+        values: dict[str, Any] = {
+            f.name: f.default for f in spec.form.fields if f.default is not None
+        }
+        values.update(request.values)
+        return values
+
+    # ------------------------------------------------------------------ typed commands
+    async def on_message(self, ctx: ActivityContext[MessageActivity]) -> None:
+        activity = activity_dict(ctx)
+        text = MENTION.sub("", str(activity.get("text") or "")).strip()
+        match = TEXT_COMMAND.match(text)
+        registry = self.hub.services.registry
+        if not match or match.group(1).lower() not in registry.commands:
+            text = "/qi help"
+        elif not text.startswith("/"):
+            text = "/" + text
+        email = await self._email(ctx, activity)
+        await self._note_personal_chat(activity, email)
+        response = await self._run(
+            email,
+            f"teams:{activity.get('id', '')}",
+            lambda c: dispatch.run_command(c, text),
+        )
+        if isinstance(response, OpenForm):
+            card = self._open_form_card(response)
+            activity_out = {
+                "type": "message",
+                "summary": "Open the form",
+                "attachments": [adaptivecards.attachment(card)],
+            }
+            await ctx.send(MessageActivityInput.model_validate(activity_out))
+        elif isinstance(response, Reply):
+            await ctx.send(_message(response))
+
+    # ------------------------------------------------------------------ dialogs
+    async def on_dialog_open(self, ctx: ActivityContext[TaskFetchInvokeActivity]) -> Any:
+        activity = activity_dict(ctx)
+        data = (activity.get("value") or {}).get("data") or {}
+        form_id = str(data.get("qi_form", ""))
+        spec = self.hub.services.registry.forms.get(form_id)
+        if spec is None:
+            return adaptivecards.dialog_message("That form is no longer available.")
+        request = OpenForm(form_id, _values_of(data), _context_of(data))
+        card = adaptivecards.form_card(
+            spec.form,
+            self._form_values(request),
+            {},
+            submit="dialog",
+            data={"qi_form": form_id, "qi_context": dict(request.context)},
+        )
+        return adaptivecards.dialog_continue(spec.form, card)
+
+    async def on_dialog_submit(self, ctx: ActivityContext[TaskSubmitInvokeActivity]) -> Any:
+        activity = activity_dict(ctx)
+        data = (activity.get("value") or {}).get("data") or {}
+        form_id = str(data.get("qi_form", ""))
+        spec = self.hub.services.registry.forms.get(form_id)
+        if spec is None:
+            return adaptivecards.dialog_message("That form is no longer available.")
+        context = _context_of(data)
+        raw = adaptivecards.submitted_values(spec.form, data)
+        email = await self._email(ctx, activity)
+        response = await self._run(
+            email,
+            f"teams:{activity.get('id', '')}",
+            lambda c: dispatch.submit_form(c, form_id, raw, context),
+        )
+        match response:
+            case FormErrors(errors=errors):
+                card = adaptivecards.form_card(
+                    spec.form,
+                    raw,
+                    errors,
+                    submit="dialog",
+                    data={"qi_form": form_id, "qi_context": context},
+                )
+                return adaptivecards.dialog_continue(spec.form, card)
+            case OpenForm():
+                next_spec = self.hub.services.registry.forms[response.form_id]
+                card = adaptivecards.form_card(
+                    next_spec.form,
+                    self._form_values(response),
+                    dict(response.errors),
+                    submit="dialog",
+                    data={"qi_form": response.form_id, "qi_context": dict(response.context)},
+                )
+                return adaptivecards.dialog_continue(next_spec.form, card)
+            case Reply():
+                reply = response
+                origin = activity.get("replyToId")
+                if reply.replace_original and origin:
+                    conversation = str((activity.get("conversation") or {}).get("id", ""))
+
+                    async def update() -> None:
+                        await ctx.api.conversations.update_activity(
+                            conversation, str(origin), _message(reply)
+                        )
+
+                    self.later(update)
+                else:
+                    self.later(partial(ctx.send, _message(reply)))
+                return None  # an empty answer closes the dialog
+            case _:
+                return None  # a replay: already done
+
+    # ------------------------------------------------------------------ card buttons
+    async def on_card_action(self, ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> Any:
+        activity = activity_dict(ctx)
+        action = (activity.get("value") or {}).get("action") or {}
+        verb = str(action.get("verb", ""))
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        if verb == "qi_cancel":
+            return adaptivecards.execute_card_response(
+                adaptivecards.message_card(
+                    Reply("Cancelled", (Notice("Cancelled: nothing was changed.", "info"),))
+                )
+            )
+        key = f"teams:{activity.get('id', '')}"
+        if verb == "qi_submit":
+            return await self._inline_submit(ctx, activity, data, key)
+        pressed = adaptivecards.button_press(data)
+        if pressed is None:
+            return _toast("That button no longer does anything. Please start again.")
+        name, value = pressed
+        email = await self._email(ctx, activity)
+        response = await self._run(email, key, lambda c: dispatch.press(c, name, value))
+        return self._card_answer(ctx, activity, response)
+
+    async def _inline_submit(
+        self,
+        ctx: ActivityContext[AdaptiveCardInvokeActivity],
+        activity: Mapping[str, Any],
+        data: Mapping[str, Any],
+        key: str,
+    ) -> Any:
+        form_id = str(data.get("qi_form", ""))
+        spec = self.hub.services.registry.forms.get(form_id)
+        if spec is None:
+            return _toast("That form is no longer available. Please start again.")
+        context = _context_of(data)
+        raw = adaptivecards.submitted_values(spec.form, data)
+        email = await self._email(ctx, activity)
+        response = await self._run(
+            email, key, lambda c: dispatch.submit_form(c, form_id, raw, context)
+        )
+        if isinstance(response, FormErrors):
+            card = adaptivecards.form_card(
+                spec.form,
+                raw,
+                response.errors,
+                submit="execute",
+                data={"qi_form": form_id, "qi_context": context},
+            )
+            return adaptivecards.execute_card_response(card)
+        return self._card_answer(ctx, activity, response)
+
+    def _card_answer(
+        self,
+        ctx: ActivityContext[AdaptiveCardInvokeActivity],
+        activity: Mapping[str, Any],
+        response: Response | None,
+    ) -> Any:
+        match response:
+            case OpenForm():
+                spec = self.hub.services.registry.forms[response.form_id]
+                card = adaptivecards.form_card(
+                    spec.form,
+                    self._form_values(response),
+                    dict(response.errors),
+                    submit="execute",
+                    data={"qi_form": response.form_id, "qi_context": dict(response.context)},
+                )
+                return adaptivecards.execute_card_response(card)
+            case Reply() if response.replace_original:
+                return adaptivecards.execute_card_response(adaptivecards.message_card(response))
+            case Reply():
+                personal = (activity.get("conversation") or {}).get("conversationType") in (
+                    None,
+                    "personal",
+                )
+                if personal and response.blocks:
+                    self.later(partial(ctx.send, _message(response)))
+                return _toast(response.summary)
+            case FormErrors():
+                return _toast("Please check the form and try again.")
+            case _:
+                return _toast("Already done.")
+
+    async def _note_personal_chat(self, activity: Mapping[str, Any], email: str) -> None:
+        """A person writing to the bot has a 1:1 with it: keep that chat for reminders, even if
+        the installation event went astray (checked once per chat per process)."""
+        conversation = activity.get("conversation") or {}
+        conversation_id = str(conversation.get("id", ""))
+        if conversation.get("conversationType", "personal") != "personal" or not conversation_id:
+            return
+        if conversation_id in self._seen_chats:
+            return
+        await self._sync(self._remember, activity, email)
+        self._seen_chats.add(conversation_id)
+
+    # ------------------------------------------------------------------ installation
+    async def on_installation_update(self, ctx: ActivityContext[InstallUpdateActivity]) -> None:
+        activity = activity_dict(ctx)
+        action = str(activity.get("action", ""))
+        if action.startswith("remove"):
+            await self._sync(self._forget, activity)
+            return
+        await self._installed(ctx, activity)
+
+    async def on_conversation_update(
+        self, ctx: ActivityContext[ConversationUpdateActivity]
+    ) -> None:
+        activity = activity_dict(ctx)
+        bot_id = str((activity.get("recipient") or {}).get("id", ""))
+        added = {str(m.get("id")) for m in activity.get("membersAdded") or []}
+        removed = {str(m.get("id")) for m in activity.get("membersRemoved") or []}
+        if bot_id and bot_id in removed:
+            await self._sync(self._forget, activity)
+        elif bot_id and bot_id in added:
+            await self._installed(ctx, activity)
+
+    async def _installed(self, ctx: ActivityContext[Any], activity: Mapping[str, Any]) -> None:
+        """Remember the conversation, then greet: a personal chat gets the person's home view."""
+        conversation = activity.get("conversation") or {}
+        kind = str(conversation.get("conversationType") or "personal")
+        email: str | None = None
+        if kind == "personal":
+            email = await self._email(ctx, activity)
+        stored = await self._sync(self._remember, activity, email)
+        if not stored:
+            return  # already known: a repeated installation event greets nobody twice
+        if kind == "personal" and email is not None:
+            welcome = await self._sync(self.hub.interact, email, PLATFORM, home)
+            assert isinstance(welcome, Reply)
+            await ctx.send(_message(welcome))
+        else:
+            await ctx.send(_message(channel_welcome(self.hub)))
+
+    def _remember(self, activity: Mapping[str, Any], email: str | None) -> bool:
+        """Store the conversation reference; False when it was already stored and installed."""
+        conversation = activity.get("conversation") or {}
+        channel_data = activity.get("channelData") or {}
+        conversation_id = str(conversation.get("id", ""))
+        if not conversation_id:
+            return False
+        kind = str(conversation.get("conversationType") or "personal")
+        if kind == "channel":
+            selected = ((channel_data.get("settings") or {}).get("selectedChannel") or {}).get("id")
+            conversation_id = str(
+                selected or (channel_data.get("channel") or {}).get("id") or conversation_id
+            )
+        tenant = conversation.get("tenantId") or (channel_data.get("tenant") or {}).get("id")
+        team = channel_data.get("team") or {}
+        now = self.hub.clock.now()
+        with self.hub.uow_factory() as uow:
+            before = teams_repo.conversation(uow.session, conversation_id)
+            already = before is not None and before.installed and before.blocked_at is None
+            staff = uow.staff.by_email(email) if email else None
+            service_url = str(activity.get("serviceUrl", ""))
+            if kind == "personal" and staff is None:
+                return False  # not one of our people: nothing of theirs is kept
+            if (
+                already
+                and before is not None
+                and before.service_url == service_url
+                and (staff is None or before.staff_id == staff.id)
+            ):
+                return False  # nothing new: no write, no audit entry
+            stored = teams_repo.remember_conversation(
+                uow.session,
+                conversation_id=conversation_id,
+                kind=kind,
+                service_url=service_url,
+                tenant_id=str(tenant) if tenant else None,
+                staff_id=staff.id if staff is not None else None,
+                user_id=str((activity.get("from") or {}).get("id", "")) or None
+                if kind == "personal"
+                else None,
+                team_id=str(team.get("id")) if team.get("id") else None,
+                name=str(team.get("name") or conversation.get("name") or "") or None,
+                now=now,
+            )
+            uow.audit.append(
+                _audit_entry(
+                    now,
+                    staff.id if staff is not None else None,
+                    str(stored.id),
+                    "teams.installed",
+                    {"kind": kind},
+                )
+            )
+            uow.commit()
+        return not already
+
+    def _forget(self, activity: Mapping[str, Any]) -> None:
+        conversation_id = str((activity.get("conversation") or {}).get("id", ""))
+        if not conversation_id:
+            return
+        now = self.hub.clock.now()
+        with self.hub.uow_factory() as uow:
+            teams_repo.mark_uninstalled(uow.session, conversation_id, now)
+            known = teams_repo.conversation(uow.session, conversation_id)
+            if known is not None:
+                uow.audit.append(_audit_entry(now, None, str(known.id), "teams.uninstalled", None))
+            uow.commit()
+
+
+def channel_welcome(hub: QIHub) -> Reply:
+    org = hub.config.organisation.short_name
+    text = (
+        f"QI Hub is here to help {org} learn and improve. Mention me with a command, for "
+        "example “idea” to share a Bright Idea or “lesson” to share a lesson; “qi help” "
+        "lists everything. Committee posts and digests for this channel will appear here."
+    )
+    return Reply(summary="QI Hub has joined this channel", blocks=(Heading("QI Hub"), Text(text)))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, bool | str) or value is None:
+        return value
+    return str(value)
+
+
+def _audit_entry(
+    now: datetime, actor_id: int | None, ref: str, action: str, after: dict[str, Any] | None
+) -> AuditEntry:
+    return AuditEntry(
+        at=now,
+        actor_id=actor_id,
+        actor_label="staff" if actor_id is not None else "system",
+        platform=PLATFORM,
+        entity_type="teams_conversation",
+        entity_ref=ref,
+        action=action,
+        before=None,
+        after=after,
+        reason=None,
+    )
