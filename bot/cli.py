@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "web",
-        help="HTTP server on $PORT (health check today; Slack and Teams arrive in later releases)",
+        help="HTTP server on $PORT: Slack at /slack/events, Teams at /api/messages, /healthz",
     )
     commands.add_parser("clock", help="run the scheduler and the outbox dispatcher")
 
@@ -69,6 +69,33 @@ def _parser() -> argparse.ArgumentParser:
         "--socket-mode",
         action="store_true",
         help="for Socket Mode (SLACK_APP_TOKEN): no request URLs",
+    )
+
+    teams = commands.add_parser("teams", help="Microsoft Teams tasks")
+    teams_commands = teams.add_subparsers(dest="teams_command", metavar="task", required=True)
+    package = teams_commands.add_parser(
+        "package",
+        help="build the Teams app package (manifest and icons, zipped) to upload to Teams",
+    )
+    package.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        default="qihub-teams.zip",
+        help="where to write the zip (default: qihub-teams.zip)",
+    )
+    package.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="public https address of `qihub web`: its host goes in validDomains and it is the "
+        "default developer link (default: organisation.web_base_url, no validDomains)",
+    )
+    teams_commands.add_parser(
+        "sync-directory", help="sync staff from Microsoft Graph (delta query)"
+    )
+    teams_commands.add_parser(
+        "install-for-all",
+        help="install QI Hub for every member of staff through Graph so alerts can reach them",
     )
     return parser
 
@@ -129,6 +156,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return run_web(settings)
         case "slack":
             return _slack_manifest(args, settings)
+        case "teams":
+            return _teams(args, settings)
     return EXIT_USAGE  # pragma: no cover - argparse rejects anything else
 
 
@@ -150,6 +179,86 @@ def _slack_manifest(args: argparse.Namespace, settings: Settings) -> int:
     sys.stdout.write(
         manifest_text(config, build_registry(config), base_url, socket_mode=args.socket_mode)
     )
+    return 0
+
+
+def _teams(args: argparse.Namespace, settings: Settings) -> int:
+    match args.teams_command:
+        case "package":
+            return _teams_package(args, settings)
+        case "sync-directory":
+            from bot.teams.graph import run_directory_sync
+
+            return run_directory_sync(settings)
+        case "install-for-all":
+            from bot.teams.graph import run_install_for_everyone
+
+            return run_install_for_everyone(settings)
+    return EXIT_USAGE  # pragma: no cover - argparse rejects anything else
+
+
+def _teams_package(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.teams.package import (
+        COLOR_ICON,
+        COLOR_SIZE,
+        OUTLINE_ICON,
+        OUTLINE_SIZE,
+        SCOPE_NAMES,
+        developer_links,
+        is_https,
+        teams_manifest,
+        write_package,
+    )
+    from handlers.catalogue import build_registry
+    from handlers.config import load_config
+
+    config = load_config(settings.qihub_config)
+    manifest = teams_manifest(settings, config, build_registry(config), base_url=args.base_url)
+    links = developer_links(settings, config, args.base_url)
+    path = write_package(manifest, args.output)
+
+    bot = manifest["bots"][0]
+    menus = {
+        scope: len(entry["commands"]) for entry in bot["commandLists"] for scope in entry["scopes"]
+    }
+    titles = sorted({c["title"] for entry in bot["commandLists"] for c in entry["commands"]})
+    out = sys.stdout
+    out.write(
+        f"Wrote {path}: manifest.json, {COLOR_ICON} ({COLOR_SIZE}x{COLOR_SIZE}) and "
+        f"{OUTLINE_ICON} ({OUTLINE_SIZE}x{OUTLINE_SIZE}).\n"
+        f"  app id   {manifest['id']} (version {manifest['version']})\n"
+        f"  bot id   {bot['botId']} (TEAMS_CLIENT_ID)\n"
+        f"  commands {len(titles)} in the command menus ("
+        + ", ".join(f"{count} in {SCOPE_NAMES.get(scope, scope)}" for scope, count in menus.items())
+        + ")\n"
+    )
+    if "validDomains" in manifest:
+        out.write(f"  domain   {', '.join(manifest['validDomains'])}\n")
+    unset = [
+        variable
+        for variable, is_default in (
+            ("TEAMS_PRIVACY_URL", links.privacy_is_default),
+            ("TEAMS_TERMS_URL", links.terms_is_default),
+        )
+        if is_default
+    ]
+    if unset:
+        out.write(
+            f"  note     the privacy and terms links fall back to {links.website}; set "
+            f"{' and '.join(unset)} to the trust's privacy notice and terms of use\n"
+        )
+    out.write(
+        "Upload it in the Teams admin centre: Teams apps > Manage apps > Upload new app. For "
+        "`qihub teams install-for-all`, then set TEAMS_APP_ID to the id the catalogue gives it "
+        f"(Graph: GET /appCatalogs/teamsApps?$filter=externalId eq '{manifest['id']}').\n"
+    )
+    plain = [url for url in (links.website, links.privacy, links.terms) if not is_https(url)]
+    if plain:
+        sys.stderr.write(
+            f"qihub: warning: {plain[0]} is not https; Teams expects https links, so give "
+            "--base-url (or the TEAMS_*_URL settings) with the public https address before "
+            "uploading\n"
+        )
     return 0
 
 
