@@ -374,7 +374,12 @@ class Drive:
 
 
 async def _drive(
-    port: int, bodies: list[bytes], rate: float, check: Callable[[int, bytes], str | None]
+    port: int,
+    bodies: list[bytes],
+    rate: float,
+    check: Callable[[int, bytes], str | None],
+    path: str,
+    headers: Callable[[bytes], dict[str, str]],
 ) -> Drive:
     connections = Connections(port)
     drive = Drive()
@@ -384,7 +389,7 @@ async def _drive(
         drive.max_send_lag_s = max(drive.max_send_lag_s, time.monotonic() - scheduled)
         try:
             status, content = await asyncio.wait_for(
-                connections.post("/slack/events", body, signed_headers(body)), REQUEST_TIMEOUT_S
+                connections.post(path, body, headers(body)), REQUEST_TIMEOUT_S
             )
             latency = time.monotonic() - scheduled
             problem = check(status, content)
@@ -413,9 +418,15 @@ async def _drive(
 
 
 def drive(
-    port: int, bodies: list[bytes], rate: float, check: Callable[[int, bytes], str | None]
+    port: int,
+    bodies: list[bytes],
+    rate: float,
+    check: Callable[[int, bytes], str | None],
+    path: str = "/slack/events",
+    headers: Callable[[bytes], dict[str, str]] = signed_headers,
 ) -> Drive:
-    return asyncio.run(_drive(port, bodies, rate, check))
+    """Send `bodies` open-loop at `rate` per second to `path`; `headers` signs each body."""
+    return asyncio.run(_drive(port, bodies, rate, check, path, headers))
 
 
 def _plain_ack(status: int, content: bytes) -> str | None:
