@@ -155,14 +155,20 @@ def _floor_web(fake_url: str) -> Any:
 
 
 def _serve_web(conn: Connection, kind: str, db_url: str, fake_url: str) -> None:
+    serve_on_loopback(
+        conn, _qihub_web(db_url, fake_url) if kind == "qihub" else _floor_web(fake_url)
+    )
+
+
+def serve_on_loopback(conn: Connection, web: Any) -> None:
+    """Serve `web` under uvicorn as `qihub web` does (host and port aside) until told to stop;
+    the port goes back through `conn` once connections can queue."""
     import uvicorn
 
-    web = _qihub_web(db_url, fake_url) if kind == "qihub" else _floor_web(fake_url)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(2048)  # connections queue from now on, before uvicorn takes the socket
-    # as bot.web.run_web runs it (host and port aside)
     server = uvicorn.Server(uvicorn.Config(web, log_level="warning"))
 
     def stop_when_told() -> None:

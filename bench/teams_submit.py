@@ -19,9 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import tempfile
-import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -37,6 +35,7 @@ from bench.slack_ack import (
     _start,
     drive,
     scale,
+    serve_on_loopback,
     summarise,
 )
 
@@ -148,26 +147,12 @@ def _floor_web(metadata_url: str) -> Any:
 def _serve_web(
     conn: Connection, kind: str, db_url: str, metadata_url: str, connector_url: str
 ) -> None:
-    import uvicorn
-
     web = (
         _qihub_web(db_url, metadata_url, connector_url)
         if kind == "qihub"
         else _floor_web(metadata_url)
     )
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(2048)
-    server = uvicorn.Server(uvicorn.Config(web, log_level="warning"))
-
-    def stop_when_told() -> None:
-        conn.recv()
-        server.should_exit = True
-
-    threading.Thread(target=stop_when_told, daemon=True).start()
-    conn.send(listener.getsockname()[1])
-    server.run(sockets=[listener])
+    serve_on_loopback(conn, web)
 
 
 # ------------------------------------------------------------------ requests, as Teams sends them

@@ -9,17 +9,14 @@ queue; messages that could not be attempted are deferred without using up their 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.pacing import Budget, Pacer
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
 from messages import blockkit
 from messages.view import Form, Reply
@@ -62,11 +59,9 @@ class SlackPlatform:
         channel_messages_per_second: int = 1,
     ) -> None:
         self._client = client
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._pacer = Pacer("Slack")
         self._workspace = RateLimitItemPerMinute(messages_per_minute)
         self._per_channel = RateLimitItemPerSecond(channel_messages_per_second)
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
         self._ids_by_email: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ reach
@@ -155,45 +150,18 @@ class SlackPlatform:
             ) from None
 
     def _spend_budget(self, channel: str) -> None:
-        """Spend one message from the workspace's and the channel's budgets, or defer.
-
-        Both are tested before either is spent, so a message deferred for its channel does not
-        also use up a workspace token that another channel's message could have had.
-        """
-        with self._lock:
-            wait = self._paused_until - time.monotonic()
-            if wait > 0:
-                raise DeliveryError(
-                    "Slack asked us to slow down", retryable=True, retry_after=wait, deferred=True
-                )
-            budgets: list[tuple[RateLimitItem, tuple[str, ...], str]] = [
-                (self._workspace, ("workspace",), "workspace")
-            ]
-            if channel:
-                budgets.append((self._per_channel, ("channel", channel), "channel"))
-            for item, keys, what in budgets:
-                if not self._limiter.test(item, *keys):
-                    raise DeliveryError(
-                        f"{what} message budget spent",
-                        retryable=True,
-                        retry_after=self._reset_in(item, *keys),
-                        deferred=True,
-                    )
-            for item, keys, _ in budgets:
-                self._limiter.hit(item, *keys)
-
-    def _reset_in(self, item: Any, *keys: str) -> float:
-        stats = self._limiter.get_window_stats(item, *keys)
-        return max(stats.reset_time - time.time(), 0.2)
+        """The workspace's budget and, for a message, the channel's (see bot.pacing)."""
+        budgets: list[Budget] = [(self._workspace, ("workspace",), "workspace")]
+        if channel:
+            budgets.append((self._per_channel, ("channel", channel), "channel"))
+        self._pacer.spend(budgets)
 
     def _pause(self, seconds: float) -> None:
-        with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-        log.warning("Slack rate limit: pausing all Slack sends for %.0f s", seconds)
+        self._pacer.pause(seconds)
 
     @property
     def paused_for(self) -> float:
-        return max(self._paused_until - time.monotonic(), 0.0)
+        return self._pacer.paused_for
 
 
 def _delivery_error(exc: SlackApiError) -> DeliveryError:

@@ -126,8 +126,8 @@ class TeamsHandlers:
         async def run() -> None:
             try:
                 await work()
-            except Exception:
-                log.exception("Teams send after the answer failed")
+            except Exception as exc:  # the change is stored; only this confirmation is lost
+                log.warning("Teams reply after the answer failed: %s", type(exc).__name__)
 
         task = asyncio.get_running_loop().create_task(run())
         self._background.add(task)

@@ -15,8 +15,6 @@ Tokens and message bodies are never logged.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,12 +23,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
-from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits import RateLimitItemPerSecond
 from sqlalchemy.orm import Session
 
 from bot.errors import MissingCredential
+from bot.pacing import Budget, Pacer
 from bot.teams.auth import BOT_CONNECTOR_SCOPE, MsalTokenSource, TokenSource, TokenUnavailable
 from handlers.clock import Clock, SystemClock
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
@@ -85,12 +82,10 @@ class TeamsPlatform:
         self._default_service_url = default_service_url
         self._http = http or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0))
         self._clock = clock or SystemClock()
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._pacer = Pacer("Teams")
         self._tenant = RateLimitItemPerSecond(tenant_per_second)
         self._per_second = RateLimitItemPerSecond(conversation_per_second)
         self._per_30s = RateLimitItemPerSecond(conversation_per_30s, 30)
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ reach
     def can_reach_person(self, person: Recipient) -> bool:
@@ -283,44 +278,19 @@ class TeamsPlatform:
 
     # ------------------------------------------------------------------ pacing
     def _spend_budget(self, conversation: str | None) -> None:
-        """Spend one request from the tenant's budget and, for a send, the conversation's two,
-        or defer. All are tested before any is spent, so a message deferred for its
-        conversation does not use up a tenant token another conversation could have had."""
-        with self._lock:
-            wait = self._paused_until - time.monotonic()
-            if wait > 0:
-                raise DeliveryError(
-                    "Teams asked us to slow down", retryable=True, retry_after=wait, deferred=True
-                )
-            budgets: list[tuple[RateLimitItem, tuple[str, ...], str]] = [
-                (self._tenant, ("tenant", self._tenant_id or "-"), "tenant")
-            ]
-            if conversation is not None:
-                budgets.append((self._per_second, ("conversation", conversation), "conversation"))
-                budgets.append((self._per_30s, ("conversation", conversation), "conversation"))
-            for item, keys, what in budgets:
-                if not self._limiter.test(item, *keys):
-                    raise DeliveryError(
-                        f"Teams {what} message budget spent",
-                        retryable=True,
-                        retry_after=self._reset_in(item, *keys),
-                        deferred=True,
-                    )
-            for item, keys, _ in budgets:
-                self._limiter.hit(item, *keys)
-
-    def _reset_in(self, item: RateLimitItem, *keys: str) -> float:
-        stats = self._limiter.get_window_stats(item, *keys)
-        return max(stats.reset_time - time.time(), 0.2)
+        """The tenant's budget and, for a send, the conversation's two (see bot.pacing)."""
+        budgets: list[Budget] = [(self._tenant, ("tenant", self._tenant_id or "-"), "tenant")]
+        if conversation is not None:
+            budgets.append((self._per_second, ("conversation", conversation), "conversation"))
+            budgets.append((self._per_30s, ("conversation", conversation), "conversation"))
+        self._pacer.spend(budgets)
 
     def _pause(self, seconds: float) -> None:
-        with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-        log.warning("Teams rate limit: pausing all Teams sends for %.0f s", seconds)
+        self._pacer.pause(seconds)
 
     @property
     def paused_for(self) -> float:
-        return max(self._paused_until - time.monotonic(), 0.0)
+        return self._pacer.paused_for
 
     def close(self) -> None:
         self._http.close()
