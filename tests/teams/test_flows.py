@@ -15,6 +15,7 @@ from tests.slack.kit import IDEA
 from tests.teams import activities
 from tests.teams.cards import button, card_of, dialog_card, fill, inputs, text_of
 from tests.teams.inbound import CHANNEL_IDS, TeamsHarness
+from tests.teams_cards import validate_card
 
 ALEX = "alex.morgan@clatterbridge.example"
 TOM = "tom.baker@clatterbridge.example"
@@ -113,10 +114,12 @@ def test_buttons_answer_in_place_and_check_the_role_on_every_press(teams: TeamsH
     form = teams.execute(SAM, eligible["verb"], eligible["data"]).json()
     assert form["type"] == "application/vnd.microsoft.card.adaptive"
     card = form["value"]
+    validate_card(card)
     assert "reason" in inputs(card)
     data = fill(card, {"reason": "Simple, cheap and safer."})
     done = teams.execute(SAM, button(card, "Confirm")["verb"], data).json()
     assert done["type"] == "application/vnd.microsoft.card.adaptive"
+    validate_card(done["value"])
     assert ref in text_of(done["value"])
     assert ideas(teams)[-1].status != "submitted"
 
