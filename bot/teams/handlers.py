@@ -38,6 +38,7 @@ from microsoft_teams.api.activities.invoke.task.task_submit import TaskSubmitInv
 from microsoft_teams.apps import ActivityContext, App
 
 from bot.app import QIHub
+from bot.teams.app import teams_authenticated
 from bot.teams.identity import TeamsIdentity
 from handlers import dispatch
 from handlers.context import Context
@@ -99,6 +100,9 @@ class TeamsHandlers:
         self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="teams")
         self._background: set[asyncio.Task[None]] = set()
         self._seen_chats: set[str] = set()
+        self.playground = not teams_authenticated(hub.settings)
+        """No credentials: the Agents Playground, which cannot open dialogs (task/fetch), so
+        forms are drawn inside the chat card instead (Action.Execute), which it can."""
 
     def register(self, app: App) -> None:
         app.on_message(self.on_message)
@@ -160,6 +164,16 @@ class TeamsHandlers:
         )
         return card
 
+    def _inline_form(self, request: OpenForm) -> dict[str, Any]:
+        spec = self.hub.services.registry.forms[request.form_id]
+        return adaptivecards.form_card(
+            spec.form,
+            self._form_values(request),
+            dict(request.errors),
+            submit="execute",
+            data={"qi_form": request.form_id, "qi_context": dict(request.context)},
+        )
+
     def _form_values(self, request: OpenForm) -> dict[str, Any]:
         spec = self.hub.services.registry.forms[request.form_id]
         values: dict[str, Any] = {
@@ -186,7 +200,9 @@ class TeamsHandlers:
             lambda c: dispatch.run_command(c, text),
         )
         if isinstance(response, OpenForm):
-            card = self._open_form_card(response)
+            card = (
+                self._inline_form(response) if self.playground else self._open_form_card(response)
+            )
             activity_out = {
                 "type": "message",
                 "summary": "Open the form",
@@ -317,6 +333,8 @@ class TeamsHandlers:
                 data={"qi_form": form_id, "qi_context": context},
             )
             return adaptivecards.execute_card_response(card)
+        if isinstance(response, Reply):  # the card was the form: it becomes the answer
+            return adaptivecards.execute_card_response(adaptivecards.message_card(response))
         return self._card_answer(ctx, activity, response)
 
     def _card_answer(

@@ -16,8 +16,9 @@ from bot.web import create_web_app
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
 from tests.conftest import START
+from tests.slack.kit import IDEA
 from tests.teams import activities
-from tests.teams.cards import card_of, text_of
+from tests.teams.cards import actions, card_of, fill, text_of
 from tests.teams.fake_connector import Call, FakeConnector
 from tests.teams.inbound import make_server
 
@@ -28,7 +29,7 @@ def playground(
 ) -> Iterator[httpx.Client]:
     settings = Settings(database_url=db_url, _env_file=None)  # no TEAMS_* at all
     hub = create_app(settings, clock=ManualClock(START), config=config)
-    hub.sync_directory()
+    # No hub.sync_directory(): `qihub web` alone starts with whatever the database holds.
     server, thread, port = make_server(create_web_app(hub))
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=15) as client:
         yield client
@@ -61,3 +62,25 @@ def test_a_proxied_request_is_refused_without_credentials(
     response = playground.post("/api/messages", json=activity, headers={header: "203.0.113.9"})
     assert response.status_code == 401
     assert fake_connector.calls == []
+
+
+def test_forms_open_inside_the_card_because_the_playground_has_no_dialogs(
+    playground: httpx.Client, fake_connector: FakeConnector
+) -> None:
+    say = activities.message(fake_connector.url, "29:playground-user", "00000000-0", "idea")
+    assert playground.post("/api/messages", json=say).status_code == 200
+    sent: list[Call] = []
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        sent = [c for c in fake_connector.activities() if c.method == "POST"]
+        time.sleep(0.02)
+    form = card_of(sent[-1].body)
+    assert not [a for a in actions(form) if a["type"] == "Action.Submit"]  # no dialog
+    press = activities.card_action(
+        fake_connector.url, "29:playground-user", "00000000-0", "qi_submit", fill(form, IDEA)
+    )
+    answer = playground.post("/api/messages", json=press)
+    assert answer.status_code == 200
+    done = answer.json()
+    assert done["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "IDEA-" in text_of(done["value"])
