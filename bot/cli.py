@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -111,11 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             first = exc.errors()[0]
             name = str(first["loc"][0]).upper() if first["loc"] else "settings"
             raise ConfigError(name, first["msg"], "environment") from None
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            stream=sys.stderr,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        from bot.observability import configure_logging
+
+        # JSON lines for the services; the console's own few warnings stay readable text.
+        configure_logging(settings.log_level, json_lines=args.command != "console")
         return _dispatch(args, settings)
     except (ConfigError, DatabaseUnavailable, MissingCredential) as exc:
         sys.stderr.write(f"qihub: {exc}\n")

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app import QIHub, create_app
 from bot.delivery import DispatchKicker, connected_platforms, worker_name
+from bot.observability import Metrics, RequestObserver
 from bot.settings import Settings
 from handlers.delivery import Dispatcher
 from store.db import DatabaseUnavailable, check_connection
@@ -59,6 +61,12 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
         app, web, kick, token=(lambda _scope, _tenant=None: teams_token) if teams_token else None
     )
 
+    metrics = Metrics(app.engine)
+
+    @web.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
     @web.get("/healthz")
     def healthz() -> JSONResponse:
         try:
@@ -67,6 +75,10 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "up"})
 
+    web.add_middleware(
+        RequestObserver,
+        metrics=metrics,
+    )
     return web
 
 

@@ -1,0 +1,239 @@
+"""Operating QI Hub: structured JSON logs with request ids, and Prometheus metrics.
+
+Logs are one JSON object a line on stderr, each with the request id of the HTTP request that
+caused it (taken from `X-Request-Id` when a proxy sets one, else made here, and echoed back).
+Before a record is written, anything shaped like an email address or a credential (Slack tokens,
+bearer tokens, JWTs) is replaced: the log is not a place for personal data or secrets, whatever
+a library or a future line of code puts in a message.
+
+`GET /metrics` serves the Prometheus text format: HTTP requests by route and status, the ack
+latency histogram per platform, and, read from the database at scrape time (at most every few
+seconds), outbox depth, deliveries by status and platform, reminders sent and alerts acknowledged.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import Engine, text
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+ACK_ROUTES = {"/slack/events": "slack", "/api/messages": "teams"}
+
+_REDACTIONS = (
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]+"), "[secret]"),
+    (re.compile(r"\bxapp-[A-Za-z0-9-]+"), "[secret]"),
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [secret]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[secret]"),
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+)
+
+
+def redact(message: str) -> str:
+    for pattern, replacement in _REDACTIONS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+class _RequestContext(logging.Filter):
+    """Adds the request id and scrubs the message (arguments included) before formatting."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg, record.args = redact(message), None
+        if record.exc_info and record.exc_info[1] is not None:
+            # keep the traceback's shape, not the values an exception message may carry
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def configure_logging(level: str, *, json_lines: bool = True) -> None:
+    """Logging for a QI Hub process: JSON lines (web, clock) or plain text (the console)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RequestContext())
+    if json_lines:
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                timestamp=False,
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
+# ---------------------------------------------------------------------- metrics
+class _DatabaseFigures(Collector):
+    """Figures read from the database at scrape time, cached briefly so scrapes stay cheap."""
+
+    CACHE_SECONDS = 5.0
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._at = float("-inf")
+        self._metrics: list[Metric] = []
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            if time.monotonic() - self._at > self.CACHE_SECONDS:
+                self._metrics = self._read()
+                self._at = time.monotonic()
+            yield from self._metrics
+
+    def _read(self) -> list[Metric]:
+        depth = GaugeMetricFamily(
+            "qihub_outbox_depth", "Outbox messages waiting to be delivered", labels=["status"]
+        )
+        deliveries = GaugeMetricFamily(
+            "qihub_deliveries",
+            "Outbox messages by status and platform",
+            labels=["status", "platform"],
+        )
+        reminders = GaugeMetricFamily("qihub_reminders_sent", "Reminders raised (ledger rows)")
+        acknowledged = GaugeMetricFamily(
+            "qihub_alerts_acknowledged", "Alert acknowledgements recorded"
+        )
+        up = GaugeMetricFamily("qihub_database_up", "1 when the database answered this scrape")
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(
+                    text(
+                        "SELECT status, COALESCE(platform, ''), count(*) FROM outbox "
+                        "GROUP BY status, platform"
+                    )
+                ).all()
+                for status, platform, count in rows:
+                    deliveries.add_metric([str(status), str(platform)], float(count))
+                waiting: dict[str, float] = {}
+                for status, _platform, count in rows:
+                    if status in ("pending", "sending"):
+                        waiting[str(status)] = waiting.get(str(status), 0.0) + float(count)
+                for status, count in waiting.items():
+                    depth.add_metric([status], count)
+                reminders.add_metric(
+                    [], float(connection.scalar(text("SELECT count(*) FROM reminder_sent")) or 0)
+                )
+                acked = _optional_count(
+                    connection, "SELECT count(*) FROM alert_recipient WHERE acked_at IS NOT NULL"
+                )
+                if acked is not None:
+                    acknowledged.add_metric([], acked)
+            up.add_metric([], 1.0)
+        except Exception:  # the database is down: say so, and nothing else
+            up.add_metric([], 0.0)
+            return [up]
+        return [up, depth, deliveries, reminders, acknowledged]
+
+
+def _optional_count(connection: Any, sql: str) -> float | None:
+    """A count from a table that a later release may add; None when it is not there yet."""
+    try:
+        with connection.begin_nested():
+            return float(connection.scalar(text(sql)) or 0)
+    except Exception:
+        return None
+
+
+class Metrics:
+    def __init__(self, engine: Engine) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "qihub_http_requests",
+            "HTTP requests by route and status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.ack_seconds = Histogram(
+            "qihub_ack_seconds",
+            "Time to answer a Slack or Teams request (the platforms allow 3 s)",
+            ["platform"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0),
+            registry=self.registry,
+        )
+        self.registry.register(_DatabaseFigures(engine))
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+# ---------------------------------------------------------------------- middleware
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class RequestObserver:
+    """Pure ASGI middleware (nothing buffered): a request id for every request, counted and
+    timed by route. Unknown paths are counted as "other", so scanners cannot blow up the
+    metric's label set."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: set[str]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = ""
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                given = value.decode("latin-1")
+        request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers
+                platform = ACK_ROUTES.get(scope.get("path", ""))
+                if platform is not None:
+                    self.metrics.ack_seconds.labels(platform).observe(time.perf_counter() - started)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            path = str(scope.get("path", ""))
+            route = path if path in self.routes else _route_family(path)
+            self.metrics.requests.labels(route, str(status)).inc()
+            REQUEST_ID.reset(token)
+
+
+def _route_family(path: str) -> str:
+    if path.startswith("/bulletins/"):
+        return "/bulletins/{id}"
+    return "other"
