@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from bot.settings import Settings
 from handlers.catalogue import build_registry, reminder_rules
@@ -14,9 +17,39 @@ from handlers.config import OrgConfig, load_config
 from handlers.context import Context, Services
 from handlers.directory import resolve_actor, sync_config_directory
 from handlers.reminders import ReminderRule
-from messages.view import FormErrors, Response
-from store.db import check_connection, make_engine
+from messages.view import FormErrors, Notice, Reply, Response
+from store.db import DatabaseUnavailable, check_connection, make_engine
 from store.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+NOT_SAVED = (
+    "Not saved — nothing was lost. QI Hub could not reach its database just now; "
+    "please try again in a minute."
+)
+
+
+class NotSaved(Exception):
+    """The database could not be reached: the unit of work was rolled back, nothing written.
+
+    Platform adapters turn this into NOT_SAVED for the person (under the form's first field when
+    a form was being submitted, so what they typed stays in front of them)."""
+
+
+def not_saved_reply() -> Reply:
+    return Reply(summary=NOT_SAVED, blocks=(Notice(NOT_SAVED, "error"),), ephemeral=True)
+
+
+@contextmanager
+def database_errors_as_not_saved() -> Iterator[None]:
+    """Any failure to reach or use the database, as NotSaved (logged without its details,
+    which can hold connection strings)."""
+    try:
+        yield
+    except (DBAPIError, DatabaseUnavailable) as exc:
+        log.warning("database unavailable during a request: %s", type(exc).__name__)
+        raise NotSaved from None
 
 
 @dataclass
@@ -33,8 +66,11 @@ class QIHub:
         return self.services.clock
 
     def interact(self, email: str, platform: str, call: Callable[[Context], Response]) -> Response:
-        """Run one interaction as one unit of work: resolve the actor, call, commit."""
-        with self.uow_factory() as uow:
+        """Run one interaction as one unit of work: resolve the actor, call, commit.
+
+        Raises NotSaved when the database cannot be reached (nothing is half-written: the
+        unit of work commits once, at the end)."""
+        with database_errors_as_not_saved(), self.uow_factory() as uow:
             actor = resolve_actor(uow, email)
             response = call(Context(self.services, uow, actor, platform))
             uow.commit()
@@ -49,7 +85,7 @@ class QIHub:
         request is rolled back (see handlers.dispatch), taking the key with it, so only a
         request that really took effect is remembered as done.
         """
-        with self.uow_factory() as uow:
+        with database_errors_as_not_saved(), self.uow_factory() as uow:
             if not uow.inbound.first_time(key, self.clock.now()):
                 return None
             actor = resolve_actor(uow, email)

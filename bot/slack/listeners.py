@@ -22,7 +22,7 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.app import QIHub
+from bot.app import NOT_SAVED, NotSaved, QIHub, database_errors_as_not_saved, not_saved_reply
 from bot.slack.identity import SlackIdentity
 from handlers import dispatch
 from handlers.context import Context
@@ -69,7 +69,9 @@ class SlackListeners:
 
     # ------------------------------------------------------------------ helpers
     def _run(self, user: str, key: str, call: Callable[[Context], Response]) -> Response | None:
-        email = self.identity.email_for(user)
+        """Raises NotSaved when the database is down (the caller tells the person)."""
+        with database_errors_as_not_saved():
+            email = self.identity.email_for(user)
         response = self.hub.interact_once(email, PLATFORM, key, call)
         self.kick()  # deliver what the change queued now, not at the clock's next tick
         return response
@@ -102,9 +104,12 @@ class SlackListeners:
     def command(self, body: dict[str, Any], respond: Respond) -> None:
         user, trigger = body["user_id"], body.get("trigger_id", "")
         text = f"{body['command']} {body.get('text', '')}".strip()
-        response = self._run(
-            user, f"slack:command:{trigger}", lambda ctx: dispatch.run_command(ctx, text)
-        )
+        try:
+            response: Response | None = self._run(
+                user, f"slack:command:{trigger}", lambda ctx: dispatch.run_command(ctx, text)
+            )
+        except NotSaved:
+            response = not_saved_reply()
         if isinstance(response, OpenForm):
             self._open_form(response, trigger, {"ch": body.get("channel_id", "")})
         elif isinstance(response, Reply):
@@ -120,7 +125,12 @@ class SlackListeners:
         name, value = blockkit.decode_action(action["action_id"], action.get("value", ""))
         user, trigger = body["user"]["id"], body.get("trigger_id", "")
         key = f"slack:action:{trigger}:{action.get('action_ts', '')}"
-        response = self._run(user, key, lambda ctx: dispatch.press(ctx, name, value))
+        try:
+            response: Response | None = self._run(
+                user, key, lambda ctx: dispatch.press(ctx, name, value)
+            )
+        except NotSaved:
+            response = not_saved_reply()
         container = body.get("container") or {}
         origin: dict[str, Any] = {}
         if container.get("type") == "message" and not container.get("is_ephemeral"):
@@ -157,13 +167,16 @@ class SlackListeners:
             json.dumps([view.get("id"), state], sort_keys=True).encode()
         ).hexdigest()
         user = body["user"]["id"]
-        response = self._run(
-            user,
-            f"slack:view:{fingerprint}",
-            lambda ctx: dispatch.submit_form(
-                ctx, form_id, raw, {str(k): str(v) for k, v in (meta.get("c") or {}).items()}
-            ),
-        )
+        try:
+            response = self._run(
+                user,
+                f"slack:view:{fingerprint}",
+                lambda ctx: dispatch.submit_form(
+                    ctx, form_id, raw, {str(k): str(v) for k, v in (meta.get("c") or {}).items()}
+                ),
+            )
+        except NotSaved:  # the modal stays open with everything typed; Submit again to retry
+            response = FormErrors({spec.form.fields[0].name: NOT_SAVED})
         match response:
             case FormErrors(errors=errors):
                 ack(**blockkit.field_errors(errors))
@@ -212,11 +225,14 @@ class SlackListeners:
         elif not text.startswith("/"):
             text = "/" + text
         user = event["user"]
-        response = self._run(
-            user,
-            f"slack:event:{body.get('event_id', '')}",
-            lambda ctx: dispatch.run_command(ctx, text),
-        )
+        try:
+            response: Response | None = self._run(
+                user,
+                f"slack:event:{body.get('event_id', '')}",
+                lambda ctx: dispatch.run_command(ctx, text),
+            )
+        except NotSaved:
+            response = not_saved_reply()
         if isinstance(response, OpenForm):
             start = Reply(
                 summary="Open the form",

@@ -37,7 +37,7 @@ from microsoft_teams.api.activities.invoke.task.task_fetch import TaskFetchInvok
 from microsoft_teams.api.activities.invoke.task.task_submit import TaskSubmitInvokeActivity
 from microsoft_teams.apps import ActivityContext, App
 
-from bot.app import QIHub
+from bot.app import NOT_SAVED, NotSaved, QIHub, database_errors_as_not_saved, not_saved_reply
 from bot.teams.app import teams_authenticated
 from bot.teams.identity import TeamsIdentity
 from handlers import dispatch
@@ -138,7 +138,9 @@ class TeamsHandlers:
         task.add_done_callback(self._background.discard)
 
     async def _email(self, ctx: ActivityContext[Any], activity: Mapping[str, Any]) -> str:
-        return await self.identity.email_for(ctx, activity, self._sync)
+        """Raises NotSaved when the database is down (the caller tells the person)."""
+        with database_errors_as_not_saved():
+            return await self.identity.email_for(ctx, activity, self._sync)
 
     def _open_form_card(self, request: OpenForm) -> dict[str, Any]:
         """A message whose button opens `request`'s form as a dialog (task/fetch)."""
@@ -192,13 +194,16 @@ class TeamsHandlers:
             text = "/qi help"
         elif not text.startswith("/"):
             text = "/" + text
-        email = await self._email(ctx, activity)
-        await self._note_personal_chat(activity, email)
-        response = await self._run(
-            email,
-            f"teams:{activity.get('id', '')}",
-            lambda c: dispatch.run_command(c, text),
-        )
+        try:
+            email = await self._email(ctx, activity)
+            await self._note_personal_chat(activity, email)
+            response = await self._run(
+                email,
+                f"teams:{activity.get('id', '')}",
+                lambda c: dispatch.run_command(c, text),
+            )
+        except NotSaved:
+            response = not_saved_reply()
         if isinstance(response, OpenForm):
             card = (
                 self._inline_form(response) if self.playground else self._open_form_card(response)
@@ -239,12 +244,15 @@ class TeamsHandlers:
             return adaptivecards.dialog_message("That form is no longer available.")
         context = _context_of(data)
         raw = adaptivecards.submitted_values(spec.form, data)
-        email = await self._email(ctx, activity)
-        response = await self._run(
-            email,
-            f"teams:{activity.get('id', '')}",
-            lambda c: dispatch.submit_form(c, form_id, raw, context),
-        )
+        try:
+            email = await self._email(ctx, activity)
+            response = await self._run(
+                email,
+                f"teams:{activity.get('id', '')}",
+                lambda c: dispatch.submit_form(c, form_id, raw, context),
+            )
+        except NotSaved:  # the dialog stays open with everything typed; Submit again to retry
+            response = FormErrors({spec.form.fields[0].name: NOT_SAVED})
         match response:
             case FormErrors(errors=errors):
                 card = adaptivecards.form_card(
@@ -303,8 +311,11 @@ class TeamsHandlers:
         if pressed is None:
             return _toast("That button no longer does anything. Please start again.")
         name, value = pressed
-        email = await self._email(ctx, activity)
-        response = await self._run(email, key, lambda c: dispatch.press(c, name, value))
+        try:
+            email = await self._email(ctx, activity)
+            response = await self._run(email, key, lambda c: dispatch.press(c, name, value))
+        except NotSaved:
+            return _toast(NOT_SAVED)
         return self._card_answer(ctx, activity, response)
 
     async def _inline_submit(
@@ -320,10 +331,13 @@ class TeamsHandlers:
             return _toast("That form is no longer available. Please start again.")
         context = _context_of(data)
         raw = adaptivecards.submitted_values(spec.form, data)
-        email = await self._email(ctx, activity)
-        response = await self._run(
-            email, key, lambda c: dispatch.submit_form(c, form_id, raw, context)
-        )
+        try:
+            email = await self._email(ctx, activity)
+            response = await self._run(
+                email, key, lambda c: dispatch.submit_form(c, form_id, raw, context)
+            )
+        except NotSaved:
+            response = FormErrors({spec.form.fields[0].name: NOT_SAVED})
         if isinstance(response, FormErrors):
             card = adaptivecards.form_card(
                 spec.form,
