@@ -150,7 +150,7 @@ def _floor_web(fake_url: str) -> Any:
     app.command(re.compile(r"^/.+"))(only_ack)
     app.view(re.compile(r".+"))(only_ack)
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    mount(web, app)
+    mount(web, app, SECRET)
     return web
 
 

@@ -52,7 +52,7 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
         client = web_client(app.settings)
         bolt = build_bolt_app(app, app.settings, client, kick)
         if app.settings.slack_signing_secret is not None:
-            mount(web, bolt)
+            mount(web, bolt, app.settings.slack_signing_secret.get_secret_value())
         web.state.slack = bolt
 
     from bot.teams.app import build_teams_app

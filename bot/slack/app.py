@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
 
 from bot.app import QIHub
@@ -18,6 +19,7 @@ from bot.errors import MissingCredential
 from bot.settings import Settings
 from bot.slack.listeners import SlackListeners
 from bot.slack.platform import SlackPlatform
+from bot.slack.shape import signed_but_malformed
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
@@ -85,9 +87,12 @@ def build_bolt_app(
     return app
 
 
-def mount(web: FastAPI, app: App) -> None:
+def mount(web: FastAPI, app: App, signing_secret: str | None) -> None:
     """POST /slack/events: every Slack request. Dispatched off the event loop, because bolt's
-    listeners (and our database work) are synchronous."""
+    listeners (and our database work) are synchronous. `signing_secret` lets a signed but
+    malformed request be refused with 400 before bolt reads it (see bot.slack.shape)."""
+
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     @web.post("/slack/events")
     async def slack_events(request: Request) -> Response:
@@ -98,12 +103,19 @@ def mount(web: FastAPI, app: App) -> None:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return Response("not UTF-8", status_code=400)
-        bolt_request = BoltRequest(
-            body=text, query=request.url.query, headers=dict(request.headers.items())
-        )
+        headers = dict(request.headers.items())
+        wrong = signed_but_malformed(verifier, text, headers)
+        if wrong is not None:
+            return Response(wrong, status_code=400)
+        try:
+            bolt_request = BoltRequest(
+                body=text, query=request.url.query, headers=dict(request.headers.items())
+            )
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+            return Response("not a Slack payload", status_code=400)
         result = await run_in_threadpool(app.dispatch, bolt_request)
-        headers = {k: v[0] for k, v in result.headers.items() if v and k != "content-length"}
-        return Response(content=result.body, status_code=result.status, headers=headers)
+        answer = {k: v[0] for k, v in result.headers.items() if v and k != "content-length"}
+        return Response(content=result.body, status_code=result.status, headers=answer)
 
 
 def start_socket_mode(app: App, settings: Settings) -> object:

@@ -27,10 +27,12 @@ from typing import Any
 import jwt
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from microsoft_teams.api import InvokeResponse
+from microsoft_teams.api.activities import ActivityTypeAdapter
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
 from microsoft_teams.api.auth.credentials import TokenProvider
 from microsoft_teams.apps import App
-from microsoft_teams.apps.events import CoreActivity
+from microsoft_teams.apps.events import ActivityEvent, CoreActivity
 from microsoft_teams.apps.http.adapter import HttpMethod, HttpRequest, HttpRouteHandler
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -263,4 +265,23 @@ def build_teams_app(
     )
     TeamsHandlers(hub, kick).register(app)
     _run_to_completion(app.initialize)
+    _refuse_unknown_activities(app)
     return app
+
+
+def _refuse_unknown_activities(app: App) -> None:
+    """Once a request's token has been checked, an activity the SDK's own model cannot read
+    (say, a `type` it does not know) is answered 400 instead of surfacing as a 500."""
+    process = app.server.on_request
+    assert process is not None
+
+    async def checked(event: ActivityEvent) -> InvokeResponse[Any]:
+        try:
+            ActivityTypeAdapter.validate_python(
+                event.body.model_dump(by_alias=True, exclude_none=True)
+            )
+        except ValidationError:
+            return InvokeResponse(status=400, body={"error": "not an activity QI Hub understands"})
+        return await process(event)
+
+    app.server.on_request = checked

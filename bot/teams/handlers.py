@@ -40,6 +40,7 @@ from microsoft_teams.apps import ActivityContext, App
 from bot.app import NOT_SAVED, NotSaved, QIHub, database_errors_as_not_saved, not_saved_reply
 from bot.teams.app import teams_authenticated
 from bot.teams.identity import TeamsIdentity
+from bot.teams.shape import as_dict, as_list
 from handlers import dispatch
 from handlers.context import Context
 from handlers.home import home
@@ -213,14 +214,14 @@ class TeamsHandlers:
                 "summary": "Open the form",
                 "attachments": [adaptivecards.attachment(card)],
             }
-            await ctx.send(MessageActivityInput.model_validate(activity_out))
+            self.later(partial(ctx.send, MessageActivityInput.model_validate(activity_out)))
         elif isinstance(response, Reply):
-            await ctx.send(_message(response))
+            self.later(partial(ctx.send, _message(response)))
 
     # ------------------------------------------------------------------ dialogs
     async def on_dialog_open(self, ctx: ActivityContext[TaskFetchInvokeActivity]) -> Any:
         activity = activity_dict(ctx)
-        data = (activity.get("value") or {}).get("data") or {}
+        data = as_dict(as_dict(activity.get("value")).get("data"))
         form_id = str(data.get("qi_form", ""))
         spec = self.hub.services.registry.forms.get(form_id)
         if spec is None:
@@ -237,7 +238,7 @@ class TeamsHandlers:
 
     async def on_dialog_submit(self, ctx: ActivityContext[TaskSubmitInvokeActivity]) -> Any:
         activity = activity_dict(ctx)
-        data = (activity.get("value") or {}).get("data") or {}
+        data = as_dict(as_dict(activity.get("value")).get("data"))
         form_id = str(data.get("qi_form", ""))
         spec = self.hub.services.registry.forms.get(form_id)
         if spec is None:
@@ -277,7 +278,7 @@ class TeamsHandlers:
                 reply = response
                 origin = activity.get("replyToId")
                 if reply.replace_original and origin:
-                    conversation = str((activity.get("conversation") or {}).get("id", ""))
+                    conversation = str(as_dict(activity.get("conversation")).get("id", ""))
 
                     async def update() -> None:
                         await ctx.api.conversations.update_activity(
@@ -294,7 +295,7 @@ class TeamsHandlers:
     # ------------------------------------------------------------------ card buttons
     async def on_card_action(self, ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> Any:
         activity = activity_dict(ctx)
-        action = (activity.get("value") or {}).get("action") or {}
+        action = as_dict(as_dict(activity.get("value")).get("action"))
         verb = str(action.get("verb", ""))
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         assert isinstance(data, dict)
@@ -371,7 +372,7 @@ class TeamsHandlers:
             case Reply() if response.replace_original:
                 return adaptivecards.execute_card_response(adaptivecards.message_card(response))
             case Reply():
-                personal = (activity.get("conversation") or {}).get("conversationType") in (
+                personal = as_dict(activity.get("conversation")).get("conversationType") in (
                     None,
                     "personal",
                 )
@@ -386,7 +387,7 @@ class TeamsHandlers:
     async def _note_personal_chat(self, activity: Mapping[str, Any], email: str) -> None:
         """A person writing to the bot has a 1:1 with it: keep that chat for reminders, even if
         the installation event went astray (checked once per chat per process)."""
-        conversation = activity.get("conversation") or {}
+        conversation = as_dict(activity.get("conversation"))
         conversation_id = str(conversation.get("id", ""))
         if conversation.get("conversationType", "personal") != "personal" or not conversation_id:
             return
@@ -408,9 +409,9 @@ class TeamsHandlers:
         self, ctx: ActivityContext[ConversationUpdateActivity]
     ) -> None:
         activity = activity_dict(ctx)
-        bot_id = str((activity.get("recipient") or {}).get("id", ""))
-        added = {str(m.get("id")) for m in activity.get("membersAdded") or []}
-        removed = {str(m.get("id")) for m in activity.get("membersRemoved") or []}
+        bot_id = str(as_dict(activity.get("recipient")).get("id", ""))
+        added = {str(m.get("id")) for m in as_list(activity.get("membersAdded"))}
+        removed = {str(m.get("id")) for m in as_list(activity.get("membersRemoved"))}
         if bot_id and bot_id in removed:
             await self._sync(self._forget, activity)
         elif bot_id and bot_id in added:
@@ -418,7 +419,7 @@ class TeamsHandlers:
 
     async def _installed(self, ctx: ActivityContext[Any], activity: Mapping[str, Any]) -> None:
         """Remember the conversation, then greet: a personal chat gets the person's home view."""
-        conversation = activity.get("conversation") or {}
+        conversation = as_dict(activity.get("conversation"))
         kind = str(conversation.get("conversationType") or "personal")
         email: str | None = None
         if kind == "personal":
@@ -429,25 +430,27 @@ class TeamsHandlers:
         if kind == "personal" and email is not None:
             welcome = await self._sync(self.hub.interact, email, PLATFORM, home)
             assert isinstance(welcome, Reply)
-            await ctx.send(_message(welcome))
+            self.later(partial(ctx.send, _message(welcome)))
         else:
-            await ctx.send(_message(channel_welcome(self.hub)))
+            self.later(partial(ctx.send, _message(channel_welcome(self.hub))))
 
     def _remember(self, activity: Mapping[str, Any], email: str | None) -> bool:
         """Store the conversation reference; False when it was already stored and installed."""
-        conversation = activity.get("conversation") or {}
-        channel_data = activity.get("channelData") or {}
+        conversation = as_dict(activity.get("conversation"))
+        channel_data = as_dict(activity.get("channelData"))
         conversation_id = str(conversation.get("id", ""))
         if not conversation_id:
             return False
         kind = str(conversation.get("conversationType") or "personal")
         if kind == "channel":
-            selected = ((channel_data.get("settings") or {}).get("selectedChannel") or {}).get("id")
-            conversation_id = str(
-                selected or (channel_data.get("channel") or {}).get("id") or conversation_id
+            selected = as_dict(as_dict(channel_data.get("settings")).get("selectedChannel")).get(
+                "id"
             )
-        tenant = conversation.get("tenantId") or (channel_data.get("tenant") or {}).get("id")
-        team = channel_data.get("team") or {}
+            conversation_id = str(
+                selected or as_dict(channel_data.get("channel")).get("id") or conversation_id
+            )
+        tenant = conversation.get("tenantId") or as_dict(channel_data.get("tenant")).get("id")
+        team = as_dict(channel_data.get("team"))
         now = self.hub.clock.now()
         with self.hub.uow_factory() as uow:
             before = teams_repo.conversation(uow.session, conversation_id)
@@ -470,7 +473,7 @@ class TeamsHandlers:
                 service_url=service_url,
                 tenant_id=str(tenant) if tenant else None,
                 staff_id=staff.id if staff is not None else None,
-                user_id=str((activity.get("from") or {}).get("id", "")) or None
+                user_id=str(as_dict(activity.get("from")).get("id", "")) or None
                 if kind == "personal"
                 else None,
                 team_id=str(team.get("id")) if team.get("id") else None,
@@ -490,7 +493,7 @@ class TeamsHandlers:
         return not already
 
     def _forget(self, activity: Mapping[str, Any]) -> None:
-        conversation_id = str((activity.get("conversation") or {}).get("id", ""))
+        conversation_id = str(as_dict(activity.get("conversation")).get("id", ""))
         if not conversation_id:
             return
         now = self.hub.clock.now()

@@ -25,6 +25,7 @@ from microsoft_teams.apps import ActivityContext
 
 from bot.app import QIHub
 from bot.teams.app import teams_authenticated
+from bot.teams.shape import as_dict
 
 log = logging.getLogger(__name__)
 UNKNOWN = "unknown.teams.user@invalid"
@@ -56,7 +57,7 @@ class TeamsIdentity:
         if self._playground:
             await self._load_config_directory(run)
             return self.playground_email()
-        sender = activity.get("from") or {}
+        sender = as_dict(activity.get("from"))
         aad = str(sender.get("aadObjectId") or "")
         if not aad:
             return UNKNOWN
@@ -100,8 +101,8 @@ class TeamsIdentity:
         return True
 
     async def _lookup(self, ctx: ActivityContext[Any], activity: Mapping[str, Any]) -> str | None:
-        conversation = str((activity.get("conversation") or {}).get("id", ""))
-        member = str((activity.get("from") or {}).get("id", ""))
+        conversation = str(as_dict(activity.get("conversation")).get("id", ""))
+        member = str(as_dict(activity.get("from")).get("id", ""))
         try:
             account = await ctx.api.conversations.get_member_by_id(conversation, member)
         except Exception as exc:  # the connector is unwell or the member left: not our person
