@@ -542,3 +542,24 @@ def test_inbound_keys_are_remembered_then_forgotten_by_housekeeping(hub: Harness
     assert housekeeping(hub.app) == 1
     with hub.app.uow_factory() as uow:
         assert uow.inbound.first_time("slack:event:Ev1", hub.clock.now()) is True
+
+
+def test_config_does_not_undo_the_graph_directory(uow_factory: UnitOfWorkFactory) -> None:
+    """For someone Graph's sync knows, the config writes only what it states: restarting the
+    clock (which reloads the config) keeps Graph's department, office and manager."""
+    with uow_factory() as uow:
+        uow.staff.upsert_directory(_directory(), NOW, source="config")
+        alex, boss = uow.staff.by_email(ALEX), uow.staff.by_email(BOSS)
+        assert alex is not None and boss is not None
+        uow.staff.link_teams(alex, "00000000-0000-4000-8000-000000000001")
+        alex.department, alex.site, alex.line_manager_id = "Ward 4", "Wirral", boss.id
+        uow.commit()
+    with uow_factory() as uow:
+        uow.staff.upsert_directory(
+            [DirectoryEntry(email=ALEX, name="Alex Morgan")], NOW + timedelta(days=1), "config"
+        )
+        uow.commit()
+    with uow_factory() as uow:
+        alex, boss = uow.staff.by_email(ALEX), uow.staff.by_email(BOSS)
+        assert alex is not None and boss is not None
+        assert (alex.department, alex.site, alex.line_manager_id) == ("Ward 4", "Wirral", boss.id)

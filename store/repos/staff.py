@@ -105,9 +105,10 @@ class StaffRepo:
     ) -> int:
         """Create or update people by email, then link line managers. Returns how many changed.
 
-        Only what an entry states is written: a field it leaves empty keeps the value another
-        source (Microsoft Graph's directory sync) gave it, so the config and the directory can
-        both feed one record without undoing each other at every restart.
+        For a person Microsoft Graph's directory sync also knows (linked by their Entra ID
+        object id), only what an entry states is written: a field it leaves empty keeps the
+        directory's value, so the config and Graph do not undo each other at every restart.
+        For everyone else the entry is the whole truth (a manager taken out is cleared).
         """
         existing = {s.email: s for s in self.by_emails(e.email for e in entries)}
         changed = 0
@@ -130,7 +131,8 @@ class StaffRepo:
                 "site": entry.site,
                 "department": entry.department,
             }
-            values = {key: value for key, value in stated.items() if value}
+            from_graph = person.teams_aad_id is not None
+            values = {k: v for k, v in stated.items() if v or not from_graph}
             if any(getattr(person, key) != value for key, value in values.items()):
                 for key, value in values.items():
                     setattr(person, key, value)
@@ -144,9 +146,9 @@ class StaffRepo:
         for entry in entries:
             person = existing[entry.email]
             manager = managers.get(entry.line_manager_email or "")
-            if manager is None:
-                continue  # none stated (or not known yet): the directory's answer stands
-            manager_id = manager.id
+            if manager is None and person.teams_aad_id is not None:
+                continue  # none stated for someone Graph knows: the directory's answer stands
+            manager_id = manager.id if manager is not None else None
             if person.line_manager_id != manager_id:
                 person.line_manager_id = manager_id
                 changed += 1
