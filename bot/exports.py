@@ -1,0 +1,148 @@
+"""`qihub export`: CSV registers of lessons, actions and ideas for the Quality Committee's annual
+report (alert acknowledgement ledgers have their own `qihub alerts export`).
+
+Rows are streamed from the database in id order (a register of 100,000 lessons is never held in
+memory), times are UTC ISO 8601, and nothing identifies a person who did not choose to be named:
+lessons carry no submitter at all; ideas name their submitters only when submitted by name with
+consent to be credited. Free text was checked for patient data before it was ever stored.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from store.models import Action, Idea, IdeaSubmitter, Lesson, Staff
+
+BATCH = 1000
+Row = list[Any]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _safe(value: Any) -> str:
+    """A cell a spreadsheet will not run: a leading =, +, - or @ is a formula to Excel."""
+    text = _text(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+LESSON_COLUMNS = [
+    "ref", "created_at", "source", "committee", "process", "srg", "harm_level", "status",
+    "status_changed_at", "tiers", "title", "what_learned", "source_refs", "submission_mode",
+]  # fmt: skip
+
+
+def lessons(session: Session) -> Iterator[Row]:
+    query = select(Lesson).order_by(Lesson.id).execution_options(yield_per=BATCH)
+    for lesson in session.scalars(query):
+        yield [
+            lesson.ref, lesson.created_at, lesson.source, lesson.committee, lesson.process,
+            lesson.srg, lesson.harm_level, lesson.status, lesson.status_changed_at,
+            lesson.tiers, lesson.title, lesson.what_learned, lesson.source_refs, lesson.mode,
+        ]  # fmt: skip
+
+
+ACTION_COLUMNS = [
+    "ref", "lesson_ref", "committee", "tier", "status", "description", "owner", "due_date",
+    "completed_at", "verified_at", "evidence", "change", "has_measure", "reaudit_date",
+]  # fmt: skip
+
+
+def actions(session: Session) -> Iterator[Row]:
+    owner = aliased(Staff)
+    query = (
+        select(Action, Lesson.ref, owner.display_name)
+        .join(Lesson, Lesson.id == Action.lesson_id)
+        .join(owner, owner.id == Action.owner_id)
+        .order_by(Action.id)
+        .execution_options(yield_per=BATCH)
+    )
+    for action, lesson_ref, owner_name in session.execute(query):
+        yield [
+            action.ref, lesson_ref, action.committee, action.tier, action.status,
+            action.description, owner_name, action.due_date, action.completed_at,
+            action.verified_at, action.evidence, action.change, action.has_measure,
+            action.reaudit_date,
+        ]  # fmt: skip
+
+
+IDEA_COLUMNS = [
+    "ref", "created_at", "kind", "title", "status", "status_changed_at", "area", "srg",
+    "expected_benefits", "support_count", "credited_to",
+]  # fmt: skip
+
+
+def ideas(session: Session) -> Iterator[Row]:
+    query = select(Idea).order_by(Idea.id).execution_options(yield_per=BATCH)
+    for chunk in _chunks(session.scalars(query), BATCH):
+        credited = _credits(
+            session, [i.id for i in chunk if i.mode == "named" and i.credit_consent]
+        )
+        for idea in chunk:
+            yield [
+                idea.ref, idea.created_at, idea.kind, idea.title, idea.status,
+                idea.status_changed_at, idea.area, idea.srg, idea.expected_benefits,
+                idea.support_count, credited.get(idea.id, []),
+            ]  # fmt: skip
+
+
+def _credits(session: Session, idea_ids: list[int]) -> dict[int, list[str]]:
+    if not idea_ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(IdeaSubmitter.idea_id, Staff.display_name)
+        .join(Staff, Staff.id == IdeaSubmitter.staff_id)
+        .where(IdeaSubmitter.idea_id.in_(idea_ids))
+        .order_by(IdeaSubmitter.idea_id, Staff.display_name)
+    )
+    for idea_id, name in rows:
+        found.setdefault(idea_id, []).append(name)
+    return found
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+REGISTERS: dict[str, tuple[list[str], Callable[[Session], Iterator[Row]]]] = {
+    "lessons": (LESSON_COLUMNS, lessons),
+    "actions": (ACTION_COLUMNS, actions),
+    "ideas": (IDEA_COLUMNS, ideas),
+}
+
+
+def write_register(kind: str, session: Session, out: IO[str]) -> int:
+    """Write one register as CSV to `out`; returns the number of rows."""
+    columns, rows = REGISTERS[kind]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    count = 0
+    for row in rows(session):
+        writer.writerow([_safe(cell) for cell in row])
+        count += 1
+    return count
