@@ -61,6 +61,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             "DATABASE_URL is not a database URL; use sqlite:///qihub.db or "
             "postgresql+psycopg://user@host/dbname"
         ) from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        # Heroku-style platforms hand out postgres://; SQLAlchemy 2 only knows postgresql://.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        url = parsed.render_as_string(hide_password=False)
     try:
         if parsed.get_backend_name() == "sqlite":
             connect_args: dict[str, Any] = {"check_same_thread": False}
@@ -71,8 +75,6 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             _configure_sqlite(engine)
             return engine
         if parsed.get_backend_name() == "postgresql":
-            if parsed.drivername == "postgresql":
-                parsed = parsed.set(drivername="postgresql+psycopg")
             return create_engine(
                 parsed, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5}
             )

@@ -563,3 +563,15 @@ def test_config_does_not_undo_the_graph_directory(uow_factory: UnitOfWorkFactory
         alex, boss = uow.staff.by_email(ALEX), uow.staff.by_email(BOSS)
         assert alex is not None and boss is not None
         assert (alex.department, alex.site, alex.line_manager_id) == ("Ward 4", "Wirral", boss.id)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgres://u:p@db.example:5432/qihub", "postgresql://u:p@db.example:5432/qihub"]
+)
+def test_heroku_style_postgres_urls_use_psycopg(url: str) -> None:
+    engine = make_engine(url)  # no connection is made here
+    try:
+        assert engine.url.drivername == "postgresql+psycopg"
+        assert engine.url.password == "p"
+    finally:
+        engine.dispose()
