@@ -49,20 +49,37 @@ def redact(message: str) -> str:
 
 
 class _RequestContext(logging.Filter):
-    """Adds the request id and scrubs the message (arguments included) before formatting."""
+    """Stamps each record with the id of the request being served (or "-")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = REQUEST_ID.get()
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            message = str(record.msg)
-        record.msg, record.args = redact(message), None
-        if record.exc_info and record.exc_info[1] is not None:
-            # keep the traceback's shape, not the values an exception message may carry
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
         return True
+
+
+def _scrubbed(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of `record` with message and traceback redacted. The original is left alone:
+    other handlers (pytest's, a platform's) see the same record object."""
+    copy = logging.makeLogRecord(record.__dict__)
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):
+        message = str(record.msg)
+    copy.msg, copy.args = redact(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        # keep the traceback's shape, not the values an exception message may carry
+        copy.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        copy.exc_info = None
+    return copy
+
+
+class _RedactingJson(JsonFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return str(super().format(_scrubbed(record)))
+
+
+class _RedactingText(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(_scrubbed(record))
 
 
 def configure_logging(level: str, *, json_lines: bool = True) -> None:
@@ -71,17 +88,18 @@ def configure_logging(level: str, *, json_lines: bool = True) -> None:
     handler.addFilter(_RequestContext())
     if json_lines:
         handler.setFormatter(
-            JsonFormatter(
+            _RedactingJson(
                 "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
                 timestamp=False,
             )
         )
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_RedactingText("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if isinstance(old.formatter, _RedactingJson | _RedactingText):
+            root.removeHandler(old)  # our own, from an earlier call: replace it
     root.addHandler(handler)
     root.setLevel(level.upper())
 

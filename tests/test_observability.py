@@ -58,6 +58,8 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
 def test_log_lines_are_json_with_the_request_id_and_no_personal_data(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
     configure_logging("INFO", json_lines=True)
     try:
         token = REQUEST_ID.set("req-42")
@@ -71,7 +73,8 @@ def test_log_lines_are_json_with_the_request_id_and_no_personal_data(
         assert "clatterbridge" not in line and "xoxb" not in line
         assert record["message"] == "could not reach [email] with [secret]"
     finally:
-        logging.getLogger().handlers.clear()
+        root.handlers[:] = before
+        root.setLevel(level)
 
 
 @pytest.mark.parametrize(
