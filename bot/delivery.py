@@ -1,17 +1,28 @@
-"""Delivery for the long-running processes: which platforms are connected, and a dispatcher
-the web process can nudge so a decision's notification goes out in a second, not at the
-clock's next tick. Both are safe alongside `qihub clock`: claims are leases."""
+"""Delivery for the long-running processes: which platforms are connected, the broadcast
+dispatcher `qihub clock` runs continuously, and a dispatcher the web process can nudge so a
+decision's notification goes out in a second, not at the clock's next pass. All are safe
+together: claims are leases."""
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy.engine import make_url
 
 from bot.app import QIHub
-from handlers.delivery import Dispatcher
+from bot.settings import Settings
+from handlers.clock import Clock
+from handlers.delivery import Dispatcher, DispatchReport
 from handlers.platform import Platform
+from store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +85,201 @@ class DispatchKicker:
             except Exception:  # the clock process retries whatever is left
                 log.exception("outbox delivery from the web process failed")
             self._stop.wait(self._interval)
+
+
+# ---------------------------------------------------------------------- the broadcast dispatcher
+BATCH_SECONDS = 2.0
+"""A claim holds about this many seconds of the platforms' combined budget: big enough that a
+claim's cost (one sorted query) is spread over many sends, small enough that a dispatcher
+killed mid-batch leaves few rows waiting for their lease to end."""
+ROUND_TRIP_SECONDS = 0.25
+"""A pessimistic chat API round trip: enough sending threads to keep every budget busy."""
+WAIT_IN_PLACE_SECONDS = 2.0
+"""Budget waits up to this long are waited out holding the lease (see Dispatcher.max_wait)."""
+
+
+def sends_per_second(settings: Settings, platforms: list[Platform]) -> float:
+    """The sustained send rate the configured budgets allow: Slack's workspace budget and
+    Teams' per-tenant budget (the per-channel and per-conversation ones do not bind when
+    every recipient has their own DM). Unknown platforms count as 10 a second."""
+    rate = 0.0
+    for platform in platforms:
+        if platform.name == "slack":
+            rate += settings.slack_messages_per_minute / 60
+        elif platform.name == "teams":
+            rate += settings.teams_tenant_requests_per_second
+        else:
+            rate += 10.0
+    return rate
+
+
+def broadcast_dispatcher(
+    app: QIHub,
+    platforms: list[Platform],
+    *,
+    worker: str,
+    lease: timedelta = timedelta(minutes=2),
+    max_attempts: int = 8,
+) -> Dispatcher:
+    """A dispatcher sized to the platforms' budgets: claims of about BATCH_SECONDS of sends
+    (10 to 500 rows), enough threads for the budget at ROUND_TRIP_SECONDS per call (2 to 16),
+    and short budget waits taken in place rather than written back as deferrals."""
+    rate = sends_per_second(app.settings, platforms)
+    batch = min(500, max(10, math.ceil(rate * BATCH_SECONDS)))
+    threads = min(16, max(2, math.ceil(rate * ROUND_TRIP_SECONDS)))
+    return Dispatcher(
+        app.uow_factory,
+        platforms,
+        app.config,
+        app.clock,
+        worker=worker,
+        batch=batch,
+        lease=lease,
+        max_attempts=max_attempts,
+        concurrency=threads,
+        max_wait=WAIT_IN_PLACE_SECONDS,
+    )
+
+
+class DispatcherLock:
+    """On SQLite, one continuous dispatcher per database file (an flock on `<db>.dispatch`).
+
+    Two would be safe (claims are taken under BEGIN IMMEDIATE, so no row is claimed twice),
+    but they would only fight over SQLite's single writer lock for no extra throughput: the
+    platforms' budgets are per workspace and tenant, not per process. PostgreSQL needs no lock:
+    FOR UPDATE SKIP LOCKED shares the queue out. Where flock is missing the lock always holds.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url)
+        self._path: Path | None = None
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            self._path = (
+                Path(str(url.database))
+                .resolve()
+                .with_name(Path(str(url.database)).name + ".dispatch")
+            )
+        self._file: IO[bytes] | None = None
+        self._guard = threading.Lock()  # the loop's lanes share one lock file
+
+    def acquire(self) -> bool:
+        """Take the lock without waiting; True if this process holds it now."""
+        with self._guard:
+            if self._path is None or self._file is not None:
+                return True
+            try:
+                import fcntl
+            except ImportError:  # not on Linux or macOS
+                return True
+            handle = self._path.open("ab")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._file = handle
+            return True
+
+    def release(self) -> None:
+        with self._guard:
+            if self._file is not None:
+                self._file.close()  # closing the file releases the flock
+                self._file = None
+
+
+class OutboxLoop:
+    """Drain the outbox continuously: batch after batch while anything is due, so a broadcast
+    moves at the platforms' pace, not one batch per scheduler tick. When a batch only
+    deferred (a platform paused by a 429) it sleeps until the first deferral is due instead of
+    claiming and deferring the rest of the queue; when nothing is due it sleeps until the next
+    row is (at most `idle_poll` seconds, so work queued by other processes is seen soon).
+
+    `lanes` loops share the dispatcher (its sending threads and the platforms' budgets): while
+    one lane records its batch and claims the next, the other's messages are being sent, so
+    the budget is not left idle between batches. The sending threads take work first come,
+    first served, so the lanes settle into turns of their own accord.
+    """
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        *,
+        database_url: str,
+        idle_poll: float = 1.0,
+        lanes: int = 2,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._lock = DispatcherLock(database_url)
+        self._idle_poll = idle_poll
+        self._lanes = max(1, lanes)
+        self._total_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.total = DispatchReport()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="outbox-loop", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 60) -> None:
+        """Finish the batch in hand (its outcomes are recorded), then stop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._dispatcher.close()
+        self._lock.release()
+
+    def run(self, *, until_idle: bool = False) -> DispatchReport:
+        """Loop until stopped (or, with `until_idle`, until no row is pending or leased)."""
+        helpers = [
+            threading.Thread(target=self._lane, args=(until_idle,), name=f"outbox-lane-{n}")
+            for n in range(1, self._lanes)
+        ]
+        for helper in helpers:
+            helper.start()
+        self._lane(until_idle)
+        for helper in helpers:
+            helper.join()
+        return self.total
+
+    def _lane(self, until_idle: bool) -> None:
+        waiting_for_lock = False
+        while not self._stop.is_set():
+            if not self._lock.acquire():
+                if not waiting_for_lock:
+                    log.warning("another process is dispatching this SQLite outbox; standing by")
+                    waiting_for_lock = True
+                self._stop.wait(self._idle_poll)
+                continue
+            waiting_for_lock = False
+            try:
+                report = self._dispatcher.run_once()
+            except Exception:  # the database went away for a moment: try again shortly
+                log.exception("outbox delivery failed; retrying")
+                self._stop.wait(self._idle_poll)
+                continue
+            with self._total_lock:
+                self.total.add(report)
+            if report.progressed:
+                continue
+            if report.claimed:  # everything was deferred: wait for the first to come due
+                self._stop.wait(min(report.resume_in or self._idle_poll, self._idle_poll))
+                continue
+            pause = self._seconds_to_next_due()
+            if pause is None and until_idle:
+                return
+            self._stop.wait(self._idle_poll if pause is None else min(pause, self._idle_poll))
+
+    def _seconds_to_next_due(self) -> float | None:
+        """Seconds until the next row comes due (a little if one is due now), None if no row
+        is pending or leased."""
+        with self._uow_factory() as uow:
+            now = self._clock.now()
+            when = uow.outbox.next_due(now)
+        if when is None:
+            return None
+        return max((when - now).total_seconds(), 0.05)

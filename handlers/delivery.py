@@ -3,15 +3,27 @@
 Claims are leases: a dispatcher that dies mid-send leaves rows that another picks up once the
 lease expires. Failures back off with jitter; after `max_attempts` a message is dead-lettered
 with its reason, never dropped silently.
+
+For a broadcast (tens of thousands of rows) the same loop runs with `concurrency` sending
+threads and `max_wait`: a platform whose budget is momentarily spent is waited for in place
+(the rows are leased to us) instead of every remaining row being written back as deferred and
+claimed again a second later. Outcomes are recorded in small groups while the batch is still
+sending, so a dispatcher killed mid-batch re-sends at most the messages that were sent but not
+yet recorded: the group being collected plus the sends in flight, never a whole batch.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from typing import Any
 
 from handlers.clock import Clock
 from handlers.config import OrgConfig
@@ -21,6 +33,8 @@ from store.models import OutboxMessage, Staff
 from store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+OUT_OF_TIME = "the batch ran out of time before this message's turn"
 
 
 @dataclass
@@ -34,6 +48,11 @@ class _Job:
     dead: bool = False
     platform: str = ""
     handle: MessageHandle = field(default_factory=dict)
+    attempts: int = 0
+    """The row's attempts, this claim included (claim_due counts it)."""
+    last_error: str | None = None
+    update: tuple[str, MessageHandle] | None = None
+    """Replace this already-delivered message (platform, handle) instead of posting."""
 
 
 @dataclass
@@ -53,6 +72,24 @@ class DispatchReport:
     dead: int = 0
     unreachable: int = 0
     deferred: int = 0
+    resume_in: float | None = None
+    """The shortest wait among this batch's deferrals (seconds): a caller looping while work
+    is due sleeps this long after a batch that only deferred, instead of claiming (and
+    deferring again) the rest of the queue while a platform is paused."""
+
+    def add(self, other: DispatchReport) -> None:
+        for item in fields(self):
+            if item.name != "resume_in":
+                setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+        if other.resume_in is not None:
+            self.resume_in = (
+                other.resume_in if self.resume_in is None else min(self.resume_in, other.resume_in)
+            )
+
+    @property
+    def progressed(self) -> bool:
+        """Something other than a deferral happened: more work may be due right away."""
+        return self.claimed > self.deferred
 
 
 def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
@@ -72,7 +109,15 @@ class Dispatcher:
         batch: int = 50,
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 8,
+        concurrency: int = 1,
+        max_wait: float = 0.0,
+        record_every: int = 25,
+        record_seconds: float = 0.5,
     ) -> None:
+        """`concurrency`: sending threads (1 sends in the caller's thread, in claim order).
+        `max_wait`: a budget deferral this short (seconds) is waited out in place, not
+        recorded. `record_every` / `record_seconds`: outcomes are written once this many sends
+        succeeded or this long passed, bounding what a kill can make us send twice."""
         self._uow_factory = uow_factory
         self._platforms = list(platforms)
         self._config = config
@@ -81,13 +126,25 @@ class Dispatcher:
         self._batch = batch
         self._lease = lease
         self._max_attempts = max_attempts
+        self._concurrency = max(1, concurrency)
+        self._max_wait = max_wait
+        self._record_every = max(1, record_every)
+        self._record_seconds = record_seconds
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
+    @property
+    def batch(self) -> int:
+        return self._batch
+
+    # ------------------------------------------------------------------ the loop
     def run_once(self) -> DispatchReport:
         """Deliver one batch of due messages. Safe to call from several processes at once.
 
-        Three steps and two short transactions for the whole batch: claim and read, send with
-        no transaction open (a network call must never hold SQLite's write lock), record every
-        outcome. A batch deferred by a spent rate budget costs two transactions, not two each.
+        Claim and read in one short transaction, send with no transaction open (a network
+        call must never hold SQLite's write lock), record outcomes in a few more. Sends that
+        have not started when half the lease has gone are released, never attempted, so no
+        message is ever sent after another dispatcher may have reclaimed it.
         """
         report = DispatchReport()
         if not self._platforms:
@@ -97,16 +154,31 @@ class Dispatcher:
             jobs = self._prepare(uow, rows)
             uow.commit()
         report.claimed = len(jobs)
+        if not jobs:
+            return report
+        self._prepare_platforms(jobs)
+        deadline = time.monotonic() + self._lease.total_seconds() / 2
         queued: dict[tuple[str, str], _Backlog] = {}
-        for job in jobs:
-            self._send(job, queued)
-        with self._uow_factory() as uow:
-            current = {row.id: row for row in uow.outbox.by_ids([job.id for job in jobs])}
+        recorder = _Recorder(
+            lambda done: self._write(done, report), self._record_every, self._record_seconds
+        )
+        if self._concurrency == 1 or len(jobs) == 1:
             for job in jobs:
-                row = current.get(job.id)
-                if row is not None and row.claimed_by == self._worker:
-                    self._record(row, job, report)
-            uow.commit()
+                self._send(job, queued, deadline)
+                recorder.done(job)
+        else:
+            finished: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+            pool = self._executor()
+            for job in jobs:
+                pool.submit(self._send_into, job, queued, deadline, finished)
+            for _ in jobs:
+                while True:  # wake at least every record_seconds to write what is done
+                    try:
+                        recorder.done(finished.get(timeout=self._record_seconds))
+                        break
+                    except queue.Empty:
+                        recorder.maybe_flush()
+        recorder.flush()
         return report
 
     def drain(self, max_rounds: int = 100) -> DispatchReport:
@@ -116,10 +188,21 @@ class Dispatcher:
             report = self.run_once()
             if report.claimed == 0:
                 break
-            for name in ("claimed", "sent", "retried", "dead", "unreachable", "deferred"):
-                setattr(total, name, getattr(total, name) + getattr(report, name))
+            total.add(report)
         return total
 
+    def close(self) -> None:
+        """Stop the sending threads (a no-op with concurrency 1)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="outbox-send")
+        return self._pool
+
+    # ------------------------------------------------------------------ claim
     def _prepare(self, uow: UnitOfWork, rows: Sequence[OutboxMessage]) -> list[_Job]:
         people = {
             s.id: s
@@ -127,7 +210,7 @@ class Dispatcher:
         }
         jobs: list[_Job] = []
         for row in rows:
-            job = _Job(row.id)
+            job = _Job(row.id, attempts=row.attempts, last_error=row.last_error)
             jobs.append(job)
             if row.attempts > self._max_attempts:
                 # Only reachable when earlier attempts died with their worker mid-send.
@@ -135,10 +218,27 @@ class Dispatcher:
                 continue
             try:
                 job.reply = reply_from_payload(row.payload["reply"])
+                job.update = update_of(row.payload)
                 job.target = self._target(row, people)
             except DeliveryError as exc:
                 job.failure = exc
         return jobs
+
+    def _prepare_platforms(self, jobs: Sequence[_Job]) -> None:
+        """Let a platform that offers `prepare(recipients)` look up a whole batch at once
+        (Teams reads the batch's 1:1 chats in one query). Only an optimisation: a failure
+        is logged and each send looks its recipient up itself."""
+        people = [job.target for job in jobs if isinstance(job.target, Recipient)]
+        if not people:
+            return
+        for platform in self._platforms:
+            prepare = getattr(platform, "prepare", None)
+            if prepare is None:
+                continue
+            try:
+                prepare(people)
+            except Exception:
+                log.exception("%s could not prepare a batch; sending without", platform.name)
 
     def _target(self, row: OutboxMessage, people: dict[int, Staff]) -> Recipient | ChannelTarget:
         if row.recipient_id is not None:
@@ -163,26 +263,73 @@ class Dispatcher:
             teams_id=configured.teams_id,
         )
 
-    def _send(self, job: _Job, queued: dict[tuple[str, str], _Backlog]) -> None:
+    # ------------------------------------------------------------------ send
+    def _send_into(
+        self,
+        job: _Job,
+        queued: dict[tuple[str, str], _Backlog],
+        deadline: float,
+        finished: queue.SimpleQueue[_Job],
+    ) -> None:
+        """A sending thread's work: send, then hand the job back however it went."""
+        try:
+            self._send(job, queued, deadline)
+        except BaseException as exc:  # _attempt catches adapters' errors; this is a bug here
+            job.failure = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
+            raise
+        finally:
+            finished.put(job)
+
+    def _send(self, job: _Job, queued: dict[tuple[str, str], _Backlog], deadline: float) -> None:
         """Send one job. A destination whose budget is spent is not asked again in this batch:
         its later messages queue behind, each one slot further back, so a backlog drains at
-        the platform's pace instead of every deferred message coming due at the same moment."""
+        the platform's pace instead of every deferred message coming due at the same moment.
+        A deferral no longer than `max_wait` is waited out here instead (the message is ours
+        until the lease ends), which keeps a broadcast at the budget's pace without writing
+        each waiting row back to the database."""
         if job.dead or job.failure is not None or job.target is None or job.reply is None:
             return
-        target, reply = job.target, job.reply
+        target = job.target
         destination = (
             ("person", str(target.staff_id))
             if isinstance(target, Recipient)
             else ("channel", target.key)
         )
-        backlog = queued.get(destination)
-        if backlog is not None:
-            backlog.wait += backlog.step
-            job.failure = DeliveryError(
-                backlog.reason, retryable=True, retry_after=backlog.wait, deferred=True
-            )
+        while True:
+            with self._lock:
+                backlog = queued.get(destination)
+                if backlog is not None:
+                    backlog.wait += backlog.step
+                    job.failure = DeliveryError(
+                        backlog.reason, retryable=True, retry_after=backlog.wait, deferred=True
+                    )
+                    return
+            if time.monotonic() >= deadline:
+                job.failure = DeliveryError(OUT_OF_TIME, retryable=True, deferred=True)
+                return
+            self._attempt(job)
+            failure = job.failure
+            if failure is None or not failure.deferred:
+                return
+            pause = failure.retry_after or 1.0
+            if pause <= self._max_wait and time.monotonic() + pause < deadline:
+                job.failure = None
+                time.sleep(pause)
+                continue
+            with self._lock:
+                queued.setdefault(destination, _Backlog(failure.reason, step=pause, wait=pause))
             return
+
+    def _attempt(self, job: _Job) -> None:
+        """One try through the first platform that can reach the target: sets job.handle on
+        success, job.failure otherwise (an adapter's own bug included, so nothing is lost)."""
+        target, reply = job.target, job.reply
+        assert target is not None
+        assert reply is not None
         try:
+            if job.update is not None:
+                self._update_message(job, job.update, reply)
+                return
             for platform in self._platforms:
                 job.platform = platform.name
                 if isinstance(target, Recipient):
@@ -198,53 +345,119 @@ class Dispatcher:
             )
         except DeliveryError as exc:
             job.failure = exc
-            if exc.deferred:
-                step = exc.retry_after or 1.0
-                queued[destination] = _Backlog(exc.reason, step=step, wait=step)
         except Exception as exc:  # an adapter bug must not lose the message
             log.exception("outbox message %s: unexpected error from %s", job.id, job.platform)
             job.failure = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
 
-    def _record(self, row: OutboxMessage, job: _Job, report: DispatchReport) -> None:
-        row.claimed_by = None
-        row.claimed_until = None
+    def _update_message(self, job: _Job, update: tuple[str, MessageHandle], reply: Reply) -> None:
+        """Replace a message in place through the platform that delivered it."""
+        name, handle = update
+        job.platform, job.handle = name, handle
+        platform = next((p for p in self._platforms if p.name == name), None)
+        if platform is None:
+            raise DeliveryError(
+                f"{name} is not connected: cannot update the message", retryable=False
+            )
+        platform.update_message(handle, reply)
+
+    # ------------------------------------------------------------------ record
+    def _write(self, jobs: Sequence[_Job], report: DispatchReport) -> None:
+        """Record outcomes in one transaction, only for rows still leased to this worker (a
+        row whose lease ran out may already belong to another dispatcher). Plain UPDATEs by
+        id, one executemany per kind of outcome: loading each row (and its payload) back
+        through the ORM cost more than sending it did."""
+        with self._uow_factory() as uow:
+            mine = uow.outbox.still_claimed([job.id for job in jobs], self._worker)
+            outcomes = [self._outcome(job, report) for job in jobs if job.id in mine]
+            uow.outbox.record(outcomes, self._worker)
+            uow.commit()
+
+    def _outcome(self, job: _Job, report: DispatchReport) -> dict[str, Any]:
+        """The columns to write for one finished job (with its "id"), counted in `report`."""
+        done: dict[str, Any] = {"id": job.id, "claimed_by": None, "claimed_until": None}
         if job.dead:
-            row.status = "dead"
-            row.last_error = (row.last_error or "the sender stopped while sending")[:500]
+            done["status"] = "dead"
+            done["last_error"] = (job.last_error or "the sender stopped while sending")[:500]
             report.dead += 1
         elif job.failure is not None:
-            self._record_failure(row, job.failure, report)
+            done.update(self._failure(job, job.failure, report))
         else:
-            row.status = "sent"
-            row.sent_at = self._clock.now()
-            row.platform = job.platform
-            row.platform_ref = dict(job.handle)
+            done["status"] = "sent"
+            done["sent_at"] = self._clock.now()
+            done["platform"] = job.platform
+            done["platform_ref"] = dict(job.handle)
             report.sent += 1
+        return done
 
-    def _record_failure(
-        self, row: OutboxMessage, exc: DeliveryError, report: DispatchReport
-    ) -> None:
+    def _failure(self, job: _Job, exc: DeliveryError, report: DispatchReport) -> dict[str, Any]:
         now = self._clock.now()
-        row.last_error = exc.reason[:500]
-        row.claimed_by = None
-        row.claimed_until = None
+        done: dict[str, Any] = {"last_error": exc.reason[:500]}
         if exc.deferred:
-            row.attempts = max(row.attempts - 1, 0)  # never attempted: not the message's fault
-            row.status = "pending"
-            row.next_attempt_at = now + timedelta(seconds=exc.retry_after or 1.0)
+            done["attempts"] = max(job.attempts - 1, 0)  # never attempted: not its fault
+            done["status"] = "pending"
+            wait_s = exc.retry_after or 1.0
+            done["next_attempt_at"] = now + timedelta(seconds=wait_s)
             report.deferred += 1
+            report.resume_in = wait_s if report.resume_in is None else min(report.resume_in, wait_s)
         elif not exc.retryable:
-            row.status = "failed"
+            done["status"] = "failed"
             report.unreachable += 1
-            log.warning("outbox message %s undeliverable: %s", row.id, exc.reason)
-        elif row.attempts >= self._max_attempts:
-            row.status = "dead"
+            log.warning("outbox message %s undeliverable: %s", job.id, exc.reason)
+        elif job.attempts >= self._max_attempts:
+            done["status"] = "dead"
             report.dead += 1
             log.error(
-                "outbox message %s dead after %s attempts: %s", row.id, row.attempts, exc.reason
+                "outbox message %s dead after %s attempts: %s", job.id, job.attempts, exc.reason
             )
         else:
-            delay = exc.retry_after if exc.retry_after is not None else backoff(row.attempts)
-            row.status = "pending"
-            row.next_attempt_at = now + timedelta(seconds=delay)
+            delay = exc.retry_after if exc.retry_after is not None else backoff(job.attempts)
+            done["status"] = "pending"
+            done["next_attempt_at"] = now + timedelta(seconds=delay)
             report.retried += 1
+        return done
+
+
+class _Recorder:
+    """Collects finished jobs and writes them in groups: after `every` successful sends or
+    `seconds`, whichever comes first, and at the end of the batch. A send is only safe from
+    being repeated once its row says "sent"; the groups keep that window small."""
+
+    def __init__(self, write: Callable[[list[_Job]], None], every: int, seconds: float) -> None:
+        self._write = write
+        self._every = every
+        self._seconds = seconds
+        self._finished: list[_Job] = []
+        self._sent = 0
+        self._since = time.monotonic()
+
+    def done(self, job: _Job) -> None:
+        self._finished.append(job)
+        if job.failure is None and not job.dead and job.reply is not None:
+            self._sent += 1
+        self.maybe_flush()
+
+    def maybe_flush(self) -> None:
+        due = time.monotonic() - self._since >= self._seconds
+        if self._sent >= self._every or (self._sent and due):
+            self.flush()
+
+    def flush(self) -> None:
+        if self._finished:
+            self._write(self._finished)
+        self._finished = []
+        self._sent = 0
+        self._since = time.monotonic()
+
+
+def update_of(payload: Mapping[str, Any]) -> tuple[str, MessageHandle] | None:
+    """An outbox payload may ask for a message already delivered to be replaced rather than a
+    new one posted: {"reply": ..., "update": {"platform": "slack", "handle": {...}}} (critical
+    alert corrections and retractions, the publisher's live status). Payloads without the key
+    are posted as before."""
+    wanted = payload.get("update")
+    if not isinstance(wanted, Mapping):
+        return None
+    handle = wanted.get("handle")
+    if not isinstance(handle, Mapping) or not wanted.get("platform"):
+        return None
+    return str(wanted["platform"]), {str(k): str(v) for k, v in handle.items()}

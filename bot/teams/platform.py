@@ -10,12 +10,24 @@ Pacing follows Teams' limits: per conversation 7 sends a second and 60 per 30 s,
 50 requests a second, all tested before any is spent. A 429 pauses every Teams call for
 Retry-After; messages that could not be attempted are deferred without using an attempt.
 Tokens and message bodies are never logged.
+
+The tenant's budget is also spread over its second (a tenth of it, at least 10, in any 100 ms):
+a broadcast that spends a second's budget in one burst makes its own requests queue and
+arrive late, and a request arriving late enough lands in the next second's count and meets
+a 429 (and a second's pause) although the sender kept to the limit.
+
+For a broadcast the dispatcher hands over each claimed batch first (`prepare`): the batch's
+1:1 chats are read in one query and remembered briefly, instead of two lookups per message
+(reach, then send), which cost more than the send itself at Teams' 50 messages a second.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -24,15 +36,17 @@ from urllib.parse import quote
 
 import httpx
 from limits import RateLimitItemPerSecond
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import MissingCredential
-from bot.pacing import Budget, Pacer
+from bot.pacing import Budget, Pacer, Window
 from bot.teams.auth import BOT_CONNECTOR_SCOPE, MsalTokenSource, TokenSource, TokenUnavailable
 from handlers.clock import Clock, SystemClock
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
 from messages.adaptivecards import message_activity
 from messages.view import Form, Reply
+from store.models import TeamsConversation
 from store.repos import teams as conversations
 from store.uow import UnitOfWork
 
@@ -45,6 +59,9 @@ BLOCKED = "the person has blocked QI Hub or removed it in Teams"
 BLOCKED_CODES = ("MessageWritesBlocked", "ConversationBlockedByUser")
 RETRYABLE_STATUSES = frozenset({408, 412, 500, 502, 503, 504})
 """Teams asks bots to retry 412, 502, 503 and 504 with backoff (and 429 after Retry-After)."""
+PREPARED_SECONDS = 30.0
+"""How long a batch's conversations read by `prepare` are trusted (a batch takes seconds;
+a person installing or blocking the bot meanwhile is seen on the next batch)."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +101,54 @@ class TeamsPlatform:
         self._clock = clock or SystemClock()
         self._pacer = Pacer("Teams")
         self._tenant = RateLimitItemPerSecond(tenant_per_second)
+        self._tenant_tenth = Window(max(10, math.ceil(tenant_per_second / 10)), 0.1)
         self._per_second = RateLimitItemPerSecond(conversation_per_second)
         self._per_30s = RateLimitItemPerSecond(conversation_per_30s, 30)
+        self._prepared: dict[int, tuple[float, _Conversation | None]] = {}
+        """staff id -> (trusted until, their 1:1 chat or None), from recent batches."""
+        self._prepared_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ batches
+    def prepare(self, people: Sequence[Recipient]) -> None:
+        """Read the personal chats of everyone in a claimed batch in one query (chunks of
+        500 ids), so each send needs no lookup of its own. Kept for PREPARED_SECONDS, beside
+        other batches still sending (a dispatcher may have two in hand)."""
+        ids = list(dict.fromkeys(p.staff_id for p in people))
+        found: dict[int, _Conversation | None] = dict.fromkeys(ids)
+        with self._uow_factory() as uow:
+            for start in range(0, len(ids), 500):
+                query = (
+                    select(TeamsConversation)
+                    .where(
+                        TeamsConversation.staff_id.in_(ids[start : start + 500]),
+                        TeamsConversation.kind == "personal",
+                        TeamsConversation.installed.is_(True),
+                    )
+                    .order_by(TeamsConversation.updated_at, TeamsConversation.id)
+                )
+                for row in uow.session.scalars(query):  # the most recent one wins
+                    assert row.staff_id is not None
+                    found[row.staff_id] = _Conversation(
+                        row.conversation_id, row.service_url, row.blocked_at is not None
+                    )
+        now = time.monotonic()
+        until = now + PREPARED_SECONDS
+        with self._prepared_lock:
+            for staff_id in [k for k, (t, _) in self._prepared.items() if t <= now]:
+                del self._prepared[staff_id]
+            self._prepared.update((staff_id, (until, c)) for staff_id, c in found.items())
+
+    def _remember(self, staff_id: int, stored: _Conversation | None) -> None:
+        with self._prepared_lock:
+            if staff_id in self._prepared:
+                self._prepared[staff_id] = (self._prepared[staff_id][0], stored)
+
+    def _forget(self, conversation: str) -> None:
+        """A conversation was marked blocked or uninstalled: look it up afresh next time."""
+        with self._prepared_lock:
+            for staff_id, (_, stored) in list(self._prepared.items()):
+                if stored is not None and stored.id == conversation:
+                    del self._prepared[staff_id]
 
     # ------------------------------------------------------------------ reach
     def can_reach_person(self, person: Recipient) -> bool:
@@ -149,6 +212,10 @@ class TeamsPlatform:
 
     # ------------------------------------------------------------------ conversations
     def _personal(self, staff_id: int) -> _Conversation | None:
+        with self._prepared_lock:
+            until, stored = self._prepared.get(staff_id, (0.0, None))
+            if time.monotonic() < until:
+                return stored
         with self._uow_factory() as uow:
             row = conversations.personal_conversation_for(uow.session, staff_id)
             if row is None:
@@ -189,7 +256,9 @@ class TeamsPlatform:
                 now=self._clock.now(),
             )
             uow.commit()
-        return _Conversation(conversation_id, service_url, blocked=False)
+        opened = _Conversation(conversation_id, service_url, blocked=False)
+        self._remember(staff_id, opened)
+        return opened
 
     def _post(self, conversation: str, service_url: str, reply: Reply) -> MessageHandle:
         self._spend_budget(conversation)
@@ -272,6 +341,7 @@ class TeamsPlatform:
         return DeliveryError(f"Teams refused it: HTTP {status} {code}".strip(), retryable=False)
 
     def _record(self, change: Callable[[Session, str, datetime], None], conversation: str) -> None:
+        self._forget(conversation)
         with self._uow_factory() as uow:
             change(uow.session, conversation, self._clock.now())
             uow.commit()
@@ -279,7 +349,11 @@ class TeamsPlatform:
     # ------------------------------------------------------------------ pacing
     def _spend_budget(self, conversation: str | None) -> None:
         """The tenant's budget and, for a send, the conversation's two (see bot.pacing)."""
-        budgets: list[Budget] = [(self._tenant, ("tenant", self._tenant_id or "-"), "tenant")]
+        tenant = ("tenant", self._tenant_id or "-")
+        budgets: list[Budget] = [
+            (self._tenant, tenant, "tenant"),
+            (self._tenant_tenth, tenant, "tenant"),
+        ]
         if conversation is not None:
             budgets.append((self._per_second, ("conversation", conversation), "conversation"))
             budgets.append((self._per_30s, ("conversation", conversation), "conversation"))

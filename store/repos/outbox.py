@@ -6,11 +6,30 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    Table,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from store.models import OutboxMessage
 from store.repos.dialect import insert_for
+
+
+def cast_table(table: Any) -> Table:
+    """The mapped class's Table, typed as one (SQLAlchemy types __table__ as a FromClause)."""
+    assert isinstance(table, Table)
+    return table
+
 
 CHUNK = 200
 """Rows per multi-row INSERT (each row binds about ten parameters)."""
@@ -73,6 +92,57 @@ class OutboxRepo:
             queued += len(result.all())
         return queued
 
+    def enqueue_from_select(
+        self,
+        recipients: Select[tuple[int]],
+        *,
+        key: str,
+        payload: dict[str, Any],
+        now: datetime,
+        urgent: bool = False,
+        not_before: datetime | None = None,
+    ) -> int:
+        """Queue one message per staff id that `recipients` selects, in a single
+        INSERT ... SELECT, so a broadcast to 100,000 people never holds them in memory.
+
+        `recipients` is a one-column SELECT of staff ids, e.g.
+        `select(Staff.id).where(Staff.active, Staff.site == "Wirral")`. Each row's dedupe key
+        is `f"{key}>p{staff_id}"`, the same as Notifier.rows() builds, so running it again (a
+        retry after a crash, or a correction queued under the same key) skips everyone
+        already queued. Returns how many were queued now.
+        """
+        table = OutboxMessage.__table__
+        prefix = f"{key}>p"[:188]  # the key column holds 200; ids are at most 12 digits
+        ids = recipients.subquery("recipients")
+        staff_id = next(iter(ids.c))
+        rows = select(
+            (literal(prefix, String) + cast(staff_id, String)).label("dedupe_key"),
+            staff_id.label("recipient_id"),
+            literal(payload, table.c.payload.type).label("payload"),
+            literal(urgent).label("urgent"),
+            literal("pending", String).label("status"),
+            literal(0).label("attempts"),
+            literal(not_before or now, table.c.next_attempt_at.type).label("next_attempt_at"),
+            literal(now, table.c.created_at.type).label("created_at"),
+        ).where(true())  # SQLite needs a WHERE before ON CONFLICT in an INSERT ... SELECT
+        columns = [
+            "dedupe_key",
+            "recipient_id",
+            "payload",
+            "urgent",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+        ]
+        result = self.session.execute(
+            insert_for(self.session, OutboxMessage)
+            .from_select(columns, rows)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]),
+            execution_options={"preserve_rowcount": True},
+        )
+        return max(int(getattr(result, "rowcount", 0) or 0), 0)
+
     def claim_due(
         self, now: datetime, worker: str, limit: int, lease: timedelta
     ) -> Sequence[OutboxMessage]:
@@ -103,6 +173,50 @@ class OutboxRepo:
             row.claimed_until = now + lease
         self.session.flush()
         return rows
+
+    def still_claimed(self, ids: Sequence[int], worker: str) -> set[int]:
+        """Which of `ids` are still leased to `worker` (the others were reclaimed after their
+        lease ran out, or never were ours): only those may be recorded."""
+        found: set[int] = set()
+        for start in range(0, len(ids), 500):
+            query = select(OutboxMessage.id).where(
+                OutboxMessage.id.in_(ids[start : start + 500]),
+                OutboxMessage.claimed_by == worker,
+            )
+            found.update(self.session.scalars(query))
+        return found
+
+    def record(self, outcomes: Sequence[dict[str, Any]], worker: str) -> None:
+        """Write each outcome (column values by name, and "id") to its row while the row is
+        still leased to `worker`; outcomes setting the same columns share one executemany."""
+        table = cast_table(OutboxMessage.__table__)
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for outcome in outcomes:
+            columns = tuple(sorted(k for k in outcome if k != "id"))
+            groups.setdefault(columns, []).append(outcome)
+        connection = self.session.connection()
+        for columns, rows in groups.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("row_id"), table.c.claimed_by == worker)
+                .values({c: bindparam(f"new_{c}", type_=table.c[c].type) for c in columns})
+            )
+            connection.execute(
+                statement,
+                [{"row_id": r["id"], **{f"new_{c}": r[c] for c in columns}} for r in rows],
+            )
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """When the next row comes due (a pending row's next attempt, or the end of a claim
+        that may have died), so an idle dispatcher sleeps exactly until there is work."""
+        pending = select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == "pending"
+        )
+        leased = select(func.min(OutboxMessage.claimed_until)).where(
+            OutboxMessage.status == "sending"
+        )
+        found = [t for t in (self.session.scalar(pending), self.session.scalar(leased)) if t]
+        return min(found) if found else None
 
     def by_ids(self, ids: Sequence[int]) -> Sequence[OutboxMessage]:
         if not ids:

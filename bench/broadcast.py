@@ -1,0 +1,453 @@
+"""Benchmark: a broadcast to 1,800 and to 100,000 people through fakes that enforce the limits.
+
+One mixed run per size and database: half the recipients are Slack users (a DM each), half are
+Teams users with a 1:1 chat already installed (an activity each), interleaved by staff id,
+queued by OutboxRepo.enqueue_from_select (one INSERT ... SELECT) and delivered by the
+dispatcher `qihub clock` runs (bot.delivery.broadcast_dispatcher in an OutboxLoop), in its
+own process, until nothing is left. The fake Slack Web API and Bot Connector
+(tests/limited_fakes.py) run in this process and answer 429 + Retry-After to anything over a
+limit; they count what each DM channel / conversation received.
+
+Time is scaled by raising the two budgets that bind a broadcast (each DM is its own channel or
+conversation, so the per-channel and per-conversation limits never do): Slack's workspace
+budget of 300 a minute x SLACK_SCALE and Teams' per-tenant 50 requests a second x TEAMS_SCALE.
+The dispatcher is configured with the same figures, as an operator would set
+SLACK_MESSAGES_PER_MINUTE / TEAMS_TENANT_REQUESTS_PER_SECOND. Reported per platform:
+the achieved rate (messages / first-to-last delivery) against that ceiling (target >= 90 %),
+429s met, duplicates (must be 0), lost recipients (must be 0), and the dispatcher process's
+peak RSS (os.wait4's rusage of the child; target <= 200 MB at 100,000).
+
+The dispatcher is configured 5 % under the fakes' limits (HEADROOM).
+QIHUB_BENCH_BROADCAST_SLACK_SCALE and QIHUB_BENCH_BROADCAST_TEAMS_SCALE change the two
+multipliers (24 and 2.4: 120 a second each).
+QIHUB_BENCH_SCALE=0.1 sends a tenth as many messages; QIHUB_BENCH_BACKENDS picks databases
+(the 100,000 run uses PostgreSQL when it is reachable, else SQLite; the 1,800 run uses both).
+`python -m bench.broadcast dispatch '<json>'` is the dispatcher child (tests use it too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bench import data
+from bench.machine import describe
+
+RESULTS = Path(__file__).parent / "results" / "broadcast.json"
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = (1_800, 100_000)
+SLACK_SCALE = float(os.environ.get("QIHUB_BENCH_BROADCAST_SLACK_SCALE", "24"))
+"""Slack's workspace budget 300/min x 24 = 7,200/min: a ceiling of 120 messages a second."""
+TEAMS_SCALE = float(os.environ.get("QIHUB_BENCH_BROADCAST_TEAMS_SCALE", "2.4"))
+"""Teams' per-tenant 50 requests/s x 2.4: a ceiling of 120 a second. With Slack's, 240
+messages a second: 100,000 in about seven minutes, within what this 2-core machine sustains
+(about 450 a second with no limits, sharing the CPUs with the fakes and PostgreSQL)."""
+HEADROOM = 0.95
+"""The dispatcher is configured 5 % under the fakes' limits, as an operator should configure
+it under the published ones: a request's arrival at the server jitters by milliseconds, so
+pacing at exactly the limit meets a 429 (and a second's pause) now and then."""
+TARGET_SHARE = 0.90
+TARGET_RSS_MB = 200.0
+BOT_TOKEN = "xoxb-bench-token"
+TEAMS_TOKEN = "bench.teams.token"
+CLIENT_ID = "00000000-0000-4000-8000-00000000b07b"
+TENANT = "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+CHILD_TIMEOUT_S = 1800
+
+
+def slack_per_minute(scale: float = SLACK_SCALE) -> int:
+    """The fake's workspace limit; the dispatcher is configured HEADROOM under it."""
+    return int(300 * scale)
+
+
+def teams_per_second(scale: float = TEAMS_SCALE) -> int:
+    """The fake's per-tenant limit; the dispatcher is configured HEADROOM under it."""
+    return int(50 * scale)
+
+
+# ---------------------------------------------------------------------- the dispatcher (child)
+def dispatcher_main(spec: dict[str, Any]) -> int:
+    """Run the clock's outbox loop against the fakes until nothing is pending or leased, then
+    print one JSON line: what it did and its own peak RSS."""
+    from bot.app import create_app
+    from bot.delivery import OutboxLoop, broadcast_dispatcher, connected_platforms, worker_name
+    from bot.settings import Settings
+
+    options: dict[str, Any] = {"database_url": spec["database_url"], "_env_file": None}
+    if spec.get("slack_url"):
+        options.update(
+            slack_bot_token=BOT_TOKEN,
+            slack_api_url=spec["slack_url"].rstrip("/") + "/",
+            slack_messages_per_minute=spec["slack_per_minute"],
+        )
+    if spec.get("teams_url"):
+        options.update(
+            teams_client_id=CLIENT_ID,
+            teams_tenant_id=TENANT,
+            teams_service_url=spec["teams_url"],
+            teams_tenant_requests_per_second=spec["teams_per_second"],
+        )
+    app = create_app(Settings(**options))
+    platforms = connected_platforms(app, teams_token=TEAMS_TOKEN)
+    platforms.sort(key=lambda p: p.name != "teams")  # Teams first: no lookups for Slack people
+    dispatcher = broadcast_dispatcher(
+        app,
+        platforms,
+        worker=worker_name("bench"),
+        lease=timedelta(seconds=float(spec.get("lease_s", 120))),
+    )
+    loop = OutboxLoop(
+        dispatcher, app.uow_factory, app.clock, database_url=spec["database_url"], idle_poll=0.2
+    )
+    started = time.monotonic()
+    total = loop.run(until_idle=True)
+    elapsed = time.monotonic() - started
+    dispatcher.close()
+    app.engine.dispose()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "report": asdict(total),
+                "elapsed_s": round(elapsed, 3),
+                "batch": dispatcher.batch,
+                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+def child_command(spec: dict[str, Any]) -> list[str]:
+    return [sys.executable, "-m", "bench.broadcast", "dispatch", json.dumps(spec)]
+
+
+def child_env() -> dict[str, str]:
+    """The environment without anything that would point the child elsewhere."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("QIHUB_CONFIG", "DATABASE_URL", "SLACK_", "TEAMS_"))
+    }
+
+
+def start_dispatcher(spec: dict[str, Any]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        child_command(spec),
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+# ---------------------------------------------------------------------- the broadcast
+def seed(url: str, count: int, *, teams_url: str | None, slack: bool, key: str) -> dict[str, Any]:
+    """Migrate, add `count` staff (Slack and Teams alternately, or all one platform), and queue
+    one urgent message for each with enqueue_from_select. Returns the expected destinations."""
+    from messages.view import Heading, Reply, Text, reply_to_payload
+    from store import migrate
+    from store.db import make_engine
+    from store.models import Staff, TeamsConversation
+    from store.uow import UnitOfWorkFactory
+
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    staff: list[dict[str, Any]] = []
+    chats: list[dict[str, Any]] = []
+    slack_ids: list[str] = []
+    conversations: list[str] = []
+    for i in range(1, count + 1):
+        on_teams = teams_url is not None and (not slack or i % 2 == 0)
+        row: dict[str, Any] = {
+            "id": i,
+            "email": f"person{i}@bench.example",
+            "display_name": f"Person {i}",
+            "active": True,
+            "source": "bench",
+            "created_at": NOW,
+            "updated_at": NOW,
+            "slack_user_id": None,
+            "teams_aad_id": None,
+        }
+        if on_teams:
+            row["teams_aad_id"] = str(uuid.UUID(int=i))
+            conversation = f"a:bench-chat-{i}"
+            conversations.append(conversation)
+            chats.append(
+                {
+                    "conversation_id": conversation,
+                    "kind": "personal",
+                    "service_url": teams_url,
+                    "tenant_id": TENANT,
+                    "staff_id": i,
+                    "installed": True,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+            )
+        else:
+            row["slack_user_id"] = f"U{i:08d}"
+            slack_ids.append(row["slack_user_id"])
+        staff.append(row)
+    with engine.begin() as connection:
+        for start in range(0, len(staff), 5000):
+            connection.execute(Staff.__table__.insert(), staff[start : start + 5000])
+        for start in range(0, len(chats), 5000):
+            connection.execute(TeamsConversation.__table__.insert(), chats[start : start + 5000])
+    del staff, chats
+    reply = Reply(
+        summary="Critical alert: check infusion pump model X before use",
+        blocks=(
+            Heading("Critical alert: infusion pump model X"),
+            Text("Check the pump's software version before every use. Acknowledge below."),
+        ),
+    )
+    factory = UnitOfWorkFactory(engine)
+    started = time.perf_counter()
+    with factory() as uow:
+        queued = uow.outbox.enqueue_from_select(
+            select(Staff.id).where(Staff.active, Staff.source == "bench"),
+            key=key,
+            payload={"reply": reply_to_payload(reply)},
+            now=datetime.now(UTC),
+            urgent=True,
+        )
+        uow.commit()
+    enqueue_s = time.perf_counter() - started
+    engine.dispose()
+    assert queued == count, (queued, count)
+    return {"slack": slack_ids, "teams": conversations, "enqueue_s": round(enqueue_s, 3)}
+
+
+def outbox_outcome(url: str) -> dict[str, int]:
+    from store.db import make_engine
+    from store.models import OutboxMessage
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        counts = dict(
+            connection.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+        )
+    engine.dispose()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def _database(backend: str, label: str, scratch: str) -> tuple[str, str | None]:
+    if backend == "sqlite":
+        return f"sqlite:///{scratch}/broadcast-{label}.db", None
+    schema = f"qihub_broadcast_{uuid.uuid4().hex[:8]}"
+    data._pg_admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"')
+    return data.pg_schema_url(schema), schema
+
+
+def steady_rate(stamps: list[float], window: float) -> float | None:
+    """Messages a second after the first `window` (which the limit lets go as a burst) to the
+    last message: what the ceiling bounds. None for a run too short to have a steady part."""
+    if not stamps:
+        return None
+    ordered = sorted(stamps)
+    start = ordered[0] + window
+    later = [t for t in ordered if t >= start]
+    if len(later) < 2 or later[-1] - start < window:
+        return None
+    return (len(later) - 1) / (later[-1] - start)
+
+
+def platform_figures(
+    tally: Any, expected: list[str], ceiling: float, wall_s: float, window: float
+) -> dict[str, Any]:
+    summary = tally.summary()
+    span = summary["first_to_last_s"]
+    overall = (summary["messages"] - 1) / span if span > 0 else None
+    steady = steady_rate(tally.stamps, window)
+    rate = steady if steady is not None else overall
+    lost = sum(1 for key in expected if tally.delivered.get(key, 0) == 0)
+    return {
+        **summary,
+        "expected": len(expected),
+        "lost": lost,
+        "ceiling_per_s": ceiling,
+        "overall_per_s": round(overall, 1) if overall is not None else None,
+        "steady_per_s": round(steady, 1) if steady is not None else None,
+        "achieved_per_s": round(rate, 1) if rate is not None else None,
+        "share_of_ceiling": round(rate / ceiling, 3) if rate is not None else None,
+        "wall_s": round(wall_s, 1),
+    }
+
+
+def broadcast(backend: str, count: int, scratch: str) -> dict[str, Any]:
+    """One mixed broadcast of `count` on `backend`, measured."""
+    from tests.limited_fakes import LimitedConnector, LimitedSlack
+
+    per_minute, per_second = slack_per_minute(), teams_per_second()
+    slack = LimitedSlack(workspace=(per_minute, 60.0))
+    teams = LimitedConnector(tenant=(per_second, 1.0))
+    slack_server, teams_server = slack.start(), teams.start()
+    url, schema = _database(backend, f"{count}", scratch)
+    try:
+        seeded = seed(url, count, teams_url=teams.url, slack=True, key=f"bench:{count}")
+        spec = {
+            "database_url": url,
+            "slack_url": slack.url,
+            "slack_per_minute": int(per_minute * HEADROOM),
+            "teams_url": teams.url,
+            "teams_per_second": int(per_second * HEADROOM),
+        }
+        started = time.monotonic()
+        own_before = resource.getrusage(resource.RUSAGE_SELF)
+        child = start_dispatcher(spec)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.monotonic() - started
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out, err = child.communicate(timeout=10)
+        if child.returncode != 0:
+            raise RuntimeError(f"dispatcher exited {child.returncode}: {err[-2000:]}")
+        result = json.loads(out.strip().splitlines()[-1])
+        outcome = outbox_outcome(url)
+    finally:
+        slack_server.shutdown()
+        teams_server.shutdown()
+        if schema is not None:
+            data._pg_admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    figures = {
+        "slack": platform_figures(slack.tally, seeded["slack"], per_minute / 60, wall, 1.0),
+        "teams": platform_figures(teams.tally, seeded["teams"], float(per_second), wall, 1.0),
+    }
+    messages = sum(f["messages"] for f in figures.values())
+    first = min(t.first for t in (slack.tally, teams.tally) if t.first is not None)
+    last = max(t.last for t in (slack.tally, teams.tally) if t.last is not None)
+    combined_ceiling = per_minute / 60 + per_second
+    combined = (messages - 1) / (last - first) if last > first else float("nan")
+    peak_rss_mb = round(usage.ru_maxrss / 1024, 1)
+    cpu = {
+        "dispatcher_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "fakes_cpu_s": round(
+            own.ru_utime + own.ru_stime - own_before.ru_utime - own_before.ru_stime, 1
+        ),
+    }
+    duplicates = sum(f["duplicates"] for f in figures.values())
+    lost = sum(f["lost"] for f in figures.values())
+    shares = [f["share_of_ceiling"] for f in figures.values() if f["expected"]]
+    meets = (
+        duplicates == 0
+        and lost == 0
+        and outcome == {"sent": count}
+        and all(s is not None and s >= TARGET_SHARE for s in shares)
+        and (count < 100_000 or peak_rss_mb <= TARGET_RSS_MB)
+    )
+    return {
+        "recipients": count,
+        "enqueue_s": seeded["enqueue_s"],
+        "platforms": figures,
+        "combined_ceiling_per_s": combined_ceiling,
+        "combined_achieved_per_s": round(combined, 1),
+        "wall_s": round(wall, 1),
+        "duplicates": duplicates,
+        "lost": lost,
+        "outbox": outcome,
+        "dispatcher": result,
+        "dispatcher_peak_rss_mb": peak_rss_mb,
+        "cpu": cpu,
+        "meets_target": meets,
+    }
+
+
+def run() -> dict[str, Any]:
+    scale = data.scale()
+    sizes = [max(100, round(size * scale)) for size in SIZES]
+    chosen = data.backends()
+    pg_reason = data.pg_unavailable() if "postgresql" in chosen else "not chosen"
+    scratch = tempfile.mkdtemp(prefix="qihub-broadcast-")
+    runs: dict[str, Any] = {}
+    small, big = sizes
+    for backend in chosen:
+        if backend == "postgresql" and pg_reason:
+            runs[f"{backend}:{small}"] = {"skipped": f"PostgreSQL unreachable: {pg_reason}"}
+            continue
+        runs[f"{backend}:{small}"] = broadcast(backend, small, scratch)
+    big_backend = "postgresql" if "postgresql" in chosen and not pg_reason else "sqlite"
+    runs[f"{big_backend}:{big}"] = broadcast(big_backend, big, scratch)
+    result: dict[str, Any] = {
+        "benchmark": "broadcast",
+        "scale": scale,
+        "time_scale": {
+            "slack_workspace": f"300/min x {SLACK_SCALE} = {slack_per_minute()}/min "
+            f"({slack_per_minute() / 60:g}/s)",
+            "teams_tenant": f"50/s x {TEAMS_SCALE} = {teams_per_second()}/s",
+            "unscaled": "Slack per channel 1/s; Teams per conversation 7/1 s, 8/2 s, "
+            "60/30 s, 1,800/h",
+        },
+        "recipients_split": "alternate staff ids: even on Teams (1:1 installed), odd on Slack",
+        "target_share_of_ceiling": TARGET_SHARE,
+        "target_peak_rss_mb_at_100k": TARGET_RSS_MB,
+        "runs": runs,
+        "machine": describe(),
+    }
+    ran = [r for r in runs.values() if "skipped" not in r]
+    result["meets_target"] = bool(ran) and all(r["meets_target"] for r in ran)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return result
+
+
+def report(result: dict[str, Any]) -> str:
+    scales = result["time_scale"]
+    lines = [
+        f"broadcast (scale {result['scale']}; ceilings: Slack {scales['slack_workspace']}, "
+        f"Teams {scales['teams_tenant']}; half the recipients on each):"
+    ]
+    for name, r in result["runs"].items():
+        if "skipped" in r:
+            lines.append(f"  {name}: skipped ({r['skipped']})")
+            continue
+        parts = []
+        for platform, f in r["platforms"].items():
+            share = f["share_of_ceiling"]
+            parts.append(
+                f"{platform} {f['messages']:,} msgs at {f['achieved_per_s']}/s "
+                f"({share:.0%} of {f['ceiling_per_s']:g}/s), {f['answered_429']} x 429"
+                if share is not None
+                else f"{platform} none"
+            )
+        lines.append(
+            f"  {name}: {'; '.join(parts)}; combined {r['combined_achieved_per_s']}/s of "
+            f"{r['combined_ceiling_per_s']:g}/s in {r['wall_s']} s; duplicates "
+            f"{r['duplicates']}, lost {r['lost']}; dispatcher peak RSS "
+            f"{r['dispatcher_peak_rss_mb']} MB; queued in {r['enqueue_s']} s (INSERT ... SELECT); "
+            f"CPU: dispatcher {r['cpu']['dispatcher_cpu_s']} s, fakes {r['cpu']['fakes_cpu_s']} s"
+        )
+    lines.append(
+        f"  target >= {TARGET_SHARE:.0%} of each ceiling, 0 duplicates, 0 lost, peak RSS <= "
+        f"{TARGET_RSS_MB:g} MB at 100,000: {'met' if result['meets_target'] else 'MISSED'}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "dispatch":
+        return dispatcher_main(json.loads(argv[1]))
+    print(report(run()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
