@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from handlers import qi
 from handlers.actions import wiring as actions
+from handlers.alerts import wiring as alerts
+from handlers.bulletin import wiring as bulletin
 from handlers.config import OrgConfig
 from handlers.digest.schedule import RULES as DIGEST_RULES
 from handlers.ideas import wiring as ideas
@@ -18,8 +20,17 @@ def build_registry(config: OrgConfig) -> Registry:
     ideas.register(registry, config)
     lessons.register(registry, config)
     actions.register(registry, config)
+    alerts.register(registry, config)
+    bulletin.register(registry, config)
     return registry
 
 
 def reminder_rules() -> list[ReminderRule]:
-    return [*ideas.RULES, *lessons.RULES, *actions.RULES, *DIGEST_RULES]
+    return [
+        *ideas.RULES,
+        *lessons.RULES,
+        *actions.RULES,
+        *alerts.RULES,
+        *DIGEST_RULES,
+        *bulletin.RULES,
+    ]

@@ -174,6 +174,8 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
     "idea_not_decided": {"working_days": 30},
     "bulletin_draft": {"days_before": [10]},
     "tier5": {"urgent": True},
+    "alert_not_acknowledged": {"urgent": True},
+    "alert_deadline_passed": {"urgent": True},
     "committee_digest": {},
 }
 """domain.md's reminder table: what applies to any rule a trust's file does not mention."""

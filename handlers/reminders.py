@@ -13,7 +13,7 @@ than everything ever reminded, and after downtime the window is simply wider.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -30,6 +30,10 @@ class Due:
     reply: Reply
     people: tuple[int, ...] = ()
     channels: tuple[str, ...] = ()
+    fan_out: Callable[[Context, str], object] | None = None
+    """For audiences too large to list (a critical alert's non-acknowledgers): called with the
+    occasion's outbox key once the ledger has claimed it, to queue its own messages in the
+    database (INSERT … SELECT) in the same transaction."""
 
 
 class ReminderRule(Protocol):
@@ -87,6 +91,8 @@ def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
                 continue
             claimed.discard((due.item_key, due.occasion))
             key = f"rem:{rule.name}:{due.item_key}:{due.occasion}"
+            if due.fan_out is not None:
+                due.fan_out(ctx, key)
             rows += ctx.notifier.rows(
                 due.reply,
                 key,

@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.repos.actions import ActionRepo
+from store.repos.alerts import AlertRepo
 from store.repos.audit import AuditRepo
+from store.repos.bulletins import BulletinRepo
 from store.repos.ideas import IdeaRepo
 from store.repos.inbound import InboundRepo
 from store.repos.lessons import LessonRepo, TrendRepo
@@ -30,8 +32,10 @@ class UnitOfWork:
     inbound: InboundRepo
     lessons: LessonRepo
     actions: ActionRepo
+    alerts: AlertRepo
     trends: TrendRepo
     audit: AuditRepo
+    bulletins: BulletinRepo
     outbox: OutboxRepo
     refs: RefRepo
     reminders: ReminderRepo
@@ -46,8 +50,10 @@ class UnitOfWork:
         self.inbound = InboundRepo(self.session)
         self.lessons = LessonRepo(self.session)
         self.actions = ActionRepo(self.session)
+        self.alerts = AlertRepo(self.session)
         self.trends = TrendRepo(self.session)
         self.audit = AuditRepo(self.session)
+        self.bulletins = BulletinRepo(self.session)
         self.outbox = OutboxRepo(self.session)
         self.refs = RefRepo(self.session)
         self.reminders = ReminderRepo(self.session)

@@ -86,10 +86,11 @@ class Harness:
     def deliver(self) -> DispatchReport:
         return self.dispatcher.drain()
 
-    def tick(self, *, digests: bool = False) -> TickReport:
-        """One clock tick over the reminder rules; the weekly digest rule only if asked (it has
-        its own tests, and reminder tests count reminders)."""
-        rules = [r for r in self.app.rules if digests or r.name != "committee_digest"]
+    def tick(self, *, digests: bool = False, bulletins: bool = False) -> TickReport:
+        """One clock tick over the reminder rules; the weekly digest and quarterly bulletin
+        rules only if asked (they have their own tests, and reminder tests count reminders)."""
+        skipped = {"committee_digest": digests, "bulletin_draft": bulletins}
+        rules = [r for r in self.app.rules if skipped.get(r.name, True)]
         with self.app.uow_factory() as uow:
             report = tick(Context(self.app.services, uow, SYSTEM, "test"), rules)
             uow.commit()

@@ -76,7 +76,11 @@ def test_not_decided_counts_from_submission_and_stops_once_decided(hub: Harness)
 def test_a_restarted_clock_does_not_repeat_a_reminder(hub: Harness, config: OrgConfig) -> None:
     hub.submit_idea()
     hub.clock.advance(timedelta(days=30))
-    assert hub.tick(digests=True).raised == {"idea_not_screened": 1, "committee_digest": 3}
+    assert hub.tick(digests=True, bulletins=True).raised == {
+        "idea_not_screened": 1,
+        "committee_digest": 3,
+        "bulletin_draft": 1,
+    }
     restarted = create_app(
         Settings(database_url=hub.app.settings.database_url, _env_file=None),
         clock=hub.clock,
@@ -159,5 +163,6 @@ def test_two_clocks_ticking_at_once_raise_each_reminder_once(
             .select_from(OutboxMessage)
             .where(OutboxMessage.dedupe_key.like("rem:committee_digest%"))
         )
-    # 5 idea reminders; 3 committee digests, each to its channel and its chair
-    assert (ledger, reminders, digests) == (5 + 3, 5, 3 * 2)
+    # 5 idea reminders; 3 committee digests, each to its channel and its chair; the Q3 bulletin
+    # drafted once (26 December is past its draft day)
+    assert (ledger, reminders, digests) == (5 + 3 + 1, 5, 3 * 2)

@@ -94,6 +94,7 @@ def test_two_clock_processes_raise_each_reminder_once(hub: Harness) -> None:
         "lesson_not_triaged",
         "idea_not_screened",
         "committee_digest",
+        "bulletin_draft",
     }
     assert len(ledger) == len(set(ledger))
     assert len(messages) == len(set(messages))
@@ -103,3 +104,5 @@ def test_two_clock_processes_raise_each_reminder_once(hub: Harness) -> None:
     # Starting on Sunday 20 December, week 51's digest is caught up once; week 52's goes on
     # Monday 21 December. Each once per committee, whichever process got there first.
     assert digests == [(c, w) for c in ("CEC", "PEC", "PSC") for w in ("2026-W51", "2026-W52")]
+    # The Q3 bulletin is drafted on 22 December, once, whichever process got there first.
+    assert rules["bulletin_draft"] == 1

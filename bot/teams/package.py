@@ -282,13 +282,15 @@ def _help_entry(registry: Registry) -> tuple[Command, Subcommand] | None:
 def command_menu(registry: Registry, config: OrgConfig, scope: str) -> list[MenuEntry]:
     """The commands offered in one scope's menu, most useful first, at most MAX_COMMANDS.
 
-    Deterministic: the general help first; then each command's bare form (`idea`, `lesson`:
-    share something, which opens the form); then the rest, those every member of staff may
-    use before those for particular roles, those that need no argument before those that do,
-    and the other commands' own `help` last (the general help covers them), each group in
-    registry order. Outside the personal chat, the person's-own-records subcommands are left
-    out (PERSONAL_ONLY). A subcommand with the same handler and summary as one of its
-    command's already chosen (`qi` beside `qi help`) is not listed twice.
+    Deterministic: the general help first; then each command's bare form that every member of
+    staff may use (`idea`, `lesson`: share something, which opens the form; a role's own bare
+    command, such as `alert`, comes after the other role-specific entries); then the rest,
+    those every member of staff may use before those for particular roles, those that need no
+    argument before those that do, and the other commands' own `help` last (the general help
+    covers them), each group in registry order. Outside the personal chat, the
+    person's-own-records subcommands are left out (PERSONAL_ONLY). A subcommand with the same
+    handler and summary as one of its command's already chosen (`qi` beside `qi help`) is not
+    listed twice.
     """
     candidates: list[tuple[tuple[int, ...], int, Command, Subcommand]] = []
     help_entry = _help_entry(registry)
@@ -300,8 +302,10 @@ def command_menu(registry: Registry, config: OrgConfig, scope: str) -> list[Menu
                 continue
             if help_entry is not None and (command, sub) == help_entry:
                 rank: tuple[int, ...] = (0,)
-            elif sub.name == "":
+            elif sub.name == "" and EVERYONE_ROLE in roles_for(config, sub.permission):
                 rank = (1,)
+            elif sub.name == "":  # a role's own command (`alert`): after the role-specific ones
+                rank = (2, 1, 2)
             elif sub.name == "help":
                 rank = (3,)
             else:

@@ -28,6 +28,7 @@ PEOPLE = {
     "sam.patel@clatterbridge.example": "Sam Patel",
     "jo.williams@clatterbridge.example": "Jo Williams",
     "chris.evans@clatterbridge.example": "Chris Evans",
+    "dan.okafor@clatterbridge.example": "Dan Okafor",  # the CEC governance lead
     "helen.roberts@clatterbridge.example": "Helen Roberts",
     "kim.jones@clatterbridge.example": "Kim Jones",
     "lee.hughes@clatterbridge.example": "Lee Hughes",

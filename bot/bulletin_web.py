@@ -1,0 +1,92 @@
+"""The bulletin on the web: GET /bulletins (the archive) and GET /bulletins/{id} (one bulletin).
+
+Only published (or archived) bulletins exist here: a draft, a reviewed or an unknown id is a
+plain 404, never a hint that something is in preparation. Pages are drawn from the snapshot
+frozen at approval, so they never change once published. No sign-in: everything on the page
+is de-identified and meant for all staff, like the intranet bulletin it replaces. A strict
+Content-Security-Policy backs up the template escaping: no script runs on these pages at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import HTMLResponse, Response
+
+from bot.app import QIHub
+from handlers.bulletin import charts
+from handlers.bulletin.data import Contents, from_snapshot
+from handlers.bulletin.page import ArchiveEntry, long_day, render_archive, render_page
+from handlers.bulletin.quarters import parse_quarter
+from handlers.bulletin.service import PUBLIC
+from messages.templates import render
+
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+CACHE_PUBLISHED = "public, max-age=3600"
+"""A published page never changes (the snapshot is frozen), but archiving moves it out of
+"current", so it is cached for an hour rather than for ever."""
+
+
+def mount_bulletins(web: FastAPI, app: QIHub) -> None:
+    """Add the bulletin routes to the web app."""
+
+    def published(bulletin_id: int) -> tuple[datetime, Contents]:
+        """When it was published and what it says, or 404 for anything not published."""
+        with app.uow_factory() as uow:
+            bulletin = uow.bulletins.get(bulletin_id)
+            if (
+                bulletin is None
+                or bulletin.status not in PUBLIC
+                or bulletin.snapshot is None
+                or bulletin.published_at is None
+            ):
+                raise HTTPException(status_code=404, detail="No such bulletin")
+            return bulletin.published_at, from_snapshot(bulletin.snapshot)
+
+    @web.get("/bulletins", response_class=HTMLResponse)
+    def archive() -> HTMLResponse:
+        zone = app.config.zone
+        with app.uow_factory() as uow:
+            entries = [
+                ArchiveEntry(
+                    id=b.id,
+                    ref=b.ref,
+                    quarter=quarter.label if (quarter := parse_quarter(b.ref)) else b.ref,
+                    published=long_day(b.published_at.astimezone(zone).date())
+                    if b.published_at
+                    else "",
+                )
+                for b in uow.bulletins.in_statuses(PUBLIC)
+            ]
+        html = render_archive(app.config.organisation.name, entries)
+        return HTMLResponse(html, headers=HEADERS)
+
+    @web.get("/bulletins/{bulletin_id}", response_class=HTMLResponse)
+    def page(bulletin_id: int) -> HTMLResponse:
+        published_at, contents = published(bulletin_id)
+        html = render_page(
+            bulletin_id,
+            contents,
+            published_at,
+            app.config.zone,
+            render("bulletin/headline.txt", c=contents),
+        )
+        return HTMLResponse(html, headers={**HEADERS, "Cache-Control": CACHE_PUBLISHED})
+
+    @web.get("/bulletins/{bulletin_id}/charts/{name}.png")
+    def chart(bulletin_id: int, name: str) -> Response:
+        if name not in charts.CHARTS:
+            raise HTTPException(status_code=404, detail="No such chart")
+        _published_at, contents = published(bulletin_id)
+        png = charts.render_png(name, contents.figures)
+        return Response(
+            png, media_type="image/png", headers={**HEADERS, "Cache-Control": CACHE_PUBLISHED}
+        )

@@ -1,0 +1,1 @@
+"""Critical alerts: compose, approve (four-eyes), broadcast, acknowledge, re-notify, escalate."""

@@ -1,0 +1,72 @@
+"""Registers /alert, its forms, its buttons and its two reminder rules."""
+
+from __future__ import annotations
+
+from handlers.alerts import commands
+from handlers.alerts.forms import compose_form, reject_form, retract_form
+from handlers.alerts.reminders import RULES
+from handlers.config import OrgConfig
+from handlers.qi import command_help
+from handlers.registry import ActionSpec, Command, FormSpec, Registry, Subcommand
+
+__all__ = ["RULES", "register"]
+
+
+def register(registry: Registry, config: OrgConfig) -> None:
+    """Declare /alert: publishers compose, approvers approve, everyone acknowledges."""
+    registry.add_command(
+        Command(
+            name="alert",
+            summary="Critical alerts that every recipient must acknowledge",
+            subcommands=(
+                Subcommand(
+                    "",
+                    "/alert [title]",
+                    "Compose a critical alert (preview, then a second person approves)",
+                    "alert.publish",
+                    commands.open_compose,
+                    example_args="Oxygen cylinder valve recall",
+                ),
+                Subcommand(
+                    "status",
+                    "/alert status <ALERT-…>",
+                    "Delivered, acknowledged, failed and pending, by site",
+                    "alert.view",
+                    commands.status_command,
+                ),
+                Subcommand(
+                    "list", "/alert list", "Recent alerts", "alert.view", commands.list_command
+                ),
+                Subcommand(
+                    "correct",
+                    "/alert correct <ALERT-…>",
+                    "Correct a sent alert (replaces it for every recipient)",
+                    "alert.publish",
+                    commands.correct_command,
+                ),
+                Subcommand(
+                    "retract",
+                    "/alert retract <ALERT-…>",
+                    "Withdraw a sent alert, with the reason",
+                    "alert.publish",
+                    commands.retract_command,
+                ),
+                Subcommand("help", "/alert help", "How to use /alert", "alert.view", command_help),
+            ),
+        )
+    )
+    registry.add_form(FormSpec(compose_form(config), "alert.publish", commands.on_compose))
+    registry.add_form(
+        FormSpec(compose_form(config, correction=True), "alert.publish", commands.on_correct)
+    )
+    registry.add_form(FormSpec(retract_form(), "alert.publish", commands.on_retract))
+    registry.add_form(FormSpec(reject_form(), "alert.approve", commands.on_reject))
+    registry.add_action(ActionSpec("alert.submit", "alert.publish", commands.submit_button))
+    registry.add_action(ActionSpec("alert.send", "alert.publish", commands.send_button))
+    registry.add_action(ActionSpec("alert.edit", "alert.publish", commands.edit_button))
+    registry.add_action(ActionSpec("alert.discard", "alert.publish", commands.discard_button))
+    registry.add_action(ActionSpec("alert.approve", "alert.approve", commands.approve_button))
+    registry.add_action(ActionSpec("alert.reject", "alert.approve", commands.reject_button))
+    registry.add_action(ActionSpec("alert.ack", "alert.ack", commands.ack_button))
+    registry.add_action(ActionSpec("alert.team", "alert.ack", commands.team_button))
+    registry.add_action(ActionSpec("alert.status", "alert.view", commands.status_button))
