@@ -96,6 +96,22 @@ def _parser() -> argparse.ArgumentParser:
         "install-for-all",
         help="install QI Hub for every member of staff through Graph so alerts can reach them",
     )
+    alerts = commands.add_parser("alerts", help="critical alert tasks")
+    alert_commands = alerts.add_subparsers(dest="alerts_command", metavar="task", required=True)
+    export = alert_commands.add_parser(
+        "export", help="write an alert's acknowledgement ledger as CSV (assurance evidence)"
+    )
+    export.add_argument("ref", metavar="ALERT-REF", help="the alert, e.g. ALERT-2026-0001")
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="where to write the CSV (default: standard output)"
+    )
+    registers = commands.add_parser(
+        "export", help="a register as CSV for the annual report: lessons, actions or ideas"
+    )
+    registers.add_argument("register", choices=["lessons", "actions", "ideas"])
+    registers.add_argument(
+        "-o", "--output", metavar="FILE", help="where to write the CSV (default: standard output)"
+    )
     return parser
 
 
@@ -156,7 +172,61 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return _slack_manifest(args, settings)
         case "teams":
             return _teams(args, settings)
+        case "alerts":
+            return _alerts_export(args, settings)
+        case "export":
+            return _export_register(args, settings)
     return EXIT_USAGE  # pragma: no cover - argparse rejects anything else
+
+
+def _alerts_export(args: argparse.Namespace, settings: Settings) -> int:
+    """`qihub alerts export REF [-o FILE]`: the ledger as CSV, to a file or standard output."""
+    from handlers.alerts.export import export_ledger
+    from handlers.errors import NotFound
+    from store.db import check_connection, make_engine
+    from store.uow import UnitOfWorkFactory
+
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        with UnitOfWorkFactory(engine)() as uow:
+            try:
+                if uow.alerts.by_ref(args.ref) is None:  # before any file is created
+                    raise NotFound(f"there is no alert {args.ref.strip().upper()}")
+                if args.output:
+                    with open(args.output, "w", newline="", encoding="utf-8") as out:
+                        count = export_ledger(uow, args.ref, out)
+                    sys.stderr.write(f"qihub: wrote {count} recipients to {args.output}\n")
+                else:
+                    export_ledger(uow, args.ref, sys.stdout)
+            except NotFound as exc:
+                sys.stderr.write(f"qihub: {exc}\n")
+                return EXIT_USAGE
+            uow.commit()
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _export_register(args: argparse.Namespace, settings: Settings) -> int:
+    """`qihub export lessons|actions|ideas [-o FILE]`: streamed, so any size of register."""
+    from bot.exports import write_register
+    from store.db import check_connection, make_engine
+    from store.uow import UnitOfWorkFactory
+
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        with UnitOfWorkFactory(engine)() as uow:
+            if args.output:
+                with open(args.output, "w", newline="", encoding="utf-8") as out:
+                    count = write_register(args.register, uow.session, out)
+                sys.stderr.write(f"qihub: wrote {count} {args.register} to {args.output}\n")
+            else:
+                write_register(args.register, uow.session, sys.stdout)
+    finally:
+        engine.dispose()
+    return 0
 
 
 def _slack_manifest(args: argparse.Namespace, settings: Settings) -> int:

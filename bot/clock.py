@@ -1,7 +1,15 @@
-"""`qihub clock`: APScheduler ticks the reminder rules and the outbox dispatcher.
+"""`qihub clock`: APScheduler ticks the reminder rules; the outbox dispatcher drains
+continuously beside it.
 
 The scheduler only ticks: reminders are rows and the ledger makes each one fire once, so a
-second clock process is harmless (it finds nothing left to claim).
+second clock process is harmless (it finds nothing left to claim). The outbox is not a tick:
+a broadcast to every member of staff has to move at the platforms' pace, so a dedicated thread
+runs batch after batch while anything is due and sleeps until the next row is due otherwise
+(bot.delivery.OutboxLoop). On SQLite only one clock per database file dispatches.
+
+One clock leads (handlers.leadership): the scheduled jobs run only in the process holding the
+database lease; any other `qihub clock` is a standby that takes over within a minute of the
+leader dying, and steps in at once when the leader stops cleanly.
 """
 
 from __future__ import annotations
@@ -10,15 +18,17 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from bot.app import QIHub, create_app
-from bot.delivery import connected_platforms
+from bot.delivery import OutboxLoop, broadcast_dispatcher, connected_platforms
 from bot.settings import Settings
 from handlers.context import SYSTEM, Context
-from handlers.delivery import Dispatcher
+from handlers.leadership import CHECK_EVERY, Leadership
 from handlers.reminders import tick
+from handlers.retention import queue_retention_review
 from store.migrate import current_revision, head_revision
 
 log = logging.getLogger(__name__)
@@ -45,7 +55,27 @@ def housekeeping(app: QIHub) -> int:
     return forgotten
 
 
-def _directory_sync(app: QIHub, scheduler: Any) -> int | None:
+def retention_review(app: QIHub) -> int:
+    """Weekly: tell admins which records are past their retention period (never deletes)."""
+    with app.uow_factory() as uow:
+        queued = queue_retention_review(uow, app.config, app.clock.now())
+        uow.commit()
+    return queued
+
+
+def _led(leadership: Leadership, job: Callable[..., Any]) -> Callable[..., Any]:
+    """`job`, run only while this process leads the clock (a standby skips it)."""
+
+    def run(*args: Any) -> Any:
+        if leadership.leading:
+            return job(*args)
+        return None
+
+    run.__name__ = getattr(job, "__name__", "job")
+    return run
+
+
+def _directory_sync(app: QIHub, scheduler: Any, leadership: Leadership) -> int | None:
     """With a complete Teams app registration, keep the staff directory in step with Microsoft
     Graph (delta queries: each run asks only for what changed). Returns the interval in minutes."""
     settings = app.settings
@@ -56,7 +86,7 @@ def _directory_sync(app: QIHub, scheduler: Any) -> int | None:
 
     client = GraphClient(settings, MsalTokenSource(settings, GRAPH_SCOPE))
     scheduler.add_job(
-        sync_directory_job,
+        _led(leadership, sync_directory_job),
         "interval",
         args=[app, client],
         minutes=settings.directory_sync_minutes,
@@ -85,10 +115,26 @@ def run_clock(settings: Settings) -> int:
             "or Teams credentials are set"
         )
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    dispatcher = Dispatcher(app.uow_factory, platforms, app.config, app.clock, worker=worker)
+    dispatcher = broadcast_dispatcher(app, platforms, worker=worker)
+    outbox = OutboxLoop(
+        dispatcher, app.uow_factory, app.clock, database_url=app.settings.database_url
+    )
     scheduler = BlockingScheduler(timezone=app.config.organisation.timezone)
+    leadership = Leadership(
+        app.uow_factory, app.clock, worker, ttl=timedelta(seconds=settings.clock_lease_seconds)
+    )
+    leadership.check()
     scheduler.add_job(
-        reminder_tick,
+        leadership.check,
+        "interval",
+        seconds=min(CHECK_EVERY, settings.clock_lease_seconds / 4),
+        id="leadership",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        _led(leadership, reminder_tick),
         "interval",
         args=[app],
         seconds=60,
@@ -98,7 +144,18 @@ def run_clock(settings: Settings) -> int:
         coalesce=True,
     )
     scheduler.add_job(
-        housekeeping,
+        _led(leadership, retention_review),
+        "cron",
+        args=[app],
+        day_of_week="mon",
+        hour=7,
+        id="retention",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        _led(leadership, housekeeping),
         "interval",
         args=[app],
         hours=1,
@@ -107,18 +164,11 @@ def run_clock(settings: Settings) -> int:
         max_instances=1,
         coalesce=True,
     )
-    scheduler.add_job(
-        dispatcher.run_once,
-        "interval",
-        seconds=5,
-        id="outbox",
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-    )
-    directory = _directory_sync(app, scheduler)
+    directory = _directory_sync(app, scheduler, leadership)
+    role = "leads the clock" if leadership.leading else "is a standby (another clock leads)"
     print(
-        f"qihub clock: ticking reminders every 60 s and the outbox every 5 s as {worker}"
+        f"qihub clock: ticking reminders every 60 s and draining the outbox continuously "
+        f"({dispatcher.batch} a claim); {worker} {role}"
         + (
             f"; syncing the directory from Microsoft Graph every {directory} min"
             if directory
@@ -132,10 +182,14 @@ def run_clock(settings: Settings) -> int:
         scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, stop)
+    if platforms:
+        outbox.start()
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        outbox.stop()  # the batch in hand is recorded before the process ends
+        leadership.release()  # a standby need not wait for the lease to run out
         app.engine.dispose()
     return 0

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     Defaults to the first person in the config, like `qihub console`."""
     """The Teams app (catalogue) id, needed to install the app for people through Graph."""
     graph_api_url: str = "https://graph.microsoft.com/v1.0"
+    clock_lease_seconds: int = Field(default=40, ge=4, le=300)
+    """How long a leading clock's lease lasts; a standby takes over within this plus ~10 s."""
     directory_sync_minutes: int = Field(default=360, ge=5)
     """How often `qihub clock` asks Microsoft Graph for directory changes (Teams configured)."""
 

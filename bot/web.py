@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app import QIHub, create_app
+from bot.bulletin_web import mount_bulletins
 from bot.delivery import DispatchKicker, connected_platforms, worker_name
 from bot.observability import Metrics, RequestObserver
 from bot.settings import Settings
@@ -75,9 +76,11 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "up"})
 
+    mount_bulletins(web, app)
     web.add_middleware(
         RequestObserver,
         metrics=metrics,
+        routes={"/slack/events", "/api/messages", "/healthz", "/metrics", "/bulletins"},
     )
     return web
 

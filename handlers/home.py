@@ -1,7 +1,7 @@
-"""The personal home view (Slack's App Home, Teams' personal tab): what is waiting on me.
+"""The personal home view (Slack's App Home, Teams' welcome card): what is waiting on me.
 
 Built from the same queries as /qi mine, /idea mine and /lesson mine, so it never disagrees
-with them; critical alerts awaiting acknowledgement join it when alerts arrive.
+with them; critical alerts still to acknowledge come first among the lists, with the button.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from handlers.actions.lifecycle import OPEN
 from handlers.actions.service import today
 from handlers.actions.views import action_item, action_rag
+from handlers.alerts.views import ack_button, when
 from handlers.context import Context
 from handlers.ideas.views import idea_items
 from handlers.lessons.views import lesson_item
@@ -18,6 +19,7 @@ from messages.view import (
     Button,
     Buttons,
     Heading,
+    Item,
     Items,
     Reply,
     Text,
@@ -72,9 +74,19 @@ def home(ctx: Context) -> Reply:
             Heading("Waiting for your verification"),
             Items(tuple(action_item(a, day, False) for a in to_verify[:SHOWN])),
         ]
+    waiting = ctx.uow.alerts.awaiting_ack_by(ctx.actor.staff_id, ("sending", "live"))
+    alert_items = tuple(
+        Item(
+            title=alert.title,
+            ref=alert.ref,
+            detail=f"Acknowledge by {when(ctx.calendar, alert.ack_deadline)}",
+            buttons=(ack_button(alert),),
+        )
+        for alert in waiting[:SHOWN]
+    )
     blocks += [
         Heading("Critical alerts to acknowledge"),
-        SmallPrint("None waiting for you."),
+        Items(alert_items, empty_text="None waiting for you."),
         Heading("Your ideas"),
         idea_items(ideas, open_button=True),
         Heading("Your lessons"),

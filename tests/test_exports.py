@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+from pathlib import Path
+
+import pytest
 
 from bot.exports import ACTION_COLUMNS, IDEA_COLUMNS, LESSON_COLUMNS, write_register
 from tests.harness import Harness, ref_in
@@ -46,3 +50,23 @@ def test_lessons_and_actions_registers(hub: Harness) -> None:
         "2",
     )
     assert actions[0]["owner"]
+
+
+def test_cli_writes_a_register_to_a_file(
+    hub: Harness, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    ref = ref_in(hub.submit_idea())
+    for key in ("QIHUB_CONFIG", "LOG_LEVEL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        assert main(["export", "ideas", "-o", str(tmp_path / "ideas.csv")]) == 0
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    rows = list(csv.DictReader((tmp_path / "ideas.csv").open()))
+    assert [row["ref"] for row in rows] == [ref]

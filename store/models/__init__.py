@@ -1,9 +1,12 @@
 """Every model, imported here so the metadata (and Alembic) sees the whole schema."""
 
 from store.models.actions import Action, ActionExtension
+from store.models.alerts import Alert, AlertRecipient
 from store.models.audit import AuditEntry
+from store.models.bulletins import Bulletin
 from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
 from store.models.inbound import InboundRequest
+from store.models.lease import Lease
 from store.models.lessons import Lesson, LessonOrgUnit, LessonSubmitter, Trend, TrendLesson
 from store.models.outbox import OutboxMessage
 from store.models.refs import RefCounter
@@ -14,12 +17,16 @@ from store.models.teams import DirectorySync, TeamsConversation
 __all__ = [
     "Action",
     "ActionExtension",
+    "Alert",
+    "AlertRecipient",
     "AuditEntry",
+    "Bulletin",
     "DirectorySync",
     "Idea",
     "IdeaSubmitter",
     "IdeaSupport",
     "InboundRequest",
+    "Lease",
     "Lesson",
     "LessonOrgUnit",
     "LessonSubmitter",
