@@ -250,6 +250,15 @@ def build_teams_app(
         authenticated=authenticated,
         endorsements=Endorsements(jwks_uri(cloud)) if authenticated else None,
     )
+    if not authenticated:
+        # The SDK would warn that it accepts unauthenticated requests from anywhere; ours only
+        # answer this machine (see GuardedFastAPIAdapter), so say that instead.
+        for name in ("microsoft_teams.apps.app", "microsoft_teams.apps.http.http_server"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        log.info(
+            "Teams: no credentials set; /api/messages answers this machine only "
+            "(the Agents Playground). Set TEAMS_CLIENT_ID to connect to Teams."
+        )
     secret = settings.teams_client_secret
     options: dict[str, Any] = {"token": token} if token is not None else {}
     app = App(
