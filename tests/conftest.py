@@ -125,3 +125,16 @@ def app(db_url: str, clock: ManualClock, config: OrgConfig) -> Iterator[QIHub]:
 @pytest.fixture
 def hub(app: QIHub, clock: ManualClock) -> Harness:
     return Harness(app, clock)
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """`qihub` (bot.cli.main) sets up the process's logging, bound to the stderr of the moment;
+    tests that call it must not leave that handler behind for the tests after them."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
