@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from microsoft_teams.api.activities import (
     AdaptiveCardInvokeActivity,
@@ -167,15 +167,23 @@ class TeamsHandlers:
         )
         return card
 
-    def _inline_form(self, request: OpenForm) -> dict[str, Any]:
+    def _form(self, request: OpenForm, submit: Literal["dialog", "execute"]) -> dict[str, Any]:
+        """The form `request` names, filled and with its errors, as a dialog or in-card form."""
         spec = self.hub.services.registry.forms[request.form_id]
         return adaptivecards.form_card(
             spec.form,
             self._form_values(request),
             dict(request.errors),
-            submit="execute",
+            submit=submit,
             data={"qi_form": request.form_id, "qi_context": dict(request.context)},
         )
+
+    def _dialog(self, request: OpenForm) -> dict[str, Any]:
+        spec = self.hub.services.registry.forms[request.form_id]
+        return adaptivecards.dialog_continue(spec.form, self._form(request, "dialog"))
+
+    def _in_card(self, request: OpenForm) -> dict[str, Any]:
+        return adaptivecards.execute_card_response(self._form(request, "execute"))
 
     def _form_values(self, request: OpenForm) -> dict[str, Any]:
         spec = self.hub.services.registry.forms[request.form_id]
@@ -207,7 +215,9 @@ class TeamsHandlers:
             response = not_saved_reply()
         if isinstance(response, OpenForm):
             card = (
-                self._inline_form(response) if self.playground else self._open_form_card(response)
+                self._form(response, "execute")
+                if self.playground
+                else self._open_form_card(response)
             )
             activity_out = {
                 "type": "message",
@@ -226,15 +236,7 @@ class TeamsHandlers:
         spec = self.hub.services.registry.forms.get(form_id)
         if spec is None:
             return adaptivecards.dialog_message("That form is no longer available.")
-        request = OpenForm(form_id, _values_of(data), _context_of(data))
-        card = adaptivecards.form_card(
-            spec.form,
-            self._form_values(request),
-            {},
-            submit="dialog",
-            data={"qi_form": form_id, "qi_context": dict(request.context)},
-        )
-        return adaptivecards.dialog_continue(spec.form, card)
+        return self._dialog(OpenForm(form_id, _values_of(data), _context_of(data)))
 
     async def on_dialog_submit(self, ctx: ActivityContext[TaskSubmitInvokeActivity]) -> Any:
         activity = activity_dict(ctx)
@@ -255,25 +257,10 @@ class TeamsHandlers:
         except NotSaved:  # the dialog stays open with everything typed; Submit again to retry
             response = FormErrors({spec.form.fields[0].name: NOT_SAVED})
         match response:
-            case FormErrors(errors=errors):
-                card = adaptivecards.form_card(
-                    spec.form,
-                    raw,
-                    errors,
-                    submit="dialog",
-                    data={"qi_form": form_id, "qi_context": context},
-                )
-                return adaptivecards.dialog_continue(spec.form, card)
-            case OpenForm():
-                next_spec = self.hub.services.registry.forms[response.form_id]
-                card = adaptivecards.form_card(
-                    next_spec.form,
-                    self._form_values(response),
-                    dict(response.errors),
-                    submit="dialog",
-                    data={"qi_form": response.form_id, "qi_context": dict(response.context)},
-                )
-                return adaptivecards.dialog_continue(next_spec.form, card)
+            case FormErrors(errors=errors):  # shown again, every answer kept
+                return self._dialog(OpenForm(form_id, raw, context, errors))
+            case OpenForm():  # the next step of a multi-step form
+                return self._dialog(response)
             case Reply():
                 reply = response
                 origin = activity.get("replyToId")
@@ -340,14 +327,7 @@ class TeamsHandlers:
         except NotSaved:
             response = FormErrors({spec.form.fields[0].name: NOT_SAVED})
         if isinstance(response, FormErrors):
-            card = adaptivecards.form_card(
-                spec.form,
-                raw,
-                response.errors,
-                submit="execute",
-                data={"qi_form": form_id, "qi_context": context},
-            )
-            return adaptivecards.execute_card_response(card)
+            return self._in_card(OpenForm(form_id, raw, context, response.errors))
         if isinstance(response, Reply):  # the card was the form: it becomes the answer
             return adaptivecards.execute_card_response(adaptivecards.message_card(response))
         return self._card_answer(ctx, activity, response)
@@ -360,15 +340,7 @@ class TeamsHandlers:
     ) -> Any:
         match response:
             case OpenForm():
-                spec = self.hub.services.registry.forms[response.form_id]
-                card = adaptivecards.form_card(
-                    spec.form,
-                    self._form_values(response),
-                    dict(response.errors),
-                    submit="execute",
-                    data={"qi_form": response.form_id, "qi_context": dict(response.context)},
-                )
-                return adaptivecards.execute_card_response(card)
+                return self._in_card(response)
             case Reply() if response.replace_original:
                 return adaptivecards.execute_card_response(adaptivecards.message_card(response))
             case Reply():
