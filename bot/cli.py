@@ -230,7 +230,8 @@ def _export_register(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _slack_manifest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.slack.manifest import events_url, is_https, manifest_text
+    from bot.slack.manifest import events_url, manifest_text
+    from bot.urls import is_https
     from handlers.catalogue import build_registry
     from handlers.config import load_config
 
@@ -273,10 +274,10 @@ def _teams_package(args: argparse.Namespace, settings: Settings) -> int:
         OUTLINE_SIZE,
         SCOPE_NAMES,
         developer_links,
-        is_https,
         teams_manifest,
         write_package,
     )
+    from bot.urls import is_https
     from handlers.catalogue import build_registry
     from handlers.config import load_config
 

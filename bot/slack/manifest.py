@@ -13,12 +13,12 @@ Schema: ../shared/schemas/slack-app-manifest.schema.json (manifest major version
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
 from bot.slack.listeners import BOT_EVENTS
-from handlers.config import ConfigError, OrgConfig
+from bot.urls import web_address
+from handlers.config import OrgConfig
 from handlers.registry import Command, Registry
 
 APP_NAME = "QI Hub"
@@ -91,32 +91,7 @@ def bot_scopes(registry: Registry) -> list[str]:
 # ------------------------------------------------------------------------------------ URLs
 def events_url(base_url: str) -> str:
     """`<base>/slack/events` for an http(s) base URL; ConfigError (exit 2) for anything else."""
-    raw = base_url.strip()
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018 (raises ValueError for a malformed port)
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.query
-        or parts.fragment
-        or parts.username
-        or parts.password
-        or any(c.isspace() for c in raw)
-    ):
-        raise ConfigError(
-            "--url",
-            f"{base_url!r} is not a web address QI Hub can be reached at; give the public "
-            "base URL of `qihub web`, e.g. https://qihub.example.nhs.uk",
-        )
-    return raw.rstrip("/") + EVENTS_PATH
-
-
-def is_https(url: str) -> bool:
-    return urlsplit(url).scheme == "https"
+    return web_address(base_url, "--url").rstrip("/") + EVENTS_PATH
 
 
 # ------------------------------------------------------------------------------------ pieces

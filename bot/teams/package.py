@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import MissingCredential
 from bot.settings import Settings
+from bot.urls import web_address
 from handlers.config import ConfigError, OrgConfig
 from handlers.permissions import roles_for
 from handlers.registry import Command, Registry, Subcommand
@@ -150,42 +151,11 @@ def app_version(settings: Settings) -> str:
 
 
 # ------------------------------------------------------------------------------------ URLs
-def _http_url(value: str, key: str, source: str = "") -> str:
-    """An http(s) address with a host, no query or fragment; ConfigError (exit 2) otherwise."""
-    raw = value.strip()
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018 (raises ValueError for a malformed port)
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.query
-        or parts.fragment
-        or parts.username
-        or parts.password
-        or any(c.isspace() for c in raw)
-    ):
-        raise ConfigError(
-            key,
-            f"{value!r} is not a web address; give a full https address, "
-            "e.g. https://qihub.example.nhs.uk",
-            source,
-        )
-    return raw.rstrip("/") if parts.path in ("", "/") else raw
-
-
 def base_host(base_url: str) -> str:
     """The host of `qihub web`'s public address, as validDomains wants it (no scheme, no port)."""
-    host = urlsplit(_http_url(base_url, "--base-url")).hostname
+    host = urlsplit(web_address(base_url, "--base-url")).hostname
     assert host is not None  # _http_url insists on one
     return host
-
-
-def is_https(url: str) -> bool:
-    return urlsplit(url).scheme == "https"
 
 
 @dataclass(frozen=True)
@@ -201,12 +171,12 @@ def developer_links(settings: Settings, config: OrgConfig, base_url: str | None)
     """The developer's website, privacy and terms links: the TEAMS_*_URL settings, else QI Hub's
     own address (--base-url, else organisation.web_base_url)."""
     if base_url is not None:
-        home = _http_url(base_url, "--base-url")
+        home = web_address(base_url, "--base-url")
     else:
-        home = _http_url(config.organisation.web_base_url, "organisation.web_base_url", "config")
+        home = web_address(config.organisation.web_base_url, "organisation.web_base_url", "config")
 
     def pick(value: str | None, variable: str) -> str:
-        return home if value is None else _http_url(value, variable, "environment")
+        return home if value is None else web_address(value, variable, "environment")
 
     return DeveloperLinks(
         website=pick(settings.teams_website_url, "TEAMS_WEBSITE_URL"),
