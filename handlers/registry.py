@@ -129,3 +129,14 @@ def parse_invocation(text: str, registry: Registry) -> Invocation | None:
     if parts and command.find(parts[0].lower()) is not None and parts[0].lower() != "":
         return Invocation(name, parts[0].lower(), parts[1] if len(parts) > 1 else "")
     return Invocation(name, "", rest)
+
+
+def as_typed_command(text: str, registry: Registry) -> str:
+    """What someone typed in a chat with the bot ("idea", "qi mine", "/lesson …"), as the
+    command to run; anything that names no command becomes "/qi help", so a greeting or a typo
+    gets the list of what QI Hub can do rather than an error."""
+    text = text.strip()
+    words = text.lstrip("/").split(maxsplit=1)
+    if not words or words[0].lower() not in registry.commands:
+        return "/qi help"
+    return text if text.startswith("/") else "/" + text

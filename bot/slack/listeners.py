@@ -27,12 +27,12 @@ from bot.slack.identity import SlackIdentity
 from handlers import dispatch
 from handlers.context import Context
 from handlers.home import home
+from handlers.registry import as_typed_command
 from messages import blockkit
 from messages.view import Button, Buttons, FormErrors, OpenForm, Reply, Response, Text
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
-TEXT_COMMAND = re.compile(r"^/?(\w+)\b")
 BOT_EVENTS = {"app_home_opened": "on_home_opened", "message.im": "on_message"}
 """Events API subscriptions -> listener; `qihub slack manifest` declares exactly these keys.
 (app_rate_limited needs no subscription: Slack sends it to every app with events.)"""
@@ -218,12 +218,7 @@ class SlackListeners:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
             return
         text = str(event.get("text") or "").strip()
-        match = TEXT_COMMAND.match(text)
-        registry = self.hub.services.registry
-        if not match or match.group(1).lower() not in registry.commands:
-            text = "/qi help"
-        elif not text.startswith("/"):
-            text = "/" + text
+        text = as_typed_command(text, self.hub.services.registry)
         user = event["user"]
         try:
             response: Response | None = self._run(

@@ -44,6 +44,7 @@ from bot.teams.shape import as_dict, as_list
 from handlers import dispatch
 from handlers.context import Context
 from handlers.home import home
+from handlers.registry import as_typed_command
 from messages import adaptivecards
 from messages.view import (
     FormErrors,
@@ -60,7 +61,6 @@ from store.repos import teams as teams_repo
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
 MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
-TEXT_COMMAND = re.compile(r"^/?(\w+)\b")
 DIALOG_ID = "qi_form"
 T = TypeVar("T")
 
@@ -197,12 +197,7 @@ class TeamsHandlers:
     async def on_message(self, ctx: ActivityContext[MessageActivity]) -> None:
         activity = activity_dict(ctx)
         text = MENTION.sub("", str(activity.get("text") or "")).strip()
-        match = TEXT_COMMAND.match(text)
-        registry = self.hub.services.registry
-        if not match or match.group(1).lower() not in registry.commands:
-            text = "/qi help"
-        elif not text.startswith("/"):
-            text = "/" + text
+        text = as_typed_command(text, self.hub.services.registry)
         try:
             email = await self._email(ctx, activity)
             await self._note_personal_chat(activity, email)
