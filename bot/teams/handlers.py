@@ -44,7 +44,7 @@ from bot.teams.shape import as_dict, as_list
 from handlers import dispatch
 from handlers.context import Context
 from handlers.home import home
-from handlers.registry import as_typed_command
+from handlers.registry import FormSpec, as_typed_command
 from messages import adaptivecards
 from messages.view import (
     FormErrors,
@@ -224,22 +224,24 @@ class TeamsHandlers:
             self.later(partial(ctx.send, _message(response)))
 
     # ------------------------------------------------------------------ dialogs
+    def _dialog_form(self, activity: Mapping[str, Any]) -> tuple[dict[str, Any], FormSpec | None]:
+        """A dialog invoke's data and the registered form it names (None if there is none)."""
+        data = as_dict(as_dict(activity.get("value")).get("data"))
+        return data, self.hub.services.registry.forms.get(str(data.get("qi_form", "")))
+
     async def on_dialog_open(self, ctx: ActivityContext[TaskFetchInvokeActivity]) -> Any:
         activity = activity_dict(ctx)
-        data = as_dict(as_dict(activity.get("value")).get("data"))
-        form_id = str(data.get("qi_form", ""))
-        spec = self.hub.services.registry.forms.get(form_id)
+        data, spec = self._dialog_form(activity)
         if spec is None:
             return adaptivecards.dialog_message("That form is no longer available.")
-        return self._dialog(OpenForm(form_id, _values_of(data), _context_of(data)))
+        return self._dialog(OpenForm(spec.form.id, _values_of(data), _context_of(data)))
 
     async def on_dialog_submit(self, ctx: ActivityContext[TaskSubmitInvokeActivity]) -> Any:
         activity = activity_dict(ctx)
-        data = as_dict(as_dict(activity.get("value")).get("data"))
-        form_id = str(data.get("qi_form", ""))
-        spec = self.hub.services.registry.forms.get(form_id)
+        data, spec = self._dialog_form(activity)
         if spec is None:
             return adaptivecards.dialog_message("That form is no longer available.")
+        form_id = spec.form.id
         context = _context_of(data)
         raw = adaptivecards.submitted_values(spec.form, data)
         try:
