@@ -7,8 +7,6 @@ import dataclasses
 import json
 import os
 import struct
-import sys
-import types
 import uuid
 import zipfile
 import zlib
@@ -584,30 +582,24 @@ def test_cli_operator_mistakes_are_exit_2_and_one_line(
     assert "Traceback" not in err
 
 
-def test_cli_graph_tasks_call_bot_teams_graph(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("task", "missing"),
+    [("sync-directory", "TEAMS_CLIENT_ID"), ("install-for-all", "TEAMS_APP_ID")],
+)
+def test_cli_graph_tasks_without_credentials_end_with_one_sentence(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    task: str,
+    missing: str,
 ) -> None:
-    """`sync-directory` and `install-for-all` hand the settings to bot.teams.graph (a stand-in
-    here, so this checks only the wiring)."""
-    calls: list[tuple[str, Settings]] = []
-    graph = types.ModuleType("bot.teams.graph")
-
-    def sync(settings: Settings) -> int:
-        calls.append(("sync", settings))
-        return 0
-
-    def install(settings: Settings) -> int:
-        calls.append(("install", settings))
-        return 3
-
-    graph.run_directory_sync = sync  # type: ignore[attr-defined]
-    graph.run_install_for_everyone = install  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.teams.graph", graph)
-    monkeypatch.setenv("TEAMS_TENANT_ID", "tenant-1")
-    assert _run(capsys, "teams", "sync-directory")[0] == 0
-    assert _run(capsys, "teams", "install-for-all")[0] == 3
-    assert [name for name, _ in calls] == ["sync", "install"]
-    assert all(settings.teams_tenant_id == "tenant-1" for _, settings in calls)
+    """The real path through bot.teams.graph: with no app registration, exit 2 and a plain
+    sentence naming what to set (tests/teams/test_graph.py drives a full sync)."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'qihub.db'}")
+    code, out, err = _run(capsys, "teams", task)
+    assert code == 2 and out == ""
+    assert err.startswith("qihub: ") and missing in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_cli_help_lists_the_teams_tasks(capsys: pytest.CaptureFixture[str]) -> None:
