@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import IO, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from store.models import Action, Idea, IdeaSubmitter, Lesson, Staff
+from store.repos import registers
 
-BATCH = 1000
+BATCH = registers.BATCH
 Row = list[Any]
 
 
@@ -50,8 +49,7 @@ LESSON_COLUMNS = [
 
 
 def lessons(session: Session) -> Iterator[Row]:
-    query = select(Lesson).order_by(Lesson.id).execution_options(yield_per=BATCH)
-    for lesson in session.scalars(query):
+    for lesson in registers.lessons(session):
         yield [
             lesson.ref, lesson.created_at, lesson.source, lesson.committee, lesson.process,
             lesson.srg, lesson.harm_level, lesson.status, lesson.status_changed_at,
@@ -66,15 +64,7 @@ ACTION_COLUMNS = [
 
 
 def actions(session: Session) -> Iterator[Row]:
-    owner = aliased(Staff)
-    query = (
-        select(Action, Lesson.ref, owner.display_name)
-        .join(Lesson, Lesson.id == Action.lesson_id)
-        .join(owner, owner.id == Action.owner_id)
-        .order_by(Action.id)
-        .execution_options(yield_per=BATCH)
-    )
-    for action, lesson_ref, owner_name in session.execute(query):
+    for action, lesson_ref, owner_name in registers.actions_with_lesson_and_owner(session):
         yield [
             action.ref, lesson_ref, action.committee, action.tier, action.status,
             action.description, owner_name, action.due_date, action.completed_at,
@@ -90,32 +80,15 @@ IDEA_COLUMNS = [
 
 
 def ideas(session: Session) -> Iterator[Row]:
-    query = select(Idea).order_by(Idea.id).execution_options(yield_per=BATCH)
-    for chunk in _chunks(session.scalars(query), BATCH):
-        credited = _credits(
-            session, [i.id for i in chunk if i.mode == "named" and i.credit_consent]
-        )
+    for chunk in _chunks(registers.ideas(session), BATCH):
+        consenting = [i.id for i in chunk if i.mode == "named" and i.credit_consent]
+        credited = registers.submitter_names(session, consenting)
         for idea in chunk:
             yield [
                 idea.ref, idea.created_at, idea.kind, idea.title, idea.status,
                 idea.status_changed_at, idea.area, idea.srg, idea.expected_benefits,
                 idea.support_count, credited.get(idea.id, []),
             ]  # fmt: skip
-
-
-def _credits(session: Session, idea_ids: list[int]) -> dict[int, list[str]]:
-    if not idea_ids:
-        return {}
-    found: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(IdeaSubmitter.idea_id, Staff.display_name)
-        .join(Staff, Staff.id == IdeaSubmitter.staff_id)
-        .where(IdeaSubmitter.idea_id.in_(idea_ids))
-        .order_by(IdeaSubmitter.idea_id, Staff.display_name)
-    )
-    for idea_id, name in rows:
-        found.setdefault(idea_id, []).append(name)
-    return found
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -14,11 +14,8 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError
-
 from handlers.clock import Clock
-from store.models.lease import Lease
+from store.repos.lease import step_down, take_or_renew
 from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -53,31 +50,11 @@ class Leadership:
         now = self._clock.now()
         try:
             with self._uow_factory() as uow:
-                result = uow.session.execute(
-                    update(Lease)
-                    .where(Lease.name == self.name)
-                    .where((Lease.holder == self.me) | (Lease.expires_at < now))
-                    .values(holder=self.me, expires_at=now + self._ttl)
-                )
-                taken = int(getattr(result, "rowcount", 0) or 0)
-                if not taken:
-                    try:
-                        with uow.session.begin_nested():
-                            uow.session.execute(
-                                insert(Lease).values(
-                                    name=self.name,
-                                    holder=self.me,
-                                    expires_at=now + self._ttl,
-                                    acquired_at=now,
-                                )
-                            )
-                        taken = 1
-                    except IntegrityError:
-                        taken = 0  # someone else holds it
+                taken = take_or_renew(uow.session, self.name, self.me, now, self._ttl)
                 uow.commit()
         except Exception:  # the database is away: stop leading until it is back
             log.warning("could not check the clock lease; not leading until the database answers")
-            taken = 0
+            taken = False
         self._set(bool(taken))
         return self.leading
 
@@ -87,11 +64,7 @@ class Leadership:
             return
         try:
             with self._uow_factory() as uow:
-                uow.session.execute(
-                    update(Lease)
-                    .where(Lease.name == self.name, Lease.holder == self.me)
-                    .values(expires_at=self._clock.now() - timedelta(seconds=1))
-                )
+                step_down(uow.session, self.name, self.me, self._clock.now())
                 uow.commit()
         finally:
             self._set(False)

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from handlers.config import OrgConfig
 from handlers.notify import Notifier
 from messages.view import Context, Fact, Facts, Heading, Reply, Text
 from store.models import Idea, Lesson
+from store.repos import registers
 from store.uow import UnitOfWork
 
 LISTED = 20
@@ -46,14 +46,8 @@ def past_retention(session: Session, config: OrgConfig, now: datetime) -> PastRe
         ("ideas", Idea, config.retention.ideas_years),
     )
     for kind, model, years in kinds:
-        cutoff = years_before(now, years)
-        old = model.created_at < cutoff
-        found.counts[kind] = int(
-            session.scalar(select(func.count()).select_from(model).where(old)) or 0
-        )
-        found.refs[kind] = list(
-            session.scalars(select(model.ref).where(old).order_by(model.id).limit(LISTED))
-        )
+        count, refs = registers.created_before(session, model, years_before(now, years), LISTED)
+        found.counts[kind], found.refs[kind] = count, refs
     return found
 
 

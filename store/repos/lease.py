@@ -1,0 +1,40 @@
+"""Lease queries: take or renew a named lease in one conditional statement, or step down."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.models.lease import Lease
+
+
+def take_or_renew(session: Session, name: str, me: str, now: datetime, ttl: timedelta) -> bool:
+    """Hold `name` until now + ttl if it is ours or has run out (or does not exist yet)."""
+    result = session.execute(
+        update(Lease)
+        .where(Lease.name == name)
+        .where((Lease.holder == me) | (Lease.expires_at < now))
+        .values(holder=me, expires_at=now + ttl)
+    )
+    if int(getattr(result, "rowcount", 0) or 0):
+        return True
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(Lease).values(name=name, holder=me, expires_at=now + ttl, acquired_at=now)
+            )
+    except IntegrityError:
+        return False  # someone else holds it
+    return True
+
+
+def step_down(session: Session, name: str, me: str, now: datetime) -> None:
+    """End our hold on `name` at once, so another process may take it without waiting."""
+    session.execute(
+        update(Lease)
+        .where(Lease.name == name, Lease.holder == me)
+        .values(expires_at=now - timedelta(seconds=1))
+    )
