@@ -1,10 +1,23 @@
 """A platform's send budgets and its rate-limit pause, shared by the Slack and Teams platforms.
 
 Budgets are moving windows (a `limits` RateLimitItem names the size: so many per so many
-seconds). Every budget a send would spend is tested before any is spent, so a message deferred
-for its channel does not also use up a workspace or tenant token another destination could have
-had. A 429 pauses the whole platform for Retry-After seconds. Messages that cannot be attempted
-are deferred (DeliveryError with deferred=True), which costs them none of their attempts.
+seconds). Sends are scheduled, not polled for: the platform-wide budgets (Slack's workspace,
+Teams' tenant) hand out slots first come, first served, and a send whose slot is at most
+`hold` seconds away takes it and waits for it. A thread that polled instead ("is there room
+yet?") woke late, or together with every other waiting thread, and each slot it found late
+was throughput lost for good: at a broadcast's pace that cost several per cent of the budget.
+A destination's own budget (a Slack channel's, a Teams conversation's) must allow the send at
+its slot, or the message is deferred without spending anything, so one busy channel never
+holds up the rest of the queue. Slots further away than `hold` are deferrals too
+(DeliveryError with deferred=True, which costs the message none of its attempts).
+
+A send that leaves late (its thread was held up: a garbage collection, the dispatcher claiming
+its next batch) is counted in the windows when it actually left, not when its slot was: the
+sends held up together leave together, and a window counted by slots would let the next
+second's sends follow them in full, which is just how a sender that kept to the limit meets a
+429 a second later. Counted when they left, the next second makes room for them.
+
+A 429 pauses the whole platform for Retry-After seconds, slots already handed out included.
 
 The windows are kept here rather than in the `limits` library's MemoryStorage: that storage
 sweeps every key it holds from a timer every 10 ms, and a broadcast creates a key per DM
@@ -28,17 +41,20 @@ from handlers.platform import DeliveryError
 
 log = logging.getLogger(__name__)
 
-MIN_WAIT = 0.05
-"""The shortest wait a spent budget asks for (seconds): a broadcast dispatcher waits this long
-in place, and a slot left unused after it frees is throughput lost for good."""
+HOLD = 0.5
+"""The furthest ahead (seconds) a send takes a slot and waits for it rather than being
+deferred. Short enough that the web process's delivery thread is never held up for long."""
+LATE = 0.005
+"""A send this much (seconds) or more behind its slot is counted when it left instead (one GIL
+switch interval: less is the ordinary jitter of waking a thread)."""
 SWEEP_EVERY = 2000
 """Sends between sweeps of the keys whose windows have all passed."""
 
 
 @dataclass(frozen=True)
 class Window:
-    """A window shorter than `limits` can name (it counts whole seconds): `amount` sends per
-    `seconds`. Used to spread a per-second budget within its second."""
+    """A window `limits` cannot name (it counts whole seconds): `amount` sends per `seconds`.
+    `Window.spacing(rate)` (one send per 1/rate seconds) spreads a budget evenly over time."""
 
     amount: int
     seconds: float
@@ -46,52 +62,102 @@ class Window:
     def get_expiry(self) -> float:
         return self.seconds
 
+    @classmethod
+    def spacing(cls, per_second: float) -> Window:
+        return cls(1, 1 / per_second)
+
 
 Budget = tuple[RateLimitItem | Window, tuple[str, ...], str]
 """A window, the keys it is counted under, and what to call it in a deferral's reason."""
 
 _Key = tuple[object, ...]
+_Times = deque[float]
+
+
+def _move(times: _Times, slot: float, left: float) -> None:
+    """Count the send taken at `slot` at `left` (later) instead, keeping `times` in order.
+    Both are near the newest end (only slots handed out since are newer), so the search
+    starts there."""
+    i = len(times) - 1
+    while i >= 0 and times[i] > slot:
+        i -= 1
+    if i < 0 or times[i] != slot:
+        return  # already out of the window
+    del times[i]
+    while i < len(times) and times[i] <= left:
+        i += 1
+    times.insert(i, left)
 
 
 class Pacer:
-    def __init__(self, platform: str) -> None:
+    def __init__(self, platform: str, *, hold: float = HOLD) -> None:
         self._platform = platform
-        self._windows: dict[_Key, tuple[float, deque[float]]] = {}
-        """(size, keys...) -> (window seconds, the times of the sends still in it)."""
+        self._hold = hold
+        self._windows: dict[_Key, tuple[float, _Times]] = {}
+        """(size, keys...) -> (window seconds, the send times still in it, in order; slots
+        handed out but not yet reached included)."""
+        self._last_slot = 0.0
         self._spent = 0
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
-    def spend(self, budgets: Sequence[Budget]) -> None:
-        """Spend one from each budget, or defer the message without spending any."""
+    def spend(self, shared: Sequence[Budget], own: Sequence[Budget] = ()) -> None:
+        """Take the next slot the `shared` budgets allow and wait for it, or defer the message
+        without spending anything: when the platform is paused, when the slot is more than
+        `hold` away, or when a budget in `own` (the destination's) would not allow it then."""
         with self._lock:
             now = time.monotonic()
-            wait = self._paused_until - now
-            if wait > 0:
-                raise DeliveryError(
-                    f"{self._platform} asked us to slow down",
-                    retryable=True,
-                    retry_after=wait,
-                    deferred=True,
-                )
-            windows = [self._window(item, keys, now) for item, keys, _ in budgets]
-            for (item, _keys, what), (_, times) in zip(budgets, windows, strict=True):
-                if len(times) >= item.amount:
-                    raise DeliveryError(
-                        f"{self._platform} {what} message budget spent",
-                        retryable=True,
-                        retry_after=max(times[0] + item.get_expiry() - now, MIN_WAIT),
-                        deferred=True,
-                    )
+            self._raise_if_paused(now)
+            slot, binding = max(self._last_slot, now), shared[0][2] if shared else ""
+            windows = [self._window(item, keys, now) for item, keys, _ in shared]
+            for (item, _keys, what), (seconds, times) in zip(shared, windows, strict=True):
+                if len(times) >= item.amount and times[-item.amount] + seconds > slot:
+                    slot, binding = times[-item.amount] + seconds, what
+            if slot - now > self._hold:
+                raise self._spent_error(binding, slot - now)
+            for item, keys, what in own:
+                seconds, times = window = self._window(item, keys, now)
+                if len(times) >= item.amount and times[-item.amount] + seconds > slot:
+                    raise self._spent_error(what, times[-item.amount] + seconds - now)
+                windows.append(window)
             for _, times in windows:
-                times.append(now)
+                times.append(slot)
+            self._last_slot = slot
             self._spent += 1
             if self._spent % SWEEP_EVERY == 0:
                 self._sweep(now)
+        wait = slot - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        left = time.monotonic()
+        if wait > 0 or left - slot >= LATE:
+            with self._lock:  # a 429 met while this send waited for its slot holds it too
+                self._raise_if_paused(left)
+                if left - slot >= LATE:
+                    for _, times in windows:
+                        _move(times, slot, left)
+
+    def _raise_if_paused(self, now: float) -> None:
+        wait = self._paused_until - now
+        if wait > 0:
+            raise DeliveryError(
+                f"{self._platform} asked us to slow down",
+                retryable=True,
+                retry_after=wait,
+                deferred=True,
+            )
+
+    def _spent_error(self, what: str, wait: float) -> DeliveryError:
+        return DeliveryError(
+            f"{self._platform} {what} message budget spent",
+            retryable=True,
+            retry_after=wait,
+            deferred=True,
+        )
 
     def _window(
         self, item: RateLimitItem | Window, keys: tuple[str, ...], now: float
-    ) -> tuple[float, deque[float]]:
+    ) -> tuple[float, _Times]:
         """The budget's window for these keys, with the sends that have left it dropped."""
         key: _Key = (item.amount, item.get_expiry(), *keys)
         found = self._windows.get(key)

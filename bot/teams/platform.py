@@ -11,10 +11,10 @@ Pacing follows Teams' limits: per conversation 7 sends a second and 60 per 30 s,
 Retry-After; messages that could not be attempted are deferred without using an attempt.
 Tokens and message bodies are never logged.
 
-The tenant's budget is also spread over its second (a tenth of it, at least 10, in any 100 ms):
-a broadcast that spends a second's budget in one burst makes its own requests queue and
-arrive late, and a request arriving late enough lands in the next second's count and meets
-a 429 (and a second's pause) although the sender kept to the limit.
+The tenant's budget is also spread evenly over its second (one request every 1/N seconds): a
+broadcast that spends a second's budget in one burst makes its own requests queue and arrive
+late, and a request arriving late enough lands in the next second's count and meets a 429
+(and a second's pause) although the sender kept to the limit.
 
 For a broadcast the dispatcher hands over each claimed batch first (`prepare`): the batch's
 1:1 chats are read in one query and remembered briefly, instead of two lookups per message
@@ -24,7 +24,6 @@ For a broadcast the dispatcher hands over each claimed batch first (`prepare`): 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -101,7 +100,7 @@ class TeamsPlatform:
         self._clock = clock or SystemClock()
         self._pacer = Pacer("Teams")
         self._tenant = RateLimitItemPerSecond(tenant_per_second)
-        self._tenant_tenth = Window(max(10, math.ceil(tenant_per_second / 10)), 0.1)
+        self._tenant_spacing = Window.spacing(tenant_per_second)
         self._per_second = RateLimitItemPerSecond(conversation_per_second)
         self._per_30s = RateLimitItemPerSecond(conversation_per_30s, 30)
         self._prepared: dict[int, tuple[float, _Conversation | None]] = {}
@@ -112,13 +111,18 @@ class TeamsPlatform:
     def prepare(self, people: Sequence[Recipient]) -> None:
         """Read the personal chats of everyone in a claimed batch in one query (chunks of
         500 ids), so each send needs no lookup of its own. Kept for PREPARED_SECONDS, beside
-        other batches still sending (a dispatcher may have two in hand)."""
+        other batches still sending (a dispatcher has several in hand)."""
         ids = list(dict.fromkeys(p.staff_id for p in people))
         found: dict[int, _Conversation | None] = dict.fromkeys(ids)
         with self._uow_factory() as uow:
             for start in range(0, len(ids), 500):
                 query = (
-                    select(TeamsConversation)
+                    select(
+                        TeamsConversation.staff_id,
+                        TeamsConversation.conversation_id,
+                        TeamsConversation.service_url,
+                        TeamsConversation.blocked_at,
+                    )
                     .where(
                         TeamsConversation.staff_id.in_(ids[start : start + 500]),
                         TeamsConversation.kind == "personal",
@@ -126,7 +130,7 @@ class TeamsPlatform:
                     )
                     .order_by(TeamsConversation.updated_at, TeamsConversation.id)
                 )
-                for row in uow.session.scalars(query):  # the most recent one wins
+                for row in uow.session.execute(query):  # the most recent one wins
                     assert row.staff_id is not None
                     found[row.staff_id] = _Conversation(
                         row.conversation_id, row.service_url, row.blocked_at is not None
@@ -350,14 +354,15 @@ class TeamsPlatform:
     def _spend_budget(self, conversation: str | None) -> None:
         """The tenant's budget and, for a send, the conversation's two (see bot.pacing)."""
         tenant = ("tenant", self._tenant_id or "-")
-        budgets: list[Budget] = [
+        shared: list[Budget] = [
             (self._tenant, tenant, "tenant"),
-            (self._tenant_tenth, tenant, "tenant"),
+            (self._tenant_spacing, tenant, "tenant"),
         ]
+        own: list[Budget] = []
         if conversation is not None:
-            budgets.append((self._per_second, ("conversation", conversation), "conversation"))
-            budgets.append((self._per_30s, ("conversation", conversation), "conversation"))
-        self._pacer.spend(budgets)
+            own.append((self._per_second, ("conversation", conversation), "conversation"))
+            own.append((self._per_30s, ("conversation", conversation), "conversation"))
+        self._pacer.spend(shared, own)
 
     def _pause(self, seconds: float) -> None:
         self._pacer.pause(seconds)

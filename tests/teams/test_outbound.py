@@ -491,7 +491,7 @@ def test_the_eighth_send_to_one_conversation_in_a_second_is_deferred(outbound: O
 
 
 def test_the_30_second_and_tenant_budgets_defer_too(outbound: Outbound) -> None:
-    outbound.platform = outbound.make_platform(conversation_per_30s=2, tenant_per_second=3)
+    outbound.platform = outbound.make_platform(conversation_per_30s=2)
     outbound.installed_for(TOM, TOM_CHAT)
     for n in range(3):
         outbound.queue(f"burst-{n}", people=(TOM,))
@@ -500,12 +500,25 @@ def test_the_30_second_and_tenant_budgets_defer_too(outbound: Outbound) -> None:
     late = outbound.rows()[-1]
     assert late.next_attempt_at > outbound.clock.now() + timedelta(seconds=20)  # the 30 s window
 
-    outbound.queue("digest", channels=("psc", "pec", "cec"))  # one tenant token left
+    # One request a second for the whole tenant: the next slot is further away than a send
+    # waits for its turn (half a second), so the other two posts are deferred, not attempted.
+    outbound.platform = outbound.make_platform(tenant_per_second=1)
+    outbound.queue("digest", channels=("psc", "pec", "cec"))
     report = outbound.dispatcher().run_once()
     assert (report.sent, report.deferred) == (1, 2)
     assert {r.last_error for r in outbound.rows()[3:] if r.status == "pending"} == {
         "Teams tenant message budget spent"
     }
+
+
+def test_a_tenant_slot_soon_enough_is_waited_for_not_deferred(outbound: Outbound) -> None:
+    outbound.platform = outbound.make_platform(tenant_per_second=4)  # one every 0.25 s
+    outbound.queue("digest", channels=("psc", "pec", "cec"))
+    started = time.monotonic()
+    report = outbound.dispatcher().run_once()
+    assert (report.sent, report.deferred) == (3, 0)
+    assert len(outbound.fake.activities()) == 3
+    assert time.monotonic() - started >= 0.5  # the second and third waited for their slots
 
 
 # ---------------------------------------------------------------------- wiring

@@ -1,0 +1,104 @@
+"""The Pacer both platforms pace their sends with (bot.pacing), on real threads and real time:
+slots are handed out in turn and waited for, so a budget is kept without polling; a slot too
+far away, or a destination whose own budget is spent, defers the message without spending
+anything; a 429 met while a send waits for its slot holds that send too."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from limits import RateLimitItemPerSecond
+
+from bot.pacing import Budget, Pacer, Window
+from handlers.platform import DeliveryError
+
+TENANT = ("tenant", "t1")
+
+
+def tenant(per_second: int) -> list[Budget]:
+    return [
+        (RateLimitItemPerSecond(per_second), TENANT, "tenant"),
+        (Window.spacing(per_second), TENANT, "tenant"),
+    ]
+
+
+def conversation(key: str, per_second: int = 1) -> list[Budget]:
+    return [(RateLimitItemPerSecond(per_second), ("conversation", key), "conversation")]
+
+
+def test_threads_take_slots_in_turn_and_keep_to_the_budget() -> None:
+    pacer = Pacer("Teams")
+    stamps: list[float] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def sender() -> None:
+        try:
+            for _ in range(5):
+                pacer.spend(tenant(20))
+                with lock:
+                    stamps.append(time.monotonic())
+        except BaseException as exc:  # collected: a deferral here is the failure
+            failures.append(exc)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=sender) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []  # six threads ask at once; each waits for its slot, none is deferred
+    assert len(stamps) == 30
+    assert max(stamps) - started >= 29 / 20  # never faster than one every 1/20 s
+    ordered = sorted(stamps)
+    first_second = [t for t in ordered if t < ordered[0] + 1]
+    assert len(first_second) <= 20
+
+
+def test_a_slot_further_than_hold_is_deferred_and_spends_nothing() -> None:
+    pacer = Pacer("Teams", hold=0.5)
+    budget = [(RateLimitItemPerSecond(1), TENANT, "tenant")]
+    pacer.spend(budget)
+    with pytest.raises(DeliveryError) as raised:
+        pacer.spend(budget)
+    assert raised.value.deferred and raised.value.retryable
+    assert raised.value.reason == "Teams tenant message budget spent"
+    assert raised.value.retry_after is not None and 0.5 < raised.value.retry_after <= 1.0
+
+
+def test_a_busy_destination_is_deferred_without_spending_the_shared_budget() -> None:
+    pacer = Pacer("Teams", hold=0.5)
+    shared = [(RateLimitItemPerSecond(2), TENANT, "tenant")]
+    pacer.spend(shared, conversation("a"))
+    with pytest.raises(DeliveryError) as busy:
+        pacer.spend(shared, conversation("a"))
+    assert busy.value.reason == "Teams conversation message budget spent"
+    pacer.spend(shared, conversation("b"))  # the deferral above left the tenant's token
+    with pytest.raises(DeliveryError) as spent:
+        pacer.spend(shared, conversation("c"))
+    assert spent.value.reason == "Teams tenant message budget spent"
+
+
+def test_a_429_met_while_a_send_waits_for_its_slot_defers_that_send() -> None:
+    pacer = Pacer("Slack")
+    budget = [(Window.spacing(4), ("workspace",), "workspace")]  # one every 0.25 s
+    pacer.spend(budget)
+    outcome: list[BaseException | None] = []
+
+    def waiting_sender() -> None:
+        try:
+            pacer.spend(budget)
+            outcome.append(None)
+        except DeliveryError as exc:
+            outcome.append(exc)
+
+    sender = threading.Thread(target=waiting_sender)
+    sender.start()
+    time.sleep(0.1)  # it has taken the slot 0.25 s out and is waiting for it
+    pacer.pause(1.0)
+    sender.join()
+    assert isinstance(outcome[0], DeliveryError)
+    assert outcome[0].deferred and outcome[0].reason == "Slack asked us to slow down"
+    assert pacer.paused_for > 0.5
