@@ -27,6 +27,7 @@ QIHUB_BENCH_SCALE=0.1 sends a tenth as many messages; QIHUB_BENCH_BACKENDS picks
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -83,7 +84,13 @@ def dispatcher_main(spec: dict[str, Any]) -> int:
     """Run the clock's outbox loop against the fakes until nothing is pending or leased, then
     print one JSON line: what it did and its own peak RSS."""
     from bot.app import create_app
-    from bot.delivery import OutboxLoop, broadcast_dispatcher, connected_platforms, worker_name
+    from bot.delivery import (
+        OutboxLoop,
+        broadcast_dispatcher,
+        connected_platforms,
+        freeze_startup_heap,
+        worker_name,
+    )
     from bot.settings import Settings
 
     options: dict[str, Any] = {"database_url": spec["database_url"], "_env_file": None}
@@ -112,6 +119,7 @@ def dispatcher_main(spec: dict[str, Any]) -> int:
     loop = OutboxLoop(
         dispatcher, app.uow_factory, app.clock, database_url=spec["database_url"], idle_poll=0.2
     )
+    freeze_startup_heap()  # as `qihub clock` does
     started = time.monotonic()
     total = loop.run(until_idle=True)
     elapsed = time.monotonic() - started
@@ -298,6 +306,8 @@ def broadcast(backend: str, count: int, scratch: str) -> dict[str, Any]:
     from tests.limited_fakes import LimitedConnector, LimitedSlack
 
     per_minute, per_second = slack_per_minute(), teams_per_second()
+    gc.collect()
+    gc.freeze()  # the fakes stand in for Slack and Teams: no collector pauses in their answers
     slack = LimitedSlack(workspace=(per_minute, 60.0))
     teams = LimitedConnector(tenant=(per_second, 1.0))
     slack_server, teams_server = slack.start(), teams.start()

@@ -23,7 +23,12 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import QIHub, create_app
-from bot.delivery import OutboxLoop, broadcast_dispatcher, connected_platforms
+from bot.delivery import (
+    OutboxLoop,
+    broadcast_dispatcher,
+    connected_platforms,
+    freeze_startup_heap,
+)
 from bot.settings import Settings
 from handlers.context import SYSTEM, Context
 from handlers.leadership import CHECK_EVERY, Leadership
@@ -182,6 +187,7 @@ def run_clock(settings: Settings) -> int:
         scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, stop)
+    freeze_startup_heap()
     if platforms:
         outbox.start()
     try:

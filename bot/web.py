@@ -88,6 +88,8 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
 def run_web(settings: Settings) -> int:
     import uvicorn
 
+    from bot.delivery import freeze_startup_heap
+
     app = create_app(settings)
     if settings.slack_bot_token is not None:
         from bot.slack.app import check_token, web_client
@@ -98,6 +100,7 @@ def run_web(settings: Settings) -> int:
         from bot.slack.app import start_socket_mode
 
         start_socket_mode(web.state.slack, settings)
+    freeze_startup_heap()  # a full collection of the startup heap would hold up every request
     uvicorn.run(
         web,
         host="0.0.0.0",  # noqa: S104 (a web process listens on all interfaces)

@@ -14,6 +14,7 @@ yet recorded: the group being collected plus the sends in flight, never a whole 
 
 from __future__ import annotations
 
+import heapq
 import logging
 import queue
 import random
@@ -29,12 +30,14 @@ from handlers.clock import Clock
 from handlers.config import OrgConfig
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Platform, Recipient
 from messages.view import Reply, reply_from_payload
-from store.models import OutboxMessage, Staff
+from store.repos.outbox import ClaimedRow
+from store.repos.staff import Reachable
 from store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 OUT_OF_TIME = "the batch ran out of time before this message's turn"
+ROUTING = "routing"
 
 
 @dataclass
@@ -53,6 +56,8 @@ class _Job:
     last_error: str | None = None
     update: tuple[str, MessageHandle] | None = None
     """Replace this already-delivered message (platform, handle) instead of posting."""
+    route: Platform | None = None
+    """The platform that will carry it (the first that can reach the target), once known."""
 
 
 @dataclass
@@ -131,7 +136,11 @@ class Dispatcher:
         self._record_every = max(1, record_every)
         self._record_seconds = record_seconds
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        """The sending threads: `concurrency` for each platform, so a platform that is paused
+        or slow never holds up another's messages, and a few that route each job to one."""
+        self._waiting: _Later | None = None
+        self._closing = False
 
     @property
     def batch(self) -> int:
@@ -168,9 +177,9 @@ class Dispatcher:
                 recorder.done(job)
         else:
             finished: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-            pool = self._executor()
+            router = self._executor(ROUTING)
             for job in jobs:
-                pool.submit(self._send_into, job, queued, deadline, finished)
+                router.submit(self._route_into, job, queued, deadline, finished)
             for _ in jobs:
                 while True:  # wake at least every record_seconds to write what is done
                     try:
@@ -192,22 +201,44 @@ class Dispatcher:
         return total
 
     def close(self) -> None:
-        """Stop the sending threads (a no-op with concurrency 1)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        """Stop the sending threads (a no-op with concurrency 1). Jobs set aside to wait are
+        tried once more and, if they still must wait, recorded as deferred."""
+        self._closing = True
+        if self._waiting is not None:
+            self._waiting.stop()
+            self._waiting = None
+        with self._lock:
+            pools = sorted(self._pools.items(), key=lambda item: item[0] != ROUTING)
+            self._pools = {}
+        for _, pool in pools:  # the routing threads first: they hand work to the others
+            pool.shutdown(wait=True)
+        self._closing = False
 
-    def _executor(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="outbox-send")
-        return self._pool
+    def _executor(self, name: str) -> ThreadPoolExecutor:
+        """The threads for one platform's sends (or for routing, or for jobs with no platform)."""
+        with self._lock:
+            pool = self._pools.get(name)
+            if pool is None:
+                threads = max(2, self._concurrency // 4) if name == ROUTING else self._concurrency
+                pool = self._pools[name] = ThreadPoolExecutor(
+                    threads, thread_name_prefix=f"outbox-{name or 'other'}"
+                )
+            return pool
+
+    def _later(self) -> _Later:
+        with self._lock:
+            if self._waiting is None:
+                self._waiting = _Later()
+            return self._waiting
 
     # ------------------------------------------------------------------ claim
-    def _prepare(self, uow: UnitOfWork, rows: Sequence[OutboxMessage]) -> list[_Job]:
-        people = {
-            s.id: s
-            for s in uow.staff.by_ids([r.recipient_id for r in rows if r.recipient_id is not None])
-        }
+    def _prepare(self, uow: UnitOfWork, rows: Sequence[ClaimedRow]) -> list[_Job]:
+        """Turn claimed rows into jobs. A broadcast's rows all carry the same payload, so
+        each distinct payload is read into a Reply once per claim, not once per row."""
+        people = uow.staff.reach_by_ids(
+            [r.recipient_id for r in rows if r.recipient_id is not None]
+        )
+        read: list[tuple[Mapping[str, Any], Reply, tuple[str, MessageHandle] | None]] = []
         jobs: list[_Job] = []
         for row in rows:
             job = _Job(row.id, attempts=row.attempts, last_error=row.last_error)
@@ -217,8 +248,15 @@ class Dispatcher:
                 job.dead = True
                 continue
             try:
-                job.reply = reply_from_payload(row.payload["reply"])
-                job.update = update_of(row.payload)
+                seen = next((r for r in read if r[0] == row.payload), None)
+                if seen is None:
+                    seen = (
+                        row.payload,
+                        reply_from_payload(row.payload["reply"]),
+                        update_of(row.payload),
+                    )
+                    read = [seen, *read[:3]]
+                _, job.reply, job.update = seen
                 job.target = self._target(row, people)
             except DeliveryError as exc:
                 job.failure = exc
@@ -240,7 +278,9 @@ class Dispatcher:
             except Exception:
                 log.exception("%s could not prepare a batch; sending without", platform.name)
 
-    def _target(self, row: OutboxMessage, people: dict[int, Staff]) -> Recipient | ChannelTarget:
+    def _target(
+        self, row: ClaimedRow, people: Mapping[int, Reachable]
+    ) -> Recipient | ChannelTarget:
         if row.recipient_id is not None:
             staff = people.get(row.recipient_id)
             if staff is None or not staff.active:
@@ -264,6 +304,38 @@ class Dispatcher:
         )
 
     # ------------------------------------------------------------------ send
+    def _route_into(
+        self,
+        job: _Job,
+        queued: dict[tuple[str, str], _Backlog],
+        deadline: float,
+        finished: queue.SimpleQueue[_Job],
+    ) -> None:
+        """A routing thread's work: choose the job's platform (which may mean looking the
+        person up) and hand the job to that platform's sending threads."""
+        try:
+            job.route = self._route(job)
+        except Exception:  # a lookup failed: the send itself will try every platform again
+            log.exception("outbox message %s: could not choose a platform", job.id)
+        pool = self._executor(job.route.name if job.route is not None else "")
+        pool.submit(self._send_into, job, queued, deadline, finished)
+
+    def _route(self, job: _Job) -> Platform | None:
+        """The first platform that can reach the job's target (None: nothing to send, or no
+        platform can, which the attempt reports)."""
+        target = job.target
+        if job.dead or job.failure is not None or target is None or job.reply is None:
+            return None
+        if job.update is not None:
+            return next((p for p in self._platforms if p.name == job.update[0]), None)
+        for platform in self._platforms:
+            if isinstance(target, Recipient):
+                if platform.can_reach_person(target):
+                    return platform
+            elif platform.can_reach_channel(target):
+                return platform
+        return None
+
     def _send_into(
         self,
         job: _Job,
@@ -271,54 +343,76 @@ class Dispatcher:
         deadline: float,
         finished: queue.SimpleQueue[_Job],
     ) -> None:
-        """A sending thread's work: send, then hand the job back however it went."""
+        """A sending thread's work: try the job once, then hand it back, or, when it must wait
+        a moment for its platform (a 429's pause, a spent budget), set it aside to be tried
+        again then. The thread never sleeps holding it: while Teams is paused the threads keep
+        sending Slack's messages, and the other way round."""
         try:
-            self._send(job, queued, deadline)
+            wait = self._try(job, queued, deadline)
         except BaseException as exc:  # _attempt catches adapters' errors; this is a bug here
             job.failure = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
-            raise
-        finally:
             finished.put(job)
+            raise
+        if wait is not None and self._closing:
+            job.failure = DeliveryError(
+                "the dispatcher stopped", retryable=True, retry_after=wait, deferred=True
+            )
+            wait = None
+        if wait is None:
+            finished.put(job)
+            return
+        pool = self._executor(job.route.name if job.route is not None else "")
+        self._later().call(
+            wait, lambda: pool.submit(self._send_into, job, queued, deadline, finished)
+        )
 
     def _send(self, job: _Job, queued: dict[tuple[str, str], _Backlog], deadline: float) -> None:
-        """Send one job. A destination whose budget is spent is not asked again in this batch:
-        its later messages queue behind, each one slot further back, so a backlog drains at
-        the platform's pace instead of every deferred message coming due at the same moment.
-        A deferral no longer than `max_wait` is waited out here instead (the message is ours
-        until the lease ends), which keeps a broadcast at the budget's pace without writing
-        each waiting row back to the database."""
+        """Send one job in the caller's thread, waiting in place when it must wait."""
+        while (wait := self._try(job, queued, deadline)) is not None:
+            time.sleep(wait)
+
+    def _try(
+        self, job: _Job, queued: dict[tuple[str, str], _Backlog], deadline: float
+    ) -> float | None:
+        """Try one job once. Returns how long to wait before trying it again, or None when it
+        is finished (sent, failed or deferred: see job.failure).
+
+        A destination whose budget is spent is not asked again in this batch: its later
+        messages queue behind, each one slot further back, so a backlog drains at the
+        platform's pace instead of every deferred message coming due at the same moment. A
+        deferral no longer than `max_wait` is waited out instead (the message is ours until
+        the lease ends), which keeps a broadcast at the budget's pace without writing each
+        waiting row back to the database."""
         if job.dead or job.failure is not None or job.target is None or job.reply is None:
-            return
+            return None
         target = job.target
         destination = (
             ("person", str(target.staff_id))
             if isinstance(target, Recipient)
             else ("channel", target.key)
         )
-        while True:
-            with self._lock:
-                backlog = queued.get(destination)
-                if backlog is not None:
-                    backlog.wait += backlog.step
-                    job.failure = DeliveryError(
-                        backlog.reason, retryable=True, retry_after=backlog.wait, deferred=True
-                    )
-                    return
-            if time.monotonic() >= deadline:
-                job.failure = DeliveryError(OUT_OF_TIME, retryable=True, deferred=True)
-                return
-            self._attempt(job)
-            failure = job.failure
-            if failure is None or not failure.deferred:
-                return
-            pause = failure.retry_after or 1.0
-            if pause <= self._max_wait and time.monotonic() + pause < deadline:
-                job.failure = None
-                time.sleep(pause)
-                continue
-            with self._lock:
-                queued.setdefault(destination, _Backlog(failure.reason, step=pause, wait=pause))
-            return
+        with self._lock:
+            backlog = queued.get(destination)
+            if backlog is not None:
+                backlog.wait += backlog.step
+                job.failure = DeliveryError(
+                    backlog.reason, retryable=True, retry_after=backlog.wait, deferred=True
+                )
+                return None
+        if time.monotonic() >= deadline:
+            job.failure = DeliveryError(OUT_OF_TIME, retryable=True, deferred=True)
+            return None
+        self._attempt(job)
+        failure = job.failure
+        if failure is None or not failure.deferred:
+            return None
+        pause = failure.retry_after or 1.0
+        if pause <= self._max_wait and time.monotonic() + pause < deadline:
+            job.failure = None
+            return pause
+        with self._lock:
+            queued.setdefault(destination, _Backlog(failure.reason, step=pause, wait=pause))
+        return None
 
     def _attempt(self, job: _Job) -> None:
         """One try through the first platform that can reach the target: sets job.handle on
@@ -330,7 +424,9 @@ class Dispatcher:
             if job.update is not None:
                 self._update_message(job, job.update, reply)
                 return
-            for platform in self._platforms:
+            routed = job.route
+            order = [routed] if routed is not None else []
+            for platform in [*order, *(p for p in self._platforms if p is not routed)]:
                 job.platform = platform.name
                 if isinstance(target, Recipient):
                     if platform.can_reach_person(target):
@@ -415,6 +511,47 @@ class Dispatcher:
             done["next_attempt_at"] = now + timedelta(seconds=delay)
             report.retried += 1
         return done
+
+
+class _Later:
+    """One thread that runs each callable it is given once its wait is over: jobs set aside
+    while their platform is paused come back to the sending threads without a thread (or a
+    timer thread) each waiting for them."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Callable[[], object]]] = []
+        self._count = 0
+        self._changed = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="outbox-later", daemon=True)
+        self._thread.start()
+
+    def call(self, wait: float, action: Callable[[], object]) -> None:
+        with self._changed:
+            self._count += 1
+            heapq.heappush(self._due, (time.monotonic() + wait, self._count, action))
+            self._changed.notify()
+
+    def stop(self) -> None:
+        """Run whatever is still waiting now (the sending threads are about to stop), then
+        end the thread."""
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._stopped and (not self._due or self._due[0][0] > time.monotonic()):
+                    self._changed.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                if self._stopped and not self._due:
+                    return
+                _, _, action = heapq.heappop(self._due)
+            try:
+                action()
+            except Exception:  # the pool was shut down under it: the lease returns the row
+                log.exception("a delayed outbox send could not be resumed")
 
 
 class _Recorder:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
+    Row,
     Select,
     String,
     Table,
@@ -29,6 +30,23 @@ def cast_table(table: Any) -> Table:
     """The mapped class's Table, typed as one (SQLAlchemy types __table__ as a FromClause)."""
     assert isinstance(table, Table)
     return table
+
+
+class ClaimedRow(Protocol):
+    """What the dispatcher reads of a claimed row (claim_due returns every column)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def recipient_id(self) -> int | None: ...
+    @property
+    def channel(self) -> str | None: ...
 
 
 CHUNK = 200
@@ -143,35 +161,42 @@ class OutboxRepo:
         )
         return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
-    def claim_due(
-        self, now: datetime, worker: str, limit: int, lease: timedelta
-    ) -> Sequence[OutboxMessage]:
+    def claim_due(self, now: datetime, worker: str, limit: int, lease: timedelta) -> list[Row[Any]]:
         """Claim up to `limit` due rows for `worker`; expired claims of a dead worker are reclaimed.
+        Returns the claimed rows (every column, as plain rows rather than ORM objects), most
+        urgent and longest due first.
 
-        PostgreSQL skips rows other dispatchers hold (FOR UPDATE SKIP LOCKED); SQLite serialises
-        writers with BEGIN IMMEDIATE, so a plain SELECT inside the transaction is just as safe.
+        One statement: UPDATE ... WHERE id IN (the due ids) RETURNING. PostgreSQL skips rows
+        other dispatchers hold (FOR UPDATE SKIP LOCKED in the subquery); SQLite serialises
+        writers with BEGIN IMMEDIATE, so the plain subquery is just as safe there. Loading
+        the rows through the ORM and flushing each change back cost a broadcast dispatcher
+        tens of milliseconds of its sending threads' time per claim.
         """
+        table = cast_table(OutboxMessage.__table__)
+        c = table.c
         due = or_(
-            (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
-            (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+            (c.status == "pending") & (c.next_attempt_at <= now),
+            (c.status == "sending") & (c.claimed_until < now),
         )
-        query = (
-            select(OutboxMessage)
-            .where(due)
-            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(limit)
-        )
+        order = (c.urgent.desc(), c.next_attempt_at, c.id)
+        ids = select(c.id).where(due).order_by(*order).limit(limit)
         if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = self.session.scalars(query).all()
-        for row in rows:
-            # Counted at claim time, so a message that crashes its worker mid-send still
-            # reaches max_attempts and is dead-lettered instead of looping for ever.
-            row.attempts += 1
-            row.status = "sending"
-            row.claimed_by = worker
-            row.claimed_until = now + lease
-        self.session.flush()
+            ids = ids.with_for_update(skip_locked=True)
+        claim = (
+            update(table)
+            .where(c.id.in_(ids.scalar_subquery()))
+            .values(
+                # Counted at claim time, so a message that crashes its worker mid-send still
+                # reaches max_attempts and is dead-lettered instead of looping for ever.
+                attempts=c.attempts + 1,
+                status="sending",
+                claimed_by=worker,
+                claimed_until=now + lease,
+            )
+            .returning(*c)
+        )
+        rows = list(self.session.connection().execute(claim))
+        rows.sort(key=lambda r: (not r.urgent, r.next_attempt_at, r.id))
         return rows
 
     def still_claimed(self, ids: Sequence[int], worker: str) -> set[int]:
