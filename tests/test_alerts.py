@@ -477,6 +477,55 @@ def test_retraction_reaches_every_recipient_with_the_reason(hub: Harness) -> Non
     assert ALEX not in {s.to for s in hub.platform.sent if "Withdrawn" in s.reply.summary}
 
 
+def test_a_retracted_alert_still_queued_is_withdrawn_and_one_in_flight_is_replaced(
+    hub: Harness,
+) -> None:
+    """Retracted before the broadcast went out: nobody receives the original after its
+    retraction. The one message a dispatcher had already claimed arrives late, and the next
+    tick replaces it as well."""
+    preview = compose(hub, audience=["site:liverpool", "site:wirral"])
+    ref = ref_in(preview, "ALERT")
+    hub.press(CHRIS, button(preview, "Send for approval"))
+    hub.deliver()
+    hub.press(HELEN, button(hub.platform.to(HELEN)[-1], "Approve and send"))  # queued, not sent
+    with hub.app.uow_factory() as uow:  # another dispatcher has Tom's message in hand
+        tom = uow.alerts.outbox_row(f"alert:{ref}:send>p{id_of(hub, TOM)}")
+        assert tom is not None and tom.status == "pending"
+        tom.status, tom.claimed_by = "sending", "elsewhere"
+        tom.claimed_until = hub.clock.now() + timedelta(minutes=2)
+        uow.commit()
+    late_email = TOM
+
+    def originals(email: str) -> list[Reply]:
+        return [r for r in alert_cards(hub, email, ref) if not r.summary.startswith("Withdrawn")]
+
+    opened = hub.command(CHRIS, f"/alert retract {ref}")
+    retraction = hub.fill(CHRIS, opened, {"reason": "Sent in error.", "emergency": "yes"})
+    assert isinstance(retraction, Reply)
+    hub.press(CHRIS, button(retraction, "Send now"))
+    hub.deliver()
+    for email in (ALEX, KIM, TOM):
+        assert originals(email) == [], email  # the original never went out
+        assert any(r.summary.startswith("Withdrawn") for r in hub.platform.to(email)), email
+    with hub.app.uow_factory() as uow:
+        statuses = uow.session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.dedupe_key.startswith(f"alert:{ref}:send>"))
+            .group_by(OutboxMessage.status)
+        ).all()
+        retracted = [e.after for e in uow.audit.for_entity("alert", ref) if e.action == "retracted"]
+    assert dict(statuses) == {"withdrawn": 2 + 1, "sending": 1}  # two people and #all_staff
+    assert retracted[0] is not None and retracted[0]["withdrawn"] == 3
+
+    hub.clock.advance(timedelta(minutes=3))  # the claim's lease ran out: it is sent late
+    hub.deliver()
+    assert len(originals(late_email)) == 1
+    hub.tick()
+    hub.deliver()
+    replaced = [r for h, r in hub.platform.updated if h["to"] == late_email]
+    assert replaced and "withdrawn" in replaced[-1].summary
+
+
 def test_status_and_list_for_publishers_approvers_and_admins(hub: Harness) -> None:
     ref = approved(hub, audience=["site:liverpool", "site:wirral"])
     hub.press(ALEX, button(alert_cards(hub, ALEX, ref)[0], "Acknowledge"))

@@ -10,6 +10,7 @@ audience: the database resolves it and copies rows in keyset batches of 1,000 st
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.alerts import views
@@ -125,21 +126,64 @@ def _update_payload(reply: Reply, platform: str, handle: dict[str, Any]) -> dict
     return {"reply": reply_to_payload(reply), "update": {"platform": platform, "handle": handle}}
 
 
+LATE_WINDOW = timedelta(minutes=10)
+"""How long after a correction the original's messages that were already on their way are
+looked for and replaced too (a dispatcher's lease on a message is two minutes)."""
+LATE_MARGIN = timedelta(minutes=5)
+"""Deliveries recorded this long before the original closed are looked at again: a message
+sent just before may have been recorded just after (and the clocks of two processes differ)."""
+
+
+def pending_prefixes(alert: Alert) -> list[str]:
+    """The dedupe-key prefixes of everything queued for `alert`: the broadcast and the
+    all-staff post, the re-notifications, and the escalations to line managers."""
+    return [
+        f"{send_key(alert)}>",
+        f"rem:alert_not_acknowledged:{alert.ref}:",
+        f"rem:alert_deadline_passed:{alert.ref}:",
+    ]
+
+
 def supersede(ctx: Context, original: Alert, by: Alert) -> int:
-    """Close `original` and replace its delivered messages (each person's and the all-staff
-    post) with a note pointing at `by`, a keyset page of handles at a time. Returns how many
-    messages will be replaced; people whose message never arrived just get `by`."""
+    """Close `original`, withdraw its messages not yet sent (a late original must never
+    arrive after its correction or retraction), and replace its delivered messages (each
+    person's and the all-staff post) with a note pointing at `by`, a keyset page of handles
+    at a time. Returns how many messages will be replaced; people whose message never
+    arrived just get `by`."""
+    withdrawn = ctx.uow.outbox.withdraw_pending(
+        pending_prefixes(original),
+        f"withdrawn: {by.ref} replaced {original.ref} before it was sent",
+    )
     ctx.uow.alerts.sync_deliveries(original.id)
     before = original.status
     original.status = "closed"
     original.closed_at = original.closed_at or ctx.now
     original.updated_at = ctx.now
+    replaced = replace_delivered(ctx, original, by)
+    refresh_status_message(ctx, original, f"alert:{original.ref}:superseded:status")
+    record(
+        ctx,
+        entity_type="alert",
+        entity_ref=original.ref,
+        action="corrected" if by.kind == "correction" else "retracted",
+        before={"status": before},
+        after={"status": original.status, "by": by.ref, "withdrawn": withdrawn},
+    )
+    return replaced
+
+
+def replace_delivered(
+    ctx: Context, original: Alert, by: Alert, *, since: datetime | None = None
+) -> int:
+    """Queue the replacement of `original`'s delivered messages (delivered at `since` or
+    later, if given) with the note pointing at `by`. Keys are per person, so a message
+    already being replaced is not queued twice. Returns how many were queued now."""
     reply = views.superseded_card(original, by)
     key = f"alert:{original.ref}:superseded"
     replaced = 0
     after = 0
     while True:
-        page = ctx.uow.alerts.delivered_handles(original.id, after, BATCH)
+        page = ctx.uow.alerts.delivered_handles(original.id, after, BATCH, since=since)
         if not page:
             break
         rows = [
@@ -166,16 +210,20 @@ def supersede(ctx: Context, original: Alert, by: Alert) -> int:
             ],
             ctx.now,
         )
-    refresh_status_message(ctx, original, f"{key}:status")
-    record(
-        ctx,
-        entity_type="alert",
-        entity_ref=original.ref,
-        action="corrected" if by.kind == "correction" else "retracted",
-        before={"status": before},
-        after={"status": original.status, "by": by.ref},
-    )
     return replaced
+
+
+def replace_late_deliveries(ctx: Context, correction: Alert) -> int:
+    """The original's messages that were already being sent when `correction` was approved
+    (claimed by a dispatcher, so not withdrawn) arrive after it: for LATE_WINDOW, each clock
+    tick replaces those too. Returns how many replacements were queued."""
+    original = original_of(ctx, correction)
+    if original is None or original.closed_at is None:
+        return 0
+    if ctx.now > original.closed_at + LATE_WINDOW:
+        return 0
+    ctx.uow.alerts.sync_deliveries(original.id)
+    return replace_delivered(ctx, original, correction, since=original.closed_at - LATE_MARGIN)
 
 
 def refresh_status_message(ctx: Context, alert: Alert, key: str) -> bool:

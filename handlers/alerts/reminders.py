@@ -58,6 +58,8 @@ class NotAcknowledged:
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
         """Live alerts are few: each tick looks at every one (`since` is not needed)."""
         for alert in ctx.uow.alerts.with_status("live"):
+            if alert.corrects_id is not None:
+                broadcast.replace_late_deliveries(ctx, alert)
             ctx.uow.alerts.sync_deliveries(alert.id)
             tally = ctx.uow.alerts.tally(alert.id)
             figures = f"s{tally.delivered}.{tally.acked}.{tally.failed}"

@@ -24,6 +24,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
     update,
 )
@@ -104,6 +105,16 @@ class AlertRepo:
 
     def recent(self, limit: int = 20) -> Sequence[Alert]:
         query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+        return self.session.scalars(query).all()
+
+    def for_digest(self, since: datetime, limit: int) -> Sequence[Alert]:
+        """Alerts sent since `since` or still live, the most recently sent first."""
+        query = (
+            select(Alert)
+            .where(or_(Alert.sent_at >= since, Alert.status == "live"))
+            .order_by(Alert.sent_at.desc(), Alert.id.desc())
+            .limit(limit)
+        )
         return self.session.scalars(query).all()
 
     def with_status(self, *statuses: str) -> Sequence[Alert]:
@@ -225,9 +236,10 @@ class AlertRepo:
         )
 
     def delivered_handles(
-        self, alert_id: int, after: int, limit: int
+        self, alert_id: int, after: int, limit: int, *, since: datetime | None = None
     ) -> Sequence[tuple[int, str, dict[str, Any]]]:
-        """(staff id, platform, handle) of delivered messages, a keyset page at a time."""
+        """(staff id, platform, handle) of delivered messages, a keyset page at a time; with
+        `since`, only those delivered then or later."""
         query = (
             select(AlertRecipient.staff_id, AlertRecipient.platform, AlertRecipient.handle)
             .where(
@@ -239,6 +251,8 @@ class AlertRepo:
             .order_by(AlertRecipient.staff_id)
             .limit(limit)
         )
+        if since is not None:
+            query = query.where(AlertRecipient.delivered_at >= since)
         return [(s, str(p), dict(h or {})) for s, p, h in self.session.execute(query)]
 
     # ------------------------------------------------------------------ delivery bookkeeping

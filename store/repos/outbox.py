@@ -199,6 +199,25 @@ class OutboxRepo:
         rows.sort(key=lambda r: (not r.urgent, r.next_attempt_at, r.id))
         return rows
 
+    def withdraw_pending(self, prefixes: Sequence[str], reason: str) -> int:
+        """Withdraw every message not yet claimed whose dedupe key starts with one of
+        `prefixes`: status "withdrawn", never sent. (A superseded alert's messages must not
+        arrive after its correction.) Only pending rows are looked at, through the due index.
+        Returns how many were withdrawn."""
+        if not prefixes:
+            return 0
+        table = cast_table(OutboxMessage.__table__)
+        c = table.c
+        result = self.session.connection().execute(
+            update(table)
+            .where(
+                c.status == "pending",
+                or_(*(c.dedupe_key.startswith(p, autoescape=True) for p in prefixes)),
+            )
+            .values(status="withdrawn", last_error=reason[:500])
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def still_claimed(self, ids: Sequence[int], worker: str) -> set[int]:
         """Which of `ids` are still leased to `worker` (the others were reclaimed after their
         lease ran out, or never were ours): only those may be recorded."""
