@@ -32,7 +32,9 @@ def one_digest(hub: QIHub, committee: str) -> tuple[float, float, data.Statement
         started = time.perf_counter()
         uow.session.connection()  # BEGIN, timed but not counted
         with log:
-            found = build_digest(uow, hub.config, committee, data.NOW)
+            found = build_digest(
+                uow, hub.config, committee, data.NOW, hub.services.registry.digest_sections
+            )
         built = time.perf_counter()
         reply = digest_reply(found, hub.config)
         done = time.perf_counter()

@@ -7,7 +7,7 @@ from handlers.actions import wiring as actions
 from handlers.alerts import wiring as alerts
 from handlers.bulletin import wiring as bulletin
 from handlers.config import OrgConfig
-from handlers.digest.schedule import RULES as DIGEST_RULES
+from handlers.digest.schedule import CommitteeDigestRule
 from handlers.ideas import wiring as ideas
 from handlers.lessons import wiring as lessons
 from handlers.registry import Registry
@@ -31,6 +31,6 @@ def reminder_rules() -> list[ReminderRule]:
         *lessons.RULES,
         *actions.RULES,
         *alerts.RULES,
-        *DIGEST_RULES,
+        CommitteeDigestRule(),
         *bulletin.RULES,
     ]

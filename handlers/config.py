@@ -106,6 +106,9 @@ class Committee(Strict):
     digest: Schedule = Field(default_factory=Schedule)
     idea_benefits: list[str] = Field(default_factory=list)
     """Idea benefits that touch this committee's domain (its digest lists those ideas)."""
+    digest_alerts: bool = False
+    """Its digest lists the week's critical alerts and their acknowledgement rates
+    (domain.md gives these to the Patient Safety Committee)."""
 
 
 class LessonSource(Strict):

@@ -98,7 +98,8 @@ def digest(ctx: Context, invocation: Invocation) -> Response:
     roles = ctx.actor.roles
     if not (sits_on(roles, code) or governs(roles, code) or "admin" in roles):
         raise UserError(f"Only members of the {code} committee can see its digest.")
-    return digest_reply(build_digest(ctx.uow, ctx.config, code, ctx.now), ctx.config)
+    sections = ctx.services.registry.digest_sections
+    return digest_reply(build_digest(ctx.uow, ctx.config, code, ctx.now, sections), ctx.config)
 
 
 def search(ctx: Context, invocation: Invocation) -> Response:

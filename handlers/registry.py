@@ -15,6 +15,7 @@ from messages.view import Form, Response
 
 if TYPE_CHECKING:
     from handlers.context import Context
+    from handlers.digest.data import SectionContributor
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
     forms: dict[str, FormSpec] = field(default_factory=dict)
     actions: dict[str, ActionSpec] = field(default_factory=dict)
+    digest_sections: list[SectionContributor] = field(default_factory=list)
+    """Sections other capabilities add to the committees' weekly digest (critical alerts)."""
 
     def add_command(self, command: Command) -> None:
         self._unique(self.commands, command.name, "command")
@@ -101,6 +104,9 @@ class Registry:
     def add_action(self, spec: ActionSpec) -> None:
         self._unique(self.actions, spec.id, "action")
         self.actions[spec.id] = spec
+
+    def add_digest_section(self, contributor: SectionContributor) -> None:
+        self.digest_sections.append(contributor)
 
     def permissions(self) -> set[str]:
         """Every permission the registry relies on (config check warns about missing ones)."""

@@ -7,7 +7,7 @@ import csv
 import io
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -524,6 +524,22 @@ def test_a_retracted_alert_still_queued_is_withdrawn_and_one_in_flight_is_replac
     hub.deliver()
     replaced = [r for h, r in hub.platform.updated if h["to"] == late_email]
     assert replaced and "withdrawn" in replaced[-1].summary
+
+
+def test_the_psc_weekly_digest_lists_alerts_with_their_acknowledgement_rates(
+    hub: Harness,
+) -> None:
+    ref = approved(hub, audience=["site:liverpool", "site:wirral"])  # three people
+    hub.press(ALEX, button(alert_cards(hub, ALEX, ref)[-1], "Acknowledge"))
+    hub.clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # Monday 08:00 in London
+    hub.tick(digests=True)
+    hub.deliver()
+    psc = text(hub.platform.to("#psc")[-1])
+    assert "Critical alerts" in psc and ref in psc
+    assert "1 alert sent this week" in psc
+    assert "1 of 3 acknowledged (33%)" in psc
+    others = [r for c in ("#pec", "#cec") for r in hub.platform.to(c)]
+    assert others and all("Critical alerts" not in text(r) for r in others)
 
 
 def test_status_and_list_for_publishers_approvers_and_admins(hub: Harness) -> None:

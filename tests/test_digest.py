@@ -20,6 +20,8 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
+from handlers.alerts.digest import alerts_section
+from handlers.catalogue import build_registry, reminder_rules
 from handlers.config import OrgConfig, load_config, parse_config
 from handlers.context import SYSTEM, Context, Services
 from handlers.digest.data import (
@@ -29,7 +31,7 @@ from handlers.digest.data import (
     build_digest,
     iso_week,
 )
-from handlers.digest.schedule import RULES, CommitteeDigestRule
+from handlers.digest.schedule import CommitteeDigestRule
 from handlers.digest.views import MAX_BLOCKS, digest_reply
 from handlers.reminders import tick
 from messages.templates import sparkline
@@ -818,8 +820,10 @@ def test_no_chair_in_the_directory_still_posts_to_the_channel(hub: Harness) -> N
     assert hub.platform.to(HELEN) == []
 
 
-def test_rule_is_exported_for_the_registry() -> None:
-    assert [r.name for r in RULES] == ["committee_digest"]
-    assert RULES[0].urgent is False
+def test_the_rule_is_in_the_catalogue_and_the_alerts_section_in_the_registry() -> None:
+    (rule,) = [r for r in reminder_rules() if r.name == "committee_digest"]
+    assert isinstance(rule, CommitteeDigestRule)
+    assert rule.urgent is False
+    assert alerts_section in build_registry(load_config()).digest_sections
     assert "committee_digest" in load_config().reminders
     assert iso_week(date(2027, 1, 3)) == "2026-W53"

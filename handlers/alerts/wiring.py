@@ -1,8 +1,9 @@
-"""Registers /alert, its forms, its buttons and its two reminder rules."""
+"""Registers /alert, its forms, its buttons, its two reminder rules and its digest section."""
 
 from __future__ import annotations
 
 from handlers.alerts import commands
+from handlers.alerts.digest import alerts_section
 from handlers.alerts.forms import compose_form, reject_form, retract_form
 from handlers.alerts.reminders import RULES
 from handlers.config import OrgConfig
@@ -55,6 +56,7 @@ def register(registry: Registry, config: OrgConfig) -> None:
             ),
         )
     )
+    registry.add_digest_section(alerts_section)  # for committees with digest_alerts
     registry.add_form(FormSpec(compose_form(config), "alert.publish", commands.on_compose))
     registry.add_form(
         FormSpec(compose_form(config, correction=True), "alert.publish", commands.on_correct)

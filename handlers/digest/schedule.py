@@ -36,7 +36,8 @@ class CommitteeDigestRule:
     """The "committee_digest" reminder rule: each committee's digest, to its channel and chair."""
 
     contributors: Sequence[SectionContributor] = ()
-    """Extra sections (critical alerts for PSC) passed through to build_digest."""
+    """Extra sections passed through to build_digest, after the registry's (critical alerts
+    for the committees with `digest_alerts`)."""
     name: str = "committee_digest"
     urgent: bool = False
 
@@ -53,7 +54,8 @@ class CommitteeDigestRule:
             # only spares building a digest on every tick for the rest of the week.
             if ledger.already_sent(self.name, code, occasion):
                 continue
-            data = build_digest(ctx.uow, ctx.config, code, ctx.now, self.contributors)
+            sections = (*ctx.services.registry.digest_sections, *self.contributors)
+            data = build_digest(ctx.uow, ctx.config, code, ctx.now, sections)
             chair = ctx.uow.staff.by_email(committee.chair)
             people = (chair.id,) if chair is not None and chair.active else ()
             yield Due(
@@ -63,6 +65,3 @@ class CommitteeDigestRule:
                 people=people,
                 channels=(committee.channel,),
             )
-
-
-RULES = (CommitteeDigestRule(),)
