@@ -20,6 +20,7 @@ from tests.slack.conftest import SlackHarness, fake_slack, slack  # noqa: F401 (
 from tests.teams import activities
 from tests.teams.conftest import fake_connector  # noqa: F401 (fixture)
 from tests.teams.inbound import TeamsHarness, fake_openid, teams  # noqa: F401 (fixtures)
+from tests.teams.oidc import token
 
 JSON = st.recursive(
     st.none()
@@ -142,3 +143,42 @@ def test_tokened_teams_activities_never_cause_a_500(
     activity = _mutate(base, path, data.draw(JSON | HOSTILE))
     response = teams.post(activity)
     assert response.status_code < 500, (response.status_code, path, response.text[:300])
+
+
+# ---------------------------------------------------------------------- what the fuzzing found
+def test_a_nul_in_a_teams_activity_is_refused_not_a_500(teams: TeamsHarness) -> None:  # noqa: F811
+    """Found on PostgreSQL, whose text cannot hold NUL: a conversation id of "\\x00" reached a
+    query and failed there."""
+    activity = _teams_base(teams, "message")
+    activity["conversation"]["id"] = "\x00"
+    response = teams.post(activity)
+    assert response.status_code == 400, response.text
+    assert "NUL" in response.text
+
+
+def test_a_nul_in_a_signed_slack_payload_is_refused(slack: SlackHarness) -> None:  # noqa: F811
+    fields = dict(signed.fixture("slash_command.form.json")["parsed"])
+    fields["text"] = "Label the \x00 pumps"
+    body = urlencode(fields)
+    response = slack.post(body, signed.signed_headers(body))
+    assert response.status_code == 400, response.text
+
+
+def test_json_nested_beyond_reason_is_refused(
+    slack: SlackHarness,  # noqa: F811
+    teams: TeamsHarness,  # noqa: F811
+) -> None:
+    """json.loads raises RecursionError, not ValueError, on deep nesting."""
+    deep = "[" * 100_000 + "]" * 100_000
+    body = '{"type": "event_callback", "event": ' + deep + "}"
+    headers = signed.signed_headers(body, content_type="application/json")
+    assert slack.post(body, headers).status_code == 400
+    activity = _teams_base(teams, "message")
+    raw = json.dumps(activity)[:-1] + ', "x": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    value = token(activity["serviceUrl"])
+    response = teams.http.post(
+        "/api/messages",
+        content=raw,
+        headers={"Authorization": f"Bearer {value}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text

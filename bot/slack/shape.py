@@ -14,6 +14,8 @@ from typing import Any
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
+from bot.payloads import has_nul
+
 
 def _is_str(value: Any) -> bool:
     return isinstance(value, str)
@@ -28,6 +30,8 @@ def problem(body: Any) -> str | None:
     """What is wrong with `body`'s shape, or None when routing can read it safely."""
     if not isinstance(body, dict):
         return "not a Slack payload"
+    if has_nul(body):
+        return "a NUL character in the payload"
     if not _is_str(body.get("type", "")):
         return "malformed type"
     for name in ("team", "user", "channel", "container", "event", "view", "enterprise"):
@@ -77,6 +81,6 @@ def signed_but_malformed(
         return None
     try:
         parsed = parse_body(body, headers.get("content-type"))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: nested beyond reason
         return "not a Slack payload"
     return problem(parsed)

@@ -38,6 +38,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from bot.app import QIHub
+from bot.payloads import has_nul
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -171,10 +172,12 @@ class GuardedFastAPIAdapter:
                 return _refuse(413, "request too large")
             try:
                 body = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested beyond reason
                 return _refuse(400, "the body is not JSON")
             if not isinstance(body, dict):
                 return _refuse(400, "the body is not a Bot Framework activity")
+            if has_nul(body):
+                return _refuse(400, "the activity holds a NUL character")
             headers = {k.lower(): v for k, v in request.headers.items()}
             if self._authenticated and self._endorsements is not None:
                 authorization = headers.get("authorization", "")
