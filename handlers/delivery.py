@@ -70,6 +70,18 @@ class _Backlog:
 
 
 @dataclass
+class _Batch:
+    """What the sending threads share about one claimed batch."""
+
+    deadline: float
+    """Sends not started by now are released unattempted (half the lease has gone)."""
+    finished: queue.SimpleQueue[_Job] = field(default_factory=queue.SimpleQueue)
+    """Jobs handed back, however they went, for the claiming thread to record."""
+    queued: dict[tuple[str, str], _Backlog] = field(default_factory=dict)
+    """Destinations out of budget in this batch, and how far back their next message goes."""
+
+
+@dataclass
 class DispatchReport:
     claimed: int = 0
     sent: int = 0
@@ -166,24 +178,22 @@ class Dispatcher:
         if not jobs:
             return report
         self._prepare_platforms(jobs)
-        deadline = time.monotonic() + self._lease.total_seconds() / 2
-        queued: dict[tuple[str, str], _Backlog] = {}
+        batch = _Batch(deadline=time.monotonic() + self._lease.total_seconds() / 2)
         recorder = _Recorder(
             lambda done: self._write(done, report), self._record_every, self._record_seconds
         )
         if self._concurrency == 1 or len(jobs) == 1:
             for job in jobs:
-                self._send(job, queued, deadline)
+                self._send(job, batch)
                 recorder.done(job)
         else:
-            finished: queue.SimpleQueue[_Job] = queue.SimpleQueue()
             router = self._executor(ROUTING)
             for job in jobs:
-                router.submit(self._route_into, job, queued, deadline, finished)
+                router.submit(self._route_into, job, batch)
             for _ in jobs:
                 while True:  # wake at least every record_seconds to write what is done
                     try:
-                        recorder.done(finished.get(timeout=self._record_seconds))
+                        recorder.done(batch.finished.get(timeout=self._record_seconds))
                         break
                     except queue.Empty:
                         recorder.maybe_flush()
@@ -304,13 +314,7 @@ class Dispatcher:
         )
 
     # ------------------------------------------------------------------ send
-    def _route_into(
-        self,
-        job: _Job,
-        queued: dict[tuple[str, str], _Backlog],
-        deadline: float,
-        finished: queue.SimpleQueue[_Job],
-    ) -> None:
+    def _route_into(self, job: _Job, batch: _Batch) -> None:
         """A routing thread's work: choose the job's platform (which may mean looking the
         person up) and hand the job to that platform's sending threads."""
         try:
@@ -318,7 +322,7 @@ class Dispatcher:
         except Exception:  # a lookup failed: the send itself will try every platform again
             log.exception("outbox message %s: could not choose a platform", job.id)
         pool = self._executor(job.route.name if job.route is not None else "")
-        pool.submit(self._send_into, job, queued, deadline, finished)
+        pool.submit(self._send_into, job, batch)
 
     def _route(self, job: _Job) -> Platform | None:
         """The first platform that can reach the job's target (None: nothing to send, or no
@@ -336,22 +340,16 @@ class Dispatcher:
                 return platform
         return None
 
-    def _send_into(
-        self,
-        job: _Job,
-        queued: dict[tuple[str, str], _Backlog],
-        deadline: float,
-        finished: queue.SimpleQueue[_Job],
-    ) -> None:
+    def _send_into(self, job: _Job, batch: _Batch) -> None:
         """A sending thread's work: try the job once, then hand it back, or, when it must wait
         a moment for its platform (a 429's pause, a spent budget), set it aside to be tried
         again then. The thread never sleeps holding it: while Teams is paused the threads keep
         sending Slack's messages, and the other way round."""
         try:
-            wait = self._try(job, queued, deadline)
+            wait = self._try(job, batch)
         except BaseException as exc:  # _attempt catches adapters' errors; this is a bug here
             job.failure = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
-            finished.put(job)
+            batch.finished.put(job)
             raise
         if wait is not None and self._closing:
             job.failure = DeliveryError(
@@ -359,21 +357,17 @@ class Dispatcher:
             )
             wait = None
         if wait is None:
-            finished.put(job)
+            batch.finished.put(job)
             return
         pool = self._executor(job.route.name if job.route is not None else "")
-        self._later().call(
-            wait, lambda: pool.submit(self._send_into, job, queued, deadline, finished)
-        )
+        self._later().call(wait, lambda: pool.submit(self._send_into, job, batch))
 
-    def _send(self, job: _Job, queued: dict[tuple[str, str], _Backlog], deadline: float) -> None:
+    def _send(self, job: _Job, batch: _Batch) -> None:
         """Send one job in the caller's thread, waiting in place when it must wait."""
-        while (wait := self._try(job, queued, deadline)) is not None:
+        while (wait := self._try(job, batch)) is not None:
             time.sleep(wait)
 
-    def _try(
-        self, job: _Job, queued: dict[tuple[str, str], _Backlog], deadline: float
-    ) -> float | None:
+    def _try(self, job: _Job, batch: _Batch) -> float | None:
         """Try one job once. Returns how long to wait before trying it again, or None when it
         is finished (sent, failed or deferred: see job.failure).
 
@@ -392,14 +386,14 @@ class Dispatcher:
             else ("channel", target.key)
         )
         with self._lock:
-            backlog = queued.get(destination)
+            backlog = batch.queued.get(destination)
             if backlog is not None:
                 backlog.wait += backlog.step
                 job.failure = DeliveryError(
                     backlog.reason, retryable=True, retry_after=backlog.wait, deferred=True
                 )
                 return None
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= batch.deadline:
             job.failure = DeliveryError(OUT_OF_TIME, retryable=True, deferred=True)
             return None
         self._attempt(job)
@@ -407,11 +401,11 @@ class Dispatcher:
         if failure is None or not failure.deferred:
             return None
         pause = failure.retry_after or 1.0
-        if pause <= self._max_wait and time.monotonic() + pause < deadline:
+        if pause <= self._max_wait and time.monotonic() + pause < batch.deadline:
             job.failure = None
             return pause
         with self._lock:
-            queued.setdefault(destination, _Backlog(failure.reason, step=pause, wait=pause))
+            batch.queued.setdefault(destination, _Backlog(failure.reason, step=pause, wait=pause))
         return None
 
     def _attempt(self, job: _Job) -> None:
@@ -424,21 +418,18 @@ class Dispatcher:
             if job.update is not None:
                 self._update_message(job, job.update, reply)
                 return
-            routed = job.route
-            order = [routed] if routed is not None else []
-            for platform in [*order, *(p for p in self._platforms if p is not routed)]:
-                job.platform = platform.name
-                if isinstance(target, Recipient):
-                    if platform.can_reach_person(target):
-                        job.handle = platform.send_to_person(target, reply)
-                        return
-                elif platform.can_reach_channel(target):
-                    job.handle = platform.post_to_channel(target, reply)
-                    return
-            what = "person" if isinstance(target, Recipient) else "channel"
-            job.failure = DeliveryError(
-                f"no connected platform can reach this {what}", retryable=False
-            )
+            platform = job.route if job.route is not None else self._route(job)
+            if platform is None:
+                what = "person" if isinstance(target, Recipient) else "channel"
+                job.failure = DeliveryError(
+                    f"no connected platform can reach this {what}", retryable=False
+                )
+                return
+            job.platform = platform.name
+            if isinstance(target, Recipient):
+                job.handle = platform.send_to_person(target, reply)
+            else:
+                job.handle = platform.post_to_channel(target, reply)
         except DeliveryError as exc:
             job.failure = exc
         except Exception as exc:  # an adapter bug must not lose the message
