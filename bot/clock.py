@@ -121,12 +121,16 @@ def run_clock(settings: Settings) -> int:
         )
     worker = f"{socket.gethostname()}:{os.getpid()}"
     dispatcher = broadcast_dispatcher(app, platforms, worker=worker)
-    outbox = OutboxLoop(
-        dispatcher, app.uow_factory, app.clock, database_url=app.settings.database_url
-    )
     scheduler = BlockingScheduler(timezone=app.config.organisation.timezone)
     leadership = Leadership(
         app.uow_factory, app.clock, worker, ttl=timedelta(seconds=settings.clock_lease_seconds)
+    )
+    outbox = OutboxLoop(
+        dispatcher,
+        app.uow_factory,
+        app.clock,
+        database_url=app.settings.database_url,
+        may_dispatch=lambda: leadership.leading,  # a standby leaves delivery to the leader
     )
     leadership.check()
     scheduler.add_job(

@@ -208,6 +208,10 @@ class OutboxLoop:
     claiming and deferring the rest of the queue; when nothing is due it sleeps until the next
     row is (at most `idle_poll` seconds, so work queued by other processes is seen soon).
 
+    With `may_dispatch`, a loop sends only while it returns True: a standby `qihub clock` leaves
+    the outbox to the leading one, because the platforms' budgets are per workspace and tenant
+    and two dispatchers each pacing to the whole budget would send at twice the rate allowed.
+
     `lanes` loops share the dispatcher (its sending threads and the platforms' budgets): while
     one lane records its batch and claims the next, the other's messages are being sent, so
     the budget is not left idle between batches. The sending threads take work first come,
@@ -223,6 +227,7 @@ class OutboxLoop:
         database_url: str,
         idle_poll: float = 1.0,
         lanes: int = 6,
+        may_dispatch: Callable[[], bool] | None = None,
     ) -> None:
         self._dispatcher = dispatcher
         self._uow_factory = uow_factory
@@ -230,6 +235,7 @@ class OutboxLoop:
         self._lock = DispatcherLock(database_url)
         self._idle_poll = idle_poll
         self._lanes = max(1, lanes)
+        self._may_dispatch = may_dispatch
         self._total_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -263,6 +269,10 @@ class OutboxLoop:
     def _lane(self, until_idle: bool) -> None:
         waiting_for_lock = False
         while not self._stop.is_set():
+            if self._may_dispatch is not None and not self._may_dispatch():
+                self._lock.release()  # on SQLite, let the leading clock's loop take it
+                self._stop.wait(self._idle_poll)
+                continue
             if not self._lock.acquire():
                 if not waiting_for_lock:
                     log.warning("another process is dispatching this SQLite outbox; standing by")

@@ -16,6 +16,7 @@ from bot.delivery import DispatchKicker, connected_platforms, worker_name
 from bot.observability import Metrics, RequestObserver
 from bot.settings import Settings
 from handlers.delivery import Dispatcher
+from handlers.leadership import CLOCK
 from store.db import DatabaseUnavailable, check_connection
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,14 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
     platforms = connected_platforms(app, teams_token=teams_token)
     kicker = (
         DispatchKicker(
-            Dispatcher(app.uow_factory, platforms, app.config, app.clock, worker=worker_name("web"))
+            Dispatcher(
+                app.uow_factory,
+                platforms,
+                app.config,
+                app.clock,
+                worker=worker_name("web"),
+                leave_bulk_to=CLOCK,  # broadcasts go at the clock's pace, not every replica's
+            )
         )
         if platforms
         else None

@@ -30,6 +30,7 @@ from handlers.clock import Clock
 from handlers.config import OrgConfig
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Platform, Recipient
 from messages.view import Reply, reply_from_payload
+from store.repos.lease import held
 from store.repos.outbox import ClaimedRow
 from store.repos.staff import Reachable
 from store.uow import UnitOfWork
@@ -130,11 +131,16 @@ class Dispatcher:
         max_wait: float = 0.0,
         record_every: int = 25,
         record_seconds: float = 0.5,
+        leave_bulk_to: str | None = None,
     ) -> None:
         """`concurrency`: sending threads (1 sends in the caller's thread, in claim order).
         `max_wait`: a budget deferral this short (seconds) is waited out in place, not
         recorded. `record_every` / `record_seconds`: outcomes are written once this many sends
-        succeeded or this long passed, bounding what a kill can make us send twice."""
+        succeeded or this long passed, bounding what a kill can make us send twice.
+        `leave_bulk_to`: a lease name (the clock's); while some process holds it, fan-out rows
+        (a broadcast) are left to that process. The web process's dispatcher uses it: each
+        process paces itself to the whole budget, so web replicas joining in a broadcast would
+        send at a multiple of the rate Slack and Teams allow."""
         self._uow_factory = uow_factory
         self._platforms = list(platforms)
         self._config = config
@@ -147,6 +153,7 @@ class Dispatcher:
         self._max_wait = max_wait
         self._record_every = max(1, record_every)
         self._record_seconds = record_seconds
+        self._leave_bulk_to = leave_bulk_to
         self._lock = threading.Lock()
         self._pools: dict[str, ThreadPoolExecutor] = {}
         """The sending threads: `concurrency` for each platform, so a platform that is paused
@@ -171,7 +178,9 @@ class Dispatcher:
         if not self._platforms:
             return report
         with self._uow_factory() as uow:
-            rows = uow.outbox.claim_due(self._clock.now(), self._worker, self._batch, self._lease)
+            now = self._clock.now()
+            bulk = self._leave_bulk_to is None or not held(uow.session, self._leave_bulk_to, now)
+            rows = uow.outbox.claim_due(now, self._worker, self._batch, self._lease, bulk=bulk)
             jobs = self._prepare(uow, rows)
             uow.commit()
         report.claimed = len(jobs)

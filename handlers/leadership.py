@@ -20,6 +20,8 @@ from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+CLOCK = "clock"
+"""The lease the `qihub clock` processes contend for."""
 TTL = timedelta(seconds=40)
 CHECK_EVERY = 10.0
 """Seconds between renewals (leader) or attempts (standby): a standby leads within ~50 s."""
@@ -31,7 +33,7 @@ class Leadership:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         me: str,
-        name: str = "clock",
+        name: str = CLOCK,
         ttl: timedelta = TTL,
     ) -> None:
         self._ttl = ttl

@@ -9,18 +9,23 @@ nothing is dead-lettered however long the storm; afterwards the broadcast runs a
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bench.broadcast import BOT_TOKEN, outbox_outcome, seed
-from bot.app import create_app
+from bot.app import QIHub, create_app
 from bot.delivery import OutboxLoop, broadcast_dispatcher, connected_platforms
 from bot.settings import Settings
+from handlers.delivery import Dispatcher
+from handlers.leadership import CLOCK
+from messages.view import Reply, reply_to_payload
 from store.models import OutboxMessage, Staff
+from store.repos.lease import step_down, take_or_renew
 from store.uow import UnitOfWorkFactory
 from tests.conftest import START
 from tests.limited_fakes import LimitedSlack
@@ -37,7 +42,7 @@ def fake_slack() -> Iterator[LimitedSlack]:
     server.shutdown()
 
 
-def _loop(db_url: str, fake: LimitedSlack) -> tuple[OutboxLoop, int]:
+def _app(db_url: str, fake: LimitedSlack) -> QIHub:
     settings = Settings(
         database_url=db_url,
         _env_file=None,
@@ -45,9 +50,22 @@ def _loop(db_url: str, fake: LimitedSlack) -> tuple[OutboxLoop, int]:
         slack_api_url=fake.url + "/",
         slack_messages_per_minute=int(PER_MINUTE * 0.95),
     )
-    app = create_app(settings)
+    return create_app(settings)
+
+
+def _loop(
+    db_url: str, fake: LimitedSlack, may_dispatch: Callable[[], bool] | None = None
+) -> tuple[OutboxLoop, int]:
+    app = _app(db_url, fake)
     dispatcher = broadcast_dispatcher(app, connected_platforms(app), worker="storm-test")
-    loop = OutboxLoop(dispatcher, app.uow_factory, app.clock, database_url=db_url, idle_poll=0.1)
+    loop = OutboxLoop(
+        dispatcher,
+        app.uow_factory,
+        app.clock,
+        database_url=db_url,
+        idle_poll=0.1,
+        may_dispatch=may_dispatch,
+    )
     return loop, dispatcher.batch
 
 
@@ -149,3 +167,59 @@ def test_the_loop_sleeps_until_work_is_due_and_stops_when_idle(
     assert total.sent == 1
     assert due - 0.05 <= time.monotonic() < due + 3
     assert fake_slack.tally.messages == 1
+
+
+def _wait_until(done: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_standby_clock_leaves_the_outbox_to_the_leader(
+    db_url: str, fake_slack: LimitedSlack
+) -> None:
+    """Each dispatcher paces itself to the whole budget, so only the leading clock sends."""
+    seed(db_url, 30, teams_url=None, slack=True, key="standby")
+    leading = threading.Event()
+    loop, _ = _loop(db_url, fake_slack, may_dispatch=leading.is_set)
+    loop.start()
+    try:
+        time.sleep(1.0)
+        assert fake_slack.tally.messages == 0
+        assert outbox_outcome(db_url) == {"pending": 30}
+        leading.set()  # it takes over the lease
+        _wait_until(lambda: outbox_outcome(db_url) == {"sent": 30})
+    finally:
+        loop.stop()
+    assert fake_slack.tally.duplicates == 0
+
+
+def test_the_web_leaves_a_broadcast_to_a_running_clock(
+    db_url: str, fake_slack: LimitedSlack
+) -> None:
+    """Fan-out rows are `bulk`: while a clock holds its lease the web's dispatcher delivers only
+    the messages its requests queued; with no clock running it delivers everything."""
+    seed(db_url, 20, teams_url=None, slack=True, key="broadcast")
+    app = _app(db_url, fake_slack)
+    reply = reply_to_payload(Reply(summary="Your idea was approved"))
+    with app.uow_factory() as uow:
+        uow.outbox.enqueue(
+            dedupe_key="idea:1:approved",
+            payload={"reply": reply},
+            now=app.clock.now(),
+            recipient_id=1,
+        )
+        take_or_renew(uow.session, CLOCK, "clock:elsewhere", app.clock.now(), timedelta(seconds=40))
+        uow.commit()
+    web = Dispatcher(
+        app.uow_factory, connected_platforms(app), app.config, app.clock, leave_bulk_to=CLOCK
+    )
+    assert web.drain().sent == 1
+    assert outbox_outcome(db_url) == {"pending": 20, "sent": 1}
+    with app.uow_factory() as uow:
+        step_down(uow.session, CLOCK, "clock:elsewhere", app.clock.now())
+        uow.commit()
+    time.sleep(1.1)  # person 1's DM channel takes one message a second
+    assert web.drain().sent == 20
+    assert outbox_outcome(db_url) == {"sent": 21}

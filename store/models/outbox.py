@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, JSONType
@@ -15,6 +15,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_bulk_due", "bulk", "status", "next_attempt_at"),
         CheckConstraint("(recipient_id IS NULL) <> (channel IS NULL)", name="one_destination"),
     )
 
@@ -26,6 +27,9 @@ class OutboxMessage(Base):
     channel: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     urgent: Mapped[bool] = mapped_column(default=False)
+    bulk: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Queued by a fan-out (enqueue_from_select): a broadcast is the clock's to deliver, at
+    the platforms' pace, not every web process's too (see Dispatcher's leave_bulk_to)."""
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,12 @@ def take_or_renew(session: Session, name: str, me: str, now: datetime, ttl: time
     except IntegrityError:
         return False  # someone else holds it
     return True
+
+
+def held(session: Session, name: str, now: datetime) -> bool:
+    """Whether some process holds `name` now (its lease has not run out)."""
+    found = session.scalar(select(Lease.expires_at).where(Lease.name == name))
+    return found is not None and found >= now
 
 
 def step_down(session: Session, name: str, me: str, now: datetime) -> None:

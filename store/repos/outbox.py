@@ -138,6 +138,7 @@ class OutboxRepo:
             staff_id.label("recipient_id"),
             literal(payload, table.c.payload.type).label("payload"),
             literal(urgent).label("urgent"),
+            literal(True).label("bulk"),
             literal("pending", String).label("status"),
             literal(0).label("attempts"),
             literal(not_before or now, table.c.next_attempt_at.type).label("next_attempt_at"),
@@ -148,6 +149,7 @@ class OutboxRepo:
             "recipient_id",
             "payload",
             "urgent",
+            "bulk",
             "status",
             "attempts",
             "next_attempt_at",
@@ -161,10 +163,12 @@ class OutboxRepo:
         )
         return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
-    def claim_due(self, now: datetime, worker: str, limit: int, lease: timedelta) -> list[Row[Any]]:
+    def claim_due(
+        self, now: datetime, worker: str, limit: int, lease: timedelta, *, bulk: bool = True
+    ) -> list[Row[Any]]:
         """Claim up to `limit` due rows for `worker`; expired claims of a dead worker are reclaimed.
         Returns the claimed rows (every column, as plain rows rather than ORM objects), most
-        urgent and longest due first.
+        urgent and longest due first. With `bulk` False, rows queued by a fan-out are left.
 
         One statement: UPDATE ... WHERE id IN (the due ids) RETURNING. PostgreSQL skips rows
         other dispatchers hold (FOR UPDATE SKIP LOCKED in the subquery); SQLite serialises
@@ -180,6 +184,8 @@ class OutboxRepo:
         )
         order = (c.urgent.desc(), c.next_attempt_at, c.id)
         ids = select(c.id).where(due).order_by(*order).limit(limit)
+        if not bulk:  # leave fan-outs to the clock (ix_outbox_bulk_due serves this)
+            ids = ids.where(c.bulk.is_(False))
         if self.session.get_bind().dialect.name == "postgresql":
             ids = ids.with_for_update(skip_locked=True)
         claim = (
