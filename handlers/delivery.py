@@ -14,7 +14,6 @@ yet recorded: the group being collected plus the sends in flight, never a whole 
 
 from __future__ import annotations
 
-import heapq
 import logging
 import queue
 import random
@@ -28,6 +27,7 @@ from typing import Any
 
 from handlers.clock import Clock
 from handlers.config import OrgConfig
+from handlers.later import Later
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Platform, Recipient
 from messages.view import Reply, reply_from_payload
 from store.repos.lease import held
@@ -158,7 +158,7 @@ class Dispatcher:
         self._pools: dict[str, ThreadPoolExecutor] = {}
         """The sending threads: `concurrency` for each platform, so a platform that is paused
         or slow never holds up another's messages, and a few that route each job to one."""
-        self._waiting: _Later | None = None
+        self._waiting: Later | None = None
         self._closing = False
 
     @property
@@ -244,10 +244,10 @@ class Dispatcher:
                 )
             return pool
 
-    def _later(self) -> _Later:
+    def _later(self) -> Later:
         with self._lock:
             if self._waiting is None:
-                self._waiting = _Later()
+                self._waiting = Later()
             return self._waiting
 
     # ------------------------------------------------------------------ claim
@@ -511,47 +511,6 @@ class Dispatcher:
             done["next_attempt_at"] = now + timedelta(seconds=delay)
             report.retried += 1
         return done
-
-
-class _Later:
-    """One thread that runs each callable it is given once its wait is over: jobs set aside
-    while their platform is paused come back to the sending threads without a thread (or a
-    timer thread) each waiting for them."""
-
-    def __init__(self) -> None:
-        self._due: list[tuple[float, int, Callable[[], object]]] = []
-        self._count = 0
-        self._changed = threading.Condition()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="outbox-later", daemon=True)
-        self._thread.start()
-
-    def call(self, wait: float, action: Callable[[], object]) -> None:
-        with self._changed:
-            self._count += 1
-            heapq.heappush(self._due, (time.monotonic() + wait, self._count, action))
-            self._changed.notify()
-
-    def stop(self) -> None:
-        """Run whatever is still waiting now (the sending threads are about to stop), then
-        end the thread."""
-        with self._changed:
-            self._stopped = True
-            self._changed.notify()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            with self._changed:
-                while not self._stopped and (not self._due or self._due[0][0] > time.monotonic()):
-                    self._changed.wait(self._due[0][0] - time.monotonic() if self._due else None)
-                if self._stopped and not self._due:
-                    return
-                _, _, action = heapq.heappop(self._due)
-            try:
-                action()
-            except Exception:  # the pool was shut down under it: the lease returns the row
-                log.exception("a delayed outbox send could not be resumed")
 
 
 class _Recorder:
