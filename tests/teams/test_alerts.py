@@ -36,15 +36,23 @@ ALERT: dict[str, Any] = {
 
 
 def deliver(teams: TeamsHarness) -> None:
-    """What `qihub clock` does: deliver the outbox through the Teams platform."""
+    """What `qihub clock` does: deliver the outbox through the Teams platform. The web
+    process's own delivery thread may have claimed some rows first (a request kicked it):
+    wait for those to be recorded too."""
     hub = teams.hub
     assert isinstance(hub.clock, ManualClock)
     platforms = connected_platforms(hub, teams_token=outbound_token())
     for _ in range(5):
         report = Dispatcher(hub.uow_factory, platforms, hub.config, hub.clock).drain(10)
+        teams.wait(lambda: in_flight(teams) == 0)
         if not report.deferred:
             return
         hub.clock.advance(timedelta(seconds=2))
+
+
+def in_flight(teams: TeamsHarness) -> int:
+    with teams.hub.uow_factory() as uow:
+        return uow.outbox.count_by_status().get("sending", 0)
 
 
 def send_now(teams: TeamsHarness, form_id: str, values: dict[str, Any], **context: str) -> str:
