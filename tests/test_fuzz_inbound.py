@@ -182,3 +182,13 @@ def test_json_nested_beyond_reason_is_refused(
         headers={"Authorization": f"Bearer {value}", "Content-Type": "application/json"},
     )
     assert response.status_code == 400, response.text
+
+
+def test_an_identifier_longer_than_teams_sends_is_refused(teams: TeamsHarness) -> None:  # noqa: F811
+    """Found on PostgreSQL, which enforces column sizes: an installation whose conversation
+    id was 5,000 characters long failed when it was stored."""
+    activity = _teams_base(teams, "install")
+    activity["conversation"]["id"] = "x" * 5000
+    response = teams.post(activity)
+    assert response.status_code == 400, response.text
+    assert "conversation.id" in response.text

@@ -40,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.app import QIHub
 from bot.payloads import has_nul
 from bot.settings import Settings
+from bot.teams.shape import overlong_id
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ class GuardedFastAPIAdapter:
                 return _refuse(400, "the body is not a Bot Framework activity")
             if has_nul(body):
                 return _refuse(400, "the activity holds a NUL character")
+            if (path := overlong_id(body)) is not None:
+                return _refuse(400, f"the activity's {path} is longer than Teams sends")
             headers = {k.lower(): v for k, v in request.headers.items()}
             if self._authenticated and self._endorsements is not None:
                 authorization = headers.get("authorization", "")

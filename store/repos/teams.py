@@ -22,6 +22,10 @@ def conversation(session: Session, conversation_id: str) -> TeamsConversation | 
     )
 
 
+NAME_LENGTH = 300
+"""The name column's size."""
+
+
 def remember_conversation(
     session: Session,
     *,
@@ -41,6 +45,8 @@ def remember_conversation(
     installed again and no longer blocked. Known fields are kept when the new event leaves
     them out (a conversationUpdate may not name the team or the person).
     """
+    if name is not None:
+        name = name[:NAME_LENGTH]  # a display name, shown only: cut rather than refused
     row = conversation(session, conversation_id)
     if row is None:
         row = TeamsConversation(
