@@ -5,11 +5,14 @@ lease expires. Failures back off with jitter; after `max_attempts` a message is 
 with its reason, never dropped silently.
 
 For a broadcast (tens of thousands of rows) the same loop runs with `concurrency` sending
-threads and `max_wait`: a platform whose budget is momentarily spent is waited for in place
-(the rows are leased to us) instead of every remaining row being written back as deferred and
-claimed again a second later. Outcomes are recorded in small groups while the batch is still
-sending, so a dispatcher killed mid-batch re-sends at most the messages that were sent but not
-yet recorded: the group being collected plus the sends in flight, never a whole batch.
+threads for each platform (a few routing threads hand each job to the platform that will carry
+it) and `max_wait`: a message whose platform is paused, or whose budget is momentarily spent,
+is set aside and tried again when the wait is over (the rows are leased to us) instead of
+being written back as deferred and claimed again a second later, and without holding a thread
+another platform's messages could use. Outcomes are recorded in small groups while the batch
+is still sending, so a dispatcher killed mid-batch re-sends at most the messages that were
+sent but not yet recorded: the group being collected plus the sends in flight, never a whole
+batch.
 """
 
 from __future__ import annotations
