@@ -2,16 +2,19 @@
 
 Pacing follows Slack's limits (chat.postMessage: about one message a second per channel and a
 few hundred a minute per workspace, both configurable). The workspace budget is also spread
-evenly over its minute (one message every 60/N seconds): Slack allows bursts but does not say
+over its minute (at most a sixtieth of it in any second): Slack allows bursts but does not say
 how large, and a broadcast gains nothing by spending a whole minute's budget in its first
-second and then meeting 429s for the rest of it. A 429 pauses the whole workspace for
-Retry-After seconds, so one rate-limited broadcast does not hammer Slack with the rest of the
-queue; messages that could not be attempted are deferred without using up their attempts.
+second and then meeting 429s for the rest of it. Within a second the messages go at once, so a
+decision's few notifications are not held a fifth of a second apart. A 429 pauses the whole
+workspace for Retry-After seconds, so one rate-limited broadcast does not hammer Slack with the
+rest of the queue; messages that could not be attempted are deferred without using up their
+attempts.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +22,7 @@ from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.pacing import Budget, Pacer, Window
+from bot.pacing import Budget, Pacer
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
 from messages import blockkit
 from messages.view import Form, Reply
@@ -64,7 +67,7 @@ class SlackPlatform:
         self._client = client
         self._pacer = Pacer("Slack")
         self._workspace = RateLimitItemPerMinute(messages_per_minute)
-        self._workspace_spacing = Window.spacing(messages_per_minute / 60)
+        self._workspace_second = RateLimitItemPerSecond(math.ceil(messages_per_minute / 60))
         self._per_channel = RateLimitItemPerSecond(channel_messages_per_second)
         self._ids_by_email: dict[str, str | None] = {}
 
@@ -157,7 +160,7 @@ class SlackPlatform:
         """The workspace's budget and, for a message, the channel's (see bot.pacing)."""
         workspace: list[Budget] = [
             (self._workspace, ("workspace",), "workspace"),
-            (self._workspace_spacing, ("workspace",), "workspace"),
+            (self._workspace_second, ("workspace",), "workspace"),
         ]
         own: list[Budget] = []
         if channel:
