@@ -56,46 +56,59 @@ def open_compose(ctx: Context, invocation: Invocation) -> Response:
 
 
 def on_compose(ctx: Context, submission: Submission) -> Response:
-    ref = submission.context.get("ref")
-    draft = service.find(ctx, ref) if ref else None
-    try:
-        alert = service.save_draft(ctx, dict(submission.values), draft=draft)
-    except FieldProblem as exc:
-        return FormErrors({exc.field: str(exc)})
-    return service.preview(ctx, alert, replace=draft is not None)
+    return _save_and_preview(ctx, dict(submission.values), _draft(ctx, submission))
 
 
 def on_correct(ctx: Context, submission: Submission) -> Response:
-    original = service.find(ctx, submission.context.get("corrects", ""))
-    ref = submission.context.get("ref")
-    draft = service.find(ctx, ref) if ref else None
-    if draft is None:
-        service.check_correctable(ctx, original)
-    try:
-        alert = service.save_draft(
-            ctx, dict(submission.values), draft=draft, corrects=original, kind="correction"
-        )
-    except FieldProblem as exc:
-        return FormErrors({exc.field: str(exc)})
-    return service.preview(ctx, alert, replace=draft is not None)
+    original, draft = _replacing(ctx, submission)
+    return _save_and_preview(
+        ctx, dict(submission.values), draft, corrects=original, kind="correction"
+    )
 
 
 def on_retract(ctx: Context, submission: Submission) -> Response:
-    original = service.find(ctx, submission.context.get("corrects", ""))
-    ref = submission.context.get("ref")
-    draft = service.find(ctx, ref) if ref else None
-    if draft is None:
-        service.check_correctable(ctx, original)
+    original, draft = _replacing(ctx, submission)
     values = {
         "title": f"Withdrawn: {original.title}"[:150],
         "instructions": submission.values["reason"],
         "severity": original.severity,
         "emergency": submission.values.get("emergency"),
     }
+    return _save_and_preview(
+        ctx, values, draft, corrects=original, kind="retraction", problem_field="reason"
+    )
+
+
+def _draft(ctx: Context, submission: Submission) -> Alert | None:
+    """The draft being edited (the form came back from a preview's Edit), if any."""
+    ref = submission.context.get("ref")
+    return service.find(ctx, ref) if ref else None
+
+
+def _replacing(ctx: Context, submission: Submission) -> tuple[Alert, Alert | None]:
+    """The alert a correction or retraction replaces, and the draft being edited; a new
+    draft may only replace an alert that can still be corrected."""
+    original = service.find(ctx, submission.context.get("corrects", ""))
+    draft = _draft(ctx, submission)
+    if draft is None:
+        service.check_correctable(ctx, original)
+    return original, draft
+
+
+def _save_and_preview(
+    ctx: Context,
+    values: dict[str, Any],
+    draft: Alert | None,
+    *,
+    problem_field: str | None = None,
+    **kind: Any,
+) -> Response:
+    """Save the draft and show its preview; a problem goes back to the form, on its own field
+    (or on `problem_field`, for a form that does not have the alert's fields)."""
     try:
-        alert = service.save_draft(ctx, values, draft=draft, corrects=original, kind="retraction")
+        alert = service.save_draft(ctx, values, draft=draft, **kind)
     except FieldProblem as exc:
-        return FormErrors({"reason": str(exc)})
+        return FormErrors({problem_field or exc.field: str(exc)})
     return service.preview(ctx, alert, replace=draft is not None)
 
 
