@@ -45,7 +45,6 @@ from urllib.parse import urlencode
 from bench.machine import describe
 
 RESULTS = Path(__file__).parent / "results" / "slack_ack.json"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "slack"
 TARGET_P50_MS = 20.0
 TARGET_P99_MS = 100.0
 RATE_PER_S = 50
@@ -211,9 +210,9 @@ def _start(target: Callable[..., None], *args: Any) -> Child:
 
 # ------------------------------------------------------------------ requests, as Slack sends them
 def _fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
-    data.pop("_meta", None)
-    return data
+    from tests.paths import recorded
+
+    return recorded("slack", name)
 
 
 def slash_command_body(index: int, run: str, user: str, response_url: str) -> tuple[str, str]:

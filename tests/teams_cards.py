@@ -1,7 +1,7 @@
 """Checking Adaptive Cards the way Teams will take them, for any test that renders one.
 
 `validate_card` holds a card to the official Adaptive Card 1.5 schema (draft-06, from
-../shared/schemas) plus the one rule the schema cannot say: input ids are unique. `markdown_texts`
+tests/schemas) plus the one rule the schema cannot say: input ids are unique. `markdown_texts`
 lists every string Teams will run through markdown, and `assert_inert` says that such a string
 shows its text and means nothing (no link, emphasis, list, heading or date function).
 """
@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft6Validator
 from jsonschema.exceptions import best_match
 
-SCHEMA_FILE = (
-    Path(__file__).resolve().parents[2] / "shared" / "schemas" / "adaptive-card-1.5.schema.json"
-)
-_VALIDATOR = Draft6Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+from tests.paths import schema
+
+_VALIDATOR = Draft6Validator(schema("adaptive-card-1.5.schema.json"))
 MAX_CARD_BYTES = 28_000
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _MIDLINE = frozenset("[]*_`~<|")

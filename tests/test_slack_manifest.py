@@ -28,9 +28,9 @@ from bot.slack.listeners import BOT_EVENTS
 from handlers.catalogue import build_registry
 from handlers.config import OrgConfig, load_config
 from handlers.registry import Command, Registry, Subcommand
+from tests.paths import schema
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMAS = REPO.parent / "shared" / "schemas"
 SCHEMA_BASE = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
 OTHER_TRUST = REPO / "tests" / "data" / "other_trust.toml"
 BASE = "https://qihub.example.nhs.uk"
@@ -39,12 +39,12 @@ BASE = "https://qihub.example.nhs.uk"
 # ------------------------------------------------------------------------------ helpers
 def _validator() -> jsonschema.Draft7Validator:
     """The all-versions schema, its remote $refs served from the local v1/v2 copies."""
-    top = json.loads((SCHEMAS / "slack-app-manifest.schema.json").read_text())
+    top = schema("slack-app-manifest.schema.json")
     resources = [
         (
             SCHEMA_BASE + f"manifest.schema.{version}.json",
             Resource.from_contents(
-                json.loads((SCHEMAS / f"slack-app-manifest.schema.{version}.json").read_text()),
+                schema(f"slack-app-manifest.schema.{version}.json"),
                 default_specification=DRAFT7,
             ),
         )

@@ -22,9 +22,10 @@ from bot.teams import package as teams_package
 from handlers.catalogue import build_registry
 from handlers.config import OrgConfig, load_config
 from handlers.registry import Command, Registry, Subcommand
+from tests.paths import schema
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((REPO.parent / "shared" / "schemas" / "MicrosoftTeams.schema.json").read_text())
+SCHEMA = schema("MicrosoftTeams.schema.json")
 VALIDATOR = jsonschema.Draft4Validator(SCHEMA)
 OTHER_TRUST = REPO / "tests" / "data" / "other_trust.toml"
 CLIENT_ID = "3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f"

@@ -7,7 +7,7 @@ BOT_EVENTS, and the bot scopes from the Web API methods the Slack adapter calls 
 events. Add a command to the registry and the manifest gains its slash command; call a new Web
 API method and tests/test_slack_manifest.py fails until WEB_API_SCOPES says which scope it needs.
 
-Schema: ../shared/schemas/slack-app-manifest.schema.json (manifest major version 1).
+Schema: tests/schemas/slack-app-manifest.schema.json (manifest major version 1).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ list: the bot's command menus come from the registry, so a command added there a
 menu the next time the package is built. The icons are drawn here in pure Python (zlib and
 struct), so building a package needs nothing but the standard library.
 
-Schema: ../shared/schemas/MicrosoftTeams.schema.json (manifest version 1.29, draft-04).
+Schema: tests/schemas/MicrosoftTeams.schema.json (manifest version 1.29, draft-04).
 tests/test_teams_package.py validates every manifest built here against it.
 """
 

@@ -1,24 +1,22 @@
-"""Signed Slack requests built from the recorded payloads in ../shared/fixtures/slack."""
+"""Signed Slack requests built from the recorded payloads in tests/fixtures/slack."""
 
 from __future__ import annotations
 
 import copy
 import json
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
+from tests.paths import recorded
+
 SECRET = "test-signing-secret-0123456789abcdef"
 
 
 def fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
-    data.pop("_meta", None)
-    return data
+    return recorded("slack", name)
 
 
 def signed_headers(

@@ -1,25 +1,21 @@
-"""Teams activities built from the recorded fixtures (../shared/fixtures/teams), re-addressed
+"""Teams activities built from the recorded fixtures (tests/fixtures/teams), re-addressed
 to our fake connector and test people: the envelope Teams really sends, the payload we test."""
 
 from __future__ import annotations
 
 import copy
 import itertools
-import json
-from pathlib import Path
 from typing import Any
 
+from tests.paths import recorded
 from tests.teams.oidc import CLIENT_ID, TENANT_ID
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "teams"
 BOT = {"id": f"28:{CLIENT_ID}", "name": "QI Hub"}
 _ids = itertools.count(1)
 
 
 def fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
-    data.pop("_meta", None)
-    return data
+    return recorded("teams", name)
 
 
 def _person(user: str, aad: str, name: str = "") -> dict[str, Any]:

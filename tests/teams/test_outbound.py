@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,19 +35,7 @@ from store.repos import teams as conversations
 from tests.conftest import START
 from tests.harness import HELEN, RUTH, TOM
 from tests.teams.fake_connector import FakeConnector
-
-try:  # the shared card validator, when present
-    from tests.teams_cards import validate_card  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - until tests/teams_cards.py lands
-    from jsonschema import Draft6Validator
-
-    _SCHEMA = json.loads(
-        Path("/work/shared/schemas/adaptive-card-1.5.schema.json").read_text(encoding="utf-8")
-    )
-
-    def validate_card(card: dict[str, Any]) -> None:
-        Draft6Validator(_SCHEMA).validate(card)
-
+from tests.teams_cards import validate_card
 
 TOKEN = "eyJhbGciOiJub25lIn0.eyJhdWQiOiJodHRwczovL2FwaS5ib3RmcmFtZXdvcmsuY29tIn0.secret-sig"
 CLIENT_ID = "608cacfd-1cea-40c9-b678-4b93e69bb72b"
