@@ -7,7 +7,6 @@ after a deliberate change, and review them as a diff."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -46,8 +45,10 @@ from messages.view import (
     Reply,
     Text,
 )
+from tests.goldens import assert_golden
 from tests.harness import ALEX, CHRIS, SAM, TOM, Harness, buttons_of, ref_in, submit_lesson
 from tests.lessons_flow import add_action, decided_lesson
+from tests.paths import recorded
 from tests.teams_cards import (
     MAX_CARD_BYTES,
     actions,
@@ -63,7 +64,6 @@ from tests.teams_cards import (
 from tests.test_digest import MONDAY, seed_register
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "teams"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "teams"
 NHS_NUMBER = "999 007 9196"  # valid check digit, in the 999 test range
 WORDS = "Saline & heparin *flushes* look alike on the [trolley](x), so nurses double-check. "
 
@@ -73,9 +73,7 @@ def long_text(size: int) -> str:
 
 
 def fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-    data.pop("_meta", None)
-    return data
+    return recorded("teams", name)
 
 
 @pytest.fixture(scope="module")
@@ -212,11 +210,7 @@ def test_adaptive_cards_match_golden(hub: Harness, name: str) -> None:
     check(card_of(rendered))
     text = json.dumps(rendered, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / f"{name}.json"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"no golden file {golden.name}: run with UPDATE_GOLDEN=1"
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(golden, text)
 
 
 def test_golden_files_have_no_strays() -> None:

@@ -7,7 +7,6 @@ escaping, a golden file). Set UPDATE_GOLDEN=1 to rewrite the golden HTML.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from html.parser import HTMLParser
@@ -40,6 +39,7 @@ from handlers.config import OrgConfig
 from messages.templates import render
 from messages.view import FormErrors, Notice, OpenForm, Reply, Response, all_text
 from store.models import AuditEntry, Bulletin, Idea, IdeaSubmitter, StaffRole
+from tests.goldens import assert_golden
 from tests.harness import ALEX, CHRIS, HELEN, RUTH, SAM, TOM, Harness, button, ref_in
 from tests.lessons_flow import add_action, decided_lesson, step
 from tests.test_digest import Seed
@@ -809,9 +809,7 @@ def test_golden_html_of_a_fixed_quarter(config: OrgConfig) -> None:
     headline = render("bulletin/headline.txt", c=contents)
     html = render_page(7, contents, published, LONDON, headline)
     expected = GOLDEN / "q3_page.html"
-    if os.environ.get("UPDATE_GOLDEN"):
-        expected.write_text(html, encoding="utf-8")
-    assert html == expected.read_text(encoding="utf-8")
+    assert_golden(expected, html)
     assert "Alex Morgan" in html  # consented credit is the only name on the page
 
 

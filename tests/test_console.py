@@ -3,12 +3,12 @@ golden transcripts. Set UPDATE_GOLDEN=1 to rewrite a transcript after a delibera
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.goldens import assert_golden
 from tests.subprocesses import run_console
 
 GOLDEN = Path(__file__).parent / "golden" / "console"
@@ -23,9 +23,7 @@ def test_console_transcript_matches_golden(script: Path, tmp_path: Path) -> None
     assert result.stderr == ""
     transcript = result.stdout.replace(str(tmp_path), "<tmp>")
     expected = script.with_suffix(".out")
-    if os.environ.get("UPDATE_GOLDEN"):
-        expected.write_text(transcript)
-    assert transcript == expected.read_text()
+    assert_golden(expected, transcript)
 
 
 def test_piped_session_submits_approves_and_notifies(tmp_path: Path) -> None:

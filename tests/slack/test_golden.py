@@ -5,7 +5,6 @@ rendering is reviewed as a diff of these files: set UPDATE_GOLDEN=1 to rewrite t
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from handlers.digest.data import build_digest
 from handlers.digest.views import digest_reply
 from messages import blockkit
 from messages.view import OpenForm, Reply
+from tests.goldens import assert_golden
 from tests.harness import ALEX, CHRIS, SAM, TOM, Harness, ref_in, submit_lesson
 from tests.lessons_flow import add_action, decided_lesson
 from tests.slack.kit import validate_message, validate_view
@@ -91,11 +91,7 @@ def test_block_kit_matches_golden(hub: Harness, name: str) -> None:
         validate_message(rendered)
     text = json.dumps(rendered, indent=2, ensure_ascii=False) + "\n"
     golden = GOLDEN / f"{name}.json"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text)
-    assert golden.exists(), f"no golden file {golden.name}: run with UPDATE_GOLDEN=1"
-    assert text == golden.read_text()
+    assert_golden(golden, text)
 
 
 def test_golden_files_have_no_strays() -> None:
