@@ -13,12 +13,13 @@ from sqlalchemy.exc import DBAPIError
 from bot.settings import Settings
 from handlers.catalogue import build_registry, reminder_rules
 from handlers.clock import Clock, SystemClock
-from handlers.config import OrgConfig, load_config
+from handlers.config import ConfigError, OrgConfig, load_config
 from handlers.context import Context, Services
 from handlers.directory import resolve_actor, sync_config_directory
 from handlers.reminders import ReminderRule
 from messages.view import FormErrors, Notice, Reply, Response
 from store.db import DatabaseUnavailable, check_connection, make_engine
+from store.migrate import current_revision, head_revision
 from store.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -98,9 +99,20 @@ class QIHub:
         return response
 
     def sync_directory(self) -> None:
+        """The config's people and roles into the database. Every long-running process does
+        this at start-up, so a person added to the config is known after a restart of any of
+        them; processes starting together take turns (the directory lock)."""
         with self.uow_factory() as uow:
+            uow.serialise("directory")
             sync_config_directory(uow, self.config, self.clock.now())
             uow.commit()
+
+
+def require_current_schema(app: QIHub) -> None:
+    """Refuse to serve a database that `qihub db upgrade` has not brought up to date: a
+    long-running process would otherwise fail on its first query, long after start-up."""
+    if current_revision(app.engine) != head_revision():
+        raise ConfigError("", "the database is not up to date; run `qihub db upgrade` first")
 
 
 def create_app(

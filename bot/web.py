@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.app import QIHub, create_app
+from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.delivery import DispatchKicker, connected_platforms, worker_name
 from bot.observability import Metrics, RequestObserver
@@ -99,6 +99,8 @@ def run_web(settings: Settings) -> int:
     from bot.delivery import freeze_startup_heap
 
     app = create_app(settings)
+    require_current_schema(app)
+    app.sync_directory()  # the config's people are known from the first request
     if settings.slack_bot_token is not None:
         from bot.slack.app import check_token, web_client
 

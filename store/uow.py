@@ -6,10 +6,11 @@ returns normally and rolls back on any exception, so nothing is ever half-writte
 
 from __future__ import annotations
 
+import zlib
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.repos.actions import ActionRepo
@@ -78,6 +79,16 @@ class UnitOfWork:
 
     def flush(self) -> None:
         self.session.flush()
+
+    def serialise(self, name: str) -> None:
+        """Hold the lock `name` until this unit of work ends, waiting for any other holder.
+
+        For work that several processes may start at once (every web replica and the clock
+        load the directory at start-up): on PostgreSQL a transaction-scoped advisory lock; on
+        SQLite every unit of work already holds the one write lock (BEGIN IMMEDIATE)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = zlib.crc32(f"qihub:{name}".encode())
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 class UnitOfWorkFactory:
