@@ -30,6 +30,9 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+LARGEST_ID = 2**31 - 1
+"""Ids are 32-bit integers in the database: a larger one is no bulletin, and asking PostgreSQL
+for it would be an error (a 500), not a 404."""
 CACHE_PUBLISHED = "public, max-age=3600"
 """A published page never changes (the snapshot is frozen), but archiving moves it out of
 "current", so it is cached for an hour rather than for ever."""
@@ -40,6 +43,8 @@ def mount_bulletins(web: FastAPI, app: QIHub) -> None:
 
     def published(bulletin_id: int) -> tuple[datetime, Contents]:
         """When it was published and what it says, or 404 for anything not published."""
+        if not 0 < bulletin_id <= LARGEST_ID:
+            raise HTTPException(status_code=404, detail="No such bulletin")
         with app.uow_factory() as uow:
             bulletin = uow.bulletins.get(bulletin_id)
             if (

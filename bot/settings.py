@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     qihub_config: str | None = Field(default=None, description="organisation config file")
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "WARNING"
+    metrics_token: SecretStr | None = None
+    """Bearer token for GET /metrics from another machine; without one, only this machine
+    (a loopback client no proxy speaks for) may read the metrics."""
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.delivery import DispatchKicker, connected_platforms, worker_name
+from bot.http_edge import from_this_machine
 from bot.observability import Metrics, RequestObserver
 from bot.settings import Settings
 from handlers.delivery import Dispatcher
@@ -72,8 +74,16 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
 
     metrics = Metrics(app.engine)
 
+    token = app.settings.metrics_token
+
     @web.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
+    def prometheus(request: Request) -> Response:
+        if not may_read_metrics(request, token.get_secret_value() if token else None):
+            return Response(
+                "metrics need `Authorization: Bearer <METRICS_TOKEN>`",
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @web.get("/healthz")
@@ -91,6 +101,15 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
         routes={"/slack/events", "/api/messages", "/healthz", "/metrics", "/bulletins"},
     )
     return web
+
+
+def may_read_metrics(request: Request, token: str | None) -> bool:
+    """The operator's scraper only: the bearer token when one is set, else this machine. The
+    metrics name no one, but they show volumes and timings an outsider has no business seeing."""
+    if token is None:
+        return from_this_machine(request)
+    offered = request.headers.get("authorization", "")
+    return hmac.compare_digest(offered.encode(), f"Bearer {token}".encode())
 
 
 def run_web(settings: Settings) -> int:

@@ -19,7 +19,7 @@ from tests.harness import Harness
 @pytest.fixture
 def client(hub: Harness) -> Iterator[TestClient]:
     app: QIHub = hub.app
-    with TestClient(create_web_app(app)) as test_client:
+    with TestClient(create_web_app(app), client=("127.0.0.1", 50000)) as test_client:
         yield test_client
 
 

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.app import QIHub
 from bot.errors import MissingCredential
+from bot.http_edge import read_limited
 from bot.settings import Settings
 from bot.slack.listeners import SlackListeners
 from bot.slack.platform import SlackPlatform
@@ -96,14 +97,17 @@ def mount(web: FastAPI, app: App, signing_secret: str | None) -> None:
 
     @web.post("/slack/events")
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await read_limited(request, MAX_BODY)
+        if body is None:
             return Response("payload too large", status_code=413)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return Response("not UTF-8", status_code=400)
         headers = dict(request.headers.items())
+        if not headers.get("x-slack-request-timestamp", "").isdigit():
+            # the signature's timestamp, which slack_sdk parses with int() and raises on
+            return Response("invalid request", status_code=401)
         wrong = signed_but_malformed(verifier, text, headers)
         if wrong is not None:
             return Response(wrong, status_code=400)

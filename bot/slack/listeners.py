@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
@@ -36,6 +37,19 @@ PLATFORM = "slack"
 BOT_EVENTS = {"app_home_opened": "on_home_opened", "message.im": "on_message"}
 """Events API subscriptions -> listener; `qihub slack manifest` declares exactly these keys.
 (app_rate_limited needs no subscription: Slack sends it to every app with events.)"""
+
+
+SLACK_HOOKS = "hooks.slack.com"
+
+
+def slack_hook(url: str, api_url: str) -> bool:
+    """True for a response_url Slack could have issued: https on Slack's hooks host (or, for a
+    staging proxy or the tests, the host SLACK_API_URL names). Anything else would let whoever
+    wrote the URL make us POST to any address."""
+    target, api = urlsplit(url), urlsplit(api_url)
+    if target.scheme == "https" and target.hostname == SLACK_HOOKS:
+        return True
+    return (target.scheme, target.netloc) == (api.scheme, api.netloc) and bool(api.netloc)
 
 
 class SlackListeners:
@@ -89,6 +103,9 @@ class SlackListeners:
         self.client.chat_update(channel=channel, ts=ts, **blockkit.message(reply))
 
     def _replace_at(self, response_url: str, reply: Reply) -> None:
+        if not slack_hook(response_url, self.hub.settings.slack_api_url):
+            log.warning("refused to answer at a response_url that is not Slack's")
+            return
         WebhookClient(response_url).send(
             replace_original=True, response_type="ephemeral", **blockkit.message(reply)
         )

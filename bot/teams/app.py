@@ -16,7 +16,6 @@ adapter adds what the SDK leaves out or gets wrong for a hospital service:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import threading
@@ -38,6 +37,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from bot.app import QIHub
+from bot.http_edge import from_this_machine, read_limited
 from bot.payloads import has_nul
 from bot.settings import Settings
 from bot.teams.shape import overlong_id
@@ -121,36 +121,6 @@ class Endorsements:
         self._keys = keys
 
 
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host")
-
-
-def _from_this_machine(request: Request) -> bool:
-    """A loopback client that no proxy speaks for: a reverse proxy on the same server would
-    otherwise make the whole internet look local."""
-    if any(request.headers.get(name) for name in PROXY_HEADERS):
-        return False
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The body, or None once it passes `limit` (without reading the rest into memory)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _refuse(status: int, error: str) -> JSONResponse:
     return JSONResponse({"error": error}, status_code=status)
 
@@ -166,9 +136,9 @@ class GuardedFastAPIAdapter:
 
     def register_route(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
         async def endpoint(request: Request) -> Response:
-            if not self._authenticated and not _from_this_machine(request):
+            if not self._authenticated and not from_this_machine(request):
                 return _refuse(401, "Teams is not configured on this server")
-            raw = await _read_limited(request, MAX_BODY_BYTES)
+            raw = await read_limited(request, MAX_BODY_BYTES)
             if raw is None:
                 return _refuse(413, "request too large")
             try:
