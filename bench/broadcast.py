@@ -105,6 +105,7 @@ def dispatcher_main(spec: dict[str, Any]) -> int:
             teams_client_id=CLIENT_ID,
             teams_tenant_id=TENANT,
             teams_service_url=spec["teams_url"],
+            teams_service_hosts="127.0.0.1",  # the fake connector
             teams_tenant_requests_per_second=spec["teams_per_second"],
         )
     app = create_app(Settings(**options))

@@ -97,6 +97,7 @@ def _qihub_web(db_url: str, metadata_url: str, connector_url: str) -> Any:
         teams_tenant_id=TENANT_ID,
         teams_openid_metadata_url=metadata_url,
         teams_service_url=connector_url,
+        teams_service_hosts="127.0.0.1",  # the fake connector
         _env_file=None,
     )
     config = load_config(None)

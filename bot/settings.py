@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///qihub.db"
     qihub_config: str | None = Field(default=None, description="organisation config file")
     port: int = Field(default=3000, ge=1, le=65535)
+    host: str | None = None
+    """Where `qihub web` listens: all interfaces by default, this machine only in Playground
+    mode."""
     log_level: str = "WARNING"
     metrics_token: SecretStr | None = None
     """Bearer token for GET /metrics from another machine; without one, only this machine
@@ -42,6 +45,15 @@ class Settings(BaseSettings):
     teams_service_url: str = "https://smba.trafficmanager.net/uk/"
     """Bot Connector base used to open a 1:1 chat before Teams has told us one for the tenant."""
     teams_app_id: str | None = None
+    qihub_teams_playground: bool = False
+    """Local trial only: with no Teams credentials, answer Microsoft's Agents Playground on
+    this machine without a token. Refused with PostgreSQL, Slack or a non-loopback HOST."""
+    teams_service_hosts: str = (
+        "smba.trafficmanager.net,smba.infra.gcc.teams.microsoft.com,"
+        "smba.infra.gov.teams.microsoft.us,smba.infra.dod.teams.microsoft.us"
+    )
+    """Bot Framework service hosts (comma-separated; "*.host" for subdomains): the only places
+    an activity's serviceUrl may point, and so the only hosts the connector token is sent to."""
     teams_playground_email: str | None = None
     """Local development only (no Teams credentials): who Agents Playground users act as.
     Defaults to the first person in the config, like `qihub console`."""

@@ -17,6 +17,8 @@ from bot.delivery import DispatchKicker, connected_platforms, worker_name
 from bot.http_edge import from_this_machine
 from bot.observability import Metrics, RequestObserver
 from bot.settings import Settings
+from bot.teams.doors import playground_problem
+from handlers.config import ConfigError
 from handlers.delivery import Dispatcher
 from handlers.leadership import CLOCK
 from store.db import DatabaseUnavailable, check_connection
@@ -117,6 +119,10 @@ def run_web(settings: Settings) -> int:
 
     from bot.delivery import freeze_startup_heap
 
+    host = settings.host or ("127.0.0.1" if settings.qihub_teams_playground else "0.0.0.0")  # noqa: S104
+    problem = playground_problem(settings, host)
+    if problem is not None:
+        raise ConfigError("", problem)
     app = create_app(settings)
     require_current_schema(app)
     app.sync_directory()  # the config's people are known from the first request
@@ -132,7 +138,7 @@ def run_web(settings: Settings) -> int:
     freeze_startup_heap()  # a full collection of the startup heap would hold up every request
     uvicorn.run(
         web,
-        host="0.0.0.0",  # noqa: S104 (a web process listens on all interfaces)
+        host=host,
         port=settings.port,
         log_level="warning",
     )

@@ -8,9 +8,10 @@ adapter adds what the SDK leaves out or gets wrong for a hospital service:
   the SDK does not check it);
 - bodies over 256 kB are refused with 413 and malformed JSON or activities with 400, never a
   500 with a traceback;
-- with no Teams credentials configured (local development with the Agents Playground),
-  unauthenticated activities are accepted from this machine only; as soon as TEAMS_CLIENT_ID is
-  set, every request needs a valid token.
+- with no Teams credentials the endpoint is closed, unless QIHUB_TEAMS_PLAYGROUND=1 opens it
+  to the Agents Playground on this machine only; as soon as TEAMS_CLIENT_ID is set, every
+  request needs a valid token, from our tenant, for an allow-listed service host (see
+  bot.teams.doors).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from bot.app import QIHub
 from bot.http_edge import from_this_machine, read_limited
 from bot.payloads import has_nul
 from bot.settings import Settings
+from bot.teams.doors import PLAYGROUND_HINT, TeamsDoors
 from bot.teams.shape import overlong_id
 
 log = logging.getLogger(__name__)
@@ -56,9 +58,12 @@ def teams_authenticated(settings: Settings) -> bool:
 
 def cloud_for(settings: Settings) -> CloudEnvironment:
     """Bot Framework's public cloud, or the one whose metadata TEAMS_OPENID_METADATA_URL names."""
+    overrides: dict[str, str] = {}
     if settings.teams_openid_metadata_url:
-        return with_overrides(PUBLIC, openid_metadata_url=settings.teams_openid_metadata_url)
-    return PUBLIC
+        overrides["openid_metadata_url"] = settings.teams_openid_metadata_url
+    if settings.teams_login_url.rstrip("/") != PUBLIC.login_endpoint:
+        overrides["login_endpoint"] = settings.teams_login_url.rstrip("/")  # Entra-issued tokens
+    return with_overrides(PUBLIC, **overrides) if overrides else PUBLIC
 
 
 def jwks_uri(cloud: CloudEnvironment) -> str:
@@ -129,13 +134,16 @@ class GuardedFastAPIAdapter:
     """The SDK's HttpServerAdapter, registering its messaging route on our FastAPI app behind
     the checks in the module docstring. Serving is uvicorn's job (`qihub web`), not the SDK's."""
 
-    def __init__(self, web: FastAPI, *, authenticated: bool, endorsements: Endorsements | None):
+    def __init__(self, web: FastAPI, *, doors: TeamsDoors, endorsements: Endorsements | None):
         self._web = web
-        self._authenticated = authenticated
+        self._doors = doors
+        self._authenticated = doors.authenticated
         self._endorsements = endorsements
 
     def register_route(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
         async def endpoint(request: Request) -> Response:
+            if not self._doors.open:
+                return _refuse(401, PLAYGROUND_HINT)
             if not self._authenticated and not from_this_machine(request):
                 return _refuse(401, "Teams is not configured on this server")
             raw = await read_limited(request, MAX_BODY_BYTES)
@@ -152,8 +160,16 @@ class GuardedFastAPIAdapter:
             if (path := overlong_id(body)) is not None:
                 return _refuse(400, f"the activity's {path} is longer than Teams sends")
             headers = {k.lower(): v for k, v in request.headers.items()}
-            if self._authenticated and self._endorsements is not None:
-                authorization = headers.get("authorization", "")
+            refused = self._doors.refusal(body, headers.get("authorization", ""))
+            if refused is not None:
+                log.warning("Teams activity refused: %s", refused[1])
+                return _refuse(*refused)
+            authorization = headers.get("authorization", "")
+            if (
+                self._authenticated
+                and self._endorsements is not None
+                and not self._doors.entra_issued(authorization)  # Entra keys carry none
+            ):
                 if not authorization.startswith("Bearer "):
                     return _refuse(401, "Unauthorized")
                 token = authorization.removeprefix("Bearer ")
@@ -219,21 +235,22 @@ def build_teams_app(
     from bot.teams.handlers import TeamsHandlers
 
     settings = hub.settings
-    authenticated = teams_authenticated(settings)
     cloud = cloud_for(settings)
+    doors = TeamsDoors.from_settings(settings, cloud.login_endpoint)
+    authenticated = doors.authenticated
     adapter = GuardedFastAPIAdapter(
         web,
-        authenticated=authenticated,
+        doors=doors,
         endorsements=Endorsements(jwks_uri(cloud)) if authenticated else None,
     )
-    if not authenticated:
+    if doors.playground:
         # The SDK would warn that it accepts unauthenticated requests from anywhere; ours only
         # answer this machine (see GuardedFastAPIAdapter), so say that instead.
         for name in ("microsoft_teams.apps.app", "microsoft_teams.apps.http.http_server"):
             logging.getLogger(name).setLevel(logging.ERROR)
-        log.info(
-            "Teams: no credentials set; /api/messages answers this machine only "
-            "(the Agents Playground). Set TEAMS_CLIENT_ID to connect to Teams."
+        log.warning(
+            "Teams Playground mode: /api/messages answers this machine without a token "
+            "(QIHUB_TEAMS_PLAYGROUND). Set TEAMS_CLIENT_ID to connect to Teams."
         )
     secret = settings.teams_client_secret
     options: dict[str, Any] = {"token": token} if token is not None else {}

@@ -405,6 +405,8 @@ class TeamsHandlers:
 
     def _remember(self, activity: Mapping[str, Any], email: str | None) -> bool:
         """Store the conversation reference; False when it was already stored and installed."""
+        if not teams_authenticated(self.hub.settings):
+            return True  # the Playground: greeted, but an unauthenticated address is never kept
         conversation = as_dict(activity.get("conversation"))
         channel_data = as_dict(activity.get("channelData"))
         conversation_id = str(conversation.get("id", ""))

@@ -6,16 +6,14 @@ activity asks the Bot Connector for the member's email (`GET /v3/conversations/{
 {user}`), links the staff record with that email to the object id, and later activities need one
 indexed lookup, or none at all from the in-process cache.
 
-Local development with the Agents Playground (no Teams credentials) has no real directory
-behind it: there every activity acts as TEAMS_PLAYGROUND_EMAIL, or the same first person in
-the config that `qihub console` starts as. `qihub web` alone never loads the config's people into
-the database (`qihub clock` and `qihub console` do), so the first Playground activity does it, as
-`qihub console` does; otherwise a fresh database answers "not in the directory" to everything.
+Local development with the Agents Playground (QIHUB_TEAMS_PLAYGROUND, no Teams credentials)
+has no real directory behind it: there every activity acts as TEAMS_PLAYGROUND_EMAIL, or the
+same first person in the config that `qihub console` starts as (`qihub web` loads the config's
+people at start-up).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
@@ -40,8 +38,6 @@ class TeamsIdentity:
         self._emails: dict[str, str] = {}
         self._lock = threading.Lock()
         self._playground = not teams_authenticated(hub.settings)
-        self._directory_loaded = False
-        self._directory_lock = asyncio.Lock()
 
     def playground_email(self) -> str:
         chosen = self._hub.settings.teams_playground_email
@@ -55,7 +51,6 @@ class TeamsIdentity:
     ) -> str:
         """The staff email for the activity's sender (an address outside the directory if none)."""
         if self._playground:
-            await self._load_config_directory(run)
             return self.playground_email()
         sender = as_dict(activity.get("from"))
         aad = str(sender.get("aadObjectId") or "")
@@ -73,18 +68,6 @@ class TeamsIdentity:
             return UNKNOWN
         linked: bool = await run(self._link, aad, email)
         return self._remember(aad, email) if linked else email
-
-    async def _load_config_directory(self, run: Sync) -> None:
-        """Playground only: the config's people and roles into the database, once a process."""
-        async with self._directory_lock:  # two activities arrive at once when a chat opens
-            if self._directory_loaded:
-                return
-            try:
-                await run(self._hub.sync_directory)
-            except Exception as exc:  # the activity is still answered, as someone unknown
-                log.warning("Loading the config's people for the Playground failed: %s", exc)
-                return
-            self._directory_loaded = True
 
     def _by_object_id(self, aad: str) -> str | None:
         with self._hub.uow_factory() as uow:

@@ -149,7 +149,9 @@ def teams(
         teams_client_id=CLIENT_ID,
         teams_tenant_id=TENANT_ID,
         teams_openid_metadata_url=fake_openid.metadata_url,
+        teams_login_url=fake_openid.url,  # Entra-issued tokens' keys come from here too
         teams_service_url=fake_connector.url + "/",
+        teams_service_hosts="127.0.0.1",  # the fake connector stands in for Bot Framework
         _env_file=None,
     )
     hub = create_app(settings, clock=ManualClock(START), config=teams_config(config))

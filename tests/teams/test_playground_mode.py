@@ -27,9 +27,11 @@ from tests.teams.inbound import make_server
 def playground(
     db_url: str, config: OrgConfig, fake_connector: FakeConnector
 ) -> Iterator[httpx.Client]:
-    settings = Settings(database_url=db_url, _env_file=None)  # no TEAMS_* at all
+    settings = Settings(  # no TEAMS_* at all: the Playground switch only
+        database_url=db_url, qihub_teams_playground=True, _env_file=None
+    )
     hub = create_app(settings, clock=ManualClock(START), config=config)
-    # No hub.sync_directory(): `qihub web` alone starts with whatever the database holds.
+    hub.sync_directory()  # as `qihub web` does at start-up
     server, thread, port = make_server(create_web_app(hub))
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=15) as client:
         yield client
