@@ -220,10 +220,10 @@ def _export_register(args: argparse.Namespace, settings: Settings) -> int:
         with UnitOfWorkFactory(engine)() as uow:
             if args.output:
                 with open(args.output, "w", newline="", encoding="utf-8") as out:
-                    count = write_register(args.register, uow.session, out)
+                    count = write_register(args.register, uow.registers, out)
                 sys.stderr.write(f"qihub: wrote {count} {args.register} to {args.output}\n")
             else:
-                write_register(args.register, uow.session, sys.stdout)
+                write_register(args.register, uow.registers, sys.stdout)
     finally:
         engine.dispose()
     return 0
