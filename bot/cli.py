@@ -256,11 +256,11 @@ def _teams(args: argparse.Namespace, settings: Settings) -> int:
         case "package":
             return _teams_package(args, settings)
         case "sync-directory":
-            from bot.teams.graph import run_directory_sync
+            from bot.teams.graph_tasks import run_directory_sync
 
             return run_directory_sync(settings)
         case "install-for-all":
-            from bot.teams.graph import run_install_for_everyone
+            from bot.teams.graph_tasks import run_install_for_everyone
 
             return run_install_for_everyone(settings)
     return EXIT_USAGE  # pragma: no cover - argparse rejects anything else
