@@ -7,9 +7,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-
 from bot.settings import Settings
 from handlers.catalogue import build_registry, reminder_rules
 from handlers.clock import Clock, SystemClock
@@ -18,7 +15,7 @@ from handlers.context import Context, Services
 from handlers.directory import resolve_actor, sync_config_directory
 from handlers.reminders import ReminderRule
 from messages.view import FormErrors, Notice, Reply, Response
-from store.db import DatabaseUnavailable, check_connection, make_engine
+from store.db import DATABASE_ERRORS, Engine, check_connection, make_engine
 from store.migrate import current_revision, head_revision
 from store.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -48,7 +45,7 @@ def database_errors_as_not_saved() -> Iterator[None]:
     which can hold connection strings)."""
     try:
         yield
-    except (DBAPIError, DatabaseUnavailable) as exc:
+    except DATABASE_ERRORS as exc:
         log.warning("database unavailable during a request: %s", type(exc).__name__)
         raise NotSaved from None
 

@@ -220,10 +220,10 @@ def _export_register(args: argparse.Namespace, settings: Settings) -> int:
         with UnitOfWorkFactory(engine)() as uow:
             if args.output:
                 with open(args.output, "w", newline="", encoding="utf-8") as out:
-                    count = write_register(args.register, uow.session, out)
+                    count = write_register(args.register, uow.registers, out)
                 sys.stderr.write(f"qihub: wrote {count} {args.register} to {args.output}\n")
             else:
-                write_register(args.register, uow.session, sys.stdout)
+                write_register(args.register, uow.registers, sys.stdout)
     finally:
         engine.dispose()
     return 0
@@ -256,11 +256,11 @@ def _teams(args: argparse.Namespace, settings: Settings) -> int:
         case "package":
             return _teams_package(args, settings)
         case "sync-directory":
-            from bot.teams.graph import run_directory_sync
+            from bot.teams.graph_tasks import run_directory_sync
 
             return run_directory_sync(settings)
         case "install-for-all":
-            from bot.teams.graph import run_install_for_everyone
+            from bot.teams.graph_tasks import run_install_for_everyone
 
             return run_install_for_everyone(settings)
     return EXIT_USAGE  # pragma: no cover - argparse rejects anything else

@@ -87,7 +87,8 @@ def _directory_sync(app: QIHub, scheduler: Any, leadership: Leadership) -> int |
     if not (settings.teams_client_id and settings.teams_client_secret and settings.teams_tenant_id):
         return None
     from bot.teams.auth import GRAPH_SCOPE, MsalTokenSource
-    from bot.teams.graph import GraphClient, sync_directory_job
+    from bot.teams.directory_sync import sync_directory_job
+    from bot.teams.graph import GraphClient
 
     client = GraphClient(settings, MsalTokenSource(settings, GRAPH_SCOPE))
     scheduler.add_job(

@@ -16,13 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy.engine import make_url
-
 from bot.app import QIHub
 from bot.settings import Settings
 from handlers.clock import Clock
 from handlers.delivery import Dispatcher, DispatchReport
 from handlers.platform import Platform
+from store.db import sqlite_file
 from store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -165,14 +164,10 @@ class DispatcherLock:
     """
 
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url)
+        database = sqlite_file(database_url)
         self._path: Path | None = None
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            self._path = (
-                Path(str(url.database))
-                .resolve()
-                .with_name(Path(str(url.database)).name + ".dispatch")
-            )
+        if database is not None:
+            self._path = database.resolve().with_name(database.name + ".dispatch")
         self._file: IO[bytes] | None = None
         self._guard = threading.Lock()  # the loop's lanes share one lock file
 

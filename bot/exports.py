@@ -14,11 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import IO, Any
 
-from sqlalchemy.orm import Session
+from store.repos.registers import BATCH, RegisterRepo
 
-from store.repos import registers
-
-BATCH = registers.BATCH
 Row = list[Any]
 
 
@@ -48,8 +45,8 @@ LESSON_COLUMNS = [
 ]  # fmt: skip
 
 
-def lessons(session: Session) -> Iterator[Row]:
-    for lesson in registers.lessons(session):
+def lessons(registers: RegisterRepo) -> Iterator[Row]:
+    for lesson in registers.lessons():
         yield [
             lesson.ref, lesson.created_at, lesson.source, lesson.committee, lesson.process,
             lesson.srg, lesson.harm_level, lesson.status, lesson.status_changed_at,
@@ -63,8 +60,8 @@ ACTION_COLUMNS = [
 ]  # fmt: skip
 
 
-def actions(session: Session) -> Iterator[Row]:
-    for action, lesson_ref, owner_name in registers.actions_with_lesson_and_owner(session):
+def actions(registers: RegisterRepo) -> Iterator[Row]:
+    for action, lesson_ref, owner_name in registers.actions_with_lesson_and_owner():
         yield [
             action.ref, lesson_ref, action.committee, action.tier, action.status,
             action.description, owner_name, action.due_date, action.completed_at,
@@ -79,10 +76,10 @@ IDEA_COLUMNS = [
 ]  # fmt: skip
 
 
-def ideas(session: Session) -> Iterator[Row]:
-    for chunk in _chunks(registers.ideas(session), BATCH):
+def ideas(registers: RegisterRepo) -> Iterator[Row]:
+    for chunk in _chunks(registers.ideas(), BATCH):
         consenting = [i.id for i in chunk if i.mode == "named" and i.credit_consent]
-        credited = registers.submitter_names(session, consenting)
+        credited = registers.submitter_names(consenting)
         for idea in chunk:
             yield [
                 idea.ref, idea.created_at, idea.kind, idea.title, idea.status,
@@ -102,20 +99,20 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-REGISTERS: dict[str, tuple[list[str], Callable[[Session], Iterator[Row]]]] = {
+REGISTERS: dict[str, tuple[list[str], Callable[[RegisterRepo], Iterator[Row]]]] = {
     "lessons": (LESSON_COLUMNS, lessons),
     "actions": (ACTION_COLUMNS, actions),
     "ideas": (IDEA_COLUMNS, ideas),
 }
 
 
-def write_register(kind: str, session: Session, out: IO[str]) -> int:
+def write_register(kind: str, registers: RegisterRepo, out: IO[str]) -> int:
     """Write one register as CSV to `out`; returns the number of rows."""
     columns, rows = REGISTERS[kind]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     count = 0
-    for row in rows(session):
+    for row in rows(registers):
         writer.writerow([_safe(cell) for cell in row])
         count += 1
     return count

@@ -27,7 +27,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pythonjsonlogger.json import JsonFormatter
-from sqlalchemy import Engine, text
+
+from store.db import Engine
+from store.figures import read_figures
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -138,43 +140,22 @@ class _DatabaseFigures(Collector):
         )
         up = GaugeMetricFamily("qihub_database_up", "1 when the database answered this scrape")
         try:
-            with self._engine.connect() as connection:
-                rows = connection.execute(
-                    text(
-                        "SELECT status, COALESCE(platform, ''), count(*) FROM outbox "
-                        "GROUP BY status, platform"
-                    )
-                ).all()
-                for status, platform, count in rows:
-                    deliveries.add_metric([str(status), str(platform)], float(count))
-                waiting: dict[str, float] = {}
-                for status, _platform, count in rows:
-                    if status in ("pending", "sending"):
-                        waiting[str(status)] = waiting.get(str(status), 0.0) + float(count)
-                for status, count in waiting.items():
-                    depth.add_metric([status], count)
-                reminders.add_metric(
-                    [], float(connection.scalar(text("SELECT count(*) FROM reminder_sent")) or 0)
-                )
-                acked = _optional_count(
-                    connection, "SELECT count(*) FROM alert_recipient WHERE acked_at IS NOT NULL"
-                )
-                if acked is not None:
-                    acknowledged.add_metric([], acked)
-            up.add_metric([], 1.0)
+            figures = read_figures(self._engine)
         except Exception:  # the database is down: say so, and nothing else
             up.add_metric([], 0.0)
             return [up]
+        waiting: dict[str, float] = {}
+        for status, platform, count in figures.deliveries:
+            deliveries.add_metric([status, platform], count)
+            if status in ("pending", "sending"):
+                waiting[status] = waiting.get(status, 0.0) + count
+        for status, count in waiting.items():
+            depth.add_metric([status], count)
+        reminders.add_metric([], figures.reminders_sent)
+        if figures.alerts_acknowledged is not None:
+            acknowledged.add_metric([], figures.alerts_acknowledged)
+        up.add_metric([], 1.0)
         return [up, depth, deliveries, reminders, acknowledged]
-
-
-def _optional_count(connection: Any, sql: str) -> float | None:
-    """A count from a table that a later release may add; None when it is not there yet."""
-    try:
-        with connection.begin_nested():
-            return float(connection.scalar(text(sql)) or 0)
-    except Exception:
-        return None
 
 
 class Metrics:

@@ -33,7 +33,6 @@ from handlers.config import OrgConfig
 from handlers.later import Later
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Platform, Recipient
 from messages.view import Reply, reply_from_payload
-from store.repos.lease import held
 from store.repos.outbox import ClaimedRow
 from store.repos.staff import Reachable
 from store.uow import UnitOfWork
@@ -182,7 +181,7 @@ class Dispatcher:
             return report
         with self._uow_factory() as uow:
             now = self._clock.now()
-            bulk = self._leave_bulk_to is None or not held(uow.session, self._leave_bulk_to, now)
+            bulk = self._leave_bulk_to is None or not uow.leases.held(self._leave_bulk_to, now)
             rows = uow.outbox.claim_due(now, self._worker, self._batch, self._lease, bulk=bulk)
             jobs = self._prepare(uow, rows)
             uow.commit()

@@ -15,7 +15,6 @@ import threading
 from datetime import timedelta
 
 from handlers.clock import Clock
-from store.repos.lease import step_down, take_or_renew
 from store.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ class Leadership:
         now = self._clock.now()
         try:
             with self._uow_factory() as uow:
-                taken = take_or_renew(uow.session, self.name, self.me, now, self._ttl)
+                taken = uow.leases.take_or_renew(self.name, self.me, now, self._ttl)
                 uow.commit()
         except Exception:  # the database is away: stop leading until it is back
             log.warning("could not check the clock lease; not leading until the database answers")
@@ -66,7 +65,7 @@ class Leadership:
             return
         try:
             with self._uow_factory() as uow:
-                step_down(uow.session, self.name, self.me, self._clock.now())
+                uow.leases.step_down(self.name, self.me, self._clock.now())
                 uow.commit()
         finally:
             self._set(False)

@@ -8,13 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from handlers.config import OrgConfig
 from handlers.notify import Notifier
 from messages.view import Context, Fact, Facts, Heading, Reply, Text
 from store.models import Idea, Lesson
-from store.repos import registers
 from store.uow import UnitOfWork
 
 LISTED = 20
@@ -38,7 +35,7 @@ class PastRetention:
         return sum(self.counts.values())
 
 
-def past_retention(session: Session, config: OrgConfig, now: datetime) -> PastRetention:
+def past_retention(uow: UnitOfWork, config: OrgConfig, now: datetime) -> PastRetention:
     """Lessons and ideas created before their retention period began (bounded queries)."""
     found = PastRetention()
     kinds = (
@@ -46,7 +43,7 @@ def past_retention(session: Session, config: OrgConfig, now: datetime) -> PastRe
         ("ideas", Idea, config.retention.ideas_years),
     )
     for kind, model, years in kinds:
-        count, refs = registers.created_before(session, model, years_before(now, years), LISTED)
+        count, refs = uow.registers.created_before(model, years_before(now, years), LISTED)
         found.counts[kind], found.refs[kind] = count, refs
     return found
 
@@ -78,7 +75,7 @@ def review_reply(found: PastRetention, config: OrgConfig) -> Reply:
 def queue_retention_review(uow: UnitOfWork, config: OrgConfig, now: datetime) -> int:
     """DM each admin the review, at most once per ISO week (the outbox's dedupe key): safe for
     two clocks and for restarts. Returns how many messages were queued."""
-    found = past_retention(uow.session, config, now)
+    found = past_retention(uow, config, now)
     if not found.total:
         return 0
     admins = [s.id for s in uow.staff.with_role("admin") if s.active]

@@ -31,7 +31,7 @@ from messages.view import (
     Tone,
 )
 from store.models import Action, Lesson
-from store.repos.search import Change, LessonFilter, SearchRepo
+from store.repos.search import Change, LessonFilter
 from store.uow import UnitOfWork
 
 PAGE_SIZE = 10
@@ -200,7 +200,7 @@ def search_reply(uow: UnitOfWork, config: OrgConfig, text: str, page: int = 1) -
             "warning",
         )
     page = max(page, 1)
-    repo = SearchRepo(uow.session)
+    repo = uow.search
     hits, total = repo.search(
         words,
         _lesson_filter(filters, config),

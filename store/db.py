@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine as Engine  # re-exported: the edges hold it as an opaque handle
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from store.sqlite_lock import LockingConnection, factory_for
@@ -15,6 +16,11 @@ from store.sqlite_lock import LockingConnection, factory_for
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened; the message says what to check."""
+
+
+DATABASE_ERRORS: Final = (DBAPIError, DatabaseUnavailable)
+"""Failing to reach or use the database, whatever the driver: what the edges catch to answer
+"not saved", so they need not know SQLAlchemy's exception tree."""
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -99,6 +105,14 @@ def check_connection(engine: Engine) -> None:
             f"cannot reach the database at {engine.url.render_as_string(hide_password=True)} "
             f"({reason}); check DATABASE_URL and that the server is running"
         ) from None
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The database file a SQLite URL names; None for PostgreSQL or an in-memory SQLite."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(str(url.database))
+    return None
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -17,13 +17,18 @@ from store.repos.actions import ActionRepo
 from store.repos.alerts import AlertRepo
 from store.repos.audit import AuditRepo
 from store.repos.bulletins import BulletinRepo
+from store.repos.digest import DigestRepo
 from store.repos.ideas import IdeaRepo
 from store.repos.inbound import InboundRepo
+from store.repos.lease import LeaseRepo
 from store.repos.lessons import LessonRepo, TrendRepo
 from store.repos.outbox import OutboxRepo
 from store.repos.refs import RefRepo
+from store.repos.registers import RegisterRepo
 from store.repos.reminders import ReminderRepo
+from store.repos.search import SearchRepo
 from store.repos.staff import StaffRepo
+from store.repos.teams import TeamsConversationRepo
 
 
 class UnitOfWork:
@@ -40,6 +45,11 @@ class UnitOfWork:
     outbox: OutboxRepo
     refs: RefRepo
     reminders: ReminderRepo
+    leases: LeaseRepo
+    registers: RegisterRepo
+    search: SearchRepo
+    digest: DigestRepo
+    teams: TeamsConversationRepo
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -58,6 +68,11 @@ class UnitOfWork:
         self.outbox = OutboxRepo(self.session)
         self.refs = RefRepo(self.session)
         self.reminders = ReminderRepo(self.session)
+        self.leases = LeaseRepo(self.session)
+        self.registers = RegisterRepo(self.session)
+        self.search = SearchRepo(self.session)
+        self.digest = DigestRepo(self.session)
+        self.teams = TeamsConversationRepo(self.session)
         return self
 
     def __exit__(

@@ -25,7 +25,6 @@ from handlers.delivery import Dispatcher
 from handlers.leadership import CLOCK
 from messages.view import Reply, reply_to_payload
 from store.models import OutboxMessage, Staff
-from store.repos.lease import step_down, take_or_renew
 from store.uow import UnitOfWorkFactory
 from tests.conftest import START
 from tests.limited_fakes import LimitedSlack
@@ -210,7 +209,7 @@ def test_the_web_leaves_a_broadcast_to_a_running_clock(
             now=app.clock.now(),
             recipient_id=1,
         )
-        take_or_renew(uow.session, CLOCK, "clock:elsewhere", app.clock.now(), timedelta(seconds=40))
+        uow.leases.take_or_renew(CLOCK, "clock:elsewhere", app.clock.now(), timedelta(seconds=40))
         uow.commit()
     web = Dispatcher(
         app.uow_factory, connected_platforms(app), app.config, app.clock, leave_bulk_to=CLOCK
@@ -218,7 +217,7 @@ def test_the_web_leaves_a_broadcast_to_a_running_clock(
     assert web.drain().sent == 1
     assert outbox_outcome(db_url) == {"pending": 20, "sent": 1}
     with app.uow_factory() as uow:
-        step_down(uow.session, CLOCK, "clock:elsewhere", app.clock.now())
+        uow.leases.step_down(CLOCK, "clock:elsewhere", app.clock.now())
         uow.commit()
     time.sleep(1.1)  # person 1's DM channel takes one message a second
     assert web.drain().sent == 20

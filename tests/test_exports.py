@@ -18,7 +18,7 @@ from tests.lessons_flow import add_action, decided_lesson
 def export(hub: Harness, kind: str) -> list[dict[str, str]]:
     out = io.StringIO()
     with hub.app.uow_factory() as uow:
-        count = write_register(kind, uow.session, out)
+        count = write_register(kind, uow.registers, out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(rows) == count
     return rows

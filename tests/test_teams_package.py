@@ -257,7 +257,7 @@ def test_the_app_id_is_stable_and_derived_from_the_bot_id(
 def test_teams_manifest_id_overrides_it_and_teams_app_id_does_not(
     config: OrgConfig, registry: Registry
 ) -> None:
-    """TEAMS_APP_ID is the org catalogue's id for the uploaded app (bot.teams.graph installs
+    """TEAMS_APP_ID is the org catalogue's id for the uploaded app (bot.teams.install installs
     with it); it differs from the id inside the package, so it must not change the package."""
     derived = teams_package.teams_manifest(_settings(), config, registry, base_url=BASE)["id"]
     catalogue = teams_package.teams_manifest(
@@ -594,7 +594,7 @@ def test_cli_graph_tasks_without_credentials_end_with_one_sentence(
     task: str,
     missing: str,
 ) -> None:
-    """The real path through bot.teams.graph: with no app registration, exit 2 and a plain
+    """The real path through bot.teams.graph_tasks: with no app registration, exit 2 and a plain
     sentence naming what to set (tests/teams/test_graph.py drives a full sync)."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'qihub.db'}")
     code, out, err = _run(capsys, "teams", task)

@@ -22,7 +22,6 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from functools import partial
 from typing import Any, Literal, TypeVar
 
@@ -42,7 +41,8 @@ from bot.teams.app import teams_authenticated
 from bot.teams.identity import TeamsIdentity
 from bot.teams.shape import as_dict, as_list
 from handlers import dispatch
-from handlers.context import Context
+from handlers.audit import record
+from handlers.context import SYSTEM, Actor, Context
 from handlers.home import home
 from handlers.registry import FormSpec, as_typed_command
 from messages import adaptivecards
@@ -55,8 +55,6 @@ from messages.view import (
     Response,
     Text,
 )
-from store.models import AuditEntry
-from store.repos import teams as teams_repo
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
@@ -422,9 +420,8 @@ class TeamsHandlers:
             )
         tenant = conversation.get("tenantId") or as_dict(channel_data.get("tenant")).get("id")
         team = as_dict(channel_data.get("team"))
-        now = self.hub.clock.now()
         with self.hub.uow_factory() as uow:
-            before = teams_repo.conversation(uow.session, conversation_id)
+            before = uow.teams.conversation(conversation_id)
             already = before is not None and before.installed and before.blocked_at is None
             staff = uow.staff.by_email(email) if email else None
             service_url = str(activity.get("serviceUrl", ""))
@@ -437,8 +434,13 @@ class TeamsHandlers:
                 and (staff is None or before.staff_id == staff.id)
             ):
                 return False  # nothing new: no write, no audit entry
-            stored = teams_repo.remember_conversation(
-                uow.session,
+            actor = (
+                SYSTEM
+                if staff is None
+                else Actor(staff_id=staff.id, email=staff.email, name=staff.display_name)
+            )
+            ctx = Context(self.hub.services, uow, actor, PLATFORM)
+            stored = uow.teams.remember(
                 conversation_id=conversation_id,
                 kind=kind,
                 service_url=service_url,
@@ -449,17 +451,9 @@ class TeamsHandlers:
                 else None,
                 team_id=str(team.get("id")) if team.get("id") else None,
                 name=str(team.get("name") or conversation.get("name") or "") or None,
-                now=now,
+                now=ctx.now,
             )
-            uow.audit.append(
-                _audit_entry(
-                    now,
-                    staff.id if staff is not None else None,
-                    str(stored.id),
-                    "teams.installed",
-                    {"kind": kind},
-                )
-            )
+            _audit(ctx, stored.id, "teams.installed", {"kind": kind})
             uow.commit()
         return not already
 
@@ -467,12 +461,12 @@ class TeamsHandlers:
         conversation_id = str(as_dict(activity.get("conversation")).get("id", ""))
         if not conversation_id:
             return
-        now = self.hub.clock.now()
         with self.hub.uow_factory() as uow:
-            teams_repo.mark_uninstalled(uow.session, conversation_id, now)
-            known = teams_repo.conversation(uow.session, conversation_id)
+            ctx = Context(self.hub.services, uow, SYSTEM, PLATFORM)
+            uow.teams.mark_uninstalled(conversation_id, ctx.now)
+            known = uow.teams.conversation(conversation_id)
             if known is not None:
-                uow.audit.append(_audit_entry(now, None, str(known.id), "teams.uninstalled", None))
+                _audit(ctx, known.id, "teams.uninstalled", None)
             uow.commit()
 
 
@@ -494,18 +488,12 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _audit_entry(
-    now: datetime, actor_id: int | None, ref: str, action: str, after: dict[str, Any] | None
-) -> AuditEntry:
-    return AuditEntry(
-        at=now,
-        actor_id=actor_id,
-        actor_label="staff" if actor_id is not None else "system",
-        platform=PLATFORM,
+def _audit(ctx: Context, conversation_id: int, action: str, after: dict[str, Any] | None) -> None:
+    """Installs and removals go on the audit trail like any other change."""
+    record(
+        ctx,
         entity_type="teams_conversation",
-        entity_ref=ref,
+        entity_ref=str(conversation_id),
         action=action,
-        before=None,
         after=after,
-        reason=None,
     )

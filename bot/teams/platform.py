@@ -3,7 +3,7 @@
 Teams cannot be messaged by address: a person is reached through their 1:1 chat with the bot
 (remembered from installationUpdate / conversationUpdate, or opened here on demand with
 `POST {serviceUrl}/v3/conversations`), a channel through its conversation id (the config's
-`teams_id`). Conversation references live in the database (store.repos.teams), so any process
+`teams_id`). Conversation references live in the database (`uow.teams`), so any process
 can send.
 
 Pacing follows Teams' limits: per conversation 7 sends a second and 60 per 30 s, per tenant
@@ -35,8 +35,6 @@ from urllib.parse import quote
 
 import httpx
 from limits import RateLimitItemPerSecond
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.errors import MissingCredential
 from bot.pacing import Budget, Pacer, Window
@@ -45,8 +43,6 @@ from handlers.clock import Clock, SystemClock
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
 from messages.adaptivecards import message_activity
 from messages.view import Form, Reply
-from store.models import TeamsConversation
-from store.repos import teams as conversations
 from store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -115,26 +111,10 @@ class TeamsPlatform:
         ids = list(dict.fromkeys(p.staff_id for p in people))
         found: dict[int, _Conversation | None] = dict.fromkeys(ids)
         with self._uow_factory() as uow:
-            for start in range(0, len(ids), 500):
-                query = (
-                    select(
-                        TeamsConversation.staff_id,
-                        TeamsConversation.conversation_id,
-                        TeamsConversation.service_url,
-                        TeamsConversation.blocked_at,
-                    )
-                    .where(
-                        TeamsConversation.staff_id.in_(ids[start : start + 500]),
-                        TeamsConversation.kind == "personal",
-                        TeamsConversation.installed.is_(True),
-                    )
-                    .order_by(TeamsConversation.updated_at, TeamsConversation.id)
+            for staff_id, chat in uow.teams.personal_for_many(ids).items():
+                found[staff_id] = _Conversation(
+                    chat.conversation_id, chat.service_url, chat.blocked
                 )
-                for row in uow.session.execute(query):  # the most recent one wins
-                    assert row.staff_id is not None
-                    found[row.staff_id] = _Conversation(
-                        row.conversation_id, row.service_url, row.blocked_at is not None
-                    )
         now = time.monotonic()
         until = now + PREPARED_SECONDS
         with self._prepared_lock:
@@ -183,7 +163,7 @@ class TeamsPlatform:
                 f"channel {channel.key!r} has no teams_id in the config", retryable=False
             )
         with self._uow_factory() as uow:
-            row = conversations.conversation(uow.session, channel.teams_id)
+            row = uow.teams.conversation(channel.teams_id)
             service_url = row.service_url if row is not None else self._tenant_service_url(uow)
         return self._post(channel.teams_id, service_url, reply)
 
@@ -221,13 +201,13 @@ class TeamsPlatform:
             if time.monotonic() < until:
                 return stored
         with self._uow_factory() as uow:
-            row = conversations.personal_conversation_for(uow.session, staff_id)
+            row = uow.teams.personal_for(staff_id)
             if row is None:
                 return None
             return _Conversation(row.conversation_id, row.service_url, row.blocked_at is not None)
 
     def _tenant_service_url(self, uow: UnitOfWork) -> str:
-        found = conversations.service_url_for_tenant(uow.session, self._tenant_id)
+        found = uow.teams.service_url_for_tenant(self._tenant_id)
         return found or self._default_service_url
 
     def _open_personal(self, staff_id: int, aad_id: str) -> _Conversation:
@@ -250,8 +230,7 @@ class TeamsPlatform:
         if not conversation_id:
             raise DeliveryError("Teams opened a chat but gave no conversation id", retryable=True)
         with self._uow_factory() as uow:
-            conversations.remember_conversation(
-                uow.session,
+            uow.teams.remember(
                 conversation_id=conversation_id,
                 kind="personal",
                 service_url=service_url,
@@ -326,11 +305,11 @@ class TeamsPlatform:
             )
         if status == 403 and code in BLOCKED_CODES:
             if conversation is not None:
-                self._record(conversations.mark_blocked, conversation)
+                self._record(_blocked, conversation)
             return DeliveryError(BLOCKED, retryable=False)
         if status == 404:
             if conversation is not None and (not updating or "conversation" in code.lower()):
-                self._record(conversations.mark_uninstalled, conversation)
+                self._record(_uninstalled, conversation)
                 return DeliveryError(
                     "the Teams conversation no longer exists (QI Hub was removed from it)",
                     retryable=False,
@@ -344,10 +323,12 @@ class TeamsPlatform:
             return DeliveryError(f"Teams error: HTTP {status}", retryable=True)
         return DeliveryError(f"Teams refused it: HTTP {status} {code}".strip(), retryable=False)
 
-    def _record(self, change: Callable[[Session, str, datetime], None], conversation: str) -> None:
+    def _record(
+        self, change: Callable[[UnitOfWork, str, datetime], None], conversation: str
+    ) -> None:
         self._forget(conversation)
         with self._uow_factory() as uow:
-            change(uow.session, conversation, self._clock.now())
+            change(uow, conversation, self._clock.now())
             uow.commit()
 
     # ------------------------------------------------------------------ pacing
@@ -392,6 +373,14 @@ def teams_platform(hub: QIHub, token_source: TokenSource | None = None) -> Teams
         tenant_per_second=settings.teams_tenant_requests_per_second,
         clock=hub.clock,
     )
+
+
+def _blocked(uow: UnitOfWork, conversation: str, now: datetime) -> None:
+    uow.teams.mark_blocked(conversation, now)
+
+
+def _uninstalled(uow: UnitOfWork, conversation: str, now: datetime) -> None:
+    uow.teams.mark_uninstalled(conversation, now)
 
 
 def _base(service_url: str) -> str:

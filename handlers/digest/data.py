@@ -296,7 +296,7 @@ def build_digest(
 ) -> DigestData:
     """Gather one committee's digest as of `now`: a constant number of bounded statements."""
     committee = config.committees[committee_code]
-    repo = DigestRepo(uow.session)
+    repo = uow.digest
     w = window_for(config, now)
     s = STATUSES
     code = committee_code

@@ -19,7 +19,6 @@ from handlers.context import Context
 from handlers.digest.data import SectionContributor, build_digest, iso_week
 from handlers.digest.views import digest_reply
 from handlers.reminders import Due
-from store.repos.digest import DigestRepo
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -44,7 +43,7 @@ class CommitteeDigestRule:
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
         local_now = ctx.calendar.local(ctx.now)
         occasion = iso_week(local_now.date())
-        ledger = DigestRepo(ctx.uow.session)
+        ledger = ctx.uow.digest
         installed = ctx.uow.staff.first_created()
         for code, committee in ctx.config.committees.items():
             slot = slot_this_week(committee, local_now)

@@ -15,51 +15,54 @@ from store.models import Action, Idea, IdeaSubmitter, Lesson, Staff
 BATCH = 1000
 
 
-def lessons(session: Session) -> Iterator[Lesson]:
-    return iter(
-        session.scalars(select(Lesson).order_by(Lesson.id).execution_options(yield_per=BATCH))
-    )
+class RegisterRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
+    def lessons(self) -> Iterator[Lesson]:
+        query = select(Lesson).order_by(Lesson.id).execution_options(yield_per=BATCH)
+        return iter(self.session.scalars(query))
 
-def actions_with_lesson_and_owner(session: Session) -> Iterator[tuple[Action, str, str]]:
-    """(action, its lesson's ref, its owner's display name) in action id order."""
-    owner = aliased(Staff)
-    query = (
-        select(Action, Lesson.ref, owner.display_name)
-        .join(Lesson, Lesson.id == Action.lesson_id)
-        .join(owner, owner.id == Action.owner_id)
-        .order_by(Action.id)
-        .execution_options(yield_per=BATCH)
-    )
-    for row in session.execute(query):
-        yield cast(tuple[Action, str, str], tuple(row))
+    def actions_with_lesson_and_owner(self) -> Iterator[tuple[Action, str, str]]:
+        """(action, its lesson's ref, its owner's display name) in action id order."""
+        owner = aliased(Staff)
+        query = (
+            select(Action, Lesson.ref, owner.display_name)
+            .join(Lesson, Lesson.id == Action.lesson_id)
+            .join(owner, owner.id == Action.owner_id)
+            .order_by(Action.id)
+            .execution_options(yield_per=BATCH)
+        )
+        for row in self.session.execute(query):
+            yield cast(tuple[Action, str, str], tuple(row))
 
+    def ideas(self) -> Iterator[Idea]:
+        query = select(Idea).order_by(Idea.id).execution_options(yield_per=BATCH)
+        return iter(self.session.scalars(query))
 
-def ideas(session: Session) -> Iterator[Idea]:
-    return iter(session.scalars(select(Idea).order_by(Idea.id).execution_options(yield_per=BATCH)))
+    def submitter_names(self, idea_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Submitters' names per idea, alphabetical (the caller decides who may be credited)."""
+        if not idea_ids:
+            return {}
+        found: dict[int, list[str]] = {}
+        rows = self.session.execute(
+            select(IdeaSubmitter.idea_id, Staff.display_name)
+            .join(Staff, Staff.id == IdeaSubmitter.staff_id)
+            .where(IdeaSubmitter.idea_id.in_(idea_ids))
+            .order_by(IdeaSubmitter.idea_id, Staff.display_name)
+        )
+        for idea_id, name in rows:
+            found.setdefault(idea_id, []).append(name)
+        return found
 
-
-def submitter_names(session: Session, idea_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Submitters' names per idea, alphabetical (the caller decides who may be credited)."""
-    if not idea_ids:
-        return {}
-    found: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(IdeaSubmitter.idea_id, Staff.display_name)
-        .join(Staff, Staff.id == IdeaSubmitter.staff_id)
-        .where(IdeaSubmitter.idea_id.in_(idea_ids))
-        .order_by(IdeaSubmitter.idea_id, Staff.display_name)
-    )
-    for idea_id, name in rows:
-        found.setdefault(idea_id, []).append(name)
-    return found
-
-
-def created_before(
-    session: Session, model: type[Lesson] | type[Idea], cutoff: datetime, listed: int
-) -> tuple[int, list[str]]:
-    """How many records of `model` were created before `cutoff`, and the first `listed` refs."""
-    old = model.created_at < cutoff
-    count = int(session.scalar(select(func.count()).select_from(model).where(old)) or 0)
-    refs = list(session.scalars(select(model.ref).where(old).order_by(model.id).limit(listed)))
-    return count, refs
+    def created_before(
+        self, model: type[Lesson] | type[Idea], cutoff: datetime, listed: int
+    ) -> tuple[int, list[str]]:
+        """How many records of `model` were created before `cutoff`, and the first `listed`
+        refs."""
+        old = model.created_at < cutoff
+        count = int(self.session.scalar(select(func.count()).select_from(model).where(old)) or 0)
+        refs = list(
+            self.session.scalars(select(model.ref).where(old).order_by(model.id).limit(listed))
+        )
+        return count, refs

@@ -1,16 +1,16 @@
-"""Staff directory queries and the sync of config-defined people and roles."""
+"""Staff directory queries: people, their roles, and the state of the tenant directory sync."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from store.models import Staff, StaffRole
+from store.models import DirectorySync, Staff, StaffRole, TeamsConversation
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,62 @@ class StaffRepo:
             self.session.flush()
         staff.teams_aad_id = aad_object_id
         self.session.flush()
+
+    def by_teams_ids(self, aad_ids: Collection[str]) -> dict[str, Staff]:
+        """People by Entra ID object id (one query; none for an empty collection)."""
+        if not aad_ids:
+            return {}
+        query = select(Staff).where(Staff.teams_aad_id.in_(aad_ids))
+        return {s.teams_aad_id: s for s in self.session.scalars(query) if s.teams_aad_id}
+
+    def add(self, person: Staff) -> None:
+        self.session.add(person)
+
+    def linked_active_after(self, after_id: int, limit: int) -> list[Staff]:
+        """Active people with an Entra ID link, by id after `after_id` (keyset paging)."""
+        query = (
+            select(Staff)
+            .where(Staff.id > after_id, Staff.active.is_(True), Staff.teams_aad_id.is_not(None))
+            .order_by(Staff.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def unreachable_on_teams(self, after_id: int, limit: int) -> list[tuple[int, str]]:
+        """(staff id, AAD id) of active linked people with no installed personal chat with the
+        bot, by id after `after_id`: who still needs the Teams app installed for them."""
+        has_chat = exists().where(
+            TeamsConversation.staff_id == Staff.id,
+            TeamsConversation.kind == "personal",
+            TeamsConversation.installed.is_(True),
+        )
+        query = (
+            select(Staff.id, Staff.teams_aad_id)
+            .where(
+                Staff.id > after_id,
+                Staff.active.is_(True),
+                Staff.teams_aad_id.is_not(None),
+                ~has_chat,
+            )
+            .order_by(Staff.id)
+            .limit(limit)
+        )
+        return [(staff_id, aad_id) for staff_id, aad_id in self.session.execute(query) if aad_id]
+
+    def directory_delta_link(self, source: str) -> str | None:
+        """Where the last completed sync from `source` stopped (None: read everything)."""
+        state = self.session.get(DirectorySync, source)
+        return state.delta_link if state is not None else None
+
+    def save_directory_sync(
+        self, source: str, delta_link: str, now: datetime, users_seen: int
+    ) -> None:
+        state = self.session.get(DirectorySync, source)
+        if state is None:
+            state = DirectorySync(source=source, users_seen=0)
+            self.session.add(state)
+        state.delta_link, state.last_synced_at = delta_link, now
+        state.users_seen = users_seen
 
     def by_emails(self, emails: Iterable[str]) -> list[Staff]:
         wanted = [e.strip().lower() for e in emails]

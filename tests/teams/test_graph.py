@@ -14,15 +14,10 @@ from bot.app import QIHub
 from bot.errors import MissingCredential
 from bot.settings import Settings
 from bot.teams.auth import StaticToken
-from bot.teams.graph import (
-    GraphClient,
-    GraphError,
-    install_for_everyone,
-    run_directory_sync,
-    run_install_for_everyone,
-    sync_directory,
-    sync_directory_job,
-)
+from bot.teams.directory_sync import sync_directory, sync_directory_job
+from bot.teams.graph import GraphClient, GraphError
+from bot.teams.graph_tasks import run_directory_sync, run_install_for_everyone
+from bot.teams.install import install_for_everyone
 from handlers.clock import ManualClock
 from store.models import AuditEntry, DirectorySync, Staff, TeamsConversation
 from tests.conftest import START

@@ -31,7 +31,6 @@ from handlers.notify import Notifier
 from handlers.platform import ChannelTarget, DeliveryError, Recipient
 from messages.view import Form, Heading, Reply, Text
 from store.models import OutboxMessage, Staff, TeamsConversation
-from store.repos import teams as conversations
 from tests.conftest import START
 from tests.harness import HELEN, RUTH, TOM
 from tests.teams.fake_connector import FakeConnector
@@ -125,8 +124,7 @@ class Outbound:
         """As the inbound adapter does on installationUpdate for a person's personal scope."""
         staff_id = self.staff_id(email)
         with self.hub.uow_factory() as uow:
-            conversations.remember_conversation(
-                uow.session,
+            uow.teams.remember(
                 conversation_id=conversation_id,
                 kind="personal",
                 service_url=service_url or self.fake.url,
@@ -139,7 +137,7 @@ class Outbound:
 
     def conversation(self, conversation_id: str) -> TeamsConversation | None:
         with self.hub.uow_factory() as uow:
-            row = conversations.conversation(uow.session, conversation_id)
+            row = uow.teams.conversation(conversation_id)
             uow.session.expunge_all()
             return row
 
@@ -236,8 +234,8 @@ def test_a_new_chat_uses_the_tenants_service_url_before_the_default(outbound: Ou
     assert outbound.dispatcher().run_once().sent == 1
     assert len(outbound.fake.created()) == 1
     with outbound.hub.uow_factory() as uow:
-        assert conversations.service_url_for_tenant(uow.session, TENANT) == outbound.fake.url
-        assert conversations.service_url_for_tenant(uow.session, "another-tenant") is None
+        assert uow.teams.service_url_for_tenant(TENANT) == outbound.fake.url
+        assert uow.teams.service_url_for_tenant("another-tenant") is None
 
 
 # ---------------------------------------------------------------------- channels
