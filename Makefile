@@ -42,13 +42,13 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 bench: $(STAMP) ## run the benchmarks; results land in bench/results/
 	@$(BIN)/python -m bench
 
-web: $(STAMP) ## the HTTP server on $$PORT (default 3000)
+web: $(STAMP) ## the HTTP server on $PORT (default 3000)
 	@$(BIN)/qihub web
 
 clock: $(STAMP) ## the scheduler and outbox dispatcher
 	@$(BIN)/qihub clock
 
-upgrade: $(STAMP) ## apply database migrations to $$DATABASE_URL
+upgrade: $(STAMP) ## apply database migrations to $DATABASE_URL
 	@$(BIN)/qihub db upgrade
 
 clean: ## remove the virtualenv, caches and the local SQLite database

@@ -108,7 +108,7 @@ class Committee(Strict):
     """Idea benefits that touch this committee's domain (its digest lists those ideas)."""
     digest_alerts: bool = False
     """Its digest lists the week's critical alerts and their acknowledgement rates
-    (domain.md gives these to the Patient Safety Committee)."""
+    (docs/domain.md gives these to the Patient Safety Committee)."""
 
 
 class LessonSource(Strict):
@@ -181,7 +181,7 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
     "alert_deadline_passed": {"urgent": True},
     "committee_digest": {},
 }
-"""domain.md's reminder table: what applies to any rule a trust's file does not mention."""
+"""docs/domain.md's reminder table: what applies to any rule a trust's file does not mention."""
 
 
 class AlertSeverity(Strict):

@@ -44,7 +44,7 @@ from messages.view import (
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-"""Teams renders Adaptive Cards up to 1.5 (docs/platforms.md)."""
+"""Teams renders Adaptive Cards up to 1.5 (docs/teams.md)."""
 
 VERB_BUTTON = "qi"
 """Every QI Hub button is an Action.Execute with this verb, so one handler routes them all."""

@@ -1,4 +1,4 @@
-"""The reminder table of domain.md for actions and lessons: each fires once per occasion, only
+"""The reminder table of docs/domain.md for actions and lessons: each fires once per occasion, only
 the latest occasion after downtime, again after an extension, and urgent ones ignore quiet
 hours."""
 

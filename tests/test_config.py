@@ -268,7 +268,7 @@ def test_console_uses_the_config_named_by_qihub_config(tmp_path: Path) -> None:
 
 
 def test_reminder_rules_not_in_the_file_take_the_domain_defaults() -> None:
-    """A trust that leaves out [reminders] still chases its actions (domain.md's table)."""
+    """A trust that leaves out [reminders] still chases its actions (docs/domain.md's table)."""
     import tomllib
 
     from handlers.config import parse_config

@@ -53,7 +53,7 @@ def _common(owner_label: str = "Owner") -> tuple[Field, ...]:
 
 
 def create_forms(config: OrgConfig) -> dict[int, Form]:
-    """The tier rules of domain.md, as required fields."""
+    """The tier rules of docs/domain.md, as required fields."""
     tier = {t.number: t for t in config.tiers}
     audiences = tuple(Choice(k, v) for k, v in config.audiences.items())
     processes = tuple(Choice(k, v) for k, v in config.processes.items())

@@ -1,4 +1,4 @@
-"""The action lifecycle of domain.md, as data, and the RAG status derived from it.
+"""The action lifecycle of docs/domain.md, as data, and the RAG status derived from it.
 
 assigned → accepted/in progress ⇄ blocked → completion submitted (evidence required) →
 verified (by someone other than the owner) → re-audit scheduled → re-audit passed (closed,
@@ -66,7 +66,7 @@ AMBER_DAYS = 14
 
 
 def rag(status: str, due: date, today: date, *, extension_pending: bool = False) -> Rag:
-    """The RAG colour from dates and states (domain.md): never stored, never typed in."""
+    """The RAG colour from dates and states (docs/domain.md): never stored, never typed in."""
     if status in (A.CANCELLED, A.DECLINED):
         return Rag.GREY
     if status in DONE or status == A.REAUDIT_FAILED:  # it was done and verified; the re-audit

@@ -1,4 +1,4 @@
-"""Action reminder rules from domain.md, each one bounded query per tick:
+"""Action reminder rules from docs/domain.md, each one bounded query per tick:
 
 - action_due_soon: N days before the due date (14 and 3 by default) → owner, with one-click
   update / extension / completion;

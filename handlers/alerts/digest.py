@@ -1,5 +1,5 @@
 """The critical-alerts section of the weekly digest of each committee with `digest_alerts = true`
-(domain.md: "alerts and acknowledgement rates (PSC)"): every alert sent in the digest's week or
+(docs/domain.md: "alerts and acknowledgement rates (PSC)"): every alert sent in the digest's week or
 still collecting acknowledgements, with how many of its recipients have acknowledged it so far.
 Two bounded queries, whatever the number of recipients."""
 

@@ -1,5 +1,5 @@
-"""The two alert rules from domain.md, on the shared reminder ledger (so each occasion fires once,
-catches up after downtime and never doubles with two clocks):
+"""The two alert rules from docs/domain.md, on the shared reminder ledger (so each occasion fires
+once, catches up after downtime and never doubles with two clocks):
 
 - alert_not_acknowledged: every `remind_every_minutes` of the alert's severity until the
   deadline, the people who have not acknowledged get the alert again. Occasion n is "n

@@ -1,6 +1,6 @@
 """Alert operations over the unit of work: draft, approve (four-eyes), send, acknowledge.
 
-Lifecycle (domain.md): draft → awaiting_approval → sending → live → closed. A rejection returns
+Lifecycle (docs/domain.md): draft → awaiting_approval → sending → live → closed. A rejection returns
 the alert to draft with the reason; a discarded draft is kept (status discarded) for the audit
 trail. Every change is audited in the same transaction as the change itself.
 """

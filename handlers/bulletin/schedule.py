@@ -23,7 +23,7 @@ from handlers.context import Context
 from handlers.reminders import Due
 
 DAYS_BEFORE = 10
-"""domain.md: "bulletin draft | 10 days before quarter end"; the config may say otherwise."""
+"""docs/domain.md: "bulletin draft | 10 days before quarter end"; the config may say otherwise."""
 OCCASION = "draft"
 
 

@@ -1,7 +1,7 @@
 """What a committee's weekly digest reports, gathered in a fixed handful of bounded queries.
 
 The digest is de-identified: it carries references, titles and counts, and names a person only
-where domain.md asks for it (owners of long-overdue actions). Dates are the trust's: "today"
+where docs/domain.md asks for it (owners of long-overdue actions). Dates are the trust's: "today"
 and "the last 7 days" are worked out in config.zone, so a digest reads the same either side of
 the clock change. Later capabilities add sections through `SectionContributor` (critical alerts
 and acknowledgement rates, for the Patient Safety Committee) without this module knowing them.
@@ -30,7 +30,7 @@ WEEKS_CHARTED = 12
 LONG_OVERDUE_DAYS = 30
 """Used when config.reminders has no action_long_overdue.days_after."""
 LONG_OVERDUE_EXTENSIONS = 2
-"""domain.md: an action is "long overdue" at day 30 or at its second extension."""
+"""docs/domain.md: an action is "long overdue" at day 30 or at its second extension."""
 
 STATUSES = Statuses(
     lesson_triage=LessonStatus.SUBMITTED.value,
@@ -91,7 +91,7 @@ class ActionLine:
     extension_pending: bool = False
     extensions: int = 0
     owner: str = ""
-    """Set only where domain.md names people: the long-overdue list."""
+    """Set only where docs/domain.md names people: the long-overdue list."""
     on: date | None = None
     """The day of the event: verified, re-audit due, re-audit result recorded."""
     passed: bool | None = None

@@ -1,4 +1,4 @@
-"""The idea lifecycle of domain.md, as data: states, who may move an idea, and to where.
+"""The idea lifecycle of docs/domain.md, as data: states, who may move an idea, and to where.
 
 submitted → screened (eligible | duplicate | redirected | not eligible) → under review →
 approved | not progressed | promoted to Big → in implementation → implemented → recognised;

@@ -1,4 +1,4 @@
-"""Idea reminder rules: not screened after N working days, not decided after M (domain.md)."""
+"""Idea reminder rules: not screened after N working days, not decided after M (docs/domain.md)."""
 
 from __future__ import annotations
 

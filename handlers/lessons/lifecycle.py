@@ -1,4 +1,4 @@
-"""The lesson lifecycle of domain.md, as data.
+"""The lesson lifecycle of docs/domain.md, as data.
 
 submitted → triaged (routed, de-identification checked) → decided (tiers + actions agreed) →
 in progress → awaiting assurance → monitoring (a tier-1 re-audit still open) → closed;
