@@ -1,11 +1,11 @@
-"""`qihub clock`: APScheduler ticks the reminder rules; the outbox dispatcher drains
+"""`qihub clock`: APScheduler ticks the reminder rules; the outbox sender drains
 continuously beside it.
 
 The scheduler only ticks: reminders are rows and the ledger makes each one fire once, so a
 second clock process is harmless (it finds nothing left to claim). The outbox is not a tick:
 a broadcast to every member of staff has to move at the platforms' pace, so a dedicated thread
 runs batch after batch while anything is due and sleeps until the next row is due otherwise
-(bot.delivery.OutboxLoop). On SQLite only one clock per database file dispatches.
+(bot.outbox_workers.OutboxLoop). On SQLite only one clock per database file sends.
 
 One clock leads (handlers.leadership): the scheduled jobs run only in the process holding the
 database lease; any other `qihub clock` is a standby that takes over within a minute of the
@@ -23,9 +23,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import QIHub, create_app
-from bot.delivery import (
+from bot.outbox_workers import (
     OutboxLoop,
-    broadcast_dispatcher,
+    broadcast_sender,
     connected_platforms,
     freeze_startup_heap,
 )
@@ -120,17 +120,17 @@ def run_clock(settings: Settings) -> int:
             "or Teams credentials are set"
         )
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    dispatcher = broadcast_dispatcher(app, platforms, worker=worker)
+    sender = broadcast_sender(app, platforms, worker=worker)
     scheduler = BlockingScheduler(timezone=app.config.organisation.timezone)
     leadership = Leadership(
         app.uow_factory, app.clock, worker, ttl=timedelta(seconds=settings.clock_lease_seconds)
     )
     outbox = OutboxLoop(
-        dispatcher,
+        sender,
         app.uow_factory,
         app.clock,
         database_url=app.settings.database_url,
-        may_dispatch=lambda: leadership.leading,  # a standby leaves delivery to the leader
+        may_send=lambda: leadership.leading,  # a standby leaves delivery to the leader
     )
     leadership.check()
     scheduler.add_job(
@@ -177,7 +177,7 @@ def run_clock(settings: Settings) -> int:
     role = "leads the clock" if leadership.leading else "is a standby (another clock leads)"
     print(
         f"qihub clock: ticking reminders every 60 s and draining the outbox continuously "
-        f"({dispatcher.batch} a claim); {worker} {role}"
+        f"({sender.batch} a claim); {worker} {role}"
         + (
             f"; syncing the directory from Microsoft Graph every {directory} min"
             if directory

@@ -12,11 +12,11 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app import QIHub, create_app
 from bot.bulletin_web import mount_bulletins
-from bot.delivery import DispatchKicker, connected_platforms, worker_name
 from bot.observability import Metrics, RequestObserver
+from bot.outbox_workers import OutboxKicker, connected_platforms, worker_name
 from bot.settings import Settings
-from handlers.delivery import Dispatcher
 from handlers.leadership import CLOCK
+from handlers.outbox.sender import OutboxSender
 from store.db import DatabaseUnavailable, check_connection
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,8 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
     """
     platforms = connected_platforms(app, teams_token=teams_token)
     kicker = (
-        DispatchKicker(
-            Dispatcher(
+        OutboxKicker(
+            OutboxSender(
                 app.uow_factory,
                 platforms,
                 app.config,
@@ -96,7 +96,7 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
 def run_web(settings: Settings) -> int:
     import uvicorn
 
-    from bot.delivery import freeze_startup_heap
+    from bot.outbox_workers import freeze_startup_heap
 
     app = create_app(settings)
     if settings.slack_bot_token is not None:

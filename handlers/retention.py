@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from handlers.config import OrgConfig
-from handlers.notify import Notifier
+from handlers.outbox.enqueue import Enqueuer
 from messages.view import Context, Fact, Facts, Heading, Reply, Text
 from store.models import Idea, Lesson
 from store.repos import registers
@@ -84,4 +84,4 @@ def queue_retention_review(uow: UnitOfWork, config: OrgConfig, now: datetime) ->
     admins = [s.id for s in uow.staff.with_role("admin") if s.active]
     year, week, _ = now.isocalendar()
     key = f"retention:{year}-W{week:02d}"
-    return Notifier(uow, config, now).to_people(admins, review_reply(found, config), key)
+    return Enqueuer(uow, config, now).to_people(admins, review_reply(found, config), key)

@@ -1,6 +1,6 @@
-"""The outbox dispatcher: claims due messages, delivers them through a platform, records results.
+"""The outbox sender: claims due messages, delivers them through a platform, records results.
 
-Claims are leases: a dispatcher that dies mid-send leaves rows that another picks up once the
+Claims are leases: a sender that dies mid-send leaves rows that another picks up once the
 lease expires. Failures back off with jitter; after `max_attempts` a message is dead-lettered
 with its reason, never dropped silently.
 
@@ -10,7 +10,7 @@ it) and `max_wait`: a message whose platform is paused, or whose budget is momen
 is set aside and tried again when the wait is over (the rows are leased to us) instead of
 being written back as deferred and claimed again a second later, and without holding a thread
 another platform's messages could use. Outcomes are recorded in small groups while the batch
-is still sending, so a dispatcher killed mid-batch re-sends at most the messages that were
+is still sending, so a sender killed mid-batch re-sends at most the messages that were
 sent but not yet recorded: the group being collected plus the sends in flight, never a whole
 batch.
 """
@@ -30,7 +30,7 @@ from typing import Any
 
 from handlers.clock import Clock
 from handlers.config import OrgConfig
-from handlers.later import Later
+from handlers.outbox.later import Later
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Platform, Recipient
 from messages.view import Reply, reply_from_payload
 from store.repos.lease import held
@@ -86,7 +86,7 @@ class _Batch:
 
 
 @dataclass
-class DispatchReport:
+class SendReport:
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -98,7 +98,7 @@ class DispatchReport:
     is due sleeps this long after a batch that only deferred, instead of claiming (and
     deferring again) the rest of the queue while a platform is paused."""
 
-    def add(self, other: DispatchReport) -> None:
+    def add(self, other: SendReport) -> None:
         for item in fields(self):
             if item.name != "resume_in":
                 setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
@@ -118,7 +118,7 @@ def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
     return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 (not crypto)
 
 
-class Dispatcher:
+class OutboxSender:
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
@@ -126,7 +126,7 @@ class Dispatcher:
         config: OrgConfig,
         clock: Clock,
         *,
-        worker: str = "dispatcher",
+        worker: str = "sender",
         batch: int = 50,
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 8,
@@ -141,7 +141,7 @@ class Dispatcher:
         recorded. `record_every` / `record_seconds`: outcomes are written once this many sends
         succeeded or this long passed, bounding what a kill can make us send twice.
         `leave_bulk_to`: a lease name (the clock's); while some process holds it, fan-out rows
-        (a broadcast) are left to that process. The web process's dispatcher uses it: each
+        (a broadcast) are left to that process. The web process's sender uses it: each
         process paces itself to the whole budget, so web replicas joining in a broadcast would
         send at a multiple of the rate Slack and Teams allow."""
         self._uow_factory = uow_factory
@@ -169,15 +169,15 @@ class Dispatcher:
         return self._batch
 
     # ------------------------------------------------------------------ the loop
-    def run_once(self) -> DispatchReport:
+    def run_once(self) -> SendReport:
         """Deliver one batch of due messages. Safe to call from several processes at once.
 
         Claim and read in one short transaction, send with no transaction open (a network
         call must never hold SQLite's write lock), record outcomes in a few more. Sends that
         have not started when half the lease has gone are released, never attempted, so no
-        message is ever sent after another dispatcher may have reclaimed it.
+        message is ever sent after another sender may have reclaimed it.
         """
-        report = DispatchReport()
+        report = SendReport()
         if not self._platforms:
             return report
         with self._uow_factory() as uow:
@@ -212,9 +212,9 @@ class Dispatcher:
         recorder.flush()
         return report
 
-    def drain(self, max_rounds: int = 100) -> DispatchReport:
+    def drain(self, max_rounds: int = 100) -> SendReport:
         """Run batches until nothing is due (the console and tests deliver synchronously)."""
-        total = DispatchReport()
+        total = SendReport()
         for _ in range(max_rounds):
             report = self.run_once()
             if report.claimed == 0:
@@ -365,7 +365,7 @@ class Dispatcher:
             raise
         if wait is not None and self._closing:
             job.failure = DeliveryError(
-                "the dispatcher stopped", retryable=True, retry_after=wait, deferred=True
+                "the sender stopped", retryable=True, retry_after=wait, deferred=True
             )
             wait = None
         if wait is None:
@@ -460,9 +460,9 @@ class Dispatcher:
         platform.update_message(handle, reply)
 
     # ------------------------------------------------------------------ record
-    def _write(self, jobs: Sequence[_Job], report: DispatchReport) -> None:
+    def _write(self, jobs: Sequence[_Job], report: SendReport) -> None:
         """Record outcomes in one transaction, only for rows still leased to this worker (a
-        row whose lease ran out may already belong to another dispatcher). Plain UPDATEs by
+        row whose lease ran out may already belong to another sender). Plain UPDATEs by
         id, one executemany per kind of outcome: loading each row (and its payload) back
         through the ORM cost more than sending it did."""
         with self._uow_factory() as uow:
@@ -471,7 +471,7 @@ class Dispatcher:
             uow.outbox.record(outcomes, self._worker)
             uow.commit()
 
-    def _outcome(self, job: _Job, report: DispatchReport) -> dict[str, Any]:
+    def _outcome(self, job: _Job, report: SendReport) -> dict[str, Any]:
         """The columns to write for one finished job (with its "id"), counted in `report`."""
         done: dict[str, Any] = {"id": job.id, "claimed_by": None, "claimed_until": None}
         if job.dead:
@@ -488,7 +488,7 @@ class Dispatcher:
             report.sent += 1
         return done
 
-    def _failure(self, job: _Job, exc: DeliveryError, report: DispatchReport) -> dict[str, Any]:
+    def _failure(self, job: _Job, exc: DeliveryError, report: SendReport) -> dict[str, Any]:
         now = self._clock.now()
         done: dict[str, Any] = {"last_error": exc.reason[:500]}
         if exc.deferred:
