@@ -21,7 +21,8 @@ from sqlalchemy.engine import make_url
 from bot.app import QIHub
 from bot.settings import Settings
 from handlers.clock import Clock
-from handlers.outbox.sender import OutboxSender, SendReport
+from handlers.outbox.report import SendReport
+from handlers.outbox.sender import OutboxSender
 from handlers.platform import Platform
 from store.uow import UnitOfWork
 

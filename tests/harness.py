@@ -9,7 +9,8 @@ from bot.app import QIHub
 from handlers import dispatch
 from handlers.clock import ManualClock
 from handlers.context import SYSTEM, Context
-from handlers.outbox.sender import OutboxSender, SendReport
+from handlers.outbox.report import SendReport
+from handlers.outbox.sender import OutboxSender
 from handlers.reminders import TickReport, tick
 from messages.view import Button, Buttons, FormErrors, Items, OpenForm, Reply, Response
 from tests.fakes import FakePlatform
