@@ -45,7 +45,7 @@ bench: $(STAMP) ## run the benchmarks; results land in bench/results/
 web: $(STAMP) ## the HTTP server on $PORT (default 3000)
 	@$(BIN)/qihub web
 
-clock: $(STAMP) ## the scheduler and outbox dispatcher
+clock: $(STAMP) ## the scheduler and outbox sender
 	@$(BIN)/qihub clock
 
 upgrade: $(STAMP) ## apply database migrations to $DATABASE_URL

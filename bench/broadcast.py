@@ -3,7 +3,7 @@
 One mixed run per size and database: half the recipients are Slack users (a DM each), half are
 Teams users with a 1:1 chat already installed (an activity each), interleaved by staff id,
 queued by OutboxRepo.enqueue_from_select (one INSERT ... SELECT) and delivered by the
-dispatcher `qihub clock` runs (bot.delivery.broadcast_dispatcher in an OutboxLoop), in its
+sender `qihub clock` runs (bot.outbox_workers.broadcast_sender in an OutboxLoop), in its
 own process, until nothing is left. The fake Slack Web API and Bot Connector
 (tests/limited_fakes.py) run in this process and answer 429 + Retry-After to anything over a
 limit; they count what each DM channel / conversation received.
@@ -11,18 +11,18 @@ limit; they count what each DM channel / conversation received.
 Time is scaled by raising the two budgets that bind a broadcast (each DM is its own channel or
 conversation, so the per-channel and per-conversation limits never do): Slack's workspace
 budget of 300 a minute x SLACK_SCALE and Teams' per-tenant 50 requests a second x TEAMS_SCALE.
-The dispatcher is configured with the same figures, as an operator would set
+The sender is configured with the same figures, as an operator would set
 SLACK_MESSAGES_PER_MINUTE / TEAMS_TENANT_REQUESTS_PER_SECOND. Reported per platform:
 the achieved rate (messages / first-to-last delivery) against that ceiling (target >= 90 %),
-429s met, duplicates (must be 0), lost recipients (must be 0), and the dispatcher process's
+429s met, duplicates (must be 0), lost recipients (must be 0), and the sender process's
 peak RSS (os.wait4's rusage of the child; target <= 200 MB at 100,000).
 
-The dispatcher is configured 5 % under the fakes' limits (HEADROOM).
+The sender is configured 5 % under the fakes' limits (HEADROOM).
 QIHUB_BENCH_BROADCAST_SLACK_SCALE and QIHUB_BENCH_BROADCAST_TEAMS_SCALE change the two
 multipliers (24 and 2.4: 120 a second each).
 QIHUB_BENCH_SCALE=0.1 sends a tenth as many messages; QIHUB_BENCH_BACKENDS picks databases
 (the 100,000 run uses PostgreSQL when it is reachable, else SQLite; the 1,800 run uses both).
-`python -m bench.broadcast dispatch '<json>'` is the dispatcher child (tests use it too).
+`python -m bench.broadcast send '<json>'` is the sender child (tests use it too).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ TEAMS_SCALE = float(os.environ.get("QIHUB_BENCH_BROADCAST_TEAMS_SCALE", "2.4"))
 messages a second: 100,000 in about seven minutes, within what this 2-core machine sustains
 (about 450 a second with no limits, sharing the CPUs with the fakes and PostgreSQL)."""
 HEADROOM = 0.95
-"""The dispatcher is configured 5 % under the fakes' limits, as an operator should configure
+"""The sender is configured 5 % under the fakes' limits, as an operator should configure
 it under the published ones: a request's arrival at the server jitters by milliseconds, so
 pacing at exactly the limit meets a 429 (and a second's pause) now and then."""
 TARGET_SHARE = 0.90
@@ -70,23 +70,23 @@ CHILD_TIMEOUT_S = 1800
 
 
 def slack_per_minute(scale: float = SLACK_SCALE) -> int:
-    """The fake's workspace limit; the dispatcher is configured HEADROOM under it."""
+    """The fake's workspace limit; the sender is configured HEADROOM under it."""
     return int(300 * scale)
 
 
 def teams_per_second(scale: float = TEAMS_SCALE) -> int:
-    """The fake's per-tenant limit; the dispatcher is configured HEADROOM under it."""
+    """The fake's per-tenant limit; the sender is configured HEADROOM under it."""
     return int(50 * scale)
 
 
-# ---------------------------------------------------------------------- the dispatcher (child)
-def dispatcher_main(spec: dict[str, Any]) -> int:
+# ---------------------------------------------------------------------- the sender (child)
+def sender_main(spec: dict[str, Any]) -> int:
     """Run the clock's outbox loop against the fakes until nothing is pending or leased, then
     print one JSON line: what it did and its own peak RSS."""
     from bot.app import create_app
-    from bot.delivery import (
+    from bot.outbox_workers import (
         OutboxLoop,
-        broadcast_dispatcher,
+        broadcast_sender,
         connected_platforms,
         freeze_startup_heap,
         worker_name,
@@ -111,20 +111,20 @@ def dispatcher_main(spec: dict[str, Any]) -> int:
     app = create_app(Settings(**options))
     platforms = connected_platforms(app, teams_token=TEAMS_TOKEN)
     platforms.sort(key=lambda p: p.name != "teams")  # Teams first: no lookups for Slack people
-    dispatcher = broadcast_dispatcher(
+    sender = broadcast_sender(
         app,
         platforms,
         worker=worker_name("bench"),
         lease=timedelta(seconds=float(spec.get("lease_s", 120))),
     )
     loop = OutboxLoop(
-        dispatcher, app.uow_factory, app.clock, database_url=spec["database_url"], idle_poll=0.2
+        sender, app.uow_factory, app.clock, database_url=spec["database_url"], idle_poll=0.2
     )
     freeze_startup_heap()  # as `qihub clock` does
     started = time.monotonic()
     total = loop.run(until_idle=True)
     elapsed = time.monotonic() - started
-    dispatcher.close()
+    sender.close()
     app.engine.dispose()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
@@ -132,7 +132,7 @@ def dispatcher_main(spec: dict[str, Any]) -> int:
             {
                 "report": asdict(total),
                 "elapsed_s": round(elapsed, 3),
-                "batch": dispatcher.batch,
+                "batch": sender.batch,
                 "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
             }
         ),
@@ -142,7 +142,7 @@ def dispatcher_main(spec: dict[str, Any]) -> int:
 
 
 def child_command(spec: dict[str, Any]) -> list[str]:
-    return [sys.executable, "-m", "bench.broadcast", "dispatch", json.dumps(spec)]
+    return [sys.executable, "-m", "bench.broadcast", "send", json.dumps(spec)]
 
 
 def child_env() -> dict[str, str]:
@@ -154,7 +154,7 @@ def child_env() -> dict[str, str]:
     }
 
 
-def start_dispatcher(spec: dict[str, Any]) -> subprocess.Popen[str]:
+def start_sender(spec: dict[str, Any]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         child_command(spec),
         cwd=ROOT,
@@ -324,14 +324,14 @@ def broadcast(backend: str, count: int, scratch: str) -> dict[str, Any]:
         }
         started = time.monotonic()
         own_before = resource.getrusage(resource.RUSAGE_SELF)
-        child = start_dispatcher(spec)
+        child = start_sender(spec)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.monotonic() - started
         own = resource.getrusage(resource.RUSAGE_SELF)
         child.returncode = os.waitstatus_to_exitcode(status)
         out, err = child.communicate(timeout=10)
         if child.returncode != 0:
-            raise RuntimeError(f"dispatcher exited {child.returncode}: {err[-2000:]}")
+            raise RuntimeError(f"sender exited {child.returncode}: {err[-2000:]}")
         result = json.loads(out.strip().splitlines()[-1])
         outcome = outbox_outcome(url)
     finally:
@@ -375,7 +375,7 @@ def broadcast(backend: str, count: int, scratch: str) -> dict[str, Any]:
         "duplicates": duplicates,
         "lost": lost,
         "outbox": outcome,
-        "dispatcher": result,
+        "dispatcher": result,  # the results file's key, kept so older runs still compare
         "dispatcher_peak_rss_mb": peak_rss_mb,
         "cpu": cpu,
         "meets_target": meets,
@@ -442,9 +442,9 @@ def report(result: dict[str, Any]) -> str:
         lines.append(
             f"  {name}: {'; '.join(parts)}; combined {r['combined_achieved_per_s']}/s of "
             f"{r['combined_ceiling_per_s']:g}/s in {r['wall_s']} s; duplicates "
-            f"{r['duplicates']}, lost {r['lost']}; dispatcher peak RSS "
+            f"{r['duplicates']}, lost {r['lost']}; sender peak RSS "
             f"{r['dispatcher_peak_rss_mb']} MB; queued in {r['enqueue_s']} s (INSERT ... SELECT); "
-            f"CPU: dispatcher {r['cpu']['dispatcher_cpu_s']} s, fakes {r['cpu']['fakes_cpu_s']} s"
+            f"CPU: sender {r['cpu']['dispatcher_cpu_s']} s, fakes {r['cpu']['fakes_cpu_s']} s"
         )
     lines.append(
         f"  target >= {TARGET_SHARE:.0%} of each ceiling, 0 duplicates, 0 lost, peak RSS <= "
@@ -454,8 +454,8 @@ def report(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) >= 2 and argv[0] == "dispatch":
-        return dispatcher_main(json.loads(argv[1]))
+    if len(argv) >= 2 and argv[0] == "send":
+        return sender_main(json.loads(argv[1]))
     print(report(run()))
     return 0
 

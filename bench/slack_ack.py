@@ -175,7 +175,7 @@ def serve_on_loopback(conn: Connection, web: Any) -> None:
         server.should_exit = True
 
     threading.Thread(target=stop_when_told, daemon=True).start()
-    from bot.delivery import freeze_startup_heap
+    from bot.outbox_workers import freeze_startup_heap
 
     freeze_startup_heap()  # as `qihub web` does before it serves
     conn.send(listener.getsockname()[1])

@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         "web",
         help="HTTP server on $PORT: Slack at /slack/events, Teams at /api/messages, /healthz",
     )
-    commands.add_parser("clock", help="run the scheduler and the outbox dispatcher")
+    commands.add_parser("clock", help="run the scheduler and the outbox sender")
 
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", metavar="task", required=True)

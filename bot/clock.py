@@ -1,11 +1,11 @@
-"""`qihub clock`: APScheduler ticks the reminder rules; the outbox dispatcher drains
+"""`qihub clock`: APScheduler ticks the reminder rules; the outbox sender drains
 continuously beside it.
 
 The scheduler only ticks: reminders are rows and the ledger makes each one fire once, so a
 second clock process is harmless (it finds nothing left to claim). The outbox is not a tick:
 a broadcast to every member of staff has to move at the platforms' pace, so a dedicated thread
 runs batch after batch while anything is due and sleeps until the next row is due otherwise
-(bot.delivery.OutboxLoop). On SQLite only one clock per database file dispatches.
+(bot.outbox_workers.OutboxLoop). On SQLite only one clock per database file sends.
 
 One clock leads (handlers.leadership): the scheduled jobs run only in the process holding the
 database lease; any other `qihub clock` is a standby that takes over within a minute of the
@@ -18,14 +18,16 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from bot.app import QIHub, create_app
-from bot.delivery import (
+from bot.app import QIHub, create_app, require_current_schema
+from bot.outbox_workers import (
     OutboxLoop,
-    broadcast_dispatcher,
+    broadcast_sender,
     connected_platforms,
     freeze_startup_heap,
 )
@@ -34,7 +36,6 @@ from handlers.context import SYSTEM, Context
 from handlers.leadership import CHECK_EVERY, Leadership
 from handlers.reminders import tick
 from handlers.retention import queue_retention_review
-from store.migrate import current_revision, head_revision
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +69,90 @@ def retention_review(app: QIHub) -> int:
     return queued
 
 
-def _led(leadership: Leadership, job: Callable[..., Any]) -> Callable[..., Any]:
+def _led(leadership: Leadership, job: Callable[[], object]) -> Callable[[], object]:
     """`job`, run only while this process leads the clock (a standby skips it)."""
 
-    def run(*args: Any) -> Any:
+    def run() -> object:
         if leadership.leading:
-            return job(*args)
+            return job()
         return None
 
-    run.__name__ = getattr(job, "__name__", "job")
     return run
 
 
-def _directory_sync(app: QIHub, scheduler: Any, leadership: Leadership) -> int | None:
-    """With a complete Teams app registration, keep the staff directory in step with Microsoft
-    Graph (delta queries: each run asks only for what changed). Returns the interval in minutes."""
+REMINDER_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ClockJob:
+    """One scheduled job of `qihub clock`, as data, so the whole schedule reads as one table."""
+
+    id: str
+    """Fixed, so registering again replaces the job rather than adding a second."""
+    trigger: str
+    """An APScheduler trigger ("interval" or "cron"), with its fields in `when`."""
+    when: Mapping[str, Any]
+    run: Callable[[], object]
+    description: str
+    led: bool = True
+    """Run only in the process that leads the clock (handlers.leadership)."""
+    start_now: bool = False
+    """Run once at start-up, not only after the first interval."""
+
+
+def clock_jobs(app: QIHub, leadership: Leadership) -> list[ClockJob]:
+    """The clock's schedule. Every job is a short pass over rows (reminders and the rest are
+    ledgered, so a missed or doubled run is harmless); sending lives in the outbox loop."""
+    settings = app.settings
+    jobs = [
+        ClockJob(
+            "leadership",
+            "interval",
+            {"seconds": min(CHECK_EVERY, settings.clock_lease_seconds / 4)},
+            leadership.check,
+            "take or renew the clock's lease; a standby takes over when the leader dies",
+            led=False,
+        ),
+        ClockJob(
+            "reminders",
+            "interval",
+            {"seconds": REMINDER_SECONDS},
+            partial(reminder_tick, app),
+            "raise the reminders the rules find due",
+        ),
+        ClockJob(
+            "retention",
+            "cron",
+            {"day_of_week": "mon", "hour": 7},
+            partial(retention_review, app),
+            "weekly: tell admins which records are past their retention period",
+        ),
+        ClockJob(
+            "housekeeping",
+            "interval",
+            {"hours": 1},
+            partial(housekeeping, app),
+            "forget replay keys no platform will retry any more",
+        ),
+    ]
+    directory = _directory_sync(app)
+    if directory is not None:
+        jobs.append(
+            ClockJob(
+                "directory",
+                "interval",
+                {"minutes": settings.directory_sync_minutes},
+                directory,
+                "keep the staff directory in step with Microsoft Graph (delta queries)",
+                start_now=True,
+            )
+        )
+    return jobs
+
+
+def _directory_sync(app: QIHub) -> Callable[[], object] | None:
+    """With a complete Teams app registration, a directory sync from Microsoft Graph (each run
+    asks only for what changed); None without one."""
     settings = app.settings
     if not (settings.teams_client_id and settings.teams_client_secret and settings.teams_tenant_id):
         return None
@@ -91,28 +161,33 @@ def _directory_sync(app: QIHub, scheduler: Any, leadership: Leadership) -> int |
     from bot.teams.graph import GraphClient
 
     client = GraphClient(settings, MsalTokenSource(settings, GRAPH_SCOPE))
-    scheduler.add_job(
-        _led(leadership, sync_directory_job),
-        "interval",
-        args=[app, client],
-        minutes=settings.directory_sync_minutes,
-        next_run_time=app.clock.now(),
-        id="directory",
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-    )
-    return settings.directory_sync_minutes
+    return partial(sync_directory_job, app, client)
+
+
+def schedule(
+    scheduler: Any, jobs: Sequence[ClockJob], leadership: Leadership, now: datetime
+) -> None:
+    """Register the table: fixed ids, replace_existing, one instance of each at a time, and
+    runs missed while busy coalesced into one."""
+    for job in jobs:
+        scheduler.add_job(
+            _led(leadership, job.run) if job.led else job.run,
+            job.trigger,
+            id=job.id,
+            name=job.id,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            **({"next_run_time": now} if job.start_now else {}),
+            **job.when,
+        )
 
 
 def run_clock(settings: Settings) -> int:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     app = create_app(settings)
-    if current_revision(app.engine) != head_revision():
-        from handlers.config import ConfigError
-
-        raise ConfigError("", "the database is not up to date; run `qihub db upgrade` first")
+    require_current_schema(app)
     app.sync_directory()
     platforms = connected_platforms(app)
     if not platforms:
@@ -121,64 +196,27 @@ def run_clock(settings: Settings) -> int:
             "or Teams credentials are set"
         )
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    dispatcher = broadcast_dispatcher(app, platforms, worker=worker)
+    sender = broadcast_sender(app, platforms, worker=worker)
     scheduler = BlockingScheduler(timezone=app.config.organisation.timezone)
     leadership = Leadership(
         app.uow_factory, app.clock, worker, ttl=timedelta(seconds=settings.clock_lease_seconds)
     )
     outbox = OutboxLoop(
-        dispatcher,
+        sender,
         app.uow_factory,
         app.clock,
         database_url=app.settings.database_url,
-        may_dispatch=lambda: leadership.leading,  # a standby leaves delivery to the leader
+        may_send=lambda: leadership.leading,  # a standby leaves delivery to the leader
     )
     leadership.check()
-    scheduler.add_job(
-        leadership.check,
-        "interval",
-        seconds=min(CHECK_EVERY, settings.clock_lease_seconds / 4),
-        id="leadership",
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        _led(leadership, reminder_tick),
-        "interval",
-        args=[app],
-        seconds=60,
-        id="reminders",
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        _led(leadership, retention_review),
-        "cron",
-        args=[app],
-        day_of_week="mon",
-        hour=7,
-        id="retention",
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        _led(leadership, housekeeping),
-        "interval",
-        args=[app],
-        hours=1,
-        id="housekeeping",
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-    )
-    directory = _directory_sync(app, scheduler, leadership)
+    jobs = clock_jobs(app, leadership)
+    schedule(scheduler, jobs, leadership, app.clock.now())
+    directory = settings.directory_sync_minutes if any(j.id == "directory" for j in jobs) else None
     role = "leads the clock" if leadership.leading else "is a standby (another clock leads)"
     print(
-        f"qihub clock: ticking reminders every 60 s and draining the outbox continuously "
-        f"({dispatcher.batch} a claim); {worker} {role}"
+        f"qihub clock: ticking reminders every {REMINDER_SECONDS} s and draining the outbox "
+        f"continuously "
+        f"({sender.batch} a claim); {worker} {role}"
         + (
             f"; syncing the directory from Microsoft Graph every {directory} min"
             if directory

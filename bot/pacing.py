@@ -11,7 +11,7 @@ its slot, or the message is deferred without spending anything, so one busy chan
 holds up the rest of the queue. Slots further away than `hold` are deferrals too
 (DeliveryError with deferred=True, which costs the message none of its attempts).
 
-A send that leaves late (its thread was held up: a garbage collection, the dispatcher claiming
+A send that leaves late (its thread was held up: a garbage collection, the sender claiming
 its next batch) is counted in the windows when it actually left, not when its slot was: the
 sends held up together leave together, and a window counted by slots would let the next
 second's sends follow them in full, which is just how a sender that kept to the limit meets a
@@ -22,7 +22,7 @@ A 429 pauses the whole platform for Retry-After seconds, slots already handed ou
 The windows are kept here rather than in the `limits` library's MemoryStorage: that storage
 sweeps every key it holds from a timer every 10 ms, and a broadcast creates a key per DM
 channel or conversation (tens of thousands, each alive for up to 30 s), so the sweep alone took
-most of a CPU and the keys most of the dispatcher's memory. Here a key is pruned when it is
+most of a CPU and the keys most of the sender's memory. Here a key is pruned when it is
 used, and keys whose windows have all passed are dropped every few thousand sends.
 """
 

@@ -13,14 +13,14 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
-from bot.delivery import DispatchKicker, connected_platforms, worker_name
 from bot.http_edge import from_this_machine
 from bot.observability import Metrics, RequestObserver
+from bot.outbox_workers import OutboxKicker, connected_platforms, worker_name
 from bot.settings import Settings
 from bot.teams.doors import playground_problem
 from handlers.config import ConfigError
-from handlers.delivery import Dispatcher
 from handlers.leadership import CLOCK
+from handlers.outbox.sender import OutboxSender
 from store.db import DatabaseUnavailable, check_connection
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,8 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
     """
     platforms = connected_platforms(app, teams_token=teams_token)
     kicker = (
-        DispatchKicker(
-            Dispatcher(
+        OutboxKicker(
+            OutboxSender(
                 app.uow_factory,
                 platforms,
                 app.config,
@@ -117,7 +117,7 @@ def may_read_metrics(request: Request, token: str | None) -> bool:
 def run_web(settings: Settings) -> int:
     import uvicorn
 
-    from bot.delivery import freeze_startup_heap
+    from bot.outbox_workers import freeze_startup_heap
 
     host = settings.host or ("127.0.0.1" if settings.qihub_teams_playground else "0.0.0.0")  # noqa: S104
     problem = playground_problem(settings, host)

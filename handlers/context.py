@@ -10,7 +10,7 @@ from handlers.calendar import WorkingCalendar
 from handlers.clock import Clock
 from handlers.config import OrgConfig
 from handlers.guard import PatientDataGuard
-from handlers.notify import Notifier
+from handlers.outbox.enqueue import Enqueuer
 from store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ class Context:
         return self.services.clock.now()
 
     @cached_property
-    def notifier(self) -> Notifier:
-        return Notifier(self.uow, self.services.config, self.now)
+    def enqueuer(self) -> Enqueuer:
+        return Enqueuer(self.uow, self.services.config, self.now)
 
     @cached_property
     def guard(self) -> PatientDataGuard:

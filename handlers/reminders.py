@@ -93,7 +93,7 @@ def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
             key = f"rem:{rule.name}:{due.item_key}:{due.occasion}"
             if due.fan_out is not None:
                 due.fan_out(ctx, key)
-            rows += ctx.notifier.rows(
+            rows += ctx.enqueuer.rows(
                 due.reply,
                 key,
                 people=due.people,
@@ -102,6 +102,6 @@ def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
                 not_before=not_before,
             )
             report.raised[rule.name] = report.raised.get(rule.name, 0) + 1
-        ctx.notifier.queue(rows)
+        ctx.enqueuer.queue(rows)
         ctx.uow.reminders.advance(rule.name, ctx.now)
     return report

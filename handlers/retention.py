@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from handlers.config import OrgConfig
-from handlers.notify import Notifier
+from handlers.outbox.enqueue import Enqueuer
 from messages.view import Context, Fact, Facts, Heading, Reply, Text
 from store.models import Idea, Lesson
 from store.uow import UnitOfWork
@@ -81,4 +81,4 @@ def queue_retention_review(uow: UnitOfWork, config: OrgConfig, now: datetime) ->
     admins = [s.id for s in uow.staff.with_role("admin") if s.active]
     year, week, _ = now.isocalendar()
     key = f"retention:{year}-W{week:02d}"
-    return Notifier(uow, config, now).to_people(admins, review_reply(found, config), key)
+    return Enqueuer(uow, config, now).to_people(admins, review_reply(found, config), key)

@@ -143,6 +143,6 @@ def _announce(
     for code in committees:
         channel = people.channel_of(ctx, code)
         if channel is not None:
-            ctx.notifier.to_channel(
+            ctx.enqueuer.to_channel(
                 channel, reply, f"trend:{trend.ref}:{trend.lesson_count}:{code}"
             )

@@ -1,4 +1,4 @@
-"""Drives the real core (dispatch, handlers, store, outbox, dispatcher) as a platform would."""
+"""Drives the real core (dispatch, handlers, store, outbox, sender) as a platform would."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from bot.app import QIHub
 from handlers import dispatch
 from handlers.clock import ManualClock
 from handlers.context import SYSTEM, Context
-from handlers.delivery import Dispatcher, DispatchReport
+from handlers.outbox.report import SendReport
+from handlers.outbox.sender import OutboxSender
 from handlers.reminders import TickReport, tick
 from messages.view import Button, Buttons, FormErrors, Items, OpenForm, Reply, Response
 from tests.fakes import FakePlatform
@@ -56,7 +57,7 @@ class Harness:
         self.app = app
         self.clock = clock
         self.platform = FakePlatform()
-        self.dispatcher = Dispatcher(app.uow_factory, [self.platform], app.config, clock)
+        self.sender = OutboxSender(app.uow_factory, [self.platform], app.config, clock)
 
     def command(self, who: str, text: str) -> Response:
         return self.app.interact(who, "test", lambda ctx: dispatch.run_command(ctx, text))
@@ -83,8 +84,8 @@ class Harness:
         merged = {**opened.values, **values}
         return self.submit(who, opened.form_id, merged, opened.context)
 
-    def deliver(self) -> DispatchReport:
-        return self.dispatcher.drain()
+    def deliver(self) -> SendReport:
+        return self.sender.drain()
 
     def tick(self, *, digests: bool = False, bulletins: bool = False) -> TickReport:
         """One clock tick over the reminder rules; the weekly digest and quarterly bulletin

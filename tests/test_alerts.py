@@ -481,14 +481,14 @@ def test_a_retracted_alert_still_queued_is_withdrawn_and_one_in_flight_is_replac
     hub: Harness,
 ) -> None:
     """Retracted before the broadcast went out: nobody receives the original after its
-    retraction. The one message a dispatcher had already claimed arrives late, and the next
+    retraction. The one message a sender had already claimed arrives late, and the next
     tick replaces it as well."""
     preview = compose(hub, audience=["site:liverpool", "site:wirral"])
     ref = ref_in(preview, "ALERT")
     hub.press(CHRIS, button(preview, "Send for approval"))
     hub.deliver()
     hub.press(HELEN, button(hub.platform.to(HELEN)[-1], "Approve and send"))  # queued, not sent
-    with hub.app.uow_factory() as uow:  # another dispatcher has Tom's message in hand
+    with hub.app.uow_factory() as uow:  # another sender has Tom's message in hand
         tom = uow.alerts.outbox_row(f"alert:{ref}:send>p{id_of(hub, TOM)}")
         assert tom is not None and tom.status == "pending"
         tom.status, tom.claimed_by = "sending", "elsewhere"

@@ -1,10 +1,10 @@
-"""The broadcast engine survives its dispatcher being killed: `kill -9` at five random moments
-during one broadcast, a new dispatcher started each time, and every recipient still gets the
+"""The broadcast engine survives its sender being killed: `kill -9` at five random moments
+during one broadcast, a new sender started each time, and every recipient still gets the
 message; the repeats are bounded by what was in flight at each kill. On SQLite, a second
-dispatcher process stands by instead of sending anything twice.
+sender process stands by instead of sending anything twice.
 
-The dispatcher is the real one `qihub clock` runs (bot.delivery.broadcast_dispatcher in an
-OutboxLoop), in its own process (`python -m bench.broadcast dispatch`); the fake Slack Web API
+The sender is the real one `qihub clock` runs (bot.outbox_workers.broadcast_sender in an
+OutboxLoop), in its own process (`python -m bench.broadcast send`); the fake Slack Web API
 (tests/limited_fakes.py, enforcing the workspace and per-channel limits) runs in this process
 and counts what each DM channel received.
 """
@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.broadcast import outbox_outcome, seed, start_dispatcher
+from bench.broadcast import outbox_outcome, seed, start_sender
 from tests.conftest import PG_URL, create_pg_schema, drop_pg_schema
 from tests.limited_fakes import LimitedSlack
 
 PER_MINUTE = 18_000
 """300/min x 60 (300 a second): the test's time scale, enforced by the fake."""
 BATCH = 500
-"""broadcast_dispatcher's claim at 300 a second: min(500, 2 s of budget)."""
+"""broadcast_sender's claim at 300 a second: min(500, 2 s of budget)."""
 LEASE_S = 2.0
 
 
@@ -61,7 +61,7 @@ def _spec(url: str, fake: LimitedSlack) -> dict[str, object]:
 def _wait_for_sends(fake: LimitedSlack, more_than: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while fake.tally.messages <= more_than:
-        assert time.monotonic() < deadline, "the dispatcher sent nothing"
+        assert time.monotonic() < deadline, "the sender sent nothing"
         time.sleep(0.02)
 
 
@@ -76,7 +76,7 @@ def test_kill_9_five_times_mid_broadcast_loses_nobody(
     kills = 0
     at_kill: list[int] = []
     while kills < 5:
-        child = start_dispatcher(_spec(pg_url, fake_slack))
+        child = start_sender(_spec(pg_url, fake_slack))
         _wait_for_sends(fake_slack, fake_slack.tally.messages)
         time.sleep(rng.uniform(0.05, 0.6))  # somewhere mid-batch, mid-send or mid-record
         if child.poll() is not None:
@@ -87,7 +87,7 @@ def test_kill_9_five_times_mid_broadcast_loses_nobody(
         kills += 1
         at_kill.append(fake_slack.tally.messages)
     assert kills == 5, f"the broadcast finished after {kills} kills; make it longer"
-    last = start_dispatcher(_spec(pg_url, fake_slack))
+    last = start_sender(_spec(pg_url, fake_slack))
     _, err = last.communicate(timeout=120)
     assert last.returncode == 0, err[-2000:]
 
@@ -102,13 +102,13 @@ def test_kill_9_five_times_mid_broadcast_loses_nobody(
 
 
 @pytest.mark.slow
-def test_a_second_sqlite_dispatcher_stands_by_and_nothing_is_sent_twice(
+def test_a_second_sqlite_sender_stands_by_and_nothing_is_sent_twice(
     tmp_path: Path, fake_slack: LimitedSlack
 ) -> None:
     url = f"sqlite:///{tmp_path / 'broadcast.db'}"
     recipients = 1_500
-    seeded = seed(url, recipients, teams_url=None, slack=True, key="two-dispatchers")
-    first, second = (start_dispatcher(_spec(url, fake_slack)) for _ in range(2))
+    seeded = seed(url, recipients, teams_url=None, slack=True, key="two-senders")
+    first, second = (start_sender(_spec(url, fake_slack)) for _ in range(2))
     results = [p.communicate(timeout=120) for p in (first, second)]
     assert (first.returncode, second.returncode) == (0, 0), [e[-2000:] for _, e in results]
     assert any("standing by" in err for _, err in results)

@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from bench.broadcast import BOT_TOKEN, outbox_outcome, seed
 from bot.app import QIHub, create_app
-from bot.delivery import OutboxLoop, broadcast_dispatcher, connected_platforms
+from bot.outbox_workers import OutboxLoop, broadcast_sender, connected_platforms
 from bot.settings import Settings
-from handlers.delivery import Dispatcher
 from handlers.leadership import CLOCK
+from handlers.outbox.sender import OutboxSender
 from messages.view import Reply, reply_to_payload
 from store.models import OutboxMessage, Staff
 from store.uow import UnitOfWorkFactory
@@ -53,19 +53,19 @@ def _app(db_url: str, fake: LimitedSlack) -> QIHub:
 
 
 def _loop(
-    db_url: str, fake: LimitedSlack, may_dispatch: Callable[[], bool] | None = None
+    db_url: str, fake: LimitedSlack, may_send: Callable[[], bool] | None = None
 ) -> tuple[OutboxLoop, int]:
     app = _app(db_url, fake)
-    dispatcher = broadcast_dispatcher(app, connected_platforms(app), worker="storm-test")
+    sender = broadcast_sender(app, connected_platforms(app), worker="storm-test")
     loop = OutboxLoop(
-        dispatcher,
+        sender,
         app.uow_factory,
         app.clock,
         database_url=db_url,
         idle_poll=0.1,
-        may_dispatch=may_dispatch,
+        may_send=may_send,
     )
-    return loop, dispatcher.batch
+    return loop, sender.batch
 
 
 @pytest.mark.slow
@@ -99,7 +99,7 @@ def test_a_429_storm_slows_the_broadcast_but_loses_and_dead_letters_nothing(
 def test_enqueue_from_select_queues_once_per_person_without_loading_them(
     db_url: str,
 ) -> None:
-    """INSERT ... SELECT from a staff-id query: one row per person with Notifier's dedupe key
+    """INSERT ... SELECT from a staff-id query: one row per person with Enqueuer's dedupe key
     (so a second run queues nobody twice), the payload and urgency given."""
     seed(db_url, 50, teams_url=None, slack=True, key="seeded")  # 50 people, already queued
     from store.db import make_engine
@@ -178,10 +178,10 @@ def _wait_until(done: Callable[[], bool], timeout: float = 15.0) -> None:
 def test_a_standby_clock_leaves_the_outbox_to_the_leader(
     db_url: str, fake_slack: LimitedSlack
 ) -> None:
-    """Each dispatcher paces itself to the whole budget, so only the leading clock sends."""
+    """Each sender paces itself to the whole budget, so only the leading clock sends."""
     seed(db_url, 30, teams_url=None, slack=True, key="standby")
     leading = threading.Event()
-    loop, _ = _loop(db_url, fake_slack, may_dispatch=leading.is_set)
+    loop, _ = _loop(db_url, fake_slack, may_send=leading.is_set)
     loop.start()
     try:
         time.sleep(1.0)
@@ -197,7 +197,7 @@ def test_a_standby_clock_leaves_the_outbox_to_the_leader(
 def test_the_web_leaves_a_broadcast_to_a_running_clock(
     db_url: str, fake_slack: LimitedSlack
 ) -> None:
-    """Fan-out rows are `bulk`: while a clock holds its lease the web's dispatcher delivers only
+    """Fan-out rows are `bulk`: while a clock holds its lease the web's sender delivers only
     the messages its requests queued; with no clock running it delivers everything."""
     seed(db_url, 20, teams_url=None, slack=True, key="broadcast")
     app = _app(db_url, fake_slack)
@@ -211,7 +211,7 @@ def test_the_web_leaves_a_broadcast_to_a_running_clock(
         )
         uow.leases.take_or_renew(CLOCK, "clock:elsewhere", app.clock.now(), timedelta(seconds=40))
         uow.commit()
-    web = Dispatcher(
+    web = OutboxSender(
         app.uow_factory, connected_platforms(app), app.config, app.clock, leave_bulk_to=CLOCK
     )
     assert web.drain().sent == 1

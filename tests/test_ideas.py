@@ -1,4 +1,4 @@
-"""Ideas end to end through the real core: dispatch, permissions, store, outbox, dispatcher."""
+"""Ideas end to end through the real core: dispatch, permissions, store, outbox, sender."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""handlers.later.Later, the dispatcher's timer queue: actions run in the order they come due,
+"""handlers.outbox.later.Later, the sender's timer queue: actions run in the order they come due,
 an action due sooner than the one being waited for is not held up behind it, and stopping runs
 whatever is still waiting rather than dropping it."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
-from handlers.later import Later
+from handlers.outbox.later import Later
 
 
 def test_actions_run_when_due_and_a_sooner_one_is_not_held_up() -> None:

@@ -277,7 +277,7 @@ def test_enqueue_dedupes_on_the_key(uow_factory: UnitOfWorkFactory) -> None:
 def test_enqueue_reports_whether_it_queued(
     request: pytest.FixtureRequest, engine: Engine, uow_factory: UnitOfWorkFactory
 ) -> None:
-    """Callers count what they queued (Notifier.to_people); a duplicate must report False."""
+    """Callers count what they queued (Enqueuer.to_people); a duplicate must report False."""
     with uow_factory() as uow:
         assert _queue(uow, "idea:1:approved") is True
         assert _queue(uow, "idea:1:approved") is False
@@ -382,7 +382,7 @@ def test_claim_due_takes_at_most_limit(uow_factory: UnitOfWorkFactory) -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_concurrent_claims_on_postgres_get_disjoint_rows(engine: Engine) -> None:
-    """FOR UPDATE SKIP LOCKED: a second dispatcher skips rows the first holds (uncommitted)
+    """FOR UPDATE SKIP LOCKED: a second sender skips rows the first holds (uncommitted)
     instead of waiting for them or taking them too."""
     factory = UnitOfWorkFactory(engine)
     with factory() as uow:

@@ -16,10 +16,10 @@ from bot.console.platform import ConsolePlatform
 from handlers import dispatch
 from handlers.clock import ShiftedClock, parse_duration
 from handlers.context import SYSTEM, Context
-from handlers.delivery import Dispatcher
 from handlers.directory import actor_for
 from handlers.forms import FieldError, as_raw, clean_field
 from handlers.guard import PatientDataGuard
+from handlers.outbox.sender import OutboxSender
 from handlers.reminders import tick
 from messages.text import clean, field_prompt, form_header, render_reply
 from messages.view import Button, Form, FormErrors, OpenForm, Reply, Response
@@ -60,9 +60,7 @@ class ConsoleSession:
         self.email = as_email
         self.buttons: list[Button] = []
         self.form: FormFill | None = None
-        self.dispatcher = Dispatcher(
-            app.uow_factory, [platform], app.config, clock, worker="console"
-        )
+        self.sender = OutboxSender(app.uow_factory, [platform], app.config, clock, worker="console")
 
     # ------------------------------------------------------------------ output
     def say(self, text: str = "") -> None:
@@ -160,7 +158,7 @@ class ConsoleSession:
         with self.app.uow_factory() as uow:
             tick(Context(self.app.services, uow, SYSTEM, "console"), self.app.rules)
             uow.commit()
-        self.dispatcher.drain()
+        self.sender.drain()
         for key, reply in self.platform.take_fresh():
             who = "you" if key == self.email else self.platform.names.get(key, key)
             label = who if key.startswith("#") or key == self.email else f"{who} <{key}>"

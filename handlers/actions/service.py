@@ -161,7 +161,7 @@ def tell_owner(
     reply = card(ctx, action, step_buttons(action, steps))
     summary = headline + (f": {reason}" if reason else ".")
     blocks = (Notice(summary, "info"), *reply.blocks)
-    ctx.notifier.to_person(
+    ctx.enqueuer.to_person(
         action.owner_id,
         Reply(summary, blocks),
         f"action:{action.ref}:{headline}:{ctx.now.isoformat()}",
@@ -180,10 +180,10 @@ def tell(
     reply = card(ctx, action, buttons)
     message = Reply(headline, (Notice(headline, "info"), *reply.blocks))
     key = f"action:{action.ref}:{headline}:{ctx.now.isoformat()}"
-    ctx.notifier.to_people(staff_ids, message, key)
+    ctx.enqueuer.to_people(staff_ids, message, key)
     committee_channel = people.channel_of(ctx, action.committee)
     if channel and committee_channel:
-        ctx.notifier.to_channel(committee_channel, message, key)
+        ctx.enqueuer.to_channel(committee_channel, message, key)
 
 
 def may(ctx: Context, action: Action, step: ActionStep) -> bool:

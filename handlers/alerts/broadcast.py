@@ -95,12 +95,12 @@ def send(ctx: Context, alert: Alert) -> int:
         ctx.uow.alerts.link_outbox(alert.id, key, after, upto)
     alert.recipient_count = ctx.uow.alerts.count_recipients(alert.id)
     if ALL_STAFF in ctx.config.channels:
-        ctx.notifier.to_channel(
+        ctx.enqueuer.to_channel(
             ALL_STAFF, recipient_card(ctx, alert, channel=True), key, urgent=True
         )
     alert.status = "live"
     alert.sent_at = ctx.now
-    ctx.notifier.to_person(
+    ctx.enqueuer.to_person(
         alert.publisher_id, status_reply(ctx, alert), status_key(alert), urgent=True
     )
     row = ctx.uow.alerts.outbox_row(f"{status_key(alert)}>p{alert.publisher_id}")
@@ -122,13 +122,13 @@ def send(ctx: Context, alert: Alert) -> int:
 
 
 def _update_payload(reply: Reply, platform: str, handle: dict[str, Any]) -> dict[str, Any]:
-    """An outbox payload asking the dispatcher to replace a delivered message in place."""
+    """An outbox payload asking the sender to replace a delivered message in place."""
     return {"reply": reply_to_payload(reply), "update": {"platform": platform, "handle": handle}}
 
 
 LATE_WINDOW = timedelta(minutes=10)
 """How long after a correction the original's messages that were already on their way are
-looked for and replaced too (a dispatcher's lease on a message is two minutes)."""
+looked for and replaced too (a sender's lease on a message is two minutes)."""
 LATE_MARGIN = timedelta(minutes=5)
 """Deliveries recorded this long before the original closed are looked at again: a message
 sent just before may have been recorded just after (and the clocks of two processes differ)."""
@@ -215,7 +215,7 @@ def replace_delivered(
 
 def replace_late_deliveries(ctx: Context, correction: Alert) -> int:
     """The original's messages that were already being sent when `correction` was approved
-    (claimed by a dispatcher, so not withdrawn) arrive after it: for LATE_WINDOW, each clock
+    (claimed by a sender, so not withdrawn) arrive after it: for LATE_WINDOW, each clock
     tick replaces those too. Returns how many replacements were queued."""
     original = original_of(ctx, correction)
     if original is None or original.closed_at is None:

@@ -207,7 +207,7 @@ def request_approval(ctx: Context, alert: Alert) -> list[str]:
         SmallPrint("You cannot approve your own alert; the first approver's decision counts."),
     ]
     reply = Reply(summary=f"Approval needed: {alert.ref} {alert.title}", blocks=tuple(blocks))
-    ctx.notifier.to_people(
+    ctx.enqueuer.to_people(
         chosen, reply, f"alert:{alert.ref}:approve:{ctx.now.isoformat()}", urgent=True
     )
     return [people.name_of(ctx, s) for s in chosen]
@@ -250,7 +250,7 @@ def approve(ctx: Context, alert: Alert) -> int:
             ),
         ),
     )
-    ctx.notifier.to_person(alert.publisher_id, told, f"alert:{alert.ref}:approved", urgent=True)
+    ctx.enqueuer.to_person(alert.publisher_id, told, f"alert:{alert.ref}:approved", urgent=True)
     return count
 
 
@@ -268,7 +268,7 @@ def reject(ctx: Context, alert: Alert, reason: str) -> None:
         summary=text,
         blocks=(Notice(text, "warning"), *broadcast_body(ctx, alert), draft_buttons(alert)),
     )
-    ctx.notifier.to_person(
+    ctx.enqueuer.to_person(
         alert.publisher_id, reply, f"alert:{alert.ref}:rejected:{ctx.now.isoformat()}", urgent=True
     )
 
@@ -285,7 +285,7 @@ def send_now(ctx: Context, alert: Alert) -> int:
         "second approver."
     )
     reply = Reply(summary=text, blocks=(Notice(text, "warning"), *broadcast_body(ctx, alert)))
-    ctx.notifier.to_people(
+    ctx.enqueuer.to_people(
         approvers(ctx, alert), reply, f"alert:{alert.ref}:emergency", urgent=True
     )
     return count

@@ -190,7 +190,7 @@ def mark_reviewed(ctx: Context, bulletin: Bulletin) -> str:
     )
     executives = [e for e in people.holders(ctx, "executive") if e != ctx.actor.staff_id]
     card = approval_card(ctx, bulletin, contents(ctx, bulletin))
-    ctx.notifier.to_people(executives, card, f"bulletin:{bulletin.ref}:reviewed:{ctx.now}")
+    ctx.enqueuer.to_people(executives, card, f"bulletin:{bulletin.ref}:reviewed:{ctx.now}")
     return f"{bulletin.ref} is reviewed; the executives have been asked to approve it."
 
 
@@ -250,6 +250,6 @@ def approve(ctx: Context, bulletin: Bulletin) -> str:
     post = published_post(frozen, page_url(ctx, bulletin))
     channels = [c for c in ALL_STAFF_CHANNELS if c in ctx.config.channels]
     for channel in channels:
-        ctx.notifier.to_channel(channel, post, f"bulletin:{bulletin.ref}:published")
+        ctx.enqueuer.to_channel(channel, post, f"bulletin:{bulletin.ref}:published")
     where = "posted to all staff" if channels else "not posted (no all-staff channel configured)"
     return f"{bulletin.ref} is approved and published, {where}: {page_url(ctx, bulletin)}"

@@ -68,7 +68,7 @@ def submit(ctx: Context, values: dict[str, Any], co_submitter_ids: list[int]) ->
     )
     names = [] if anonymous else submitter_names(ctx, idea)
     panel_card = idea_card(idea, ctx.config, submitter_names=names, panel_buttons=True)
-    ctx.notifier.to_channel(
+    ctx.enqueuer.to_channel(
         "ideas_panel",
         Reply(summary=f"New {idea.kind} idea {ref}: {idea.title}", blocks=tuple(panel_card)),
         key=f"idea:{ref}:submitted",
@@ -160,9 +160,9 @@ def apply_transition(
     )
     notice = decision_notice(idea, transition, reason, how)
     key = f"idea:{idea.ref}:{idea.status}:{ctx.now.isoformat()}"
-    ctx.notifier.to_people((s.staff_id for s in idea.submitters), notice, key)
+    ctx.enqueuer.to_people((s.staff_id for s in idea.submitters), notice, key)
     if transition.by == "submitter":
-        ctx.notifier.to_channel("ideas_panel", notice_for_panel(idea, reason), key)
+        ctx.enqueuer.to_channel("ideas_panel", notice_for_panel(idea, reason), key)
 
 
 def notice_for_panel(idea: Idea, reason: str | None) -> Reply:

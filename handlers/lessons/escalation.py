@@ -76,10 +76,10 @@ def convene(ctx: Context, lesson: Lesson, reason: str) -> Reply:
         ),
     )
     key = f"tier5:{lesson.ref}:{ctx.now.isoformat()}"
-    ctx.notifier.to_people(people.holders(ctx, "executive_oncall"), message, key, urgent=True)
+    ctx.enqueuer.to_people(people.holders(ctx, "executive_oncall"), message, key, urgent=True)
     if exec_channel is not None:
-        ctx.notifier.to_channel("exec_oncall", message, key, urgent=True)
+        ctx.enqueuer.to_channel("exec_oncall", message, key, urgent=True)
     committee_channel = people.channel_of(ctx, lesson.committee)
     if committee_channel is not None and first_time:
-        ctx.notifier.to_channel(committee_channel, message, key, urgent=True)
+        ctx.enqueuer.to_channel(committee_channel, message, key, urgent=True)
     return message

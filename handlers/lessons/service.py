@@ -57,7 +57,7 @@ def committee_post(
         Notice(headline, "info"),
         *lesson_card(lesson, ctx.config, today, submitter_names=names, buttons=buttons),
     ]
-    ctx.notifier.to_channel(channel, Reply(summary=headline, blocks=tuple(blocks)), key)
+    ctx.enqueuer.to_channel(channel, Reply(summary=headline, blocks=tuple(blocks)), key)
 
 
 def submit(ctx: Context, values: dict[str, Any]) -> Submitted:
@@ -176,7 +176,7 @@ def move(
     if tell:
         notice = submitter_notice(lesson, tell, reason)
         key = f"lesson:{lesson.ref}:{action}:{ctx.now.isoformat()}"
-        ctx.notifier.to_people((s.staff_id for s in lesson.submitters), notice, key)
+        ctx.enqueuer.to_people((s.staff_id for s in lesson.submitters), notice, key)
 
 
 def require_status(lesson: Lesson, *statuses: LessonStatus) -> None:

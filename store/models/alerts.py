@@ -61,7 +61,7 @@ class Alert(Base):
 class AlertRecipient(Base):
     """One person an alert was sent to: delivery, acknowledgement, reminders and escalation.
 
-    Delivery facts are copied from the recipient's outbox row (`outbox_id`) once the dispatcher
+    Delivery facts are copied from the recipient's outbox row (`outbox_id`) once the sender
     has recorded them, so the ledger stands on its own as evidence after the outbox is pruned.
     """
 

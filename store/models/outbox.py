@@ -29,7 +29,7 @@ class OutboxMessage(Base):
     urgent: Mapped[bool] = mapped_column(default=False)
     bulk: Mapped[bool] = mapped_column(default=False, server_default=false())
     """Queued by a fan-out (enqueue_from_select): a broadcast is the clock's to deliver, at
-    the platforms' pace, not every web process's too (see Dispatcher's leave_bulk_to)."""
+    the platforms' pace, not every web process's too (see OutboxSender's leave_bulk_to)."""
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]

@@ -257,7 +257,7 @@ class AlertRepo:
 
     # ------------------------------------------------------------------ delivery bookkeeping
     def sync_deliveries(self, alert_id: int) -> int:
-        """Copy what the dispatcher recorded (sent, platform, handle, failure) into the ledger.
+        """Copy what the sender recorded (sent, platform, handle, failure) into the ledger.
 
         Only rows still open are touched, so a steady state costs the undelivered few.
         """

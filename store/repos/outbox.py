@@ -33,7 +33,7 @@ def cast_table(table: Any) -> Table:
 
 
 class ClaimedRow(Protocol):
-    """What the dispatcher reads of a claimed row (claim_due returns every column)."""
+    """What the sender reads of a claimed row (claim_due returns every column)."""
 
     @property
     def id(self) -> int: ...
@@ -125,7 +125,7 @@ class OutboxRepo:
 
         `recipients` is a one-column SELECT of staff ids, e.g.
         `select(Staff.id).where(Staff.active, Staff.site == "Wirral")`. Each row's dedupe key
-        is `f"{key}>p{staff_id}"`, the same as Notifier.rows() builds, so running it again (a
+        is `f"{key}>p{staff_id}"`, the same as Enqueuer.rows() builds, so running it again (a
         retry after a crash, or a correction queued under the same key) skips everyone
         already queued. Returns how many were queued now.
         """
@@ -171,9 +171,9 @@ class OutboxRepo:
         urgent and longest due first. With `bulk` False, rows queued by a fan-out are left.
 
         One statement: UPDATE ... WHERE id IN (the due ids) RETURNING. PostgreSQL skips rows
-        other dispatchers hold (FOR UPDATE SKIP LOCKED in the subquery); SQLite serialises
+        other senders hold (FOR UPDATE SKIP LOCKED in the subquery); SQLite serialises
         writers with BEGIN IMMEDIATE, so the plain subquery is just as safe there. Loading
-        the rows through the ORM and flushing each change back cost a broadcast dispatcher
+        the rows through the ORM and flushing each change back cost a broadcast sender
         tens of milliseconds of its sending threads' time per claim.
         """
         table = cast_table(OutboxMessage.__table__)
@@ -258,7 +258,7 @@ class OutboxRepo:
 
     def next_due(self, now: datetime) -> datetime | None:
         """When the next row comes due (a pending row's next attempt, or the end of a claim
-        that may have died), so an idle dispatcher sleeps exactly until there is work."""
+        that may have died), so an idle sender sleeps exactly until there is work."""
         pending = select(func.min(OutboxMessage.next_attempt_at)).where(
             OutboxMessage.status == "pending"
         )

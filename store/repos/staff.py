@@ -61,7 +61,7 @@ class StaffRepo:
         return list(self.session.scalars(select(Staff).where(Staff.id.in_(wanted))))
 
     def reach_by_ids(self, ids: Iterable[int]) -> dict[int, Reachable]:
-        """What it takes to reach each of these people (a broadcast dispatcher's claim):
+        """What it takes to reach each of these people (a broadcast sender's claim):
         plain rows of six columns, without building an ORM object for each."""
         wanted = list(dict.fromkeys(ids))
         found: dict[int, Reachable] = {}

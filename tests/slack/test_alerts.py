@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.delivery import connected_platforms
+from bot.outbox_workers import connected_platforms
 from handlers.clock import ManualClock
-from handlers.delivery import Dispatcher
+from handlers.outbox.sender import OutboxSender
 from tests.slack import kit
 from tests.slack.conftest import SlackHarness
 
@@ -34,7 +34,7 @@ def deliver(slack: SlackHarness) -> None:
     hub = slack.hub
     assert isinstance(hub.clock, ManualClock)
     hub.clock.advance(timedelta(seconds=2))  # deferred rows come due in the app's time
-    Dispatcher(hub.uow_factory, connected_platforms(hub), hub.config, hub.clock).drain(5)
+    OutboxSender(hub.uow_factory, connected_platforms(hub), hub.config, hub.clock).drain(5)
 
 
 def arrive(

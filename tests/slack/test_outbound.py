@@ -20,8 +20,8 @@ from bot.settings import Settings
 from bot.slack.platform import SlackPlatform
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
-from handlers.delivery import Dispatcher
-from handlers.notify import Notifier
+from handlers.outbox.enqueue import Enqueuer
+from handlers.outbox.sender import OutboxSender
 from messages.view import Heading, Reply, Text
 from store.models import OutboxMessage
 from tests.conftest import START
@@ -39,8 +39,8 @@ class Outbound:
     fake: FakeSlack
     platform: SlackPlatform
 
-    def dispatcher(self, max_attempts: int = 8) -> Dispatcher:
-        return Dispatcher(
+    def sender(self, max_attempts: int = 8) -> OutboxSender:
+        return OutboxSender(
             self.hub.uow_factory,
             [self.platform],
             self.hub.config,
@@ -53,11 +53,11 @@ class Outbound:
     ) -> None:
         reply = Reply(summary=f"Message {key}", blocks=(Heading(key), Text(f"About {key}.")))
         with self.hub.uow_factory() as uow:
-            notifier = Notifier(uow, self.hub.config, self.clock.now())
+            enqueuer = Enqueuer(uow, self.hub.config, self.clock.now())
             for channel in channels:
-                notifier.to_channel(channel, reply, key)
+                enqueuer.to_channel(channel, reply, key)
             ids = [s.id for s in uow.staff.by_emails(people)]
-            notifier.to_people(ids, reply, key)
+            enqueuer.to_people(ids, reply, key)
             uow.commit()
 
     def rows(self) -> list[OutboxMessage]:
@@ -91,10 +91,10 @@ def test_a_429_pauses_every_slack_send_until_retry_after(outbound: Outbound) -> 
     retry_after = int(recorded["headers"]["retry-after"])
     outbound.fake.fail("chat.postMessage", recorded["status"], retry_after=retry_after)
     outbound.queue("digest", channels=("psc", "pec", "cec", "ideas_panel"))
-    dispatcher = outbound.dispatcher()
+    sender = outbound.sender()
     now = outbound.clock.now()
 
-    report = dispatcher.run_once()
+    report = sender.run_once()
     assert (report.claimed, report.deferred, report.sent) == (4, 4, 0)
     assert len(outbound.posts()) == 1  # the other three were never attempted
     assert outbound.platform.paused_for > 0
@@ -108,7 +108,7 @@ def test_a_429_pauses_every_slack_send_until_retry_after(outbound: Outbound) -> 
 
     outbound.clock.advance(timedelta(seconds=retry_after + 1))  # due again, but Slack said wait
     assert outbound.platform.paused_for > 0
-    again = dispatcher.run_once()
+    again = sender.run_once()
     assert (again.claimed, again.deferred, again.sent) == (4, 4, 0)
     assert len(outbound.posts()) == 1  # no API call during the pause
 
@@ -116,7 +116,7 @@ def test_a_429_pauses_every_slack_send_until_retry_after(outbound: Outbound) -> 
     while outbound.platform.paused_for > 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     outbound.clock.advance(timedelta(seconds=retry_after + 1))
-    done = dispatcher.run_once()
+    done = sender.run_once()
     assert (done.sent, done.deferred) == (4, 0)
     rows = outbound.rows()
     assert {r.status for r in rows} == {"sent"}
@@ -135,10 +135,10 @@ def test_a_429_pauses_every_slack_send_until_retry_after(outbound: Outbound) -> 
 def test_server_errors_back_off_then_the_message_is_dead_lettered(outbound: Outbound) -> None:
     outbound.fake.fail("chat.postMessage", 500, times=10)
     outbound.queue("decision", channels=("psc",))
-    dispatcher = outbound.dispatcher(max_attempts=3)
+    sender = outbound.sender(max_attempts=3)
     for attempt in (1, 2, 3):
         now = outbound.clock.now()
-        report = dispatcher.run_once()
+        report = sender.run_once()
         assert report.claimed == 1
         (row,) = outbound.rows()
         assert row.attempts == attempt
@@ -147,19 +147,19 @@ def test_server_errors_back_off_then_the_message_is_dead_lettered(outbound: Outb
             assert report.retried == 1 and row.status == "pending"
             cap = timedelta(seconds=5 * 2 ** (attempt - 1))
             assert now < row.next_attempt_at <= now + cap  # full-jitter exponential backoff
-            assert dispatcher.run_once().claimed == 0  # not before its time
+            assert sender.run_once().claimed == 0  # not before its time
         else:
             assert report.dead == 1 and row.status == "dead"
         outbound.clock.advance(timedelta(hours=1))
-    assert dispatcher.run_once().claimed == 0
+    assert sender.run_once().claimed == 0
     assert len(outbound.posts()) == 3
 
 
 def test_channel_not_found_is_reported_not_retried(outbound: Outbound) -> None:
     outbound.fake.fail("chat.postMessage", 200, error="channel_not_found")
     outbound.queue("post", channels=("pec",))
-    dispatcher = outbound.dispatcher()
-    report = dispatcher.run_once()
+    sender = outbound.sender()
+    report = sender.run_once()
     assert (report.unreachable, report.retried) == (1, 0)
     (row,) = outbound.rows()
     assert (row.status, row.last_error, row.attempts) == (
@@ -168,7 +168,7 @@ def test_channel_not_found_is_reported_not_retried(outbound: Outbound) -> None:
         1,
     )
     outbound.clock.advance(timedelta(days=1))
-    assert dispatcher.run_once().claimed == 0
+    assert sender.run_once().claimed == 0
     assert len(outbound.posts()) == 1
 
 
@@ -181,7 +181,7 @@ def test_people_never_seen_in_slack_are_looked_up_by_email_once(outbound: Outbou
         uow.staff.link_slack(helen, "U0HELEN")
         uow.commit()
     outbound.queue("third", people=("helen.roberts@clatterbridge.example",))
-    report = outbound.dispatcher().run_once()
+    report = outbound.sender().run_once()
     assert (report.sent, report.unreachable) == (3, 1)
     lookups = [c["email"] for c in outbound.fake.of("users.lookupByEmail")]
     assert sorted(lookups) == sorted([TOM, RUTH])  # once each, and never for Helen
@@ -200,8 +200,8 @@ def test_slack_unreachable_is_retried_later_not_a_lost_batch(outbound: Outbound)
     unreachable = _client(f"http://127.0.0.1:{_closed_port()}/api/", retry_handlers=[])
     outbound.platform = SlackPlatform(unreachable)
     outbound.queue("one", people=(TOM,), channels=("psc",))  # a lookup, then a post
-    dispatcher = outbound.dispatcher()
-    report = dispatcher.run_once()
+    sender = outbound.sender()
+    report = sender.run_once()
     assert (report.claimed, report.retried, report.sent) == (2, 2, 0)
     rows = outbound.rows()
     assert [(r.status, r.attempts) for r in rows] == [("pending", 1), ("pending", 1)]
@@ -212,6 +212,6 @@ def test_slack_unreachable_is_reported_as_such(outbound: Outbound) -> None:
     unreachable = _client(f"http://127.0.0.1:{_closed_port()}/api/", retry_handlers=[])
     outbound.platform = SlackPlatform(unreachable)
     outbound.queue("one", channels=("psc",))
-    outbound.dispatcher().run_once()
+    outbound.sender().run_once()
     (row,) = outbound.rows()
     assert row.last_error == "Slack could not be reached (URLError)"

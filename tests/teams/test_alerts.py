@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.delivery import connected_platforms
+from bot.outbox_workers import connected_platforms
 from handlers import dispatch
 from handlers.clock import ManualClock
-from handlers.delivery import Dispatcher
+from handlers.outbox.sender import OutboxSender
 from messages.view import Reply
 from store.models import AlertRecipient
 from tests.harness import button, ref_in
@@ -43,7 +43,7 @@ def deliver(teams: TeamsHarness) -> None:
     assert isinstance(hub.clock, ManualClock)
     platforms = connected_platforms(hub, teams_token=outbound_token())
     for _ in range(5):
-        report = Dispatcher(hub.uow_factory, platforms, hub.config, hub.clock).drain(10)
+        report = OutboxSender(hub.uow_factory, platforms, hub.config, hub.clock).drain(10)
         teams.wait(lambda: in_flight(teams) == 0)
         if not report.deferred:
             return

@@ -26,8 +26,8 @@ from bot.teams.auth import StaticToken
 from bot.teams.platform import BLOCKED, TeamsPlatform, _retry_after, teams_platform
 from handlers.clock import ManualClock
 from handlers.config import Channel, OrgConfig
-from handlers.delivery import Dispatcher
-from handlers.notify import Notifier
+from handlers.outbox.enqueue import Enqueuer
+from handlers.outbox.sender import OutboxSender
 from handlers.platform import ChannelTarget, DeliveryError, Recipient
 from messages.view import Form, Heading, Reply, Text
 from store.models import OutboxMessage, Staff, TeamsConversation
@@ -80,8 +80,8 @@ class Outbound:
         settings.update(options)
         return TeamsPlatform(self.hub.uow_factory, StaticToken(TOKEN), **settings)
 
-    def dispatcher(self, max_attempts: int = 8) -> Dispatcher:
-        return Dispatcher(
+    def sender(self, max_attempts: int = 8) -> OutboxSender:
+        return OutboxSender(
             self.hub.uow_factory,
             [self.platform],
             self.hub.config,
@@ -94,11 +94,11 @@ class Outbound:
     ) -> None:
         reply = Reply(summary=f"Message {key}", blocks=(Heading(key), Text(f"About {key}.")))
         with self.hub.uow_factory() as uow:
-            notifier = Notifier(uow, self.hub.config, self.clock.now())
+            enqueuer = Enqueuer(uow, self.hub.config, self.clock.now())
             for channel in channels:
-                notifier.to_channel(channel, reply, key)
+                enqueuer.to_channel(channel, reply, key)
             ids = [s.id for s in uow.staff.by_emails(people)]
-            notifier.to_people(ids, reply, key)
+            enqueuer.to_people(ids, reply, key)
             uow.commit()
 
     def rows(self) -> list[OutboxMessage]:
@@ -175,7 +175,7 @@ def _activity_ok(call: Any) -> None:
 def test_a_dm_goes_to_the_stored_personal_chat(outbound: Outbound) -> None:
     outbound.installed_for(TOM, TOM_CHAT)
     outbound.queue("hello", people=(TOM,))
-    report = outbound.dispatcher().run_once()
+    report = outbound.sender().run_once()
     assert (report.claimed, report.sent) == (1, 1)
     assert outbound.fake.created() == []  # no need to open a chat
     (call,) = outbound.fake.activities()
@@ -193,10 +193,10 @@ def test_a_dm_goes_to_the_stored_personal_chat(outbound: Outbound) -> None:
 def test_a_person_known_only_by_aad_id_gets_a_1to1_opened_once(outbound: Outbound) -> None:
     outbound.give_aad_id(RUTH, RUTH_AAD)
     outbound.queue("first", people=(RUTH, HELEN))  # Helen: no Teams identity at all
-    report = outbound.dispatcher().run_once()
+    report = outbound.sender().run_once()
     assert (report.sent, report.unreachable) == (1, 1)
     outbound.queue("second", people=(RUTH,))
-    assert outbound.dispatcher().run_once().sent == 1
+    assert outbound.sender().run_once().sent == 1
 
     (create,) = outbound.fake.created()  # opened once, then reused from the database
     assert create.authorization == f"Bearer {TOKEN}"
@@ -231,7 +231,7 @@ def test_a_new_chat_uses_the_tenants_service_url_before_the_default(outbound: Ou
     outbound.installed_for(TOM, TOM_CHAT)  # Teams told us this tenant's serviceUrl
     outbound.give_aad_id(RUTH, RUTH_AAD)
     outbound.queue("hello", people=(RUTH,))
-    assert outbound.dispatcher().run_once().sent == 1
+    assert outbound.sender().run_once().sent == 1
     assert len(outbound.fake.created()) == 1
     with outbound.hub.uow_factory() as uow:
         assert uow.teams.service_url_for_tenant(TENANT) == outbound.fake.url
@@ -241,7 +241,7 @@ def test_a_new_chat_uses_the_tenants_service_url_before_the_default(outbound: Ou
 # ---------------------------------------------------------------------- channels
 def test_channel_posts_go_to_the_configured_channel_conversation(outbound: Outbound) -> None:
     outbound.queue("digest", channels=("psc", "pec", "all_staff"))  # all_staff: no teams_id
-    report = outbound.dispatcher().run_once()
+    report = outbound.sender().run_once()
     assert (report.sent, report.unreachable) == (2, 1)
     posts = outbound.fake.activities()
     assert sorted(p.path for p in posts) == sorted(
@@ -261,7 +261,7 @@ def test_channel_posts_go_to_the_configured_channel_conversation(outbound: Outbo
 
 def test_a_sent_message_is_updated_in_place(outbound: Outbound) -> None:
     outbound.queue("decision", channels=("psc",))
-    outbound.dispatcher().run_once()
+    outbound.sender().run_once()
     (row,) = outbound.rows()
     new = Reply(summary="Decided", blocks=(Heading("Decided"), Text("Approved by the panel.")))
     outbound.platform.update_message(row.platform_ref, new)
@@ -285,10 +285,10 @@ def test_forms_are_never_opened_outbound(outbound: Outbound) -> None:
 def test_a_429_pauses_every_teams_send_until_retry_after(outbound: Outbound) -> None:
     outbound.fake.fail("/activities$", 429, retry_after=1)
     outbound.queue("digest", channels=("psc", "pec", "cec", "ideas_panel"))
-    dispatcher = outbound.dispatcher()
+    sender = outbound.sender()
     now = outbound.clock.now()
 
-    report = dispatcher.run_once()
+    report = sender.run_once()
     assert (report.claimed, report.deferred, report.sent) == (4, 4, 0)
     assert len(outbound.fake.activities()) == 1  # the other three were never attempted
     assert outbound.platform.paused_for > 0
@@ -301,7 +301,7 @@ def test_a_429_pauses_every_teams_send_until_retry_after(outbound: Outbound) -> 
 
     outbound.clock.advance(timedelta(seconds=2))  # due again, but Teams said wait
     if outbound.platform.paused_for > 0.3:
-        again = dispatcher.run_once()
+        again = sender.run_once()
         assert (again.deferred, again.sent) == (4, 0)
         assert len(outbound.fake.activities()) == 1  # no call during the pause
 
@@ -309,7 +309,7 @@ def test_a_429_pauses_every_teams_send_until_retry_after(outbound: Outbound) -> 
     while outbound.platform.paused_for > 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     outbound.clock.advance(timedelta(seconds=2))
-    done = dispatcher.run_once()
+    done = sender.run_once()
     assert (done.sent, done.deferred) == (4, 0)
     rows = outbound.rows()
     assert {r.status for r in rows} == {"sent"}
@@ -331,18 +331,18 @@ def test_412_502_and_503_are_retried_then_delivered(outbound: Outbound) -> None:
     outbound.fake.fail("/activities$", 503)
     outbound.fake.fail("/activities$", 412)
     outbound.queue("decision", channels=("psc",))
-    dispatcher = outbound.dispatcher()
+    sender = outbound.sender()
     for attempt, status in ((1, 502), (2, 503), (3, 412)):
         now = outbound.clock.now()
-        report = dispatcher.run_once()
+        report = sender.run_once()
         assert report.retried == 1
         (row,) = outbound.rows()
         assert (row.status, row.attempts) == ("pending", attempt)
         assert row.last_error == f"Teams error: HTTP {status}"
         assert now < row.next_attempt_at <= now + timedelta(seconds=5 * 2 ** (attempt - 1))
-        assert dispatcher.run_once().claimed == 0  # not before its time
+        assert sender.run_once().claimed == 0  # not before its time
         outbound.clock.advance(timedelta(hours=1))
-    assert dispatcher.run_once().sent == 1
+    assert sender.run_once().sent == 1
     (row,) = outbound.rows()
     assert (row.status, row.attempts) == ("sent", 4)
     assert len(outbound.fake.activities()) == 4
@@ -351,13 +351,13 @@ def test_412_502_and_503_are_retried_then_delivered(outbound: Outbound) -> None:
 def test_repeated_failure_ends_dead_lettered(outbound: Outbound) -> None:
     outbound.fake.fail("/activities$", 504, times=10)
     outbound.queue("decision", channels=("psc",))
-    dispatcher = outbound.dispatcher(max_attempts=3)
+    sender = outbound.sender(max_attempts=3)
     for _ in range(3):
-        dispatcher.run_once()
+        sender.run_once()
         outbound.clock.advance(timedelta(hours=1))
     (row,) = outbound.rows()
     assert (row.status, row.attempts, row.last_error) == ("dead", 3, "Teams error: HTTP 504")
-    assert dispatcher.run_once().claimed == 0
+    assert sender.run_once().claimed == 0
     assert len(outbound.fake.activities()) == 3
 
 
@@ -366,7 +366,7 @@ def test_teams_unreachable_is_retried_later(outbound: Outbound) -> None:
         default_service_url=f"http://127.0.0.1:{_closed_port()}/"
     )
     outbound.queue("one", channels=("psc",))
-    report = outbound.dispatcher().run_once()
+    report = outbound.sender().run_once()
     assert report.retried == 1
     (row,) = outbound.rows()
     assert (row.status, row.attempts) == ("pending", 1)
@@ -390,8 +390,8 @@ def test_a_blocked_bot_is_remembered_and_reported_not_retried(
     outbound.installed_for(TOM, TOM_CHAT)
     outbound.fake.fail("/activities$", 403, body=body)
     outbound.queue("first", people=(TOM,))
-    dispatcher = outbound.dispatcher()
-    report = dispatcher.run_once()
+    sender = outbound.sender()
+    report = sender.run_once()
     assert (report.unreachable, report.retried) == (1, 0)
     (row,) = outbound.rows()
     assert (row.status, row.attempts, row.last_error) == ("failed", 1, BLOCKED)
@@ -399,9 +399,9 @@ def test_a_blocked_bot_is_remembered_and_reported_not_retried(
     assert stored is not None and stored.blocked_at == outbound.clock.now()
 
     outbound.clock.advance(timedelta(days=1))
-    assert dispatcher.run_once().claimed == 0  # not retried
+    assert sender.run_once().claimed == 0  # not retried
     outbound.queue("second", people=(TOM,))  # nor is a blocked chat tried again
-    dispatcher.run_once()
+    sender.run_once()
     assert len(outbound.fake.activities()) == 1
     assert outbound.rows()[1].last_error == "no connected platform can reach this person"
 
@@ -409,7 +409,7 @@ def test_a_blocked_bot_is_remembered_and_reported_not_retried(
     stored = outbound.conversation(TOM_CHAT)
     assert stored is not None and stored.blocked_at is None and stored.installed
     outbound.queue("third", people=(TOM,))
-    assert dispatcher.run_once().sent == 1
+    assert sender.run_once().sent == 1
 
 
 def test_a_vanished_conversation_is_marked_uninstalled(outbound: Outbound) -> None:
@@ -417,12 +417,12 @@ def test_a_vanished_conversation_is_marked_uninstalled(outbound: Outbound) -> No
     outbound.give_aad_id(RUTH, RUTH_AAD)
     outbound.fake.fail("ruthOldChat", 404)
     outbound.queue("first", people=(RUTH,))
-    dispatcher = outbound.dispatcher()
-    assert dispatcher.run_once().unreachable == 1
+    sender = outbound.sender()
+    assert sender.run_once().unreachable == 1
     stored = outbound.conversation("a:1ruthOldChat")
     assert stored is not None and not stored.installed
     outbound.queue("second", people=(RUTH,))  # a fresh 1:1 is opened from the AAD id
-    assert dispatcher.run_once().sent == 1
+    assert sender.run_once().sent == 1
     assert len(outbound.fake.created()) == 1
 
 
@@ -440,7 +440,7 @@ def test_permanent_refusals_are_reported_not_retried(
     body = {"error": {"code": "BotNotAuthorized", "message": "no"}} if status == 403 else None
     outbound.fake.fail("/activities$", status, body=body)
     outbound.queue("post", channels=("pec",))
-    assert outbound.dispatcher().run_once().unreachable == 1
+    assert outbound.sender().run_once().unreachable == 1
     (row,) = outbound.rows()
     assert (row.status, row.last_error) == ("failed", reason)
 
@@ -451,7 +451,7 @@ def test_tokens_and_message_bodies_are_never_logged(
     caplog.set_level(logging.DEBUG)
     outbound.fake.fail("/activities$", 401, times=2)
     outbound.queue("secret-subject", channels=("psc", "pec"))
-    outbound.dispatcher().run_once()
+    outbound.sender().run_once()
     assert caplog.records  # it did say something
     assert TOKEN not in caplog.text and "secret-subject" not in caplog.text
 
@@ -461,9 +461,9 @@ def test_the_eighth_send_to_one_conversation_in_a_second_is_deferred(outbound: O
     outbound.installed_for(TOM, TOM_CHAT)
     for n in range(8):
         outbound.queue(f"burst-{n}", people=(TOM,))
-    dispatcher = outbound.dispatcher()
+    sender = outbound.sender()
     now = outbound.clock.now()
-    report = dispatcher.run_once()
+    report = sender.run_once()
     assert (report.sent, report.deferred) == (7, 1)
     assert len(outbound.fake.activities()) == 7
     late = outbound.rows()[-1]
@@ -472,7 +472,7 @@ def test_the_eighth_send_to_one_conversation_in_a_second_is_deferred(outbound: O
     assert now < late.next_attempt_at <= now + timedelta(seconds=1)
     time.sleep(1.05)
     outbound.clock.advance(timedelta(seconds=1))
-    assert dispatcher.run_once().sent == 1
+    assert sender.run_once().sent == 1
 
 
 def test_the_30_second_and_tenant_budgets_defer_too(outbound: Outbound) -> None:
@@ -480,7 +480,7 @@ def test_the_30_second_and_tenant_budgets_defer_too(outbound: Outbound) -> None:
     outbound.installed_for(TOM, TOM_CHAT)
     for n in range(3):
         outbound.queue(f"burst-{n}", people=(TOM,))
-    report = outbound.dispatcher().run_once()
+    report = outbound.sender().run_once()
     assert (report.sent, report.deferred) == (2, 1)
     late = outbound.rows()[-1]
     assert late.next_attempt_at > outbound.clock.now() + timedelta(seconds=20)  # the 30 s window
@@ -489,7 +489,7 @@ def test_the_30_second_and_tenant_budgets_defer_too(outbound: Outbound) -> None:
     # waits for its turn (half a second), so the other two posts are deferred, not attempted.
     outbound.platform = outbound.make_platform(tenant_per_second=1)
     outbound.queue("digest", channels=("psc", "pec", "cec"))
-    report = outbound.dispatcher().run_once()
+    report = outbound.sender().run_once()
     assert (report.sent, report.deferred) == (1, 2)
     assert {r.last_error for r in outbound.rows()[3:] if r.status == "pending"} == {
         "Teams tenant message budget spent"
@@ -500,7 +500,7 @@ def test_a_tenant_slot_soon_enough_is_waited_for_not_deferred(outbound: Outbound
     outbound.platform = outbound.make_platform(tenant_per_second=4)  # one every 0.25 s
     outbound.queue("digest", channels=("psc", "pec", "cec"))
     started = time.monotonic()
-    report = outbound.dispatcher().run_once()
+    report = outbound.sender().run_once()
     assert (report.sent, report.deferred) == (3, 0)
     assert len(outbound.fake.activities()) == 3
     assert time.monotonic() - started >= 0.5  # the second and third waited for their slots

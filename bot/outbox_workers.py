@@ -1,5 +1,5 @@
 """Delivery for the long-running processes: which platforms are connected, the broadcast
-dispatcher `qihub clock` runs continuously, and a dispatcher the web process can nudge so a
+sender `qihub clock` runs continuously, and a sender the web process can nudge so a
 decision's notification goes out in a second, not at the clock's next pass. All are safe
 together: claims are leases."""
 
@@ -19,7 +19,8 @@ from typing import IO
 from bot.app import QIHub
 from bot.settings import Settings
 from handlers.clock import Clock
-from handlers.delivery import Dispatcher, DispatchReport
+from handlers.outbox.report import SendReport
+from handlers.outbox.sender import OutboxSender
 from handlers.platform import Platform
 from store.db import sqlite_file
 from store.uow import UnitOfWork
@@ -61,16 +62,16 @@ def worker_name(role: str) -> str:
     return f"{role}:{socket.gethostname()}:{os.getpid()}"
 
 
-class DispatchKicker:
+class OutboxKicker:
     """A background thread that drains the outbox whenever it is kicked.
 
     Kicks are coalesced: however many requests arrive, it drains at most every `interval`
     seconds, so a burst of submissions costs a few delivery passes, not one each.
     """
 
-    def __init__(self, dispatcher: Dispatcher, interval: float = 0.2) -> None:
+    def __init__(self, sender: OutboxSender, interval: float = 0.2) -> None:
         self._interval = interval
-        self._dispatcher = dispatcher
+        self._sender = sender
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="outbox-kicker", daemon=True)
@@ -91,21 +92,21 @@ class DispatchKicker:
             if self._stop.is_set():
                 return
             try:
-                self._dispatcher.drain(max_rounds=20)
+                self._sender.drain(max_rounds=20)
             except Exception:  # the clock process retries whatever is left
                 log.exception("outbox delivery from the web process failed")
             self._stop.wait(self._interval)
 
 
-# ---------------------------------------------------------------------- the broadcast dispatcher
+# ---------------------------------------------------------------------- the broadcast sender
 BATCH_SECONDS = 2.0
 """A claim holds about this many seconds of the platforms' combined budget: big enough that a
-claim's cost (one sorted query) is spread over many sends, small enough that a dispatcher
+claim's cost (one sorted query) is spread over many sends, small enough that a sender
 killed mid-batch leaves few rows waiting for their lease to end."""
 ROUND_TRIP_SECONDS = 0.25
 """A pessimistic chat API round trip: enough sending threads to keep every budget busy."""
 WAIT_IN_PLACE_SECONDS = 2.0
-"""Budget waits up to this long are waited out holding the lease (see Dispatcher.max_wait)."""
+"""Budget waits up to this long are waited out holding the lease (see OutboxSender.max_wait)."""
 
 
 def platform_rate(settings: Settings, platform: Platform) -> float:
@@ -124,15 +125,15 @@ def sends_per_second(settings: Settings, platforms: list[Platform]) -> float:
     return sum(platform_rate(settings, platform) for platform in platforms)
 
 
-def broadcast_dispatcher(
+def broadcast_sender(
     app: QIHub,
     platforms: list[Platform],
     *,
     worker: str,
     lease: timedelta = timedelta(minutes=2),
     max_attempts: int = 8,
-) -> Dispatcher:
-    """A dispatcher sized to the platforms' budgets: claims of about BATCH_SECONDS of sends
+) -> OutboxSender:
+    """A sender sized to the platforms' budgets: claims of about BATCH_SECONDS of sends
     (10 to 500 rows), enough threads for the busiest platform's budget at ROUND_TRIP_SECONDS
     per call (2 to 16, for each platform), and short budget waits taken in place rather than
     written back as deferrals."""
@@ -140,7 +141,7 @@ def broadcast_dispatcher(
     busiest = max((platform_rate(app.settings, p) for p in platforms), default=rate)
     batch = min(500, max(10, math.ceil(rate * BATCH_SECONDS)))
     threads = min(16, max(2, math.ceil(busiest * ROUND_TRIP_SECONDS)))
-    return Dispatcher(
+    return OutboxSender(
         app.uow_factory,
         platforms,
         app.config,
@@ -154,8 +155,9 @@ def broadcast_dispatcher(
     )
 
 
-class DispatcherLock:
-    """On SQLite, one continuous dispatcher per database file (an flock on `<db>.dispatch`).
+class SenderLock:
+    """On SQLite, one continuous sender per database file (an flock on `<db>.dispatch`,
+    the name it had before the outbox was renamed, so an older clock still excludes this one).
 
     Two would be safe (claims are taken under BEGIN IMMEDIATE, so no row is claimed twice),
     but they would only fight over SQLite's single writer lock for no extra throughput: the
@@ -203,11 +205,11 @@ class OutboxLoop:
     claiming and deferring the rest of the queue; when nothing is due it sleeps until the next
     row is (at most `idle_poll` seconds, so work queued by other processes is seen soon).
 
-    With `may_dispatch`, a loop sends only while it returns True: a standby `qihub clock` leaves
+    With `may_send`, a loop sends only while it returns True: a standby `qihub clock` leaves
     the outbox to the leading one, because the platforms' budgets are per workspace and tenant
-    and two dispatchers each pacing to the whole budget would send at twice the rate allowed.
+    and two senders each pacing to the whole budget would send at twice the rate allowed.
 
-    `lanes` loops share the dispatcher (its sending threads and the platforms' budgets): while
+    `lanes` loops share the sender (its sending threads and the platforms' budgets): while
     one lane records its batch and claims the next, the other's messages are being sent, so
     the budget is not left idle between batches. The sending threads take work first come,
     first served, so the lanes settle into turns of their own accord.
@@ -215,26 +217,26 @@ class OutboxLoop:
 
     def __init__(
         self,
-        dispatcher: Dispatcher,
+        sender: OutboxSender,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         *,
         database_url: str,
         idle_poll: float = 1.0,
         lanes: int = 6,
-        may_dispatch: Callable[[], bool] | None = None,
+        may_send: Callable[[], bool] | None = None,
     ) -> None:
-        self._dispatcher = dispatcher
+        self._sender = sender
         self._uow_factory = uow_factory
         self._clock = clock
-        self._lock = DispatcherLock(database_url)
+        self._lock = SenderLock(database_url)
         self._idle_poll = idle_poll
         self._lanes = max(1, lanes)
-        self._may_dispatch = may_dispatch
+        self._may_send = may_send
         self._total_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.total = DispatchReport()
+        self.total = SendReport()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="outbox-loop", daemon=True)
@@ -245,10 +247,10 @@ class OutboxLoop:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        self._dispatcher.close()
+        self._sender.close()
         self._lock.release()
 
-    def run(self, *, until_idle: bool = False) -> DispatchReport:
+    def run(self, *, until_idle: bool = False) -> SendReport:
         """Loop until stopped (or, with `until_idle`, until no row is pending or leased)."""
         helpers = [
             threading.Thread(target=self._lane, args=(until_idle,), name=f"outbox-lane-{n}")
@@ -264,19 +266,19 @@ class OutboxLoop:
     def _lane(self, until_idle: bool) -> None:
         waiting_for_lock = False
         while not self._stop.is_set():
-            if self._may_dispatch is not None and not self._may_dispatch():
+            if self._may_send is not None and not self._may_send():
                 self._lock.release()  # on SQLite, let the leading clock's loop take it
                 self._stop.wait(self._idle_poll)
                 continue
             if not self._lock.acquire():
                 if not waiting_for_lock:
-                    log.warning("another process is dispatching this SQLite outbox; standing by")
+                    log.warning("another process is sending from this SQLite outbox; standing by")
                     waiting_for_lock = True
                 self._stop.wait(self._idle_poll)
                 continue
             waiting_for_lock = False
             try:
-                report = self._dispatcher.run_once()
+                report = self._sender.run_once()
             except Exception:  # the database went away for a moment: try again shortly
                 log.exception("outbox delivery failed; retrying")
                 self._stop.wait(self._idle_poll)

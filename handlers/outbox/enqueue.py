@@ -1,6 +1,6 @@
-"""The notifier: handlers say who should hear what; the outbox row commits with the change.
+"""The enqueuer: handlers say who should hear what; the outbox row commits with the change.
 
-Nothing is sent from here. The dispatcher delivers later, paced and retried, so a crash between
+Nothing is sent from here. The sender delivers later, paced and retried, so a crash between
 a decision and its notification can never lose the notification or send it twice.
 """
 
@@ -15,7 +15,7 @@ from messages.view import Reply, reply_to_payload
 from store.uow import UnitOfWork
 
 
-class Notifier:
+class Enqueuer:
     def __init__(self, uow: UnitOfWork, config: OrgConfig, now: datetime) -> None:
         self._uow = uow
         self._config = config

@@ -1,4 +1,4 @@
-"""The outbox dispatcher (handlers/delivery.py) on the real store, driven through the harness."""
+"""The outbox sender (handlers/outbox/) on the real store, driven through the harness."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers.delivery import Dispatcher
-from handlers.notify import Notifier
+from handlers.outbox.enqueue import Enqueuer
+from handlers.outbox.sender import OutboxSender
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle
 from messages.view import Reply
 from store.models import OutboxMessage
@@ -35,25 +35,25 @@ def _only_row(hub: Harness) -> OutboxMessage:
 
 
 def _queue_for(hub: Harness, email: str, key: str = "test:hello") -> int:
-    """Queue a direct message to `email` the way handlers do: a Notifier in a unit of work."""
+    """Queue a direct message to `email` the way handlers do: a Enqueuer in a unit of work."""
     with hub.app.uow_factory() as uow:
         person = uow.staff.by_email(email)
         assert person is not None
-        notifier = Notifier(uow, hub.app.config, hub.clock.now())
-        notifier.to_person(person.id, Reply(summary=f"Hello {person.display_name}"), key)
+        enqueuer = Enqueuer(uow, hub.app.config, hub.clock.now())
+        enqueuer.to_person(person.id, Reply(summary=f"Hello {person.display_name}"), key)
         uow.commit()
         return person.id
 
 
-def _dispatcher(
+def _sender(
     hub: Harness,
     *platforms: FakePlatform,
     worker: str = "w1",
     max_attempts: int = 8,
     lease: timedelta = LEASE,
-) -> Dispatcher:
-    """Another dispatcher instance on the same database (as a second clock process would be)."""
-    return Dispatcher(
+) -> OutboxSender:
+    """Another sender instance on the same database (as a second clock process would be)."""
+    return OutboxSender(
         hub.app.uow_factory,
         list(platforms) or [hub.platform],
         hub.app.config,
@@ -88,7 +88,7 @@ def test_delivery_marks_the_row_sent_with_platform_and_handle(hub: Harness) -> N
 
 
 def test_direct_message_reaches_the_person(hub: Harness) -> None:
-    """A Notifier message to a person is delivered to that person and no one else."""
+    """A Enqueuer message to a person is delivered to that person and no one else."""
     _queue_for(hub, ALEX)
     assert hub.deliver().sent == 1
     assert [r.summary for r in hub.platform.to(ALEX)] == ["Hello Alex Morgan"]
@@ -139,7 +139,7 @@ def test_retryable_error_without_retry_after_backs_off(hub: Harness) -> None:
 def test_message_is_dead_lettered_after_max_attempts(hub: Harness) -> None:
     """A message that keeps failing ends as a dead letter with its reason, never dropped."""
     hub.submit_idea()
-    dispatcher = _dispatcher(hub, worker="w1", max_attempts=3)
+    sender = _sender(hub, worker="w1", max_attempts=3)
     for n in range(3):
         hub.platform.failures.append(
             DeliveryError(f"server error {n}", retryable=True, retry_after=10)
@@ -147,7 +147,7 @@ def test_message_is_dead_lettered_after_max_attempts(hub: Harness) -> None:
 
     reports = []
     for _ in range(3):
-        reports.append(dispatcher.run_once())
+        reports.append(sender.run_once())
         hub.clock.advance(timedelta(seconds=10))
     assert [(r.retried, r.dead) for r in reports] == [(1, 0), (1, 0), (0, 1)]
 
@@ -156,7 +156,7 @@ def test_message_is_dead_lettered_after_max_attempts(hub: Harness) -> None:
     assert row.payload["reply"]["summary"].startswith("New bright idea")
 
     hub.clock.advance(timedelta(days=1))
-    assert dispatcher.run_once().claimed == 0
+    assert sender.run_once().claimed == 0
     assert hub.platform.sent == []
     with hub.app.uow_factory() as uow:
         assert [m.id for m in uow.outbox.dead_letters()] == [row.id]
@@ -183,7 +183,7 @@ def test_person_unreachable_on_every_platform_fails_with_a_reason(hub: Harness) 
     slack = FakePlatform(name="slack", unreachable={ALEX})
     teams = FakePlatform(name="teams", unreachable={ALEX})
 
-    report = _dispatcher(hub, slack, teams, worker="w1").run_once()
+    report = _sender(hub, slack, teams, worker="w1").run_once()
     assert (report.claimed, report.sent, report.unreachable) == (1, 0, 1)
     row = _only_row(hub)
     assert row.status == "failed"
@@ -197,7 +197,7 @@ def test_person_is_reached_on_the_first_platform_that_can(hub: Harness) -> None:
     slack = FakePlatform(name="slack", unreachable={ALEX})
     teams = FakePlatform(name="teams")
 
-    assert _dispatcher(hub, slack, teams, worker="w1").run_once().sent == 1
+    assert _sender(hub, slack, teams, worker="w1").run_once().sent == 1
     assert slack.sent == []
     assert [r.summary for r in teams.to(ALEX)] == ["Hello Alex Morgan"]
     assert _only_row(hub).platform == "teams"
@@ -250,28 +250,28 @@ class CrashingPlatform(FakePlatform):
 def test_unexpected_adapter_exception_is_retried_not_lost(
     hub: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """An adapter bug must not lose the message or kill the dispatcher: log it and retry."""
+    """An adapter bug must not lose the message or kill the sender: log it and retry."""
     hub.submit_idea()
     platform = CrashingPlatform(name="buggy")
-    dispatcher = _dispatcher(hub, platform, worker="w1")
+    sender = _sender(hub, platform, worker="w1")
 
-    with caplog.at_level(logging.ERROR, logger="handlers.delivery"):
-        report = dispatcher.run_once()
+    with caplog.at_level(logging.ERROR, logger="handlers.outbox.sender"):
+        report = sender.run_once()
     assert (report.claimed, report.sent, report.retried) == (1, 0, 1)
     assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)
     row = _only_row(hub)
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "unexpected KeyError")
 
     hub.clock.advance(timedelta(seconds=5))
-    assert dispatcher.run_once().sent == 1
+    assert sender.run_once().sent == 1
     assert [s.to for s in platform.sent] == ["#ideas_panel"]
     assert _only_row(hub).status == "sent"
 
 
-def test_dispatcher_without_platforms_claims_nothing(hub: Harness) -> None:
+def test_sender_without_platforms_claims_nothing(hub: Harness) -> None:
     """With no chat platform connected, messages wait in the outbox untouched (not leased)."""
     hub.submit_idea()
-    report = Dispatcher(hub.app.uow_factory, [], hub.app.config, hub.clock).run_once()
+    report = OutboxSender(hub.app.uow_factory, [], hub.app.config, hub.clock).run_once()
     assert report.claimed == 0
     row = _only_row(hub)
     assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)
@@ -279,7 +279,7 @@ def test_dispatcher_without_platforms_claims_nothing(hub: Harness) -> None:
 
 
 def test_dead_workers_claim_is_delivered_after_the_lease_expires(hub: Harness) -> None:
-    """A dispatcher that died mid-send leaves its rows leased; another instance leaves them
+    """A sender that died mid-send leaves its rows leased; another instance leaves them
     alone until the lease runs out, then delivers them."""
     hub.submit_idea()
     with hub.app.uow_factory() as uow:
@@ -287,7 +287,7 @@ def test_dead_workers_claim_is_delivered_after_the_lease_expires(hub: Harness) -
         assert len(claimed) == 1
         uow.commit()
     leased_until = hub.clock.now() + LEASE
-    rescuer = _dispatcher(hub, worker="rescuer", lease=LEASE)
+    rescuer = _sender(hub, worker="rescuer", lease=LEASE)
 
     assert rescuer.run_once().claimed == 0
     hub.clock.advance(LEASE)
@@ -307,7 +307,7 @@ def test_dead_workers_claim_is_delivered_after_the_lease_expires(hub: Harness) -
     row = _only_row(hub)
     assert (row.status, row.platform, row.claimed_by) == ("sent", "fake", None)
 
-    revived = _dispatcher(hub, worker="dead-worker")
+    revived = _sender(hub, worker="dead-worker")
     assert revived.run_once().claimed == 0
     assert len(hub.platform.sent) == 1
 
@@ -321,7 +321,7 @@ def test_a_message_that_keeps_killing_its_sender_is_dead_lettered(hub: Harness) 
             assert len(uow.outbox.claim_due(hub.clock.now(), "doomed", 10, lease)) == 1
             uow.commit()
         hub.clock.advance(lease + timedelta(seconds=1))
-    survivor = Dispatcher(
+    survivor = OutboxSender(
         hub.app.uow_factory, [hub.platform], hub.app.config, hub.clock, max_attempts=3
     )
     report = survivor.run_once()

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 class Later:
     """One thread that runs each callable it is given once its wait is over.
 
-    The dispatcher sets aside jobs whose platform is paused (or whose budget slot is further
+    The sender sets aside jobs whose platform is paused (or whose budget slot is further
     off); this brings them back to the sending threads with no thread, or timer thread, each
     waiting for them. (`sched` would not wake for a job due sooner than the one it sleeps for;
     APScheduler is far heavier per job than a broadcast's thousands of short waits allow.)"""

@@ -1,0 +1,113 @@
+"""Claimed outbox rows turned into jobs: what to send, to whom, and (once tried) what happened.
+
+Reading a row can already decide its fate (the recipient left, the channel is no longer
+configured, it is worn out): such a job is never tried, only recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlers.config import OrgConfig
+from handlers.outbox.outcome import Outcome, worn_out
+from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Platform, Recipient
+from messages.view import Reply, reply_from_payload
+from store.repos.outbox import ClaimedRow
+from store.repos.staff import Reachable
+from store.uow import UnitOfWork
+
+
+@dataclass
+class Job:
+    """One claimed message on its way: what to send, where, and what happened."""
+
+    id: int
+    reply: Reply | None = None
+    """None when the job is not to be tried (see `failure`, or worn out)."""
+    target: Recipient | ChannelTarget | None = None
+    failure: DeliveryError | None = None
+    platform: str = ""
+    handle: MessageHandle = field(default_factory=dict)
+    attempts: int = 0
+    """The row's attempts, this claim included (claim_due counts it)."""
+    last_error: str | None = None
+    update: tuple[str, MessageHandle] | None = None
+    """Replace this already-delivered message (platform, handle) instead of posting."""
+    route: Platform | None = None
+    """The platform that will carry it (the first that can reach the target), once known."""
+    outcome: Outcome | None = None
+    """Set once, when the job is finished, and written as it says."""
+
+    @property
+    def to_try(self) -> bool:
+        return self.failure is None and self.target is not None and self.reply is not None
+
+
+def claimed_jobs(
+    uow: UnitOfWork, rows: Sequence[ClaimedRow], config: OrgConfig, max_attempts: int
+) -> list[Job]:
+    """Turn claimed rows into jobs. A broadcast's rows all carry the same payload, so each
+    distinct payload is read into a Reply once per claim, not once per row."""
+    people = uow.staff.reach_by_ids([r.recipient_id for r in rows if r.recipient_id is not None])
+    read: list[tuple[Mapping[str, Any], Reply, tuple[str, MessageHandle] | None]] = []
+    jobs: list[Job] = []
+    for row in rows:
+        job = Job(row.id, attempts=row.attempts, last_error=row.last_error)
+        jobs.append(job)
+        if worn_out(row.attempts, max_attempts):
+            continue
+        try:
+            seen = next((r for r in read if r[0] == row.payload), None)
+            if seen is None:
+                seen = (
+                    row.payload,
+                    reply_from_payload(row.payload["reply"]),
+                    update_of(row.payload),
+                )
+                read = [seen, *read[:3]]
+            _, job.reply, job.update = seen
+            job.target = target_of(row, people, config)
+        except DeliveryError as exc:
+            job.failure = exc
+    return jobs
+
+
+def target_of(
+    row: ClaimedRow, people: Mapping[int, Reachable], config: OrgConfig
+) -> Recipient | ChannelTarget:
+    if row.recipient_id is not None:
+        staff = people.get(row.recipient_id)
+        if staff is None or not staff.active:
+            raise DeliveryError("recipient is no longer in the directory", retryable=False)
+        return Recipient(
+            staff_id=staff.id,
+            email=staff.email,
+            name=staff.display_name,
+            slack_user_id=staff.slack_user_id,
+            teams_aad_id=staff.teams_aad_id,
+        )
+    assert row.channel is not None
+    configured = config.channels.get(row.channel)
+    if configured is None:
+        raise DeliveryError(f"channel {row.channel!r} is not configured", retryable=False)
+    return ChannelTarget(
+        key=row.channel,
+        name=configured.name,
+        slack_id=configured.slack_id,
+        teams_id=configured.teams_id,
+    )
+
+
+def update_of(payload: Mapping[str, Any]) -> tuple[str, MessageHandle] | None:
+    """An outbox payload may ask for a message already delivered to be replaced rather than a
+    new one posted: {"reply": ..., "update": {"platform": "slack", "handle": {...}}} (critical
+    alert corrections and retractions, the publisher's live status). Payloads without the key
+    are posted as before."""
+    wanted = payload.get("update")
+    if not isinstance(wanted, Mapping):
+        return None
+    handle = wanted.get("handle")
+    if not isinstance(handle, Mapping) or not wanted.get("platform"):
+        return None
+    return str(wanted["platform"]), {str(k): str(v) for k, v in handle.items()}
