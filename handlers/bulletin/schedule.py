@@ -22,8 +22,6 @@ from handlers.config import Rule
 from handlers.context import Context
 from handlers.reminders import Due
 
-DAYS_BEFORE = 10
-"""domain.md: "bulletin draft | 10 days before quarter end"; the config may say otherwise."""
 OCCASION = "draft"
 
 
@@ -39,7 +37,7 @@ class BulletinDraftRule:
     urgent: bool = False
 
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
-        days = max(rule.days_before) if rule.days_before else DAYS_BEFORE
+        days = max(rule.days_before)
         zone = ctx.config.zone
         current = service.current_quarter(ctx)
         installed = ctx.uow.staff.first_created()

@@ -27,8 +27,6 @@ from store.uow import UnitOfWork
 
 LOOKBACK = timedelta(days=7)
 WEEKS_CHARTED = 12
-LONG_OVERDUE_DAYS = 30
-"""Used when config.reminders has no action_long_overdue.days_after."""
 LONG_OVERDUE_EXTENSIONS = 2
 """domain.md: an action is "long overdue" at day 30 or at its second extension."""
 
@@ -189,8 +187,7 @@ def window_for(config: OrgConfig, now: datetime) -> Window:
     local = now.astimezone(config.zone)
     today = local.date()
     since = datetime.combine(today - LOOKBACK, local.time(), config.zone)
-    rule = config.reminders.get("action_long_overdue")
-    days = rule.days_after[0] if rule is not None and rule.days_after else LONG_OVERDUE_DAYS
+    days = config.reminders["action_long_overdue"].days_after[0]
     return Window(
         since=since,
         today=today,
