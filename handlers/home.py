@@ -22,10 +22,8 @@ from messages.view import (
     Item,
     Items,
     Reply,
+    SmallPrint,
     Text,
-)
-from messages.view import (
-    Context as SmallPrint,
 )
 
 SHOWN = 8

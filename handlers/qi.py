@@ -15,8 +15,7 @@ from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import ActionSpec, Command, Invocation, Press, Registry, Subcommand
 from handlers.search import search_page as page
 from handlers.search import search_reply
-from messages.view import Block, Fact, Facts, Heading, Reply, Response, Text
-from messages.view import Context as SmallPrint
+from messages.view import Block, Fact, Facts, Heading, Reply, Response, SmallPrint, Text
 
 
 def command_help(ctx: Context, invocation: Invocation) -> Response:

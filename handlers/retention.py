@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from handlers.config import OrgConfig
 from handlers.notify import Notifier
-from messages.view import Context, Fact, Facts, Heading, Reply, Text
+from messages.view import Fact, Facts, Heading, Reply, SmallPrint, Text
 from store.models import Idea, Lesson
 from store.repos import registers
 from store.uow import UnitOfWork
@@ -70,7 +70,9 @@ def review_reply(found: PastRetention, config: OrgConfig) -> Reply:
                 "the decision."
             ),
             Facts(tuple(lines)),
-            Context("Export full registers with `qihub export lessons` or `qihub export ideas`."),
+            SmallPrint(
+                "Export full registers with `qihub export lessons` or `qihub export ideas`."
+            ),
         ),
     )
 

@@ -9,8 +9,7 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.permissions import governs, sits_on
 from handlers.registry import Invocation
-from messages.view import Block, Heading, Items, Reply, Response
-from messages.view import Context as SmallPrint
+from messages.view import Block, Heading, Items, Reply, Response, SmallPrint
 
 PAGE_SIZE = 15
 RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3, Rag.GREY: 4}

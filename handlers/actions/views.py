@@ -7,7 +7,18 @@ from datetime import date
 
 from handlers.actions.lifecycle import RAG_LABELS, Rag, label, rag
 from handlers.config import OrgConfig
-from messages.view import Block, Button, Buttons, Context, Fact, Facts, Heading, Item, Notice, Text
+from messages.view import (
+    Block,
+    Button,
+    Buttons,
+    Fact,
+    Facts,
+    Heading,
+    Item,
+    Notice,
+    SmallPrint,
+    Text,
+)
 from store.models import Action
 
 RAG_MARKS = {
@@ -98,7 +109,7 @@ def action_card(
         for e in action.extensions
     ]
     if history:
-        blocks.append(Context("Extensions: " + "; ".join(history)))
+        blocks.append(SmallPrint("Extensions: " + "; ".join(history)))
     if buttons:
         blocks.append(Buttons(tuple(buttons)))
     return blocks

@@ -26,9 +26,9 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
-from messages.view import Context as SmallPrint
 from store.models import Bulletin
 
 SHOWN_PER_SECTION = 4

@@ -20,10 +20,8 @@ from messages.view import (
     OpenForm,
     Reply,
     Response,
+    SmallPrint,
     Text,
-)
-from messages.view import (
-    Context as SmallPrint,
 )
 from store.models import Idea
 

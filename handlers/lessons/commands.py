@@ -23,10 +23,8 @@ from messages.view import (
     OpenForm,
     Reply,
     Response,
+    SmallPrint,
     Text,
-)
-from messages.view import (
-    Context as SmallPrint,
 )
 from store.models import Lesson
 

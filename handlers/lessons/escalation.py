@@ -14,8 +14,7 @@ from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.lessons.lifecycle import OPEN
-from messages.view import Button, Buttons, Fact, Facts, Heading, Notice, Reply, Text
-from messages.view import Context as SmallPrint
+from messages.view import Button, Buttons, Fact, Facts, Heading, Notice, Reply, SmallPrint, Text
 from store.models import Lesson
 
 MEETING_LEAD_TIME = timedelta(hours=2)

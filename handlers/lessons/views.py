@@ -14,7 +14,6 @@ from messages.view import (
     Block,
     Button,
     Buttons,
-    Context,
     Fact,
     Facts,
     Heading,
@@ -22,6 +21,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
 from store.models import Action, Lesson
@@ -121,5 +121,5 @@ def submitter_notice(lesson: Lesson, headline: str, reason: str | None = None) -
     ]
     if reason:
         blocks.append(Text(f"Reason: {reason}"))
-    blocks.append(Context(f"Follow it any time with /lesson status {lesson.ref}"))
+    blocks.append(SmallPrint(f"Follow it any time with /lesson status {lesson.ref}"))
     return Reply(summary=text, blocks=tuple(blocks))
