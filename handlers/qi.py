@@ -13,8 +13,7 @@ from handlers.ideas import commands as idea_commands
 from handlers.lessons import commands as lesson_commands
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import ActionSpec, Command, Invocation, Press, Registry, Subcommand
-from handlers.search import search_page as page
-from handlers.search import search_reply
+from handlers.search import search_page, search_reply
 from messages.view import Block, Fact, Facts, Heading, Reply, Response, SmallPrint, Text
 
 
@@ -106,8 +105,9 @@ def search(ctx: Context, invocation: Invocation) -> Response:
     return search_reply(ctx.uow, ctx.config, invocation.args)
 
 
-def search_page(ctx: Context, press: Press) -> Response:
-    reply = page(ctx.uow, ctx.config, press.value)
+def turn_search_page(ctx: Context, press: Press) -> Response:
+    """The "Next page" button: the new page replaces the old one in place."""
+    reply = search_page(ctx.uow, ctx.config, press.value)
     return Reply(reply.summary, reply.blocks, replace_original=True)
 
 
@@ -173,5 +173,5 @@ def register(registry: Registry, _config: OrgConfig) -> None:
             ),
         )
     )
-    registry.add_action(ActionSpec("search.page", "qi.search", search_page))
+    registry.add_action(ActionSpec("search.page", "qi.search", turn_search_page))
     registry.add_action(ActionSpec("qi.command", "qi.help", run_command_button))

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from handlers.actions.lifecycle import DONE
 from handlers.config import OrgConfig
 from handlers.errors import UserError
-from handlers.lessons.lifecycle import SEARCHABLE
-from handlers.lessons.lifecycle import label as status_label
+from handlers.lessons.lifecycle import SEARCHABLE, status_label
 from messages.view import (
     Block,
     Button,

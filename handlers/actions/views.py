@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from handlers.actions.lifecycle import RAG_LABELS, Rag, label, rag
+from handlers.actions.lifecycle import RAG_LABELS, Rag, rag, status_label
 from handlers.config import OrgConfig
 from messages.view import (
     Block,
@@ -66,7 +66,7 @@ def action_card(
     colour = action_rag(action, today, pending)
     facts = [
         Fact("Lesson", f"{action.lesson.ref}: {action.lesson.title}"),
-        Fact("Status", label(action.status)),
+        Fact("Status", status_label(action.status)),
         Fact("RAG", RAG_LABELS[colour]),
         Fact("Owner", action.owner.display_name),
         Fact("Due", f"{action.due_date:%d %b %Y}"),
