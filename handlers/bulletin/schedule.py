@@ -16,6 +16,7 @@ from datetime import datetime
 
 from handlers import people
 from handlers.bulletin import service
+from handlers.bulletin.lifecycle import BulletinStatus
 from handlers.bulletin.quarters import draft_moment
 from handlers.bulletin.views import review_card
 from handlers.config import Rule
@@ -49,7 +50,7 @@ class BulletinDraftRule:
             if ctx.uow.bulletins.already_sent(self.name, quarter.ref, OCCASION):
                 continue
             existing = ctx.uow.bulletins.by_ref(quarter.ref)
-            if existing is not None and existing.status != service.BulletinStatus.DRAFT:
+            if existing is not None and existing.status != BulletinStatus.DRAFT:
                 continue  # reviewed early, on request: nothing left to ask the leads
             bulletin = existing or service.ensure_draft(ctx, quarter)
             yield Due(
