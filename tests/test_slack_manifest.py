@@ -177,8 +177,20 @@ def test_a_new_registry_command_becomes_a_slash_command(
             name="alert",
             summary="Raise or acknowledge a critical alert",
             subcommands=(
-                Subcommand("", "/alert [title]", "Raise an alert", "alert.raise", _unused),
-                Subcommand("ack", "/alert ack <ALERT-…>", "Acknowledge", "alert.ack", _unused),
+                Subcommand(
+                    name="",
+                    usage="/alert [title]",
+                    summary="Raise an alert",
+                    permission="alert.raise",
+                    handler=_unused,
+                ),
+                Subcommand(
+                    name="ack",
+                    usage="/alert ack <ALERT-…>",
+                    summary="Acknowledge",
+                    permission="alert.ack",
+                    handler=_unused,
+                ),
             ),
         )
     )
