@@ -15,8 +15,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+import referencing
 import yaml
-from referencing import Registry as SchemaRegistry
 from referencing import Resource
 from referencing.jsonschema import DRAFT7
 from slack_sdk import WebClient
@@ -50,7 +50,7 @@ def _validator() -> jsonschema.Draft7Validator:
         )
         for version in ("1.0.0", "2.0.0")
     ]
-    registry: SchemaRegistry[Any] = SchemaRegistry().with_resources(resources)
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(resources)
     return jsonschema.Draft7Validator(top, registry=registry)
 
 
