@@ -253,26 +253,23 @@ class _Thresholds:
 
     @classmethod
     def of(cls, config: OrgConfig) -> _Thresholds:
+        """Read from the validated config, which fills every rule from handlers.config's
+        DEFAULT_RULES: the benchmark keeps no numbers of its own."""
         r = config.reminders
 
-        def days(name: str, attr: str, default: list[int]) -> tuple[int, ...]:
-            rule = r.get(name)
-            return tuple(sorted(set((getattr(rule, attr) if rule else None) or default)))
-
-        def wd(name: str, default: int) -> int:
-            rule = r.get(name)
-            return (rule.working_days if rule else None) or default
+        def days(values: list[int]) -> tuple[int, ...]:
+            return tuple(sorted(set(values)))
 
         return cls(
             enabled=frozenset(name for name, rule in r.items() if rule.enabled),
-            soon=days("action_due_soon", "days_before", [14, 3]),
-            overdue=days("action_overdue", "days_after", [1]),
-            escalated=days("action_overdue_escalated", "days_after", [7]),
-            reaudit=days("reaudit_due", "days_before", [7, 0]),
-            completion_wd=wd("completion_not_verified", 10),
-            triage_wd=wd("lesson_not_triaged", 5),
-            screen_wd=wd("idea_not_screened", 10),
-            decide_wd=wd("idea_not_decided", 10),
+            soon=days(r["action_due_soon"].days_before),
+            overdue=days(r["action_overdue"].days_after),
+            escalated=days(r["action_overdue_escalated"].days_after),
+            reaudit=days(r["reaudit_due"].days_before),
+            completion_wd=r["completion_not_verified"].counted_working_days(),
+            triage_wd=r["lesson_not_triaged"].counted_working_days(),
+            screen_wd=r["idea_not_screened"].counted_working_days(),
+            decide_wd=r["idea_not_decided"].counted_working_days(),
         )
 
     def action_occasions(self, due: date, today: date) -> Iterator[tuple[str, str]]:

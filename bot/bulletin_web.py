@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, Response
 from bot.app import QIHub
 from handlers.bulletin import charts
 from handlers.bulletin.data import Contents, from_snapshot
+from handlers.bulletin.lifecycle import PUBLIC
 from handlers.bulletin.page import ArchiveEntry, long_day, render_archive, render_page
 from handlers.bulletin.quarters import parse_quarter
-from handlers.bulletin.service import PUBLIC
 from messages.templates import render
 
 HEADERS = {

@@ -155,14 +155,26 @@ class Person(Strict):
 
 
 class Rule(Strict):
-    """One reminder rule. Which of the timing keys applies depends on the rule (see the file)."""
+    """One reminder rule. Which of the timing keys applies depends on the rule (see the file).
+
+    A validated config fills every key the trust's file leaves out (or leaves empty) from
+    DEFAULT_RULES, so the rules read their numbers here and never carry a fallback of their own.
+    """
 
     enabled: bool = True
     days_before: list[int] = Field(default_factory=list)
     days_after: list[int] = Field(default_factory=list)
     working_days: int | None = Field(default=None, ge=1)
     every_minutes: int | None = Field(default=None, ge=1)
+    """None: each alert's severity says how often (`remind_every_minutes`)."""
     urgent: bool = False
+
+    def counted_working_days(self) -> int:
+        """`working_days` for a rule that counts them; its default is filled at validation, so
+        a missing number here is a rule with no entry in DEFAULT_RULES, a programming error."""
+        if self.working_days is None:
+            raise ValueError("this reminder rule has no working_days default in DEFAULT_RULES")
+        return self.working_days
 
 
 DEFAULT_RULES: dict[str, dict[str, Any]] = {
@@ -181,7 +193,22 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
     "alert_deadline_passed": {"urgent": True},
     "committee_digest": {},
 }
-"""docs/domain.md's reminder table: what applies to any rule a trust's file does not mention."""
+"""docs/domain.md's reminder table, the one place its numbers are written: what applies to any
+rule, or any timing key of a rule, that a trust's file does not give. The config model, the rules
+and the benchmark all read it (through the validated config)."""
+
+
+def _with_defaults(name: str, given: Any) -> Any:
+    """The trust's settings for rule `name` over its defaults; an empty list means "default" as
+    it always has, so `days_before = []` cannot silence a rule by accident."""
+    if given is None:
+        return dict(DEFAULT_RULES[name])
+    if isinstance(given, Rule):
+        given = given.model_dump(exclude_unset=True)
+    if not isinstance(given, dict):
+        return given  # pydantic names the key and the type it wanted
+    chosen = {key: value for key, value in given.items() if value is not None and value != []}
+    return {**DEFAULT_RULES[name], **chosen}
 
 
 class AlertSeverity(Strict):
@@ -259,7 +286,7 @@ class OrgConfig(Strict):
             raise ValueError(
                 f"unknown reminder rule {unknown[0]!r}; the rules are " + ", ".join(DEFAULT_RULES)
             )
-        return {**DEFAULT_RULES, **value}
+        return {name: _with_defaults(name, value.get(name)) for name in DEFAULT_RULES}
 
     @property
     def zone(self) -> ZoneInfo:

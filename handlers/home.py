@@ -6,7 +6,7 @@ with them; critical alerts still to acknowledge come first among the lists, with
 
 from __future__ import annotations
 
-from handlers.actions.lifecycle import OPEN
+from handlers.actions.lifecycle import ACTION_OPEN
 from handlers.actions.service import today
 from handlers.actions.views import action_item, action_rag
 from handlers.alerts.views import ack_button, when
@@ -22,10 +22,8 @@ from messages.view import (
     Item,
     Items,
     Reply,
+    SmallPrint,
     Text,
-)
-from messages.view import (
-    Context as SmallPrint,
 )
 
 SHOWN = 8
@@ -46,7 +44,7 @@ def home(ctx: Context) -> Reply:
         )
     staff_id = ctx.actor.staff_id
     day = today(ctx)
-    owned = list(ctx.uow.actions.owned_by(staff_id, [s.value for s in OPEN]))
+    owned = list(ctx.uow.actions.owned_by(staff_id, [s.value for s in ACTION_OPEN]))
     pending = ctx.uow.actions.pending_extension_ids([a.id for a in owned])
     owned.sort(key=lambda a: (RAG_ORDER[action_rag(a, day, a.id in pending)], a.due_date))
     to_verify = list(ctx.uow.actions.to_verify_by(staff_id))

@@ -3,11 +3,11 @@ implement this Protocol; domain code never reaches past it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from messages.view import Form, Reply
+from messages.view import Reply
 
 MessageHandle = Mapping[str, str]
 """Whatever a platform needs to find a message again (Slack channel+ts, Teams activity id)."""
@@ -53,7 +53,16 @@ class DeliveryError(Exception):
 
 
 class Platform(Protocol):
+    """Exactly what the dispatcher calls. Forms are not here: a command answers with an
+    `OpenForm` response and each adapter opens it in its own reply (a Slack trigger id, a Teams
+    invoke, a console prompt), never as an outbound call."""
+
     name: str
+
+    def prepare(self, people: Sequence[Recipient]) -> None:
+        """Look up a claimed batch's recipients at once before its sends (Teams reads their 1:1
+        chats in one query); a no-op where each send needs no lookup."""
+        ...
 
     def can_reach_person(self, person: Recipient) -> bool:
         """True when this platform knows how to message `person`."""
@@ -66,14 +75,3 @@ class Platform(Protocol):
     def post_to_channel(self, channel: ChannelTarget, reply: Reply) -> MessageHandle: ...
 
     def update_message(self, handle: MessageHandle, reply: Reply) -> None: ...
-
-    def open_form(
-        self,
-        interaction: Mapping[str, Any],
-        form: Form,
-        values: Mapping[str, Any],
-        errors: Mapping[str, str],
-        context: Mapping[str, str],
-    ) -> None:
-        """Show `form` in response to `interaction` (a trigger id, an invoke, a console line)."""
-        ...

@@ -13,10 +13,8 @@ from handlers.ideas import commands as idea_commands
 from handlers.lessons import commands as lesson_commands
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import ActionSpec, Command, Invocation, Press, Registry, Subcommand
-from handlers.search import search_page as page
-from handlers.search import search_reply
-from messages.view import Block, Fact, Facts, Heading, Reply, Response, Text
-from messages.view import Context as SmallPrint
+from handlers.search import search_page, search_reply
+from messages.view import Block, Fact, Facts, Heading, Reply, Response, SmallPrint, Text
 
 
 def command_help(ctx: Context, invocation: Invocation) -> Response:
@@ -107,8 +105,9 @@ def search(ctx: Context, invocation: Invocation) -> Response:
     return search_reply(ctx.uow, ctx.config, invocation.args)
 
 
-def search_page(ctx: Context, press: Press) -> Response:
-    reply = page(ctx.uow, ctx.config, press.value)
+def turn_search_page(ctx: Context, press: Press) -> Response:
+    """The "Next page" button: the new page replaces the old one in place."""
+    reply = search_page(ctx.uow, ctx.config, press.value)
     return Reply(reply.summary, reply.blocks, replace_original=True)
 
 
@@ -126,53 +125,69 @@ def register(registry: Registry, _config: OrgConfig) -> None:
             name="qi",
             summary="QI Hub",
             subcommands=(
-                Subcommand("", "/qi", "What you can do here", "qi.help", help_reply),
-                Subcommand("help", "/qi help", "What you can do here", "qi.help", help_reply),
                 Subcommand(
-                    "mine", "/qi mine", "Your open actions, reddest first", "qi.mine", work.mine
+                    name="",
+                    usage="/qi",
+                    summary="What you can do here",
+                    permission="qi.help",
+                    handler=help_reply,
                 ),
                 Subcommand(
-                    "actions",
-                    "/qi actions <committee> [page]",
-                    "A committee's open actions with RAG",
-                    "qi.actions",
-                    work.committee_actions,
+                    name="help",
+                    usage="/qi help",
+                    summary="What you can do here",
+                    permission="qi.help",
+                    handler=help_reply,
+                ),
+                Subcommand(
+                    name="mine",
+                    usage="/qi mine",
+                    summary="Your open actions, reddest first",
+                    permission="qi.mine",
+                    handler=work.mine,
+                ),
+                Subcommand(
+                    name="actions",
+                    usage="/qi actions <committee> [page]",
+                    summary="A committee's open actions with RAG",
+                    permission="qi.actions",
+                    handler=work.committee_actions,
                     example_args="{committee}",
                 ),
                 Subcommand(
-                    "show",
-                    "/qi show <reference>",
-                    "Open an idea, lesson or action",
-                    "lesson.view",
-                    show,
+                    name="show",
+                    usage="/qi show <reference>",
+                    summary="Open an idea, lesson or action",
+                    permission="lesson.view",
+                    handler=show,
                     example_args="{action_ref}",
                 ),
                 Subcommand(
-                    "search",
-                    "/qi search <words> [source: committee: srg: unit:]",
-                    "Search the learning library",
-                    "qi.search",
-                    search,
+                    name="search",
+                    usage="/qi search <words> [source: committee: srg: unit:]",
+                    summary="Search the learning library",
+                    permission="qi.search",
+                    handler=search,
                     example_args="flush",
                 ),
                 Subcommand(
-                    "digest",
-                    "/qi digest <committee>",
-                    "The committee's weekly digest, now",
-                    "qi.digest",
-                    digest,
+                    name="digest",
+                    usage="/qi digest <committee>",
+                    summary="The committee's weekly digest, now",
+                    permission="qi.digest",
+                    handler=digest,
                     example_args="{committee}",
                 ),
                 Subcommand(
-                    "audit",
-                    "/qi audit <reference>",
-                    "The audit trail of a record",
-                    "audit.read",
-                    audit_trail,
+                    name="audit",
+                    usage="/qi audit <reference>",
+                    summary="The audit trail of a record",
+                    permission="audit.read",
+                    handler=audit_trail,
                     example_args="{ref}",
                 ),
             ),
         )
     )
-    registry.add_action(ActionSpec("search.page", "qi.search", search_page))
+    registry.add_action(ActionSpec("search.page", "qi.search", turn_search_page))
     registry.add_action(ActionSpec("qi.command", "qi.help", run_command_button))

@@ -49,8 +49,11 @@ SubmitHandler = Callable[["Context", Submission], Response]
 ActionHandler = Callable[["Context", Press], Response]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Subcommand:
+    """One subcommand of a slash command. Built with keywords only: four of its fields are
+    strings in a row, and a usage swapped with a summary would still type-check."""
+
     name: str
     """"" for the bare command (`/idea`)."""
     usage: str

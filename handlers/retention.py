@@ -10,7 +10,7 @@ from datetime import datetime
 
 from handlers.config import OrgConfig
 from handlers.outbox.enqueue import Enqueuer
-from messages.view import Context, Fact, Facts, Heading, Reply, Text
+from messages.view import Fact, Facts, Heading, Reply, SmallPrint, Text
 from store.models import Idea, Lesson
 from store.uow import UnitOfWork
 
@@ -67,7 +67,9 @@ def review_reply(found: PastRetention, config: OrgConfig) -> Reply:
                 "the decision."
             ),
             Facts(tuple(lines)),
-            Context("Export full registers with `qihub export lessons` or `qihub export ideas`."),
+            SmallPrint(
+                "Export full registers with `qihub export lessons` or `qihub export ideas`."
+            ),
         ),
     )
 

@@ -16,18 +16,17 @@ from dataclasses import dataclass
 from handlers.actions.lifecycle import DONE
 from handlers.config import OrgConfig
 from handlers.errors import UserError
-from handlers.lessons.lifecycle import SEARCHABLE
-from handlers.lessons.lifecycle import label as status_label
+from handlers.lessons.lifecycle import SEARCHABLE, status_label
 from messages.view import (
     Block,
     Button,
     Buttons,
-    Context,
     Heading,
     Item,
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Tone,
 )
 from store.models import Action, Lesson
@@ -232,7 +231,7 @@ def search_reply(uow: UnitOfWork, config: OrgConfig, text: str, page: int = 1) -
     blocks: list[Block] = [
         Heading(f"Learning library: {query}"),
         Items(tuple(items)),
-        Context(f"Lessons {first}-{first + len(hits) - 1} of {total} · page {page} of {pages}"),
+        SmallPrint(f"Lessons {first}-{first + len(hits) - 1} of {total} · page {page} of {pages}"),
     ]
     if page < pages:
         more = Button("Next page", "search.page", {"q": query, "page": str(page + 1)})

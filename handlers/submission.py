@@ -76,7 +76,8 @@ def find_by_ref_or_receipt(
     return found
 
 
-def is_submitter(ctx: Context, submitters: Iterable[_Submitter]) -> bool:
+def among_submitters(ctx: Context, submitters: Iterable[_Submitter]) -> bool:
+    """Whether the person acting is one of `submitters` (anonymous people never are)."""
     return ctx.actor.staff_id is not None and any(
         s.staff_id == ctx.actor.staff_id for s in submitters
     )

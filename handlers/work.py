@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from handlers.actions.lifecycle import OPEN, Rag
+from handlers.actions.lifecycle import ACTION_OPEN, Rag
 from handlers.actions.service import today
 from handlers.actions.views import action_item, action_rag
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.permissions import governs, sits_on
 from handlers.registry import Invocation
-from messages.view import Block, Heading, Items, Reply, Response
-from messages.view import Context as SmallPrint
+from messages.view import Block, Heading, Items, Reply, Response, SmallPrint
 
 PAGE_SIZE = 15
 RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3, Rag.GREY: 4}
@@ -20,7 +19,7 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
     """The thirty-second view: what I owe, reddest first, and what waits on me."""
     assert ctx.actor.staff_id is not None
     day = today(ctx)
-    owned = list(ctx.uow.actions.owned_by(ctx.actor.staff_id, [s.value for s in OPEN]))
+    owned = list(ctx.uow.actions.owned_by(ctx.actor.staff_id, [s.value for s in ACTION_OPEN]))
     to_verify = list(ctx.uow.actions.to_verify_by(ctx.actor.staff_id))
     reaudits = list(ctx.uow.actions.reaudits_led_by(ctx.actor.staff_id))
     pending = ctx.uow.actions.pending_extension_ids([a.id for a in owned])
@@ -64,7 +63,7 @@ def committee_actions(ctx: Context, invocation: Invocation) -> Response:
         raise UserError(f"Only members of the {code} committee can list its actions.")
     page = max(pages[0] if pages else 1, 1)
     found, total = ctx.uow.actions.page_for_committee(
-        code, [s.value for s in OPEN], (page - 1) * PAGE_SIZE, PAGE_SIZE
+        code, [s.value for s in ACTION_OPEN], (page - 1) * PAGE_SIZE, PAGE_SIZE
     )
     day = today(ctx)
     pending = ctx.uow.actions.pending_extension_ids([a.id for a in found])

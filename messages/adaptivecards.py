@@ -27,7 +27,6 @@ from messages.view import (
     Block,
     Button,
     Buttons,
-    Context,
     Divider,
     Facts,
     Field,
@@ -37,6 +36,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
     Tone,
 )
@@ -63,7 +63,7 @@ FACT_TITLE = 100
 FACT_VALUE = 500
 """A FactSet's value column is narrow: a longer value becomes its own labelled text."""
 FACTS_PER_SET = 10
-CONTEXT_TEXT = 1000
+SMALL_PRINT_TEXT = 1000
 ITEM_TITLE = 300
 ITEM_REF = 100
 ITEM_DETAIL = 1000
@@ -265,8 +265,8 @@ def render_block(block: Block, show_all: bool = True) -> list[dict[str, Any]]:
             return _items(block)
         case Divider():
             return []  # drawn as a separator on whatever follows: see render_body
-        case Context(text=text):
-            return [_text_block(cut(text, CONTEXT_TEXT), size="small", isSubtle=True)]
+        case SmallPrint(text=text):
+            return [_text_block(cut(text, SMALL_PRINT_TEXT), size="small", isSubtle=True)]
     return []
 
 

@@ -17,7 +17,6 @@ from messages.view import (
     Block,
     Button,
     Buttons,
-    Context,
     Divider,
     Facts,
     Field,
@@ -27,6 +26,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
 
@@ -187,7 +187,7 @@ def render_block(block: Block, counter: _Counter) -> list[dict[str, Any]]:
             return out
         case Divider():
             return [{"type": "divider"}]
-        case Context(text=text):
+        case SmallPrint(text=text):
             return [{"type": "context", "elements": [mrkdwn(cut(escape(text), CONTEXT_TEXT))]}]
     return []
 

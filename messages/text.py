@@ -15,7 +15,6 @@ from messages.view import (
     Block,
     Button,
     Buttons,
-    Context,
     Divider,
     Facts,
     Field,
@@ -25,6 +24,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
 
@@ -97,7 +97,7 @@ def render_block(block: Block, out: Rendered) -> None:
                 out.lines.append(line)
         case Divider():
             out.lines.append("  " + "-" * 40)
-        case Context(text=text):
+        case SmallPrint(text=text):
             out.lines.extend(_wrap(text, "  · ", "    "))
 
 

@@ -88,14 +88,17 @@ class Divider:
 
 
 @dataclass(frozen=True)
-class Context:
-    """Small print under a message: timestamps, references, how to follow up."""
+class SmallPrint:
+    """Small print under a message: timestamps, references, how to follow up.
+
+    Its serialised tag stays "context" (Slack's name for such a block), so replies already
+    queued in the outbox read back unchanged."""
 
     text: str
     type: Literal["context"] = "context"
 
 
-Block = Heading | Text | Facts | Notice | Buttons | Items | Divider | Context
+Block = Heading | Text | Facts | Notice | Buttons | Items | Divider | SmallPrint
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,7 @@ def all_text(reply: Reply) -> list[str]:
     out = [reply.summary]
     for block in reply.blocks:
         match block:
-            case Heading(text=t) | Text(text=t) | Notice(text=t) | Context(text=t):
+            case Heading(text=t) | Text(text=t) | Notice(text=t) | SmallPrint(text=t):
                 out.append(t)
             case Facts(facts=facts):
                 out.extend(x for f in facts for x in (f.label, f.value))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
-from messages.view import Form, Reply
+from messages.view import Reply
 
 
 @dataclass
@@ -24,6 +23,9 @@ class FakePlatform:
     failures: list[DeliveryError] = field(default_factory=list)
     """Errors to raise on the next sends, in order (then sends succeed again)."""
     unreachable: set[str] = field(default_factory=set)
+
+    def prepare(self, people: Sequence[Recipient]) -> None:
+        """Nothing to look up ahead: sends are recorded in memory."""
 
     def can_reach_person(self, person: Recipient) -> bool:
         return person.email not in self.unreachable
@@ -45,16 +47,6 @@ class FakePlatform:
 
     def update_message(self, handle: MessageHandle, reply: Reply) -> None:
         self.updated.append((handle, reply))
-
-    def open_form(
-        self,
-        interaction: Mapping[str, Any],
-        form: Form,
-        values: Mapping[str, Any],
-        errors: Mapping[str, str],
-        context: Mapping[str, str],
-    ) -> None:
-        raise NotImplementedError
 
     def to(self, who: str) -> list[Reply]:
         return [s.reply for s in self.sent if s.to == who]

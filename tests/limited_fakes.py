@@ -30,7 +30,6 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 from tests.slack.fake_api import FakeSlack
@@ -148,6 +147,11 @@ class Tally:
         }
 
 
+BACKLOG = 1024
+"""The listen backlog for a dispatcher's many sending threads (socketserver's default of 5
+drops connections under load, and a dropped SYN costs a second)."""
+
+
 def _retry_after(wait: float) -> str:
     """Retry-After in whole seconds, as both services send it (never 0)."""
     return str(max(1, math.ceil(wait)))
@@ -161,13 +165,6 @@ class _Enforcing:
         self.tally = Tally()
         self.storm: Storm | None = None
         self.guard = threading.Lock()
-
-    @staticmethod
-    def _widen(server: ThreadingHTTPServer) -> ThreadingHTTPServer:
-        """A listen backlog for a dispatcher's many sending threads (socketserver's default
-        of 5 drops connections under load, and a dropped SYN costs a second)."""
-        server.socket.listen(1024)
-        return server
 
     def start_storm(self, share: float, seconds: float, retry_after: int = 1) -> None:
         with self.guard:
@@ -191,6 +188,8 @@ class _Enforcing:
 class LimitedSlack(FakeSlack, _Enforcing):
     """The fake Slack Web API refusing chat.postMessage over the workspace or channel budget."""
 
+    backlog = BACKLOG
+
     def __init__(
         self,
         *,
@@ -201,9 +200,6 @@ class LimitedSlack(FakeSlack, _Enforcing):
         super().__init__(users=dict(users or {}))
         self.workspace = workspace
         self._setup([workspace], [per_channel])
-
-    def start(self) -> ThreadingHTTPServer:
-        return self._widen(super().start())
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         if method == "chat.postMessage":
@@ -228,6 +224,8 @@ class LimitedConnector(FakeConnector, _Enforcing):
     """The fake Bot Connector refusing calls over the per-conversation or per-tenant budgets
     (the tenant budget counts every call; the conversation budgets count activities)."""
 
+    backlog = BACKLOG
+
     def __init__(
         self,
         *,
@@ -237,9 +235,6 @@ class LimitedConnector(FakeConnector, _Enforcing):
         super().__init__()
         self.tenant = tenant
         self._setup([tenant], list(per_conversation))
-
-    def start(self) -> ThreadingHTTPServer:
-        return self._widen(super().start())
 
     def answer(
         self, method: str, path: str, headers: dict[str, str], body: Any

@@ -29,7 +29,6 @@ from messages.view import (
     Button,
     Buttons,
     Choice,
-    Context,
     Divider,
     Fact,
     Facts,
@@ -43,6 +42,7 @@ from messages.view import (
     Notice,
     OpenForm,
     Reply,
+    SmallPrint,
     Text,
 )
 from tests.goldens import assert_golden
@@ -354,7 +354,7 @@ def test_each_block_renders_as_its_adaptive_element() -> None:
             ),
             Items((Item("One", "R1", "Detail", (Button("Open", "a.open"),)), Item("Two"))),
             Items(()),
-            Context("Small print"),
+            SmallPrint("Small print"),
         ),
     )
     body = check(ac.message_card(reply))["body"]
@@ -406,7 +406,7 @@ def huge_reply(filler: str) -> Reply:
                 )
             ),
             Buttons(tuple(Button(filler * 100, "a.b") for _ in range(40))),
-            Context(filler * 5000),
+            SmallPrint(filler * 5000),
         ),
     )
 
@@ -480,7 +480,7 @@ def every_block(text: str) -> Reply:
             Items((Item(text, text, text, (Button(text, "a.c"),)),), empty_text=text),
             Items((), empty_text=text),
             Divider(),
-            Context(text),
+            SmallPrint(text),
         ),
     )
 

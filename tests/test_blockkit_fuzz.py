@@ -15,7 +15,6 @@ from messages import blockkit
 from messages.view import (
     Button,
     Buttons,
-    Context,
     Divider,
     Fact,
     Facts,
@@ -24,6 +23,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
 
@@ -46,7 +46,7 @@ def reply_from(texts: list[str]) -> Reply:
             Buttons((Button(t[6][:60] or "x", "qi.command", {"text": t[7]}),)),
             Items((Item(title=t[0], ref=t[1][:20], detail=t[2]),)),
             Divider(),
-            Context(t[3]),
+            SmallPrint(t[3]),
         ),
     )
 

@@ -35,9 +35,9 @@ LEASE_S = 2.0
 @pytest.fixture
 def fake_slack() -> Iterator[LimitedSlack]:
     fake = LimitedSlack(workspace=(PER_MINUTE, 60.0))
-    server = fake.start()
+    fake.start()
     yield fake
-    server.shutdown()
+    fake.stop()
 
 
 @pytest.fixture

@@ -36,9 +36,9 @@ PER_MINUTE = 9_000
 @pytest.fixture
 def fake_slack() -> Iterator[LimitedSlack]:
     fake = LimitedSlack(workspace=(PER_MINUTE, 60.0))
-    server = fake.start()
+    fake.start()
     yield fake
-    server.shutdown()
+    fake.stop()
 
 
 def _app(db_url: str, fake: LimitedSlack) -> QIHub:

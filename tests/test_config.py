@@ -289,3 +289,49 @@ def test_a_misspelt_reminder_rule_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert "unknown reminder rule 'action_overdu'" in str(caught.value)
+
+
+DOCUMENTED_REMINDERS = {
+    "action_due_soon": {"days_before": [14, 3]},
+    "action_overdue": {"days_after": [1]},
+    "action_overdue_escalated": {"days_after": [7]},
+    "action_long_overdue": {"days_after": [30]},
+    "completion_not_verified": {"working_days": 10},
+    "reaudit_due": {"days_before": [7, 0]},
+    "lesson_not_triaged": {"working_days": 5},
+    "idea_not_screened": {"working_days": 10},
+    "idea_not_decided": {"working_days": 30},
+    "bulletin_draft": {"days_before": [10]},
+    "tier5": {"urgent": True},
+    "alert_not_acknowledged": {"urgent": True},
+    "alert_deadline_passed": {"urgent": True},
+    "committee_digest": {},
+}
+"""The README's reminder table, written out by hand here on purpose: a test that read the
+numbers from handlers.config would agree with whatever the code says."""
+
+
+def test_a_rule_enabled_without_numbers_gets_exactly_the_documented_default() -> None:
+    """A trust once enabled idea_not_decided without a number and got 10 working days, not 30:
+    every rule, enabled with no timing keys (or empty ones), gets the README's numbers, in the
+    config the rules read and in the benchmark's reading of it."""
+    import tomllib
+
+    from bench.data import _Thresholds
+    from handlers.config import Rule, parse_config
+
+    data = tomllib.loads(OTHER_TRUST.read_text())
+    for given in ({"enabled": True}, {"enabled": True, "days_before": [], "days_after": []}):
+        data["reminders"] = {name: dict(given) for name in DOCUMENTED_REMINDERS}
+        rules = parse_config(data).reminders
+        assert set(rules) == set(DOCUMENTED_REMINDERS)
+        for name, documented in DOCUMENTED_REMINDERS.items():
+            expected = Rule.model_validate(documented)
+            assert rules[name] == expected, name
+        thresholds = _Thresholds.of(parse_config(data))
+        assert (thresholds.screen_wd, thresholds.decide_wd) == (10, 30)
+        assert (thresholds.completion_wd, thresholds.triage_wd) == (10, 5)
+        assert (thresholds.soon, thresholds.reaudit) == ((3, 14), (0, 7))
+        assert (thresholds.overdue, thresholds.escalated) == ((1,), (7,))
+    data["reminders"] = {"idea_not_decided": {"working_days": 25}}
+    assert parse_config(data).reminders["idea_not_decided"].counted_working_days() == 25

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from store.models import AuditEntry, Idea
 from tests.slack import kit
 from tests.slack.conftest import SlackHarness, fake_slack, slack  # noqa: F401 (fixtures)
-from tests.teams.cards import button, card_of, fill
+from tests.teams.cards import card_button, card_of, fill
 from tests.teams.conftest import fake_connector  # noqa: F401 (fixture)
 from tests.teams.inbound import TeamsHarness, fake_openid, teams  # noqa: F401 (fixtures)
 from tests.teams.test_flows import channel_posts, submit_idea
@@ -37,7 +37,7 @@ def on_slack(slack: SlackHarness) -> str:  # noqa: F811 (the fixture's name)
 def on_teams(teams: TeamsHarness) -> str:  # noqa: F811 (the fixture's name)
     ref = submit_idea(teams)
     post = card_of(teams.wait(lambda: channel_posts(teams, "ideas_panel"))[-1])
-    eligible = button(post, "Eligible")
+    eligible = card_button(post, "Eligible")
     form = teams.execute(SAM, eligible["verb"], eligible["data"]).json()["value"]
     done = teams.execute(SAM, "qi_submit", fill(form, {"reason": REASON}))
     assert done.status_code == 200

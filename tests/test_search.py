@@ -16,7 +16,7 @@ from handlers.config import OrgConfig
 from handlers.errors import UserError
 from handlers.search import PAGE_SIZE, lesson_search_text, parse_query, search_page, search_reply
 from messages.text import render_reply
-from messages.view import Buttons, Context, Heading, Items, Notice, Reply, all_text
+from messages.view import Buttons, Heading, Items, Notice, Reply, SmallPrint, all_text
 from store.models import Action, Lesson, LessonOrgUnit, Staff
 from tests.harness import Harness
 
@@ -303,7 +303,7 @@ def test_ten_per_page_with_a_next_page_button(hub: Harness, library: Library) ->
     first = search(hub, "flush")
     assert first.summary == "23 lessons match 'flush'"
     assert len(found(hub, "flush")) == PAGE_SIZE
-    (context,) = [b for b in first.blocks if isinstance(b, Context)]
+    (context,) = [b for b in first.blocks if isinstance(b, SmallPrint)]
     assert context.text == "Lessons 1-10 of 23 · page 1 of 3"
     (buttons,) = [b for b in first.blocks if isinstance(b, Buttons)]
     (more,) = buttons.buttons

@@ -15,8 +15,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+import referencing
 import yaml
-from referencing import Registry as SchemaRegistry
 from referencing import Resource
 from referencing.jsonschema import DRAFT7
 from slack_sdk import WebClient
@@ -50,7 +50,7 @@ def _validator() -> jsonschema.Draft7Validator:
         )
         for version in ("1.0.0", "2.0.0")
     ]
-    registry: SchemaRegistry[Any] = SchemaRegistry().with_resources(resources)
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(resources)
     return jsonschema.Draft7Validator(top, registry=registry)
 
 
@@ -177,8 +177,20 @@ def test_a_new_registry_command_becomes_a_slash_command(
             name="alert",
             summary="Raise or acknowledge a critical alert",
             subcommands=(
-                Subcommand("", "/alert [title]", "Raise an alert", "alert.raise", _unused),
-                Subcommand("ack", "/alert ack <ALERT-…>", "Acknowledge", "alert.ack", _unused),
+                Subcommand(
+                    name="",
+                    usage="/alert [title]",
+                    summary="Raise an alert",
+                    permission="alert.raise",
+                    handler=_unused,
+                ),
+                Subcommand(
+                    name="ack",
+                    usage="/alert ack <ALERT-…>",
+                    summary="Acknowledge",
+                    permission="alert.ack",
+                    handler=_unused,
+                ),
             ),
         )
     )

@@ -357,8 +357,20 @@ def test_a_new_registry_command_shows_up_in_the_menus(
             name="alert",
             summary="Raise or acknowledge a critical alert",
             subcommands=(
-                Subcommand("", "/alert [title]", "Raise an alert", "qi.help", _unused),
-                Subcommand("ack", "/alert ack <ALERT-…>", "Acknowledge", "alert.ack", _unused),
+                Subcommand(
+                    name="",
+                    usage="/alert [title]",
+                    summary="Raise an alert",
+                    permission="qi.help",
+                    handler=_unused,
+                ),
+                Subcommand(
+                    name="ack",
+                    usage="/alert ack <ALERT-…>",
+                    summary="Acknowledge",
+                    permission="alert.ack",
+                    handler=_unused,
+                ),
             ),
         ),
     )
@@ -381,8 +393,20 @@ def test_a_help_command_is_preferred_and_small_registries_list_everything(
             name="lesson",
             summary="Lessons",
             subcommands=(
-                Subcommand("", "/lesson [title]", "Share a lesson", "lesson.submit", _unused),
-                Subcommand("mine", "/lesson mine", "Your lessons", "lesson.view", _unused),
+                Subcommand(
+                    name="",
+                    usage="/lesson [title]",
+                    summary="Share a lesson",
+                    permission="lesson.submit",
+                    handler=_unused,
+                ),
+                Subcommand(
+                    name="mine",
+                    usage="/lesson mine",
+                    summary="Your lessons",
+                    permission="lesson.view",
+                    handler=_unused,
+                ),
             ),
         )
     )
@@ -390,7 +414,15 @@ def test_a_help_command_is_preferred_and_small_registries_list_everything(
         Command(
             name="help",
             summary="Help",
-            subcommands=(Subcommand("", "/help", "What you can do", "qi.help", _unused),),
+            subcommands=(
+                Subcommand(
+                    name="",
+                    usage="/help",
+                    summary="What you can do",
+                    permission="qi.help",
+                    handler=_unused,
+                ),
+            ),
         )
     )
     assert [e.title for e in teams_package.command_menu(small, config, "personal")] == [

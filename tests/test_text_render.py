@@ -10,7 +10,6 @@ from messages.view import (
     Button,
     Buttons,
     Choice,
-    Context,
     Fact,
     Facts,
     Field,
@@ -20,6 +19,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
 
@@ -82,7 +82,7 @@ blocks = st.one_of(
     st.builds(Heading, st.text()),
     st.builds(Text, st.text()),
     st.builds(Notice, st.text()),
-    st.builds(Context, st.text()),
+    st.builds(SmallPrint, st.text()),
     st.builds(lambda a, b: Facts((Fact(a, b),)), st.text(), st.text()),
     st.builds(lambda a, b: Items((Item(a, detail=b),)), st.text(), st.text()),
     st.builds(lambda a: Buttons((Button(a, "x"),)), st.text()),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from handlers.clock import Clock
 from handlers.platform import ChannelTarget, MessageHandle, Recipient
-from messages.view import Form, Reply
+from messages.view import Reply
 
 
 @dataclass
@@ -29,6 +28,9 @@ class ConsolePlatform:
         self.inboxes: dict[str, list[InboxEntry]] = {}
         self.names: dict[str, str] = {}
         self.fresh: list[tuple[str, Reply]] = []
+
+    def prepare(self, people: Sequence[Recipient]) -> None:
+        """Nothing to look up ahead: the inboxes are in memory."""
 
     def can_reach_person(self, person: Recipient) -> bool:
         return True
@@ -55,16 +57,6 @@ class ConsolePlatform:
         index = int(handle["index"])
         if 0 <= index < len(entries):
             entries[index] = InboxEntry(reply, self._clock.now())
-
-    def open_form(
-        self,
-        interaction: Mapping[str, Any],
-        form: Form,
-        values: Mapping[str, Any],
-        errors: Mapping[str, str],
-        context: Mapping[str, str],
-    ) -> None:
-        raise NotImplementedError("the console session fills forms itself, line by line")
 
     def unread(self, key: str) -> int:
         return sum(not e.read for e in self.inboxes.get(key, []))

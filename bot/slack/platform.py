@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.pacing import Budget, Pacer
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
 from messages import blockkit
-from messages.view import Form, Reply
+from messages.view import Reply
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,9 @@ class SlackPlatform:
                 ) from None
         return self._ids_by_email[person.email]
 
+    def prepare(self, people: Sequence[Recipient]) -> None:
+        """Nothing to look up ahead: a Slack user id is all a send needs."""
+
     def can_reach_person(self, person: Recipient) -> bool:
         try:
             return self.slack_id(person) is not None
@@ -121,17 +124,6 @@ class SlackPlatform:
             ts=handle["ts"],
             **blockkit.message(reply),
         )
-
-    def open_form(
-        self,
-        interaction: Mapping[str, Any],
-        form: Form,
-        values: Mapping[str, Any],
-        errors: Mapping[str, str],
-        context: Mapping[str, str],
-    ) -> None:
-        view = blockkit.modal(form, values, str(context.get("metadata", "")))
-        self._call("views_open", None, trigger_id=interaction["trigger_id"], view=view)
 
     def _post(self, channel: str, reply: Reply) -> MessageHandle:
         response = self._call(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -42,7 +42,7 @@ from bot.teams.auth import BOT_CONNECTOR_SCOPE, MsalTokenSource, TokenSource, To
 from handlers.clock import Clock, SystemClock
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
 from messages.adaptivecards import message_activity
-from messages.view import Form, Reply
+from messages.view import Reply
 from store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -178,20 +178,6 @@ class TeamsPlatform:
             {**message_activity(reply), "id": activity_id},
             conversation=conversation,
             updating=True,
-        )
-
-    def open_form(
-        self,
-        interaction: Mapping[str, Any],
-        form: Form,
-        values: Mapping[str, Any],
-        errors: Mapping[str, str],
-        context: Mapping[str, str],
-    ) -> None:
-        raise DeliveryError(
-            "Teams opens forms only in the reply to an invoke (task/fetch), never as an "
-            "outbound call",
-            retryable=False,
         )
 
     # ------------------------------------------------------------------ conversations

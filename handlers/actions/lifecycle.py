@@ -41,7 +41,7 @@ LABELS: dict[ActionStatus, str] = {
 }
 WORKING = (A.ASSIGNED, A.IN_PROGRESS, A.BLOCKED)
 """The owner still has to do it: these can be overdue."""
-OPEN = (*WORKING, A.COMPLETION_SUBMITTED)
+ACTION_OPEN = (*WORKING, A.COMPLETION_SUBMITTED)
 DONE = (A.VERIFIED, A.REAUDIT_SCHEDULED, A.CLOSED)
 """Completed and verified (blue)."""
 FINISHED = frozenset({*DONE, A.REAUDIT_FAILED, A.DECLINED, A.CANCELLED})
@@ -80,7 +80,7 @@ def rag(status: str, due: date, today: date, *, extension_pending: bool = False)
     return Rag.GREEN
 
 
-def label(status: str) -> str:
+def status_label(status: str) -> str:
     try:
         return LABELS[ActionStatus(status)]
     except ValueError:

@@ -61,7 +61,7 @@ class DueSoon:
 
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
         today, since_day = _today(ctx), _day(ctx, since)
-        for threshold, low, high in windows(rule.days_before or [14, 3]):
+        for threshold, low, high in windows(rule.days_before):
             # An action enters this window on the day it is `high` days from due.
             entered = since_day + timedelta(days=high) if since_day else None
             first = _latest(today + timedelta(days=max(low, 1)), entered)
@@ -93,7 +93,7 @@ class Overdue:
 
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
         today, since_day = _today(ctx), _day(ctx, since)
-        ordered = sorted(set(rule.days_after or ([7] if self.escalate else [1])))
+        ordered = sorted(set(rule.days_after))
         for index, threshold in enumerate(ordered):
             later = ordered[index + 1] if index + 1 < len(ordered) else None
             # Only the latest threshold reached is raised; an action crosses this one on
@@ -139,7 +139,7 @@ class CompletionNotVerified:
     urgent: bool = False
 
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
-        days = rule.working_days or 10
+        days = rule.counted_working_days()
         before = ctx.calendar.subtract_working_days(ctx.now, days)
         after = ctx.calendar.subtract_working_days(since, days) if since else None
         occasion = f"{days}wd"
@@ -165,7 +165,7 @@ class ReauditDue:
 
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
         today, since_day = _today(ctx), _day(ctx, since)
-        for threshold, low, high in windows(rule.days_before or [7, 0]):
+        for threshold, low, high in windows(rule.days_before):
             entered = since_day + timedelta(days=high) if since_day else None
             start = None if threshold == 0 else today + timedelta(days=max(low, 1))
             first = _latest(start, entered)

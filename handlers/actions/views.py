@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from handlers.actions.lifecycle import RAG_LABELS, Rag, label, rag
+from handlers.actions.lifecycle import RAG_LABELS, Rag, rag, status_label
 from handlers.config import OrgConfig
-from messages.view import Block, Button, Buttons, Context, Fact, Facts, Heading, Item, Notice, Text
+from messages.view import (
+    Block,
+    Button,
+    Buttons,
+    Fact,
+    Facts,
+    Heading,
+    Item,
+    Notice,
+    SmallPrint,
+    Text,
+)
 from store.models import Action
 
 RAG_MARKS = {
@@ -55,7 +66,7 @@ def action_card(
     colour = action_rag(action, today, pending)
     facts = [
         Fact("Lesson", f"{action.lesson.ref}: {action.lesson.title}"),
-        Fact("Status", label(action.status)),
+        Fact("Status", status_label(action.status)),
         Fact("RAG", RAG_LABELS[colour]),
         Fact("Owner", action.owner.display_name),
         Fact("Due", f"{action.due_date:%d %b %Y}"),
@@ -98,7 +109,7 @@ def action_card(
         for e in action.extensions
     ]
     if history:
-        blocks.append(Context("Extensions: " + "; ".join(history)))
+        blocks.append(SmallPrint("Extensions: " + "; ".join(history)))
     if buttons:
         blocks.append(Buttons(tuple(buttons)))
     return blocks

@@ -20,9 +20,9 @@ from messages.view import (
     OpenForm,
     Reply,
     Response,
+    SmallPrint,
     Text,
 )
-from messages.view import Context as SmallPrint
 from store.models import Alert
 
 NAMES_SHOWN = 50

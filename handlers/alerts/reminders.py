@@ -28,8 +28,17 @@ from handlers.audit import record
 from handlers.config import Rule
 from handlers.context import Context
 from handlers.reminders import Due
-from messages.view import Block, Button, Buttons, Heading, Notice, Reply, Text, reply_to_payload
-from messages.view import Context as SmallPrint
+from messages.view import (
+    Block,
+    Button,
+    Buttons,
+    Heading,
+    Notice,
+    Reply,
+    SmallPrint,
+    Text,
+    reply_to_payload,
+)
 from store.models import Alert
 
 NAMES_SHOWN = 50

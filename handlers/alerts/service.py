@@ -15,8 +15,7 @@ from handlers.alerts import audience, broadcast, views
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import FieldProblem, NotFound, UserError
-from messages.view import Block, Button, Buttons, Notice, Reply, Text
-from messages.view import Context as SmallPrint
+from messages.view import Block, Button, Buttons, Notice, Reply, SmallPrint, Text
 from store.models import Alert, AlertRecipient
 
 SENT = ("sending", "live", "closed")

@@ -13,7 +13,6 @@ from messages.view import (
     Block,
     Button,
     Buttons,
-    Context,
     Fact,
     Facts,
     Heading,
@@ -21,6 +20,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
     Tone,
 )
@@ -126,7 +126,7 @@ def recipient_card(
         else "Everyone it is for was also sent it directly. Pressing here records your own "
         "acknowledgement."
     )
-    blocks += [Buttons((ack_button(alert, channel=channel),)), Context(small)]
+    blocks += [Buttons((ack_button(alert, channel=channel),)), SmallPrint(small)]
     prefix = "Reminder: " if reminder else ""
     summary = f"{prefix}{headline(alert, original_ref)} ({alert.ref}): acknowledge by {deadline}"
     return Reply(summary=summary, blocks=tuple(blocks))
@@ -151,7 +151,7 @@ def superseded_card(alert: Alert, by: Alert) -> Reply:
     blocks: list[Block] = [
         Heading(f"{'Withdrawn' if by.kind == 'retraction' else 'Corrected'}: {alert.title}"),
         Notice(text, "warning"),
-        Context(f"{alert.ref} · no further action on the original is needed."),
+        SmallPrint(f"{alert.ref} · no further action on the original is needed."),
     ]
     return Reply(summary=f"{alert.ref}: {text}", blocks=tuple(blocks))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers.bulletin import service
 from handlers.bulletin.forms import EDIT_FORM
+from handlers.bulletin.lifecycle import EDITABLE, BulletinStatus, status_label
 from handlers.bulletin.quarters import parse_quarter
-from handlers.bulletin.service import BulletinStatus
 from handlers.bulletin.views import (
     approval_card,
     bulletin_card,
@@ -62,7 +62,7 @@ def approve_command(ctx: Context, invocation: Invocation) -> Response:
     if bulletin is None or bulletin.status != BulletinStatus.REVIEWED:
         text = "No bulletin is waiting for approval: a governance lead reviews it first."
         if bulletin is not None:
-            text = f"{bulletin.ref} is {service.status_label(bulletin.status).lower()}."
+            text = f"{bulletin.ref} is {status_label(bulletin.status).lower()}."
         return Reply(summary=text, blocks=(Notice(text, "warning"),), ephemeral=True)
     return approval_card(ctx, bulletin, service.contents(ctx, bulletin))
 
@@ -78,7 +78,7 @@ def show(ctx: Context, press: Press) -> Response:
 
 def edit_button(ctx: Context, press: Press) -> Response:
     bulletin = service.find(ctx, press.value.get("ref", ""))
-    if bulletin.status not in service.EDITABLE:
+    if bulletin.status not in EDITABLE:
         raise UserError(f"{bulletin.ref} is {bulletin.status}, so it can no longer be changed.")
     values = {"foreword": bulletin.foreword or "", "leave_out": ", ".join(bulletin.excluded)}
     return OpenForm(EDIT_FORM, values, {"ref": bulletin.ref})

@@ -97,3 +97,10 @@ def draft_moment(
     between the draft and the quarter end moves neither."""
     day = quarter.next.first_day - timedelta(days=days_before)
     return datetime.combine(day, at, zone).astimezone(UTC)
+
+
+def bulletin_quarter(ref: str) -> Quarter:
+    """The quarter a bulletin's reference ("BUL-2026-Q3") names; every stored one does."""
+    found = parse_quarter(ref)
+    assert found is not None, ref
+    return found

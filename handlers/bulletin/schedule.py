@@ -16,14 +16,13 @@ from datetime import datetime
 
 from handlers import people
 from handlers.bulletin import service
+from handlers.bulletin.lifecycle import BulletinStatus
 from handlers.bulletin.quarters import draft_moment
 from handlers.bulletin.views import review_card
 from handlers.config import Rule
 from handlers.context import Context
 from handlers.reminders import Due
 
-DAYS_BEFORE = 10
-"""docs/domain.md: "bulletin draft | 10 days before quarter end"; the config may say otherwise."""
 OCCASION = "draft"
 
 
@@ -39,7 +38,7 @@ class BulletinDraftRule:
     urgent: bool = False
 
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
-        days = max(rule.days_before) if rule.days_before else DAYS_BEFORE
+        days = max(rule.days_before)
         zone = ctx.config.zone
         current = service.current_quarter(ctx)
         installed = ctx.uow.staff.first_created()
@@ -51,7 +50,7 @@ class BulletinDraftRule:
             if ctx.uow.bulletins.already_sent(self.name, quarter.ref, OCCASION):
                 continue
             existing = ctx.uow.bulletins.by_ref(quarter.ref)
-            if existing is not None and existing.status != service.BulletinStatus.DRAFT:
+            if existing is not None and existing.status != BulletinStatus.DRAFT:
                 continue  # reviewed early, on request: nothing left to ask the leads
             bulletin = existing or service.ensure_draft(ctx, quarter)
             yield Due(

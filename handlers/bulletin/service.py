@@ -14,61 +14,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import time
-from enum import StrEnum
 
 from handlers import people
 from handlers.audit import record
 from handlers.bulletin.data import Contents, build_contents, from_snapshot, leave_out, to_snapshot
-from handlers.bulletin.quarters import Quarter, parse_quarter, quarter_at
+from handlers.bulletin.lifecycle import EDITABLE, S
+from handlers.bulletin.quarters import Quarter, bulletin_quarter, parse_quarter, quarter_at
+from handlers.bulletin.views import approval_card, page_url, published_post
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
 from messages.templates import day
 from store.models import Bulletin
 
-
-class BulletinStatus(StrEnum):
-    DRAFT = "draft"
-    REVIEWED = "reviewed"
-    APPROVED = "approved"
-    PUBLISHED = "published"
-    ARCHIVED = "archived"
-
-
-S = BulletinStatus
-EDITABLE = (S.DRAFT, S.REVIEWED)
-PUBLIC = (S.PUBLISHED.value, S.ARCHIVED.value)
-"""Statuses the web serves: the current bulletin and those it replaced."""
-LABELS = {
-    S.DRAFT: "Draft, awaiting the governance lead's review",
-    S.REVIEWED: "Reviewed, awaiting an executive's approval",
-    S.APPROVED: "Approved",
-    S.PUBLISHED: "Published",
-    S.ARCHIVED: "Published (archived: a later bulletin has replaced it)",
-}
 ALL_STAFF_CHANNELS = ("all_staff",)
 """Config channel keys the published summary goes to (each only if the trust configures it)."""
 _REF_SPLIT = re.compile(r"[\s,;]+")
 
 
-def status_label(status: str) -> str:
-    try:
-        return LABELS[BulletinStatus(status)]
-    except ValueError:
-        return status
-
-
 def current_quarter(ctx: Context) -> Quarter:
     return quarter_at(ctx.now, ctx.config.zone)
-
-
-def quarter_of(bulletin: Bulletin) -> Quarter:
-    found = parse_quarter(bulletin.ref)
-    assert found is not None, bulletin.ref
-    return found
-
-
-def page_url(ctx: Context, bulletin: Bulletin) -> str:
-    return f"{ctx.config.organisation.web_base_url.rstrip('/')}/bulletins/{bulletin.id}"
 
 
 def draft_time(ctx: Context) -> time:
@@ -118,7 +82,7 @@ def contents(ctx: Context, bulletin: Bulletin) -> Contents:
     """What the bulletin says: its frozen snapshot once approved, else worked out now."""
     if bulletin.snapshot is not None:
         return from_snapshot(bulletin.snapshot)
-    live = build_contents(ctx.uow, ctx.config, quarter_of(bulletin), bulletin.foreword)
+    live = build_contents(ctx.uow, ctx.config, bulletin_quarter(bulletin.ref), bulletin.foreword)
     return leave_out(live, bulletin.excluded)
 
 
@@ -136,7 +100,7 @@ def edit(ctx: Context, bulletin: Bulletin, foreword: str | None, left_out: Itera
     if bulletin.status not in EDITABLE:
         raise UserError(f"{bulletin.ref} is {bulletin.status}, so it can no longer be changed.")
     refs = list(dict.fromkeys(left_out))
-    known = set(build_contents(ctx.uow, ctx.config, quarter_of(bulletin)).keys())
+    known = set(build_contents(ctx.uow, ctx.config, bulletin_quarter(bulletin.ref)).keys())
     known |= set(bulletin.excluded)
     unknown = [r for r in refs if r not in known]
     if unknown:
@@ -173,8 +137,6 @@ def edit(ctx: Context, bulletin: Bulletin, foreword: str | None, left_out: Itera
 
 
 def mark_reviewed(ctx: Context, bulletin: Bulletin) -> str:
-    from handlers.bulletin.views import approval_card
-
     if bulletin.status != S.DRAFT:
         raise UserError(f"{bulletin.ref} is {bulletin.status}, not a draft awaiting review.")
     bulletin.status = S.REVIEWED.value
@@ -196,8 +158,6 @@ def mark_reviewed(ctx: Context, bulletin: Bulletin) -> str:
 
 def approve(ctx: Context, bulletin: Bulletin) -> str:
     """Approve and publish: freeze the snapshot, post the summary, archive the previous one."""
-    from handlers.bulletin.views import published_post
-
     if bulletin.status != S.REVIEWED:
         raise UserError(
             f"{bulletin.ref} is {bulletin.status}: only a reviewed bulletin can be approved."
@@ -206,7 +166,7 @@ def approve(ctx: Context, bulletin: Bulletin) -> str:
         raise UserError(
             f"You reviewed {bulletin.ref}, so another executive must approve it (four eyes)."
         )
-    quarter = quarter_of(bulletin)
+    quarter = bulletin_quarter(bulletin.ref)
     if ctx.now < bulletin.quarter_end:
         last = quarter.last_day
         raise UserError(

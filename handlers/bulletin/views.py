@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handlers.bulletin.data import Contents
-from handlers.bulletin.quarters import Quarter
-from handlers.bulletin.service import BulletinStatus, page_url, quarter_of, status_label
+from handlers.bulletin.lifecycle import BulletinStatus, status_label
+from handlers.bulletin.quarters import Quarter, bulletin_quarter
 from handlers.context import Context
 from handlers.permissions import allowed
 from messages.templates import render
@@ -26,15 +26,20 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
-from messages.view import Context as SmallPrint
 from store.models import Bulletin
 
 SHOWN_PER_SECTION = 4
 """Items drawn in full per section; the rest are listed by reference (Slack's 50 blocks)."""
 REFS_LISTED = 150
 """References listed after those: well inside one 3,000-character context block."""
+
+
+def page_url(ctx: Context, bulletin: Bulletin) -> str:
+    """The bulletin's web page, the link every published post and listing carries."""
+    return f"{ctx.config.organisation.web_base_url.rstrip('/')}/bulletins/{bulletin.id}"
 
 
 def _facts(c: Contents) -> Facts:
@@ -236,7 +241,7 @@ def published_post(c: Contents, url: str) -> Reply:
 def bulletin_list(ctx: Context, bulletins: Sequence[Bulletin]) -> Reply:
     items = [
         Item(
-            quarter_of(b).label,
+            bulletin_quarter(b.ref).label,
             b.ref,
             status_label(b.status)
             + (f" · {page_url(ctx, b)}" if b.status in ("published", "archived") else ""),

@@ -14,21 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Generic, Protocol, TypeVar
 
-from handlers.actions.lifecycle import AMBER_DAYS, ActionStatus
-from handlers.actions.lifecycle import OPEN as ACTION_OPEN
-from handlers.actions.lifecycle import WORKING as ACTION_WORKING
+from handlers.actions.lifecycle import ACTION_OPEN, AMBER_DAYS, WORKING, ActionStatus
 from handlers.config import OrgConfig
-from handlers.ideas.lifecycle import OPEN_STATUSES as IDEA_OPEN
-from handlers.lessons.lifecycle import AWAITING_DECISION, LessonStatus
-from handlers.lessons.lifecycle import OPEN as LESSON_OPEN
+from handlers.ideas.lifecycle import IDEA_OPEN
+from handlers.lessons.lifecycle import AWAITING_DECISION, LESSON_OPEN, LessonStatus
 from messages.view import Item
 from store.repos.digest import ActionRow, DigestRepo, LessonRow, Statuses, Window
 from store.uow import UnitOfWork
 
 LOOKBACK = timedelta(days=7)
 WEEKS_CHARTED = 12
-LONG_OVERDUE_DAYS = 30
-"""Used when config.reminders has no action_long_overdue.days_after."""
 LONG_OVERDUE_EXTENSIONS = 2
 """docs/domain.md: an action is "long overdue" at day 30 or at its second extension."""
 
@@ -37,7 +32,7 @@ STATUSES = Statuses(
     lesson_awaiting_decision=tuple(s.value for s in AWAITING_DECISION),
     lesson_awaiting_assurance=LessonStatus.AWAITING_ASSURANCE.value,
     lesson_open=tuple(sorted(s.value for s in LESSON_OPEN)),
-    action_working=tuple(s.value for s in ACTION_WORKING),
+    action_working=tuple(s.value for s in WORKING),
     action_open=tuple(s.value for s in ACTION_OPEN),
     action_completion_submitted=ActionStatus.COMPLETION_SUBMITTED.value,
     action_reaudit_scheduled=ActionStatus.REAUDIT_SCHEDULED.value,
@@ -189,8 +184,7 @@ def window_for(config: OrgConfig, now: datetime) -> Window:
     local = now.astimezone(config.zone)
     today = local.date()
     since = datetime.combine(today - LOOKBACK, local.time(), config.zone)
-    rule = config.reminders.get("action_long_overdue")
-    days = rule.days_after[0] if rule is not None and rule.days_after else LONG_OVERDUE_DAYS
+    days = config.reminders["action_long_overdue"].days_after[0]
     return Window(
         since=since,
         today=today,

@@ -27,7 +27,6 @@ from messages.templates import count_of, day, render, sparkline
 from messages.view import (
     Block,
     Button,
-    Context,
     Fact,
     Facts,
     Heading,
@@ -35,6 +34,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
 
@@ -288,7 +288,7 @@ def _fit(blocks: list[Block]) -> tuple[Block, ...]:
         items = blocks[longest]
         assert isinstance(items, Items)
         blocks[longest] = replace(items, items=items.items[:-1])
-    shortened = Context(render("digest/shortened.txt"))
+    shortened = SmallPrint(render("digest/shortened.txt"))
     kept: list[Block] = []
     spent = _cost(blocks[-1]) + 1
     for block in blocks[:-1]:
@@ -304,7 +304,7 @@ def digest_reply(data: DigestData, config: OrgConfig) -> Reply:
     blocks: list[Block] = [
         Heading(f"{data.committee_name}: weekly digest"),
         _headline(data),
-        Context(render("digest/period.txt", d=data)),
+        SmallPrint(render("digest/period.txt", d=data)),
     ]
     for section in data.extra_sections:
         blocks.extend(_extra(section))
@@ -328,5 +328,5 @@ def digest_reply(data: DigestData, config: OrgConfig) -> Reply:
     blocks.extend(_reaudits(data))
     blocks.extend(_ideas(data, config))
     blocks.extend(_data_quality(data))
-    blocks.append(Context(render("digest/footer.txt", d=data)))
+    blocks.append(SmallPrint(render("digest/footer.txt", d=data)))
     return Reply(summary=render("digest/summary.txt", d=data), blocks=_fit(blocks))

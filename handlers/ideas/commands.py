@@ -6,7 +6,7 @@ from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
 from handlers.ideas import service
 from handlers.ideas.forms import SUBMIT_FORM, decision_form_id
-from handlers.ideas.lifecycle import AWAITING_PANEL, OPEN_STATUSES, IdeaStatus, Transition
+from handlers.ideas.lifecycle import AWAITING_PANEL, IDEA_OPEN, IdeaStatus, Transition
 from handlers.ideas.views import PAGE_SIZE, idea_card, idea_items, pager
 from handlers.permissions import allowed
 from handlers.registry import CommandHandler, Invocation, Press, Submission
@@ -20,10 +20,8 @@ from messages.view import (
     OpenForm,
     Reply,
     Response,
+    SmallPrint,
     Text,
-)
-from messages.view import (
-    Context as SmallPrint,
 )
 from store.models import Idea
 
@@ -84,7 +82,7 @@ def _viewer_card(ctx: Context, idea: Idea, receipt: str | None = None) -> list[B
     mine = service.is_submitter(ctx, idea)
     may_decide = allowed(ctx.config, ctx.actor.roles, "idea.decide") and not mine
     extra: list[Button] = []
-    if idea.status in OPEN_STATUSES:
+    if idea.status in IDEA_OPEN:
         if (mine or receipt) and allowed(ctx.config, ctx.actor.roles, "idea.submit"):
             value = {"ref": idea.ref, **({"receipt": receipt} if receipt else {})}
             extra.append(Button("Withdraw", "idea.withdraw", value, style="danger"))
@@ -200,7 +198,7 @@ def _withdraw_form(ctx: Context, ref_or_receipt: str, receipt: str | None) -> Re
         receipt = ref_or_receipt.strip()
     if receipt is None and not service.is_submitter(ctx, idea):
         raise UserError(f"Only the submitter can withdraw {idea.ref}.")
-    if idea.status not in OPEN_STATUSES:
+    if idea.status not in IDEA_OPEN:
         raise UserError(f"{idea.ref} is already closed, so there is nothing to withdraw.")
     context = {"ref": idea.ref, "to": "withdraw"}
     if receipt:

@@ -46,7 +46,7 @@ STATUS_LABELS: dict[IdeaStatus, str] = {
     IdeaStatus.WITHDRAWN: "Withdrawn by the submitter",
 }
 
-OPEN_STATUSES = frozenset(
+IDEA_OPEN = frozenset(
     {
         IdeaStatus.SUBMITTED,
         IdeaStatus.ELIGIBLE,
@@ -180,7 +180,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(
         "withdraw",
         "Withdraw",
-        set(OPEN_STATUSES),
+        set(IDEA_OPEN),
         S.WITHDRAWN,
         "has been withdrawn",
         by="submitter",

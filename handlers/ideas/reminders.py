@@ -24,7 +24,7 @@ class IdeaWaitingRule:
 
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
         """Ideas are few, so this searches every waiting idea (`since` is not needed)."""
-        days = rule.working_days or 10
+        days = rule.counted_working_days()
         cutoff = ctx.calendar.subtract_working_days(ctx.now, days)
         occasion = f"{days}wd"
         ideas = ctx.uow.ideas.due_for_reminder(

@@ -12,11 +12,10 @@ from typing import Any
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
-from handlers.ideas.lifecycle import BY_NAME, OPEN_STATUSES, IdeaStatus, Transition
+from handlers.ideas.lifecycle import BY_NAME, IDEA_OPEN, IdeaStatus, Transition
 from handlers.ideas.views import decision_notice, idea_card
 from handlers.permissions import allowed
-from handlers.submission import find_by_ref_or_receipt, new_receipt, receipt_hash
-from handlers.submission import is_submitter as submitted
+from handlers.submission import among_submitters, find_by_ref_or_receipt, new_receipt, receipt_hash
 from messages.view import Block, Notice, Reply, Text
 from store.models import Idea, IdeaSubmitter
 
@@ -87,7 +86,7 @@ def find(ctx: Context, ref_or_receipt: str) -> Idea:
 
 
 def is_submitter(ctx: Context, idea: Idea) -> bool:
-    return submitted(ctx, idea.submitters)
+    return among_submitters(ctx, idea.submitters)
 
 
 def may_see_confidential(ctx: Context) -> bool:
@@ -178,7 +177,7 @@ def support(ctx: Context, idea: Idea) -> int:
     assert ctx.actor.staff_id is not None
     if is_submitter(ctx, idea):
         raise UserError("You can't support your own idea, but you can ask colleagues to.")
-    if idea.status not in OPEN_STATUSES:
+    if idea.status not in IDEA_OPEN:
         raise UserError(f"{idea.ref} is closed, so it can no longer be supported.")
     if ctx.uow.ideas.has_support(idea.id, ctx.actor.staff_id):
         raise UserError(f"You already support {idea.ref}: one support per person.")

@@ -12,7 +12,6 @@ from messages.view import (
     Block,
     Button,
     Buttons,
-    Context,
     Fact,
     Facts,
     Heading,
@@ -20,6 +19,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
 from store.models import Idea
@@ -81,7 +81,7 @@ def idea_card(
     if idea.decision_reason:
         blocks.append(Notice(f"Latest decision: {idea.decision_reason}", "info"))
     if history:
-        blocks.append(Context(" · ".join(f"{when} {what}" for when, what in history)))
+        blocks.append(SmallPrint(" · ".join(f"{when} {what}" for when, what in history)))
     buttons = [transition_button(idea, t) for t in available(idea.status, idea.kind, "panel")]
     shown = [*(buttons if panel_buttons else []), *extra_buttons]
     if shown:
@@ -110,7 +110,7 @@ def pager(command: str, page: int, total: int, value: dict[str, str]) -> list[Bl
         buttons.append(Button("Previous", command, {**value, "page": str(page - 1)}))
     if page < pages:
         buttons.append(Button("Next page", command, {**value, "page": str(page + 1)}))
-    blocks: list[Block] = [Context(f"Page {page} of {pages} · {total} in all")]
+    blocks: list[Block] = [SmallPrint(f"Page {page} of {pages} · {total} in all")]
     if buttons:
         blocks.append(Buttons(tuple(buttons)))
     return blocks
@@ -128,5 +128,5 @@ def decision_notice(idea: Idea, transition: Transition, reason: str | None, how:
         blocks.append(Text(f"Reason: {reason}"))
     if how:
         blocks.append(Text(how))
-    blocks.append(Context(f"Follow it any time with /idea status {idea.ref}"))
+    blocks.append(SmallPrint(f"Follow it any time with /idea status {idea.ref}"))
     return Reply(summary=headline, blocks=tuple(blocks))

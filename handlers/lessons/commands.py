@@ -8,7 +8,7 @@ from handlers.actions.forms import create_form_id
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
 from handlers.lessons import escalation, forms, service
-from handlers.lessons.lifecycle import AWAITING_DECISION, OPEN, LessonStatus
+from handlers.lessons.lifecycle import AWAITING_DECISION, LESSON_OPEN, LessonStatus
 from handlers.lessons.views import lesson_card, lesson_item
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import Invocation, Press, Submission
@@ -23,10 +23,8 @@ from messages.view import (
     OpenForm,
     Reply,
     Response,
+    SmallPrint,
     Text,
-)
-from messages.view import (
-    Context as SmallPrint,
 )
 from store.models import Lesson
 
@@ -52,7 +50,7 @@ def viewer_buttons(ctx: Context, lesson: Lesson) -> list[Button]:
     if lesson.status == L.AWAITING_ASSURANCE and member:
         buttons.append(Button("Accept assurance…", "lesson.assure", value, "primary"))
     if (
-        lesson.status in OPEN
+        lesson.status in LESSON_OPEN
         and lesson.tier5_at is None
         and allowed(ctx.config, roles, "lesson.escalate")
     ):
@@ -160,7 +158,7 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
 
 _LIST_FILTERS = {
     "awaiting": (L.SUBMITTED, *AWAITING_DECISION, L.AWAITING_ASSURANCE),
-    "open": tuple(OPEN),
+    "open": tuple(LESSON_OPEN),
     "all": tuple(L),
 }
 

@@ -13,9 +13,8 @@ from handlers import people
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.lessons.lifecycle import OPEN
-from messages.view import Button, Buttons, Fact, Facts, Heading, Notice, Reply, Text
-from messages.view import Context as SmallPrint
+from handlers.lessons.lifecycle import LESSON_OPEN
+from messages.view import Button, Buttons, Fact, Facts, Heading, Notice, Reply, SmallPrint, Text
 from store.models import Lesson
 
 MEETING_LEAD_TIME = timedelta(hours=2)
@@ -29,7 +28,7 @@ def proposed_meeting(ctx: Context, now: datetime) -> datetime:
 
 
 def convene(ctx: Context, lesson: Lesson, reason: str) -> Reply:
-    if lesson.status not in OPEN:
+    if lesson.status not in LESSON_OPEN:
         raise UserError(f"{lesson.ref} is closed; open a new lesson for a new emergency.")
     first_time = lesson.tier5_at is None
     lesson.tier5_at = lesson.tier5_at or ctx.now

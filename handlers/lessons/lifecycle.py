@@ -37,14 +37,14 @@ LABELS: dict[LessonStatus, str] = {
     L.MERGED: "Merged into another lesson",
     L.REOPENED: "Reopened: back before the committee",
 }
-OPEN = frozenset(set(L) - {L.CLOSED, L.NOT_PROGRESSED, L.MERGED})
+LESSON_OPEN = frozenset(set(L) - {L.CLOSED, L.NOT_PROGRESSED, L.MERGED})
 AWAITING_DECISION = (L.TRIAGED, L.REOPENED)
 """Lessons in these statuses are waiting for their committee to choose tiers and actions."""
 SEARCHABLE = frozenset(set(L) - {L.SUBMITTED, L.MERGED})
 """Only lessons a governance lead has checked for de-identification enter the library."""
 
 
-def label(status: str) -> str:
+def status_label(status: str) -> str:
     try:
         return LABELS[LessonStatus(status)]
     except ValueError:

@@ -20,7 +20,7 @@ class NotTriaged:
     urgent: bool = False
 
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
-        days = rule.working_days or 5
+        days = rule.counted_working_days()
         before = ctx.calendar.subtract_working_days(ctx.now, days)
         after = ctx.calendar.subtract_working_days(since, days) if since else None
         occasion = f"{days}wd"

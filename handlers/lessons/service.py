@@ -15,12 +15,11 @@ from handlers.actions.lifecycle import DONE, ActionStatus
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
-from handlers.lessons.lifecycle import OPEN, LessonStatus
+from handlers.lessons.lifecycle import LESSON_OPEN, LessonStatus
 from handlers.lessons.views import lesson_card, submitter_notice
 from handlers.permissions import allowed
 from handlers.search import lesson_search_text
-from handlers.submission import find_by_ref_or_receipt, new_receipt, receipt_hash
-from handlers.submission import is_submitter as submitted
+from handlers.submission import among_submitters, find_by_ref_or_receipt, new_receipt, receipt_hash
 from messages.view import Button, Notice, Reply
 from store.models import Lesson, LessonOrgUnit, LessonSubmitter
 
@@ -133,7 +132,7 @@ def find(ctx: Context, ref_or_receipt: str) -> Lesson:
 
 
 def is_submitter(ctx: Context, lesson: Lesson) -> bool:
-    return submitted(ctx, lesson.submitters)
+    return among_submitters(ctx, lesson.submitters)
 
 
 def submitter_names(ctx: Context, lesson: Lesson) -> list[str]:
@@ -243,7 +242,7 @@ def merge(ctx: Context, lesson: Lesson, into_ref: str, reason: str) -> Lesson:
     target = ctx.uow.lessons.by_ref(into_ref)
     if target is None or target.id == lesson.id:
         raise FieldProblem("merge_into", "Give the reference of another, existing lesson.")
-    if target.status not in OPEN:
+    if target.status not in LESSON_OPEN:
         raise FieldProblem("merge_into", f"{target.ref} is closed: merge into an open lesson.")
     lesson.merged_into_id = target.id
     move(

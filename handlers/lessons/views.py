@@ -8,13 +8,12 @@ from datetime import date
 from handlers.actions.views import action_item
 from handlers.config import OrgConfig
 from handlers.lessons.forms import STRENGTH_LABELS
-from handlers.lessons.lifecycle import label
+from handlers.lessons.lifecycle import status_label
 from handlers.submission import submitted_by_label
 from messages.view import (
     Block,
     Button,
     Buttons,
-    Context,
     Fact,
     Facts,
     Heading,
@@ -22,6 +21,7 @@ from messages.view import (
     Items,
     Notice,
     Reply,
+    SmallPrint,
     Text,
 )
 from store.models import Action, Lesson
@@ -50,7 +50,9 @@ def tiers_label(config: OrgConfig, tiers: Sequence[int]) -> str:
 def lesson_item(lesson: Lesson, config: OrgConfig, today: date) -> Item:
     days = (today - lesson.status_changed_at.date()).days
     committee = config.committees.get(lesson.committee)
-    detail = f"{committee.domain if committee else lesson.committee} · {label(lesson.status)}"
+    detail = (
+        f"{committee.domain if committee else lesson.committee} · {status_label(lesson.status)}"
+    )
     detail += f" · {days} day{'s' if days != 1 else ''} in this state"
     return Item(
         lesson.title, lesson.ref, detail, (Button("Open", "lesson.show", {"ref": lesson.ref}),)
@@ -70,7 +72,7 @@ def lesson_card(
 ) -> list[Block]:
     committee = config.committees.get(lesson.committee)
     facts = [
-        Fact("Status", label(lesson.status)),
+        Fact("Status", status_label(lesson.status)),
         Fact("Source", source_label(config, lesson.source)),
         Fact("Committee", committee.name if committee else lesson.committee),
         Fact(
@@ -117,9 +119,9 @@ def submitter_notice(lesson: Lesson, headline: str, reason: str | None = None) -
     blocks: list[Block] = [
         Heading(f"{lesson.ref}: {lesson.title}"),
         Notice(text, "info"),
-        Facts((Fact("Status", label(lesson.status)),)),
+        Facts((Fact("Status", status_label(lesson.status)),)),
     ]
     if reason:
         blocks.append(Text(f"Reason: {reason}"))
-    blocks.append(Context(f"Follow it any time with /lesson status {lesson.ref}"))
+    blocks.append(SmallPrint(f"Follow it any time with /lesson status {lesson.ref}"))
     return Reply(summary=text, blocks=tuple(blocks))

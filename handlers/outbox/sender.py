@@ -204,18 +204,15 @@ class OutboxSender:
 
     # ------------------------------------------------------------------ claim
     def _prepare_platforms(self, jobs: Sequence[Job]) -> None:
-        """Let a platform that offers `prepare(recipients)` look up a whole batch at once
-        (Teams reads the batch's 1:1 chats in one query). Only an optimisation: a failure
-        is logged and each send looks its recipient up itself."""
+        """Let each platform look up a whole batch at once (Teams reads the batch's 1:1 chats
+        in one query). Only an optimisation: a failure is logged and each send looks its
+        recipient up itself."""
         people = [job.target for job in jobs if isinstance(job.target, Recipient)]
         if not people:
             return
         for platform in self._platforms:
-            prepare = getattr(platform, "prepare", None)
-            if prepare is None:
-                continue
             try:
-                prepare(people)
+                platform.prepare(people)
             except Exception:
                 log.exception("%s could not prepare a batch; sending without", platform.name)
 

@@ -115,9 +115,9 @@ class SlackHarness:
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack(users=dict(USERS))
-    server = fake.start()
+    fake.start()
     yield fake
-    server.shutdown()
+    fake.stop()
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.fake_http import FakeHTTPServer, Request, json_bytes, read_text, reply
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Failure:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(FakeHTTPServer):
     users: dict[str, str] = field(default_factory=dict)
     """Slack user id -> email, answered by users.info and users.lookupByEmail."""
     calls: list[Call] = field(default_factory=list)
@@ -113,49 +114,20 @@ class FakeSlack:
         return 200, {}, body
 
     # ------------------------------------------------------------------ server
-    def start(self) -> ThreadingHTTPServer:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def _params(self) -> dict[str, Any]:
-                parsed = urlparse(self.path)
-                params: dict[str, Any] = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
-                if raw:
-                    if "json" in (self.headers.get("Content-Type") or ""):
-                        params.update(json.loads(raw))
-                    else:
-                        params.update({k: v[0] for k, v in parse_qs(raw).items()})
-                for key in ("blocks", "view"):  # form-encoded calls send these as JSON text
-                    if isinstance(params.get(key), str):
-                        params[key] = json.loads(params[key])
-                return params
-
-            def _reply(self) -> None:
-                path = urlparse(self.path).path
-                method = (
-                    "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
-                )
-                status, headers, body = fake.answer(method, self._params())
-                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_POST = _reply
-            do_GET = _reply
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-        return server
+    def respond(self, request: Request) -> None:
+        parsed = urlparse(request.path)
+        params: dict[str, Any] = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        raw = read_text(request)
+        if raw:
+            if "json" in (request.headers.get("Content-Type") or ""):
+                params.update(json.loads(raw))
+            else:
+                params.update({k: v[0] for k, v in parse_qs(raw).items()})
+        for key in ("blocks", "view"):  # form-encoded calls send these as JSON text
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        path = parsed.path
+        method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
+        status, headers, body = self.answer(method, params)
+        data = body.encode() if isinstance(body, str) else json_bytes(body)
+        reply(request, status, data, headers, "application/json; charset=utf-8")

@@ -10,7 +10,7 @@ import re
 from handlers.digest.data import build_digest
 from handlers.digest.views import digest_reply
 from messages import blockkit
-from messages.view import Context, Heading
+from messages.view import Heading, SmallPrint
 from tests.harness import Harness
 from tests.lessons_flow import add_action, decided_lesson
 from tests.slack.conftest import SlackHarness
@@ -103,7 +103,7 @@ def test_a_busy_committees_digest_keeps_every_section_on_slack(slack: SlackHarne
     headers = [b["text"]["text"] for b in rendered["blocks"] if b["type"] == "header"]
     assert headers == [b.text for b in reply.blocks if isinstance(b, Heading)]
     footer = reply.blocks[-1]
-    assert isinstance(footer, Context) and footer.text in flat(rendered)
+    assert isinstance(footer, SmallPrint) and footer.text in flat(rendered)
 
 
 def test_long_answers_are_split_and_every_message_stays_within_the_limits(

@@ -42,7 +42,7 @@ def actions(card: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [n for n in _walk(card) if str(n.get("type", "")).startswith("Action.")]
 
 
-def button(card: Mapping[str, Any], title: str) -> dict[str, Any]:
+def card_button(card: Mapping[str, Any], title: str) -> dict[str, Any]:
     wanted = title.rstrip("…")
     found = [a for a in actions(card) if str(a.get("title", "")).rstrip("…") == wanted]
     found = found or [a for a in actions(card) if str(a.get("title", "")).startswith(wanted)]

@@ -13,10 +13,9 @@ from tests.teams.fake_connector import FakeConnector
 def fake_connector() -> Iterator[FakeConnector]:
     """A fake Bot Connector on 127.0.0.1; its `url` is the serviceUrl to hand the bot."""
     fake = FakeConnector()
-    server = fake.start()
+    fake.start()
     yield fake
-    server.shutdown()
-    server.server_close()
+    fake.stop()
 
 
 from tests.teams.inbound import fake_openid, teams  # noqa: E402, F401 (fixtures for the inbound tests)

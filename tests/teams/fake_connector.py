@@ -12,9 +12,10 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlparse
+
+from tests.fake_http import FakeHTTPServer, Request, json_bytes, read_text, reply
 
 
 @dataclass
@@ -85,7 +86,9 @@ def _error_body(status: int) -> dict[str, Any]:
 
 
 @dataclass
-class FakeConnector:
+class FakeConnector(FakeHTTPServer):
+    url_suffix = "/"
+    methods = ("GET", "POST", "PUT", "DELETE")
     TENANT = "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f"
 
     members: dict[str, Member] = field(default_factory=dict)
@@ -197,40 +200,14 @@ class FakeConnector:
                 return 405, {"error": {"code": "BadArgument", "message": "Unsupported call."}}
 
     # ------------------------------------------------------------------ server
-    def start(self) -> ThreadingHTTPServer:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def _reply(self) -> None:
-                path = unquote(urlparse(self.path).path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = raw
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                status, extra, answer = fake.answer(self.command, path, headers, body)
-                data = json.dumps(answer).encode() if answer is not None else b""
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                for key, value in extra.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_POST = _reply
-            do_GET = _reply
-            do_PUT = _reply
-            do_DELETE = _reply
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{server.server_address[1]}/"
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-        return server
+    def respond(self, request: Request) -> None:
+        path = unquote(urlparse(request.path).path)
+        raw = read_text(request)
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, extra, answer = self.answer(request.command, path, headers, body)
+        data = json_bytes(answer) if answer is not None else b""
+        reply(request, status, data, extra, "application/json; charset=utf-8")

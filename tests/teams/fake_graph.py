@@ -16,9 +16,10 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+
+from tests.fake_http import FakeHTTPServer, Request, json_bytes, read_text, reply
 
 ALL_FIELDS = (
     "displayName",
@@ -74,7 +75,7 @@ class _Round:
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(FakeHTTPServer):
     page_size: int = 2
     calls: list[Call] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
@@ -253,44 +254,19 @@ class FakeGraph:
         return status, {}, _error(codes.get(status, "Error"), f"install answered {status}")
 
     # ------------------------------------------------------------------ server
-    def start(self) -> ThreadingHTTPServer:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def _reply(self) -> None:
-                parsed = urlparse(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
-                call = Call(
-                    method=self.command,
-                    path=unquote(parsed.path),
-                    query={k: v[0] for k, v in parse_qs(parsed.query).items()},
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=json.loads(raw) if raw else None,
-                )
-                status, headers, body = fake.answer(call)
-                call.status = status
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = _reply
-            do_POST = _reply
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-        return server
+    def respond(self, request: Request) -> None:
+        parsed = urlparse(request.path)
+        raw = read_text(request)
+        call = Call(
+            method=request.command,
+            path=unquote(parsed.path),
+            query={k: v[0] for k, v in parse_qs(parsed.query).items()},
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=json.loads(raw) if raw else None,
+        )
+        status, headers, body = self.answer(call)
+        call.status = status
+        reply(request, status, json_bytes(body), headers)
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

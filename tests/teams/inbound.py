@@ -132,10 +132,9 @@ def make_server(web: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
 @pytest.fixture
 def fake_openid() -> Iterator[FakeOpenId]:
     fake = FakeOpenId()
-    server = fake.start()
+    fake.start()
     yield fake
-    server.shutdown()
-    server.server_close()
+    fake.stop()
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ forgery). Tokens carry the claims Bot Framework sends (see fixtures/teams/bot_fr
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.fake_http import FakeHTTPServer, Request, json_bytes, reply
 
 ISSUER = "https://api.botframework.com"
 CLIENT_ID = "c38eda0f-e780-49ae-86f0-afb644203cf8"
@@ -48,8 +48,10 @@ SKYPE_KEY = _key("test-key-skype", "skype")
 ROGUE_KEY = _key("test-key-msteams")  # same kid as KEY, never published: a forgery
 
 
-class FakeOpenId:
+class FakeOpenId(FakeHTTPServer):
     """Serves /v1/.well-known/openidconfiguration and /v1/.well-known/keys on 127.0.0.1."""
+
+    methods = ("GET",)
 
     def __init__(self) -> None:
         self.url = ""
@@ -59,38 +61,21 @@ class FakeOpenId:
     def metadata_url(self) -> str:
         return f"{self.url}/v1/.well-known/openidconfiguration"
 
-    def start(self) -> ThreadingHTTPServer:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                if self.path.endswith("/openidconfiguration"):
-                    body: dict[str, Any] = {
-                        "issuer": ISSUER,
-                        "jwks_uri": f"{fake.url}/v1/.well-known/keys",
-                        "id_token_signing_alg_values_supported": ["RS256"],
-                    }
-                elif self.path.endswith("/keys"):
-                    fake.key_fetches += 1
-                    body = {"keys": [KEY.jwk(), SKYPE_KEY.jwk()]}
-                else:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server
+    def respond(self, request: Request) -> None:
+        if request.path.endswith("/openidconfiguration"):
+            body: dict[str, Any] = {
+                "issuer": ISSUER,
+                "jwks_uri": f"{self.url}/v1/.well-known/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
+        elif request.path.endswith("/keys"):
+            self.key_fetches += 1
+            body = {"keys": [KEY.jwk(), SKYPE_KEY.jwk()]}
+        else:
+            request.send_response(404)
+            request.end_headers()
+            return
+        reply(request, 200, json_bytes(body))
 
 
 def token(

@@ -16,8 +16,7 @@ from handlers.outbox.sender import OutboxSender
 from messages.view import Reply
 from store.models import AlertRecipient
 from tests.harness import button, ref_in
-from tests.teams.cards import button as card_button
-from tests.teams.cards import card_of, text_of
+from tests.teams.cards import card_button, card_of, text_of
 from tests.teams.inbound import TeamsHarness
 from tests.teams.oidc import outbound_token
 from tests.teams_cards import validate_card

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from store.models import Idea, TeamsConversation
 from tests.slack.kit import IDEA
 from tests.teams import activities
-from tests.teams.cards import button, card_of, dialog_card, fill, inputs, text_of
+from tests.teams.cards import card_button, card_of, dialog_card, fill, inputs, text_of
 from tests.teams.inbound import CHANNEL_IDS, TeamsHarness
 from tests.teams_cards import validate_card
 
@@ -35,7 +35,7 @@ def open_idea_dialog(teams: TeamsHarness, email: str, typed: str) -> dict[str, A
     since = len(teams.connector.activities())
     assert teams.say(email, typed).status_code == 200
     start = card_of(teams.replies(email, since)[-1])
-    opener = button(start, "Open the form")
+    opener = card_button(start, "Open the form")
     assert opener["type"] == "Action.Submit" and opener["data"]["msteams"]["type"] == "task/fetch"
     response = teams.fetch(email, opener["data"])
     assert response.status_code == 200
@@ -105,7 +105,7 @@ def test_patient_data_is_refused_in_the_dialog_and_the_draft_kept(teams: TeamsHa
 def test_buttons_answer_in_place_and_check_the_role_on_every_press(teams: TeamsHarness) -> None:
     ref = submit_idea(teams)
     post = card_of(teams.wait(lambda: channel_posts(teams, "ideas_panel"))[-1])
-    eligible = button(post, "Eligible")
+    eligible = card_button(post, "Eligible")
     assert eligible["type"] == "Action.Execute"
     refused = teams.execute(TOM, eligible["verb"], eligible["data"])
     assert refused.status_code == 200
@@ -117,7 +117,7 @@ def test_buttons_answer_in_place_and_check_the_role_on_every_press(teams: TeamsH
     validate_card(card)
     assert "reason" in inputs(card)
     data = fill(card, {"reason": "Simple, cheap and safer."})
-    done = teams.execute(SAM, button(card, "Confirm")["verb"], data).json()
+    done = teams.execute(SAM, card_button(card, "Confirm")["verb"], data).json()
     assert done["type"] == "application/vnd.microsoft.card.adaptive"
     validate_card(done["value"])
     assert ref in text_of(done["value"])

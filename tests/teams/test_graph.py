@@ -31,10 +31,9 @@ DOMAIN = "clatterbridge.example"
 @pytest.fixture
 def fake_graph() -> Iterator[FakeGraph]:
     fake = FakeGraph(page_size=2)
-    server = fake.start()
+    fake.start()
     yield fake
-    server.shutdown()
-    server.server_close()
+    fake.stop()
 
 
 def graph_settings(fake: FakeGraph, **extra: object) -> Settings:
