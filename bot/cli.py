@@ -112,6 +112,16 @@ def _parser() -> argparse.ArgumentParser:
     registers.add_argument(
         "-o", "--output", metavar="FILE", help="where to write the CSV (default: standard output)"
     )
+    safety = commands.add_parser("safety", help="the clinical safety hazard log (DCB0129)")
+    safety_commands = safety.add_subparsers(dest="safety_command", metavar="task", required=True)
+    for task, help_text in (
+        ("export", "the hazard log as CSV, a row per hazard and control, for a DCB0160 file"),
+        ("markdown", "the hazard log as markdown (docs/clinical-safety/hazard-log.md)"),
+    ):
+        safety_task = safety_commands.add_parser(task, help=help_text)
+        safety_task.add_argument(
+            "-o", "--output", metavar="FILE", help="where to write it (default: standard output)"
+        )
     return parser
 
 
@@ -176,6 +186,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return _alerts_export(args, settings)
         case "export":
             return _export_register(args, settings)
+        case "safety":
+            return _safety(args)
     return EXIT_USAGE  # pragma: no cover - argparse rejects anything else
 
 
@@ -226,6 +238,32 @@ def _export_register(args: argparse.Namespace, settings: Settings) -> int:
                 write_register(args.register, uow.registers, sys.stdout)
     finally:
         engine.dispose()
+    return 0
+
+
+def _safety(args: argparse.Namespace) -> int:
+    """`qihub safety export|markdown [-o FILE]`: the hazard log as CSV or markdown; it refuses
+    a log that breaks its own rules, so an inconsistent file never reaches a trust."""
+    from bot.safety import export_csv, load, markdown, problems
+
+    log = load()
+    broken = problems(log)
+    if broken:
+        raise ConfigError("", f"the hazard log breaks its rules: {broken[0]}")
+    if args.safety_command == "markdown":
+        text = markdown(log)
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as out:
+                out.write(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.output:
+        with open(args.output, "w", newline="", encoding="utf-8") as out:
+            count = export_csv(log, out)
+        sys.stderr.write(f"qihub: wrote {count} hazard controls to {args.output}\n")
+    else:
+        export_csv(log, sys.stdout)
     return 0
 
 

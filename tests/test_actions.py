@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.actions.lifecycle import Rag, rag
+from handlers.actions.service import step_buttons
 from messages.view import Reply, all_text
 from store.models import Action, Lesson
 from tests.harness import ALEX, CHRIS, HELEN, LEE, TOM, Harness, buttons_of, errors_of
@@ -69,6 +70,22 @@ def test_owner_accepts_completes_and_someone_else_verifies(hub: Harness) -> None
     )
     assert "assurance accepted" in text(assure)
     assert lesson_status(hub, lesson_ref) == "closed"
+
+
+def test_an_owner_who_governs_the_committee_cannot_verify_their_own_action(
+    hub: Harness,
+) -> None:
+    """Chris is the PSC's governance lead, who verifies its actions by default: as the owner he
+    gets no Verify button, and pressing one anyway (from an old card) is refused."""
+    lesson_ref = decided_lesson(hub, ["2"])
+    ref = add_action(hub, lesson_ref, 2, owner=CHRIS)
+    step(hub, CHRIS, ref, "Accept")
+    step(hub, CHRIS, ref, "Submit completion", evidence="Huddle slides and attendance log.")
+    assert "Verify" not in labels(card(hub, CHRIS, ref))
+    verify = step_buttons(action(hub, ref), ["verify"])[0]
+    refused = hub.press(CHRIS, verify)
+    assert isinstance(refused, Reply) and "never the owner" in text(refused)
+    assert action(hub, ref).status == "completion_submitted"
 
 
 def test_tier_one_is_reaudited_and_a_failure_reopens_the_lesson(hub: Harness) -> None:

@@ -245,6 +245,27 @@ def test_composed_approved_acknowledged_renotified_escalated_and_exported(hub: H
 
 
 # ------------------------------------------------------------------ four-eyes and roles
+def test_an_alert_sent_in_quiet_hours_reaches_and_reminds_people_through_the_night(
+    hub: Harness,
+) -> None:
+    """Quiet hours (20:00-08:00) hold non-urgent reminders; an alert, its re-notifications and
+    its deadline escalation must not wait for the morning."""
+    night = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)  # 22:00 in London (GMT)
+    hub.clock.set(night)
+    assert hub.app.services.calendar.in_quiet_hours(night)
+    ref = approved(hub)
+    assert len(alert_cards(hub, KIM, ref)) == 1  # delivered at 22:00, not at 08:00
+    hub.clock.advance(timedelta(minutes=30))
+    hub.tick()
+    hub.deliver()
+    assert len(alert_cards(hub, KIM, ref)) == 2  # re-notified at 22:30
+    hub.clock.set(night + timedelta(hours=24))  # the deadline, 22:00 the next night
+    hub.tick()
+    hub.deliver()
+    assert stored(hub, ref).status == "closed"
+    assert len(escalations(hub, KIM)) == 1  # Alex and Tom never acknowledged: Kim is told now
+
+
 def test_publisher_cannot_approve_their_own_alert(hub: Harness) -> None:
     """Helen is an approver; made a publisher too, she still needs someone else."""
     with hub.app.uow_factory() as uow:

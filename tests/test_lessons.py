@@ -64,6 +64,16 @@ def test_the_command_opens_the_form_with_the_title(hub: Harness) -> None:
     assert (opened.form_id, opened.values["title"]) == ("lesson.submit", "Flushes look alike")
 
 
+def test_the_lesson_form_says_it_does_not_replace_incident_reporting(hub: Harness) -> None:
+    """Staff must not take a lesson for an incident report: the form asks for the LFPSE or
+    Datix reference and says QI Hub only links to those systems."""
+    opened = hub.command(ALEX, "/lesson")
+    assert isinstance(opened, OpenForm)
+    refs = hub.app.services.registry.forms[opened.form_id].form.field("source_refs")
+    assert "LFPSE" in refs.help and "Datix" in refs.help
+    assert "it does not replace them" in refs.help
+
+
 def test_a_lesson_goes_to_its_sources_committee_for_triage(hub: Harness) -> None:
     reply = submit_lesson(hub, source="complaint")
     ref = ref_in(reply, "LL")
