@@ -9,11 +9,11 @@ consent to be credited. Free text was checked for patient data before it was eve
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import IO, Any
 
+from messages.csv_safe import SafeWriter
 from store.repos.registers import BATCH, RegisterRepo
 
 Row = list[Any]
@@ -31,12 +31,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-def _safe(value: Any) -> str:
-    """A cell a spreadsheet will not run: a leading =, +, - or @ is a formula to Excel."""
-    text = _text(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 LESSON_COLUMNS = [
@@ -109,10 +103,10 @@ REGISTERS: dict[str, tuple[list[str], Callable[[RegisterRepo], Iterator[Row]]]] 
 def write_register(kind: str, registers: RegisterRepo, out: IO[str]) -> int:
     """Write one register as CSV to `out`; returns the number of rows."""
     columns, rows = REGISTERS[kind]
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(columns)
     count = 0
     for row in rows(registers):
-        writer.writerow([_safe(cell) for cell in row])
+        writer.writerow([_text(cell) for cell in row])
         count += 1
     return count

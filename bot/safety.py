@@ -18,8 +18,8 @@ from typing import IO, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.csv_safe import SafeWriter
 from handlers.config import ConfigError
+from messages.csv_safe import SafeWriter
 
 DATA = Path(__file__).resolve().parents[1] / "docs" / "clinical-safety" / "hazards.yaml"
 """The hazard log's only copy, beside the documents it feeds. Read through the source tree,

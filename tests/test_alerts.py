@@ -618,3 +618,21 @@ def _logging_restored() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+def test_the_ledger_export_neutralises_spreadsheet_formulas(hub: Harness) -> None:
+    """A directory name (Graph's, or a CSV import's) that starts like a formula is written as
+    text: the governance lead who opens the ledger in Excel runs nothing."""
+    ref = approved(hub, audience=["site:wirral"])
+    with hub.app.uow_factory() as uow:
+        tom = uow.staff.by_email(TOM)
+        assert tom is not None
+        tom.display_name = '=HYPERLINK("https://evil.invalid","Tom")'
+        tom.department = "@SUM(A1:A9)"
+        uow.commit()
+    out = io.StringIO()
+    with hub.app.uow_factory() as uow:
+        export_ledger(uow, ref, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert rows[0]["name"] == '\'=HYPERLINK("https://evil.invalid","Tom")'
+    assert rows[0]["department"] == "'@SUM(A1:A9)"

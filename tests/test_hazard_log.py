@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.csv_safe import neutralise
 from bot.safety import (
     ACCEPTABILITY,
     DATA,
@@ -44,6 +43,7 @@ from bot.safety import (
     problems,
 )
 from handlers.config import ConfigError
+from messages.csv_safe import neutralise
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "clinical-safety"

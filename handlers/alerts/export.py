@@ -7,11 +7,11 @@ patient data (the form's patient-data guard sees to that).
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime
 from typing import TextIO
 
 from handlers.errors import NotFound
+from messages.csv_safe import SafeWriter
 from store.uow import UnitOfWork
 
 COLUMNS = (
@@ -42,7 +42,7 @@ def export_ledger(uow: UnitOfWork, ref: str, out: TextIO) -> int:
     if alert is None:
         raise NotFound(f"there is no alert {ref.strip().upper()}")
     uow.alerts.sync_deliveries(alert.id)
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(COLUMNS)
     count = 0
     for row in uow.alerts.ledger(alert.id):

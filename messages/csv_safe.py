@@ -4,6 +4,9 @@ Exports are opened in Excel by people who trust them; a cell starting with `=`, 
 (or a tab or carriage return, which Excel strips before looking) is run as a formula there
 (OWASP "CSV injection"). Every cell goes through `neutralise`, which puts a `'` in front of such
 a value so it shows as typed.
+
+Why not `defusedcsv`, the library that does this: it leaves cells that begin with a tab or a
+carriage return as they are, and Excel strips those before it decides a cell is a formula.
 """
 
 from __future__ import annotations
