@@ -323,9 +323,7 @@ KNOWN_ROLE_NAMES = frozenset(
 )
 
 
-def _check_references(config: OrgConfig) -> None:
-    """Cross-references pydantic cannot see: every code and email used must be defined."""
-    emails = {p.email for p in config.people}
+def _check_codes(config: OrgConfig, emails: set[str]) -> None:
     for key, mapping in (
         ("committees", config.committees),
         ("lesson_sources", config.lesson_sources),
@@ -340,9 +338,19 @@ def _check_references(config: OrgConfig) -> None:
         for code in mapping:
             if not KEY_RE.match(code if key != "committees" else code.lower()):
                 raise ConfigError(f"{key}.{code}", "codes use letters, digits, '-' and '_' only")
+
+
+def _check_tiers(config: OrgConfig, emails: set[str]) -> None:
     numbers = sorted(t.number for t in config.tiers)
     if numbers != [1, 2, 3, 4, 5]:
         raise ConfigError("tiers", f"tiers must be numbered 1 to 5 once each, found {numbers}")
+    for tier in config.trends.weak_tiers:
+        if tier not in range(1, 6):
+            raise ConfigError("trends.weak_tiers", f"{tier} is not a tier (1 to 5)")
+
+
+def _check_committees(config: OrgConfig, emails: set[str]) -> None:
+    benefits = {b.lower() for b in config.ideas.benefits}
     for code, committee in config.committees.items():
         if committee.channel not in config.channels:
             raise ConfigError(
@@ -358,16 +366,14 @@ def _check_references(config: OrgConfig) -> None:
                     raise ConfigError(
                         f"committees.{code}.{field}", f"{address} is not in [[people]]"
                     )
-    benefits = {b.lower() for b in config.ideas.benefits}
-    for code, committee in config.committees.items():
         for benefit in committee.idea_benefits:
             if benefit.lower() not in benefits:
                 raise ConfigError(
                     f"committees.{code}.idea_benefits", f"{benefit!r} is not in [ideas].benefits"
                 )
-    for tier in config.trends.weak_tiers:
-        if tier not in range(1, 6):
-            raise ConfigError("trends.weak_tiers", f"{tier} is not a tier (1 to 5)")
+
+
+def _check_places(config: OrgConfig, emails: set[str]) -> None:
     for code, source in config.lesson_sources.items():
         if source.committee is not None and source.committee not in config.committees:
             raise ConfigError(
@@ -377,6 +383,12 @@ def _check_references(config: OrgConfig) -> None:
     for code, dept in config.departments.items():
         if dept.site is not None and dept.site not in config.sites:
             raise ConfigError(f"departments.{code}.site", f"site {dept.site!r} is not in [sites]")
+    for required in ("ideas_panel",):
+        if required not in config.channels:
+            raise ConfigError(f"channels.{required}", "this channel is required")
+
+
+def _check_roles(config: OrgConfig, emails: set[str]) -> None:
     for role, members in config.roles.items():
         for address in members:
             if emails and address not in emails:
@@ -390,6 +402,10 @@ def _check_references(config: OrgConfig) -> None:
                     f"role {role!r} is not defined in [roles] "
                     f"(known: {', '.join(sorted(defined_roles))})",
                 )
+
+
+def _check_people(config: OrgConfig, emails: set[str]) -> None:
+    seen: set[str] = set()
     for index, person in enumerate(config.people):
         if person.site is not None and person.site not in config.sites:
             raise ConfigError(f"people[{index}].site", f"site {person.site!r} is not in [sites]")
@@ -402,14 +418,27 @@ def _check_references(config: OrgConfig) -> None:
             raise ConfigError(
                 f"people[{index}].line_manager", f"{person.line_manager} is not in [[people]]"
             )
-    seen: set[str] = set()
-    for index, person in enumerate(config.people):
         if person.email in seen:
             raise ConfigError(f"people[{index}].email", f"{person.email} is listed twice")
         seen.add(person.email)
-    for required in ("ideas_panel",):
-        if required not in config.channels:
-            raise ConfigError(f"channels.{required}", "this channel is required")
+
+
+REFERENCE_CHECKS = (
+    _check_codes,
+    _check_tiers,
+    _check_committees,
+    _check_places,
+    _check_roles,
+    _check_people,
+)
+"""Each a small rule over the whole config; a new cross-reference rule is one more entry."""
+
+
+def _check_references(config: OrgConfig) -> None:
+    """Cross-references pydantic cannot see: every code and email used must be defined."""
+    emails = {p.email for p in config.people}
+    for check in REFERENCE_CHECKS:
+        check(config, emails)
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:

@@ -9,7 +9,7 @@ cut with a note saying how to see the rest, and nothing exceeds 50 blocks (100 i
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -18,11 +18,13 @@ from messages.view import (
     Button,
     Buttons,
     Divider,
+    Fact,
     Facts,
     Field,
     FieldKind,
     Form,
     Heading,
+    Item,
     Items,
     Notice,
     Reply,
@@ -126,69 +128,80 @@ def _section_text(text: str) -> list[dict[str, Any]]:
     ]
 
 
+def _facts(facts: Sequence[Fact]) -> list[dict[str, Any]]:
+    texts = [f"*{escape(f.label)}*\n{escape(f.value)}" for f in facts]
+    short = [t for t in texts if len(t) <= FIELD_TEXT]
+    out: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "fields": [mrkdwn(t) for t in short[start : start + FIELDS_PER_SECTION]],
+        }
+        for start in range(0, len(short), FIELDS_PER_SECTION)
+    ]
+    for text in texts:  # too long for a field: a section of its own, split, not cut
+        if len(text) > FIELD_TEXT:
+            out += [{"type": "section", "text": mrkdwn(p)} for p in chunks(text, SECTION_TEXT)]
+    return out
+
+
+def _buttons(buttons: Sequence[Button], counter: _Counter) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "actions",
+            "elements": [
+                encode_button(b, counter.next()) for b in buttons[start : start + ACTIONS_PER_BLOCK]
+            ],
+        }
+        for start in range(0, len(buttons), ACTIONS_PER_BLOCK)
+    ]
+
+
+def _items(items: Sequence[Item], empty: str, counter: _Counter) -> list[dict[str, Any]]:
+    if not items:
+        return [{"type": "context", "elements": [mrkdwn(escape(empty))]}]
+    out: list[dict[str, Any]] = []
+    for item in items:
+        ref = f"*{escape(item.ref)}*  " if item.ref else ""
+        detail = f"\n{escape(item.detail)}" if item.detail else ""
+        section: dict[str, Any] = {
+            "type": "section",
+            "text": mrkdwn(cut(f"{ref}{escape(item.title)}{detail}", SECTION_TEXT)),
+        }
+        if item.buttons:
+            section["accessory"] = encode_button(item.buttons[0], counter.next())
+        out.append(section)
+        if len(item.buttons) > 1:
+            out.append(
+                {
+                    "type": "actions",
+                    "elements": [encode_button(b, counter.next()) for b in item.buttons[1:]],
+                }
+            )
+    return out
+
+
+def _small_print(text: str) -> list[dict[str, Any]]:
+    return [{"type": "context", "elements": [mrkdwn(cut(escape(text), CONTEXT_TEXT))]}]
+
+
 def render_block(block: Block, counter: _Counter) -> list[dict[str, Any]]:
     match block:
         case Heading(text=text):
             return [{"type": "header", "text": plain(text, HEADER_TEXT)}]
         case Text(text=text, muted=muted):
-            if muted:
-                return [{"type": "context", "elements": [mrkdwn(cut(escape(text), CONTEXT_TEXT))]}]
-            return _section_text(text)
+            return _small_print(text) if muted else _section_text(text)
         case Facts(facts=facts):
-            texts = [f"*{escape(f.label)}*\n{escape(f.value)}" for f in facts]
-            short = [t for t in texts if len(t) <= FIELD_TEXT]
-            out: list[dict[str, Any]] = [
-                {
-                    "type": "section",
-                    "fields": [mrkdwn(t) for t in short[start : start + FIELDS_PER_SECTION]],
-                }
-                for start in range(0, len(short), FIELDS_PER_SECTION)
-            ]
-            for text in texts:  # too long for a field: a section of its own, split, not cut
-                if len(text) > FIELD_TEXT:
-                    out += [
-                        {"type": "section", "text": mrkdwn(p)} for p in chunks(text, SECTION_TEXT)
-                    ]
-            return out
+            return _facts(facts)
         case Notice(text=text, tone=tone):
             return _section_text_with_prefix(TONE_EMOJI[tone], text)
         case Buttons(buttons=buttons):
-            out = []
-            for start in range(0, len(buttons), ACTIONS_PER_BLOCK):
-                elements = [
-                    encode_button(b, counter.next())
-                    for b in buttons[start : start + ACTIONS_PER_BLOCK]
-                ]
-                out.append({"type": "actions", "elements": elements})
-            return out
+            return _buttons(buttons, counter)
         case Items(items=items, empty_text=empty):
-            if not items:
-                return [{"type": "context", "elements": [mrkdwn(escape(empty))]}]
-            out = []
-            for item in items:
-                ref = f"*{escape(item.ref)}*  " if item.ref else ""
-                detail = f"\n{escape(item.detail)}" if item.detail else ""
-                section: dict[str, Any] = {
-                    "type": "section",
-                    "text": mrkdwn(cut(f"{ref}{escape(item.title)}{detail}", SECTION_TEXT)),
-                }
-                if item.buttons:
-                    section["accessory"] = encode_button(item.buttons[0], counter.next())
-                out.append(section)
-                if len(item.buttons) > 1:
-                    out.append(
-                        {
-                            "type": "actions",
-                            "elements": [
-                                encode_button(b, counter.next()) for b in item.buttons[1:]
-                            ],
-                        }
-                    )
-            return out
+            return _items(items, empty, counter)
         case Divider():
             return [{"type": "divider"}]
         case SmallPrint(text=text):
-            return [{"type": "context", "elements": [mrkdwn(cut(escape(text), CONTEXT_TEXT))]}]
+            return _small_print(text)
     return []
 
 
@@ -233,50 +246,79 @@ def _option(value: str, label: str) -> dict[str, Any]:
     return {"text": plain(label, OPTION_TEXT), "value": value[:150]}
 
 
-def _element(field: Field, value: Any) -> dict[str, Any]:
-    action_id = field.name
-    match field.kind:
-        case FieldKind.TEXT | FieldKind.LONG_TEXT | FieldKind.EMAILS | FieldKind.REF:
-            element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id}
-            if field.kind is FieldKind.LONG_TEXT:
-                element["multiline"] = True
-            limit = field.max_length or 3000
-            element["max_length"] = min(limit, 3000)
-            if field.min_length:
-                element["min_length"] = min(field.min_length, element["max_length"])
-            if isinstance(value, list):
-                value = ", ".join(str(v) for v in value)
-            if value:
-                element["initial_value"] = str(value)[: element["max_length"]]
-        case FieldKind.EMAIL:
-            element = {"type": "email_text_input", "action_id": action_id}
-            if value:
-                element["initial_value"] = str(value)
-        case FieldKind.CHOICE:
-            options = [_option(c.value, c.label) for c in field.choices[:OPTIONS]]
-            element = {"type": "static_select", "action_id": action_id, "options": options}
-            chosen = next((o for o in options if o["value"] == value), None)
-            if chosen:
-                element["initial_option"] = chosen
-        case FieldKind.MULTI_CHOICE:
-            options = [_option(c.value, c.label) for c in field.choices[:OPTIONS]]
-            element = {"type": "multi_static_select", "action_id": action_id, "options": options}
-            wanted = set(value or [])
-            initial = [o for o in options if o["value"] in wanted]
-            if initial:
-                element["initial_options"] = initial
-        case FieldKind.DATE:
-            element = {"type": "datepicker", "action_id": action_id}
-            if isinstance(value, date):
-                element["initial_date"] = value.isoformat()
-            elif value:
-                element["initial_date"] = str(value)
-        case FieldKind.BOOL:
-            option = _option("yes", "Yes")
-            element = {"type": "checkboxes", "action_id": action_id, "options": [option]}
-            if value in (True, "yes", "true"):
-                element["initial_options"] = [option]
-    if field.placeholder and field.kind in (
+def _text_element(field: Field, value: Any) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": field.name}
+    if field.kind is FieldKind.LONG_TEXT:
+        element["multiline"] = True
+    element["max_length"] = min(field.max_length or 3000, 3000)
+    if field.min_length:
+        element["min_length"] = min(field.min_length, element["max_length"])
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    if value:
+        element["initial_value"] = str(value)[: element["max_length"]]
+    return element
+
+
+def _email_element(field: Field, value: Any) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "email_text_input", "action_id": field.name}
+    if value:
+        element["initial_value"] = str(value)
+    return element
+
+
+def _choice_element(field: Field, value: Any) -> dict[str, Any]:
+    options = [_option(c.value, c.label) for c in field.choices[:OPTIONS]]
+    element: dict[str, Any] = {"type": "static_select", "action_id": field.name}
+    element["options"] = options
+    chosen = next((o for o in options if o["value"] == value), None)
+    if chosen:
+        element["initial_option"] = chosen
+    return element
+
+
+def _multi_choice_element(field: Field, value: Any) -> dict[str, Any]:
+    options = [_option(c.value, c.label) for c in field.choices[:OPTIONS]]
+    element: dict[str, Any] = {"type": "multi_static_select", "action_id": field.name}
+    element["options"] = options
+    wanted = set(value or [])
+    initial = [o for o in options if o["value"] in wanted]
+    if initial:
+        element["initial_options"] = initial
+    return element
+
+
+def _date_element(field: Field, value: Any) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "datepicker", "action_id": field.name}
+    if isinstance(value, date):
+        element["initial_date"] = value.isoformat()
+    elif value:
+        element["initial_date"] = str(value)
+    return element
+
+
+def _bool_element(field: Field, value: Any) -> dict[str, Any]:
+    option = _option("yes", "Yes")
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": field.name}
+    element["options"] = [option]
+    if value in (True, "yes", "true"):
+        element["initial_options"] = [option]
+    return element
+
+
+ELEMENTS: dict[FieldKind, Callable[[Field, Any], dict[str, Any]]] = {
+    FieldKind.TEXT: _text_element,
+    FieldKind.LONG_TEXT: _text_element,
+    FieldKind.EMAILS: _text_element,
+    FieldKind.REF: _text_element,
+    FieldKind.EMAIL: _email_element,
+    FieldKind.CHOICE: _choice_element,
+    FieldKind.MULTI_CHOICE: _multi_choice_element,
+    FieldKind.DATE: _date_element,
+    FieldKind.BOOL: _bool_element,
+}
+PLACEHOLDER_KINDS = frozenset(
+    {
         FieldKind.TEXT,
         FieldKind.LONG_TEXT,
         FieldKind.REF,
@@ -284,7 +326,13 @@ def _element(field: Field, value: Any) -> dict[str, Any]:
         FieldKind.EMAIL,
         FieldKind.CHOICE,
         FieldKind.MULTI_CHOICE,
-    ):
+    }
+)
+
+
+def _element(field: Field, value: Any) -> dict[str, Any]:
+    element = ELEMENTS[field.kind](field, value)
+    if field.placeholder and field.kind in PLACEHOLDER_KINDS:
         element["placeholder"] = plain(field.placeholder, 150)
     return element
 

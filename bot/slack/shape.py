@@ -8,7 +8,7 @@ few fields routing relies on, before dispatch, turns it into a clean 400.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt.request.internals import parse_body
@@ -26,6 +26,58 @@ def _user_ok(body: Mapping[str, Any]) -> bool:
     return isinstance(user, dict) and _is_str(user.get("id"))
 
 
+def _command_problem(body: dict[str, Any]) -> str | None:
+    fields = ("command", "user_id", "text", "trigger_id")
+    if not all(_is_str(body.get(name, "")) for name in fields):
+        return "malformed slash command"
+    return None
+
+
+def _block_actions_problem(body: dict[str, Any]) -> str | None:
+    actions = body.get("actions")
+    if not (isinstance(actions, list) and actions):
+        return "block_actions without actions"
+    if not all(isinstance(a, dict) and _is_str(a.get("action_id")) for a in actions):
+        return "malformed action"
+    if not _user_ok(body):
+        return "block_actions without a user"
+    return None
+
+
+def _view_problem(body: dict[str, Any]) -> str | None:
+    view = body.get("view")
+    if not (isinstance(view, dict) and _is_str(view.get("callback_id"))):
+        return "malformed view"
+    state = view.get("state", {})
+    if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
+        return "malformed view state"
+    if not _user_ok(body):
+        return "view without a user"
+    return None
+
+
+def _event_problem(body: dict[str, Any]) -> str | None:
+    event = body.get("event")
+    if not (isinstance(event, dict) and _is_str(event.get("type"))):
+        return "malformed event"
+    return None
+
+
+def _shortcut_problem(body: dict[str, Any]) -> str | None:
+    return None if _is_str(body.get("callback_id")) else "malformed shortcut"
+
+
+BY_TYPE: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "block_actions": _block_actions_problem,
+    "view_submission": _view_problem,
+    "view_closed": _view_problem,
+    "event_callback": _event_problem,
+    "shortcut": _shortcut_problem,
+    "message_action": _shortcut_problem,
+}
+"""What routing reads of each payload type, checked before bolt reads it."""
+
+
 def problem(body: Any) -> str | None:
     """What is wrong with `body`'s shape, or None when routing can read it safely."""
     if not isinstance(body, dict):
@@ -38,38 +90,9 @@ def problem(body: Any) -> str | None:
         if body.get(name) is not None and not isinstance(body[name], dict):
             return f"malformed {name}"
     if "command" in body:
-        fields = ("command", "user_id", "text", "trigger_id")
-        if not all(_is_str(body.get(name, "")) for name in fields):
-            return "malformed slash command"
-        return None
-    kind = body.get("type")
-    if kind == "block_actions":
-        actions = body.get("actions")
-        if not (isinstance(actions, list) and actions):
-            return "block_actions without actions"
-        if not all(isinstance(a, dict) and _is_str(a.get("action_id")) for a in actions):
-            return "malformed action"
-        if not _user_ok(body):
-            return "block_actions without a user"
-        container = body.get("container", {})
-        if not isinstance(container, dict):
-            return "malformed container"
-    elif kind in ("view_submission", "view_closed"):
-        view = body.get("view")
-        if not (isinstance(view, dict) and _is_str(view.get("callback_id"))):
-            return "malformed view"
-        state = view.get("state", {})
-        if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
-            return "malformed view state"
-        if not _user_ok(body):
-            return "view without a user"
-    elif kind == "event_callback":
-        event = body.get("event")
-        if not (isinstance(event, dict) and _is_str(event.get("type"))):
-            return "malformed event"
-    elif kind in ("shortcut", "message_action") and not _is_str(body.get("callback_id")):
-        return "malformed shortcut"
-    return None
+        return _command_problem(body)
+    check = BY_TYPE.get(str(body.get("type", "")))
+    return check(body) if check is not None else None
 
 
 def signed_but_malformed(

@@ -140,45 +140,57 @@ class GuardedFastAPIAdapter:
         self._authenticated = doors.authenticated
         self._endorsements = endorsements
 
+    async def _read_activity(self, request: Request) -> dict[str, Any] | JSONResponse:
+        """The request's activity, or the refusal: who may knock, then size, JSON and shape."""
+        if not self._doors.open:
+            return _refuse(401, PLAYGROUND_HINT)
+        if not self._authenticated and not from_this_machine(request):
+            return _refuse(401, "Teams is not configured on this server")
+        raw = await read_limited(request, MAX_BODY_BYTES)
+        if raw is None:
+            return _refuse(413, "request too large")
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):  # RecursionError: nested beyond reason
+            return _refuse(400, "the body is not JSON")
+        if not isinstance(body, dict):
+            return _refuse(400, "the body is not a Bot Framework activity")
+        if has_nul(body):
+            return _refuse(400, "the activity holds a NUL character")
+        if (path := overlong_id(body)) is not None:
+            return _refuse(400, f"the activity's {path} is longer than Teams sends")
+        return body
+
+    async def _endorsed(self, body: dict[str, Any], authorization: str) -> bool:
+        """A Bot Framework token's signing key is endorsed for the activity's channel (Entra's
+        keys carry no endorsements; without credentials there is no token to check)."""
+        if (
+            not self._authenticated
+            or self._endorsements is None
+            or self._doors.entra_issued(authorization)
+        ):
+            return True
+        if not authorization.startswith("Bearer "):
+            return False
+        token = authorization.removeprefix("Bearer ")
+        allowed = await run_in_threadpool(self._endorsements.allows, token, body.get("channelId"))
+        if not allowed:
+            log.warning("Teams activity refused: signing key not endorsed for its channel")
+        return allowed
+
     def register_route(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
         async def endpoint(request: Request) -> Response:
-            if not self._doors.open:
-                return _refuse(401, PLAYGROUND_HINT)
-            if not self._authenticated and not from_this_machine(request):
-                return _refuse(401, "Teams is not configured on this server")
-            raw = await read_limited(request, MAX_BODY_BYTES)
-            if raw is None:
-                return _refuse(413, "request too large")
-            try:
-                body = json.loads(raw)
-            except (ValueError, RecursionError):  # RecursionError: nested beyond reason
-                return _refuse(400, "the body is not JSON")
-            if not isinstance(body, dict):
-                return _refuse(400, "the body is not a Bot Framework activity")
-            if has_nul(body):
-                return _refuse(400, "the activity holds a NUL character")
-            if (path := overlong_id(body)) is not None:
-                return _refuse(400, f"the activity's {path} is longer than Teams sends")
+            body = await self._read_activity(request)
+            if isinstance(body, JSONResponse):
+                return body
             headers = {k.lower(): v for k, v in request.headers.items()}
-            refused = self._doors.refusal(body, headers.get("authorization", ""))
+            authorization = headers.get("authorization", "")
+            refused = self._doors.refusal(body, authorization)
             if refused is not None:
                 log.warning("Teams activity refused: %s", refused[1])
                 return _refuse(*refused)
-            authorization = headers.get("authorization", "")
-            if (
-                self._authenticated
-                and self._endorsements is not None
-                and not self._doors.entra_issued(authorization)  # Entra keys carry none
-            ):
-                if not authorization.startswith("Bearer "):
-                    return _refuse(401, "Unauthorized")
-                token = authorization.removeprefix("Bearer ")
-                allowed = await run_in_threadpool(
-                    self._endorsements.allows, token, body.get("channelId")
-                )
-                if not allowed:
-                    log.warning("Teams activity refused: signing key not endorsed for its channel")
-                    return _refuse(401, "Unauthorized")
+            if not await self._endorsed(body, authorization):
+                return _refuse(401, "Unauthorized")
             try:
                 CoreActivity.model_validate(body)
             except ValidationError:
