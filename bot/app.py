@@ -14,6 +14,7 @@ from handlers.config import ConfigError, OrgConfig, load_config
 from handlers.context import Context, Services
 from handlers.directory import resolve_actor, sync_config_directory
 from handlers.reminders import ReminderRule
+from handlers.seals import seal_key, seal_reply
 from messages.view import FormErrors, Notice, Reply, Response
 from store.db import DATABASE_ERRORS, Engine, check_connection, make_engine
 from store.migrate import current_revision, head_revision
@@ -70,7 +71,7 @@ class QIHub:
         unit of work commits once, at the end)."""
         with database_errors_as_not_saved(), self.uow_factory() as uow:
             actor = resolve_actor(uow, email)
-            response = call(Context(self.services, uow, actor, platform))
+            response = self._sealed(uow, call(Context(self.services, uow, actor, platform)))
             uow.commit()
         return response
 
@@ -87,13 +88,32 @@ class QIHub:
             if not uow.inbound.first_time(key, self.clock.now()):
                 return None
             actor = resolve_actor(uow, email)
-            response = call(Context(self.services, uow, actor, platform))
+            response = self._sealed(uow, call(Context(self.services, uow, actor, platform)))
             if not isinstance(response, FormErrors):
                 # A refusal rolled the key back with everything else, but it was answered:
                 # remember it, so a retry is not answered again (field errors stay retryable).
                 uow.inbound.first_time(key, self.clock.now())
             uow.commit()
         return response
+
+    def _sealed(self, uow: UnitOfWork, response: Response) -> Response:
+        """Every button in an answer carries the server's seal (handlers.seals)."""
+        if isinstance(response, Reply):
+            return seal_reply(seal_key(self.services, uow), response)
+        return response
+
+    def seal_key(self) -> bytes:
+        """The server's seal key (handlers.seals), for what an adapter signs itself."""
+        if self.services.seal_key is None:
+            with self.uow_factory() as uow:
+                seal_key(self.services, uow)
+                uow.commit()
+        assert self.services.seal_key is not None
+        return self.services.seal_key
+
+    def seal(self, reply: Reply) -> Reply:
+        """`reply` with its buttons sealed, for the few messages an adapter draws itself."""
+        return seal_reply(self.seal_key(), reply)
 
     def sync_directory(self) -> None:
         """The config's people and roles into the database. Every long-running process does

@@ -54,9 +54,12 @@ INBOUND_MEMORY = timedelta(days=1)
 
 
 def housekeeping(app: QIHub) -> int:
-    """Forget replay keys no platform will retry any more."""
+    """Forget replay keys no platform will retry any more, and form sessions that expired a
+    day ago (a late submit of one is told it expired until then, not that it is unknown)."""
     with app.uow_factory() as uow:
-        forgotten = uow.inbound.forget_before(app.clock.now() - INBOUND_MEMORY)
+        now = app.clock.now()
+        forgotten = uow.inbound.forget_before(now - INBOUND_MEMORY)
+        forgotten += uow.forms.forget_before(now - INBOUND_MEMORY)
         uow.commit()
     return forgotten
 

@@ -11,6 +11,7 @@ from handlers.clock import Clock
 from handlers.config import OrgConfig
 from handlers.guard import PatientDataGuard
 from handlers.outbox.enqueue import Enqueuer
+from handlers.seals import seal_key
 from store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class Services:
     clock: Clock
     registry: Registry
     calendar: WorkingCalendar = field(init=False)
+    seal_key: bytes | None = None
+    """The server's key for sealing button values (handlers.seals), read once a process."""
 
     def __post_init__(self) -> None:
         self.calendar = WorkingCalendar(self.config)
@@ -77,7 +80,7 @@ class Context:
 
     @cached_property
     def enqueuer(self) -> Enqueuer:
-        return Enqueuer(self.uow, self.services.config, self.now)
+        return Enqueuer(self.uow, self.services.config, self.now, seal_key(self.services, self.uow))
 
     @cached_property
     def guard(self) -> PatientDataGuard:

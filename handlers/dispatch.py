@@ -13,12 +13,18 @@ from typing import Any
 
 from handlers.context import Context
 from handlers.errors import UserError
+from handlers.form_sessions import already_sent, find_session, open_session
 from handlers.forms import clean_form
 from handlers.permissions import allowed, describe
 from handlers.registry import Press, Submission, parse_invocation
-from messages.view import FormErrors, Heading, Notice, Reply, Response, Text, Tone
+from handlers.seals import opened, seal_key
+from messages.view import FormErrors, Heading, Notice, OpenForm, Reply, Response, Text, Tone
 
 log = logging.getLogger(__name__)
+TAMPERED = (
+    "That button is out of date or was changed, so nothing was done. "
+    "Please use the buttons on the latest message."
+)
 
 
 def notice(text: str, tone: Tone = "error") -> Reply:
@@ -55,6 +61,8 @@ def _guarded(ctx: Context, permission: str, call: Callable[[], Response]) -> Res
         return notice(str(exc))
     if isinstance(response, FormErrors):
         ctx.uow.rollback()
+    if isinstance(response, OpenForm):
+        return open_session(ctx, response)  # the form's context stays here
     return response
 
 
@@ -80,17 +88,27 @@ def submit_form(
         return notice("That form is no longer available. Please start again.")
 
     def call() -> Response:
+        session = find_session(ctx, form_id, context)
+        if isinstance(session, Reply):
+            return session
         values, errors = clean_form(spec.form, raw, ctx.guard)
         if errors:
             return FormErrors(errors)
-        return spec.on_submit(ctx, Submission(form_id, values, dict(context)))
+        if not ctx.uow.forms.claim(session.id, ctx.now, forget_person=spec.may_be_anonymous):
+            return already_sent()  # a second submit got here first
+        return spec.on_submit(ctx, Submission(form_id, values, session.context))
 
     return _guarded(ctx, spec.permission, call)
 
 
 def press(ctx: Context, action: str, value: Mapping[str, str]) -> Response:
-    """Handle a button press; the role is checked again now, not when the button was drawn."""
+    """Handle a button press; the role is checked again now, not when the button was drawn,
+    and the value must carry the seal the server gave it (an edited one does nothing)."""
     spec = ctx.registry.actions.get(action)
     if spec is None:
         return notice("That button no longer does anything. Please start again.")
-    return _guarded(ctx, spec.permission, lambda: spec.handler(ctx, Press(action, dict(value))))
+    checked = opened(seal_key(ctx.services, ctx.uow), action, value)
+    if checked is None:
+        log.warning("a button press with a missing or wrong seal was refused (%s)", action)
+        return notice(TAMPERED)
+    return _guarded(ctx, spec.permission, lambda: spec.handler(ctx, Press(action, checked)))

@@ -18,6 +18,7 @@ from store.repos.alerts import AlertRepo
 from store.repos.audit import AuditRepo
 from store.repos.bulletins import BulletinRepo
 from store.repos.digest import DigestRepo
+from store.repos.forms import FormSessionRepo, SecretRepo
 from store.repos.ideas import IdeaRepo
 from store.repos.inbound import InboundRepo
 from store.repos.lease import LeaseRepo
@@ -42,6 +43,8 @@ class UnitOfWork:
     trends: TrendRepo
     audit: AuditRepo
     bulletins: BulletinRepo
+    forms: FormSessionRepo
+    secrets: SecretRepo
     outbox: OutboxRepo
     refs: RefRepo
     reminders: ReminderRepo
@@ -65,6 +68,8 @@ class UnitOfWork:
         self.trends = TrendRepo(self.session)
         self.audit = AuditRepo(self.session)
         self.bulletins = BulletinRepo(self.session)
+        self.forms = FormSessionRepo(self.session)
+        self.secrets = SecretRepo(self.session)
         self.outbox = OutboxRepo(self.session)
         self.refs = RefRepo(self.session)
         self.reminders = ReminderRepo(self.session)

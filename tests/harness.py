@@ -12,6 +12,7 @@ from handlers.context import SYSTEM, Context
 from handlers.outbox.report import SendReport
 from handlers.outbox.sender import OutboxSender
 from handlers.reminders import TickReport, tick
+from handlers.seals import seal_key, sealed
 from messages.view import Button, Buttons, FormErrors, Items, OpenForm, Reply, Response
 from tests.fakes import FakePlatform
 
@@ -78,6 +79,14 @@ class Harness:
             who, "test", lambda ctx: dispatch.press(ctx, pressed.action, pressed.value)
         )
 
+    def drawn_button(self, action: str, value: Mapping[str, str]) -> Button:
+        """A button exactly as the server draws it (sealed): what someone holds who was
+        forwarded a card drawn for another person, so a test can press it as the wrong one."""
+        with self.app.uow_factory() as uow:
+            key = seal_key(self.app.services, uow)
+            uow.commit()
+        return Button(action, action, sealed(key, action, value))
+
     def fill(self, who: str, opened: Response, values: Mapping[str, Any]) -> Response:
         """Submit the form `opened` asked for, with its pre-filled values overlaid by `values`."""
         assert isinstance(opened, OpenForm), f"expected a form, got {opened!r}"
@@ -98,23 +107,24 @@ class Harness:
         return report
 
     def submit_idea(self, who: str = ALEX, **overrides: Any) -> Reply:
-        values = {
-            "kind": "bright",
-            "title": "Label the flush syringes by colour",
-            "problem": "Saline and heparin flushes look alike on the trolley.",
-            "proposed_change": "Colour-coded labels on each flush syringe.",
-            "benefits": ["safety"],
-            "benefit_detail": "",
-            "area": "ward-4",
-            "srg": "",
-            "mode": "named",
-            "co_submitters": "",
-            "credit": "no",
-        }
-        values.update(overrides)
-        response = self.fill(who, self.command(who, "/idea"), values)
+        response = self.fill(who, self.command(who, "/idea"), {**IDEA, **overrides})
         assert isinstance(response, Reply), response
         return response
+
+
+IDEA = {
+    "kind": "bright",
+    "title": "Label the flush syringes by colour",
+    "problem": "Saline and heparin flushes look alike on the trolley.",
+    "proposed_change": "Colour-coded labels on each flush syringe.",
+    "benefits": ["safety"],
+    "benefit_detail": "",
+    "area": "ward-4",
+    "srg": "",
+    "mode": "named",
+    "co_submitters": "",
+    "credit": "no",
+}
 
 
 def ref_in(reply: Reply, prefix: str = "IDEA") -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.actions.lifecycle import Rag, rag
-from handlers.actions.service import step_buttons
 from messages.view import Reply, all_text
 from store.models import Action, Lesson
 from tests.harness import ALEX, CHRIS, HELEN, LEE, TOM, Harness, buttons_of, errors_of
@@ -82,7 +81,7 @@ def test_an_owner_who_governs_the_committee_cannot_verify_their_own_action(
     step(hub, CHRIS, ref, "Accept")
     step(hub, CHRIS, ref, "Submit completion", evidence="Huddle slides and attendance log.")
     assert "Verify" not in labels(card(hub, CHRIS, ref))
-    verify = step_buttons(action(hub, ref), ["verify"])[0]
+    verify = hub.drawn_button("action.step", {"ref": ref, "step": "verify"})
     refused = hub.press(CHRIS, verify)
     assert isinstance(refused, Reply) and "never the owner" in text(refused)
     assert action(hub, ref).status == "completion_submitted"

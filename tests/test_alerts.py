@@ -279,11 +279,7 @@ def test_publisher_cannot_approve_their_own_alert(hub: Harness) -> None:
     assert "Ruth Green" in text(waiting) and "Helen" not in text(waiting).split("approval by")[1]
     hub.deliver()
     assert not [r for r in hub.platform.to(HELEN) if "Approval needed" in r.summary]
-    from handlers import dispatch
-
-    refused = hub.app.interact(
-        HELEN, "test", lambda ctx: dispatch.press(ctx, "alert.approve", {"ref": ref})
-    )
+    refused = hub.press(HELEN, hub.drawn_button("alert.approve", {"ref": ref}))
     assert "another approver must approve it" in text(refused)
     assert stored(hub, ref).status == "awaiting_approval"
 
@@ -341,12 +337,8 @@ def test_tier5_emergency_is_sent_by_the_publisher_and_approvers_are_told(hub: Ha
 
 
 def test_a_normal_alert_cannot_skip_approval(hub: Harness) -> None:
-    from handlers import dispatch
-
     ref = ref_in(compose(hub), "ALERT")
-    refused = hub.app.interact(
-        CHRIS, "test", lambda ctx: dispatch.press(ctx, "alert.send", {"ref": ref})
-    )
+    refused = hub.press(CHRIS, hub.drawn_button("alert.send", {"ref": ref}))
     assert "not marked as a tier-5 emergency" in text(refused)
     assert stored(hub, ref).status == "draft"
 

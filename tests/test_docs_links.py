@@ -29,10 +29,15 @@ def slug(heading: str) -> str:
     return text.replace(" ", "-")
 
 
+HTML_ANCHOR = re.compile(r'<a\s+(?:id|name)="([^"]+)"')
+"""An explicit anchor (the generated hazard log gives each hazard a short one, #h1)."""
+
+
 def anchors(path: Path) -> set[str]:
     seen: dict[str, int] = {}
-    found = set()
-    for heading in HEADING.findall(FENCE.sub("", path.read_text(encoding="utf-8"))):
+    text = FENCE.sub("", path.read_text(encoding="utf-8"))
+    found = set(HTML_ANCHOR.findall(text))
+    for heading in HEADING.findall(text):
         base = slug(heading)
         count = seen.get(base, 0)
         seen[base] = count + 1

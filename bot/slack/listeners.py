@@ -27,8 +27,10 @@ from bot.app import NOT_SAVED, NotSaved, QIHub, database_errors_as_not_saved, no
 from bot.slack.identity import SlackIdentity
 from handlers import dispatch
 from handlers.context import Context
+from handlers.form_sessions import SESSION_KEY
 from handlers.home import home
 from handlers.registry import as_typed_command
+from handlers.seals import opened, sealed
 from messages import blockkit
 from messages.view import Button, Buttons, FormErrors, OpenForm, Reply, Response, Text
 
@@ -94,10 +96,32 @@ class SlackListeners:
         spec = self.hub.services.registry.forms[request.form_id]
         values = {f.name: f.default for f in spec.form.fields if f.default is not None}
         values.update(request.values)
-        metadata = json.dumps({"c": dict(request.context), **origin}, separators=(",", ":"))
+        metadata = self._metadata(request, origin)
         self.client.views_open(
             trigger_id=trigger_id, view=blockkit.modal(spec.form, values, metadata)
         )
+
+    def _metadata(self, request: OpenForm, origin: dict[str, Any]) -> str:
+        """The modal's private_metadata: the form session and where the form came from (the
+        message to update, or its response_url), sealed so an edited one is worth nothing."""
+        fields = {**{str(k): str(v) for k, v in request.context.items()}, **origin}
+        signed = sealed(self.hub.seal_key(), f"slack-modal:{request.form_id}", fields)
+        return json.dumps(signed, separators=(",", ":"))
+
+    def _read_metadata(self, form_id: str, raw: str) -> dict[str, str]:
+        """What `_metadata` wrote, or nothing at all when it was edited or is missing (the
+        submit is then refused: no form session)."""
+        try:
+            meta = json.loads(raw or "{}")
+        except json.JSONDecodeError:
+            return {}
+        if not isinstance(meta, dict):
+            return {}
+        checked = opened(self.hub.seal_key(), f"slack-modal:{form_id}", meta)
+        if checked is None:
+            log.warning("a Slack modal came back with edited or unsigned metadata")
+            return {}
+        return checked
 
     def _update(self, channel: str, ts: str, reply: Reply) -> None:
         self.client.chat_update(channel=channel, ts=ts, **blockkit.message(reply))
@@ -174,10 +198,8 @@ class SlackListeners:
         if spec is None:
             ack()
             return
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-        except json.JSONDecodeError:
-            meta = {}
+        meta = self._read_metadata(form_id, str(view.get("private_metadata") or ""))
+        context = {SESSION_KEY: meta.get(SESSION_KEY, "")}
         state = (view.get("state") or {}).get("values") or {}
         raw = blockkit.read_state(spec.form, state)
         fingerprint = hashlib.sha256(
@@ -188,9 +210,7 @@ class SlackListeners:
             response = self._run(
                 user,
                 f"slack:view:{fingerprint}",
-                lambda ctx: dispatch.submit_form(
-                    ctx, form_id, raw, {str(k): str(v) for k, v in (meta.get("c") or {}).items()}
-                ),
+                lambda ctx: dispatch.submit_form(ctx, form_id, raw, context),
             )
         except NotSaved:  # the modal stays open with everything typed; Submit again to retry
             response = FormErrors({spec.form.fields[0].name: NOT_SAVED})
@@ -199,10 +219,11 @@ class SlackListeners:
                 ack(**blockkit.field_errors(errors))
             case OpenForm():
                 next_spec = self.hub.services.registry.forms[response.form_id]
-                metadata = json.dumps({"c": dict(response.context)}, separators=(",", ":"))
                 ack(
                     response_action="update",
-                    view=blockkit.modal(next_spec.form, response.values, metadata),
+                    view=blockkit.modal(
+                        next_spec.form, response.values, self._metadata(response, {})
+                    ),
                 )
             case Reply():
                 ack()
@@ -246,12 +267,16 @@ class SlackListeners:
         except NotSaved:
             response = not_saved_reply()
         if isinstance(response, OpenForm):
-            start = Reply(
-                summary="Open the form",
-                blocks=(
-                    Text("Forms open from a button or a slash command: press it to start."),
-                    Buttons((Button("Open the form", "qi.command", {"text": text}, "primary"),)),
-                ),
+            start = self.hub.seal(
+                Reply(
+                    summary="Open the form",
+                    blocks=(
+                        Text("Forms open from a button or a slash command: press it to start."),
+                        Buttons(
+                            (Button("Open the form", "qi.command", {"text": text}, "primary"),)
+                        ),
+                    ),
+                )
             )
             self.client.chat_postMessage(channel=event["channel"], **blockkit.message(start))
         elif isinstance(response, Reply):

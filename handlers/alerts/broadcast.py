@@ -16,7 +16,7 @@ from typing import Any
 from handlers.alerts import views
 from handlers.audit import record
 from handlers.context import Context
-from messages.view import Reply, reply_to_payload
+from messages.view import Reply
 from store.models import Alert
 from store.repos.alerts import BATCH
 
@@ -75,7 +75,7 @@ def send(ctx: Context, alert: Alert) -> int:
     original = original_of(ctx, alert)
     if original is not None:  # queued first, so the old message is replaced before the new
         supersede(ctx, original, alert)
-    payload: dict[str, Any] = {"reply": reply_to_payload(recipient_card(ctx, alert))}
+    payload = ctx.enqueuer.payload(recipient_card(ctx, alert))
     key = send_key(alert)
     batches = (
         ctx.uow.alerts.copy_recipients(alert.id, original.id, ctx.now)
@@ -121,9 +121,11 @@ def send(ctx: Context, alert: Alert) -> int:
     return alert.recipient_count
 
 
-def _update_payload(reply: Reply, platform: str, handle: dict[str, Any]) -> dict[str, Any]:
+def _update_payload(
+    ctx: Context, reply: Reply, platform: str, handle: dict[str, Any]
+) -> dict[str, Any]:
     """An outbox payload asking the sender to replace a delivered message in place."""
-    return {"reply": reply_to_payload(reply), "update": {"platform": platform, "handle": handle}}
+    return ctx.enqueuer.payload(reply, update={"platform": platform, "handle": handle})
 
 
 LATE_WINDOW = timedelta(minutes=10)
@@ -190,7 +192,7 @@ def replace_delivered(
             {
                 "dedupe_key": f"{key}>p{staff_id}",
                 "recipient_id": staff_id,
-                "payload": _update_payload(reply, platform, handle),
+                "payload": _update_payload(ctx, reply, platform, handle),
                 "urgent": True,
             }
             for staff_id, platform, handle in page
@@ -204,7 +206,7 @@ def replace_delivered(
                 {
                     "dedupe_key": f"{key}>c{ALL_STAFF}",
                     "channel": ALL_STAFF,
-                    "payload": _update_payload(reply, post.platform, dict(post.platform_ref)),
+                    "payload": _update_payload(ctx, reply, post.platform, dict(post.platform_ref)),
                     "urgent": True,
                 }
             ],
@@ -232,7 +234,7 @@ def refresh_status_message(ctx: Context, alert: Alert, key: str) -> bool:
     row = ctx.uow.outbox.get(alert.status_outbox_id) if alert.status_outbox_id else None
     if row is None or not row.platform or not row.platform_ref:
         return False
-    payload = _update_payload(status_reply(ctx, alert), row.platform, dict(row.platform_ref))
+    payload = _update_payload(ctx, status_reply(ctx, alert), row.platform, dict(row.platform_ref))
     return ctx.uow.outbox.enqueue(
         dedupe_key=f"{key}>p{alert.publisher_id}",
         payload=payload,

@@ -37,7 +37,6 @@ from messages.view import (
     Reply,
     SmallPrint,
     Text,
-    reply_to_payload,
 )
 from store.models import Alert
 
@@ -48,7 +47,7 @@ def _renotify(alert: Alert, reply: Reply, ctx: Context, key: str) -> None:
     ctx.uow.outbox.enqueue_from_select(
         ctx.uow.alerts.not_acked(alert.id),
         key=key,
-        payload={"reply": reply_to_payload(reply)},
+        payload=ctx.enqueuer.payload(reply),
         now=ctx.now,
         urgent=True,
     )
@@ -106,7 +105,7 @@ def _escalate(alert: Alert, ctx: Context, key: str) -> None:
     ctx.uow.outbox.enqueue_from_select(
         ctx.uow.alerts.managers_of_not_acked(alert.id),
         key=f"{key}:managers",
-        payload={"reply": reply_to_payload(reply)},
+        payload=ctx.enqueuer.payload(reply),
         now=ctx.now,
         urgent=True,
     )

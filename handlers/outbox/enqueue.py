@@ -11,15 +11,26 @@ from datetime import datetime
 from typing import Any
 
 from handlers.config import OrgConfig
+from handlers.seals import KEY_ROW, seal_reply
 from messages.view import Reply, reply_to_payload
 from store.uow import UnitOfWork
 
 
 class Enqueuer:
-    def __init__(self, uow: UnitOfWork, config: OrgConfig, now: datetime) -> None:
+    def __init__(
+        self, uow: UnitOfWork, config: OrgConfig, now: datetime, seal_key: bytes | None = None
+    ) -> None:
         self._uow = uow
         self._config = config
         self._now = now
+        self._seal_key = seal_key
+
+    def payload(self, reply: Reply, **extra: Any) -> dict[str, Any]:
+        """The outbox payload for `reply`, its buttons sealed (handlers.seals): every message
+        QI Hub sends is drawn here, so every button in one verifies when it is pressed."""
+        if self._seal_key is None:
+            self._seal_key = self._uow.secrets.get_or_make(KEY_ROW, self._now).encode()
+        return {"reply": reply_to_payload(seal_reply(self._seal_key, reply)), **extra}
 
     def rows(
         self,
@@ -33,7 +44,7 @@ class Enqueuer:
     ) -> list[dict[str, Any]]:
         """Outbox rows for `reply` to each person and channel; `key` makes each once-only
         (e.g. "idea:IDEA-2026-0001:approved" becomes one row per recipient)."""
-        payload = {"reply": reply_to_payload(reply)}
+        payload = self.payload(reply)
         common = {"payload": payload, "urgent": urgent, "not_before": not_before}
         out = [
             {**common, "dedupe_key": f"{key}>p{staff_id}", "recipient_id": staff_id}

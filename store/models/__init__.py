@@ -4,6 +4,7 @@ from store.models.actions import Action, ActionExtension
 from store.models.alerts import Alert, AlertRecipient
 from store.models.audit import AuditEntry
 from store.models.bulletins import Bulletin
+from store.models.forms import FormSession, ServerSecret
 from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
 from store.models.inbound import InboundRequest
 from store.models.lease import Lease
@@ -22,6 +23,7 @@ __all__ = [
     "AuditEntry",
     "Bulletin",
     "DirectorySync",
+    "FormSession",
     "Idea",
     "IdeaSubmitter",
     "IdeaSupport",
@@ -34,6 +36,7 @@ __all__ = [
     "RefCounter",
     "ReminderSent",
     "RuleWatermark",
+    "ServerSecret",
     "Staff",
     "StaffRole",
     "TeamsConversation",

@@ -13,7 +13,7 @@ from bot.outbox_workers import connected_platforms
 from handlers import dispatch
 from handlers.clock import ManualClock
 from handlers.outbox.sender import OutboxSender
-from messages.view import Reply
+from messages.view import OpenForm, Reply
 from store.models import AlertRecipient
 from tests.harness import button, ref_in
 from tests.teams.cards import card_button, card_of, text_of
@@ -54,10 +54,16 @@ def in_flight(teams: TeamsHarness) -> int:
         return uow.outbox.count_by_status().get("sending", 0)
 
 
-def send_now(teams: TeamsHarness, form_id: str, values: dict[str, Any], **context: str) -> str:
+def send_now(teams: TeamsHarness, command: str, values: dict[str, Any]) -> str:
     """Compose (or correct) as Chris, a tier-5 emergency, and send it; returns the ref."""
+    opened = teams.hub.interact(CHRIS, "teams", lambda ctx: dispatch.run_command(ctx, command))
+    assert isinstance(opened, OpenForm), opened
     preview = teams.hub.interact(
-        CHRIS, "teams", lambda ctx: dispatch.submit_form(ctx, form_id, values, context)
+        CHRIS,
+        "teams",
+        lambda ctx: dispatch.submit_form(
+            ctx, opened.form_id, {**opened.values, **values}, opened.context
+        ),
     )
     assert isinstance(preview, Reply), preview
     ref = ref_in(preview, "ALERT")
@@ -82,7 +88,7 @@ def test_alert_acknowledged_in_place_and_corrected_by_replacing_each_card(
 ) -> None:
     for email in (ALEX, TOM, CHRIS):  # each has opened QI Hub in Teams
         assert teams.say(email, "qi help").status_code == 200
-    ref = send_now(teams, "alert.compose", ALERT)
+    ref = send_now(teams, "/alert", ALERT)
     cards = {email: alert_card(teams, email, ref) for email in (ALEX, TOM)}
 
     ack = card_button(cards[ALEX], "Acknowledge")
@@ -109,10 +115,7 @@ def test_alert_acknowledged_in_place_and_corrected_by_replacing_each_card(
 
     before = len(teams.connector.of("PUT"))
     fix = send_now(
-        teams,
-        "alert.correct",
-        {**ALERT, "instructions": "Quarantine batches 42 and 43."},
-        corrects=ref,
+        teams, f"/alert correct {ref}", {**ALERT, "instructions": "Quarantine batches 42 and 43."}
     )
     puts = teams.connector.of("PUT")[before:]
     for email in (ALEX, TOM):
