@@ -287,7 +287,7 @@ class NameWarning:
         return (
             f"{label} seems to name a person ({self.kind}). If it could identify a patient, "
             "please take the name out and describe them in general terms. If it does not (a "
-            "colleague, say), tick “I confirm this does not identify a patient” and submit "
+            "colleague, say), confirm below that it does not identify a patient and submit "
             "again. Nothing has been saved yet."
         )
 

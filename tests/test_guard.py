@@ -520,7 +520,7 @@ def test_no_warning_without_a_title_or_something_next_to_a_name(
 def test_warning_message_names_the_field_and_never_the_text(kind: str) -> None:
     message = NameWarning(kind).message("What happened")
     assert message.startswith("What happened seems to name a person")
-    assert "I confirm this does not identify a patient" in message
+    assert "confirm below that it does not identify a patient" in message
     assert "Smith" not in message and not re.search(r"\d", message)
 
 
