@@ -237,6 +237,8 @@ class Retention(Strict):
 
 class PatientDataGuard(Strict):
     hospital_number_pattern: str | None = None
+    """The trust's hospital number as a regex, written compactly ("CCC1234567"); the guard also
+    matches it with separators inside the number taken out (handlers/guard.py)."""
 
     @field_validator("hospital_number_pattern")
     @classmethod

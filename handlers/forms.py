@@ -9,7 +9,7 @@ from typing import Any
 
 from handlers.config import EMAIL_RE
 from handlers.guard import PatientDataGuard
-from messages.view import Field, FieldKind, Form
+from messages.view import CONFIRM_NOT_PATIENT, Field, FieldKind, Form
 
 _LIST_SEPARATORS = re.compile(r"[,;\s]+")
 TRUE_WORDS = frozenset({"y", "yes", "true", "1", "on"})
@@ -122,10 +122,48 @@ def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
     raise FieldError(f"{field.label}: unsupported field")  # pragma: no cover
 
 
+CONFIRM_PLEASE = (
+    "Please confirm that the text marked above does not identify a patient, or change the text."
+)
+
+
+def _confirmed(raw: Mapping[str, Any], guard: PatientDataGuard) -> bool:
+    try:
+        return bool(clean_field(CONFIRM_NOT_PATIENT, raw.get(CONFIRM_NOT_PATIENT.name), guard))
+    except FieldError:
+        return False
+
+
+def name_warnings(
+    form: Form, values: Mapping[str, Any], raw: Mapping[str, Any], guard: PatientDataGuard
+) -> dict[str, str]:
+    """Free-text answers that seem to name a person, unless the submitter confirmed (with
+    CONFIRM_NOT_PATIENT) that it is not a patient; the confirmation itself is then asked for.
+
+    Only free text: a name picked from the directory (an owner's email) is meant to be there.
+    """
+    if _confirmed(raw, guard):
+        return {}
+    warnings: dict[str, str] = {}
+    for field in form.fields:
+        value = values.get(field.name)
+        if field.is_free_text and isinstance(value, str):
+            warning = guard.warn(value)
+            if warning is not None:
+                warnings[field.name] = warning.message(field.label)
+    if warnings:
+        warnings[CONFIRM_NOT_PATIENT.name] = CONFIRM_PLEASE
+    return warnings
+
+
 def clean_form(
     form: Form, raw: Mapping[str, Any], guard: PatientDataGuard
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Validate every field; returns (values, errors). Unknown keys are ignored, not trusted."""
+    """Validate every field; returns (values, errors). Unknown keys are ignored, not trusted.
+
+    Name warnings come last, once every answer is otherwise acceptable, so the confirmation is
+    asked for only about text that would otherwise be stored.
+    """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for field in form.fields:
@@ -133,6 +171,8 @@ def clean_form(
             values[field.name] = clean_field(field, raw.get(field.name), guard)
         except FieldError as exc:
             errors[field.name] = str(exc)
+    if not errors:
+        errors = name_warnings(form, values, raw, guard)
     return values, errors
 
 

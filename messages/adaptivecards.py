@@ -39,6 +39,8 @@ from messages.view import (
     SmallPrint,
     Text,
     Tone,
+    form_to_show,
+    with_confirmation,
 )
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -478,6 +480,7 @@ def form_card(
     conversation an Action.Execute (adaptiveCard/action) plus a Cancel that skips validation.
     `data` (with the form id as `qi_form`) comes back with the submission.
     """
+    form = form_to_show(form, values, errors)  # the not-a-patient confirmation, once asked
     body: list[dict[str, Any]] = []
     if submit == "execute":
         body += render_block(Heading(form.title))
@@ -576,9 +579,11 @@ def submitted_values(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
     Teams sends every input as a string: "" for empty (Slack: None), "a,b" for a multi-select
     (Slack: a list), "true"/"false" for a toggle (Slack: a bool), YYYY-MM-DD for a date. Keys
     that are not fields (`msteams`, `qi_*`, anything invented) are ignored, not trusted.
+    The not-a-patient confirmation is read too (None unless the card asked for it).
     """
     source: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
-    return {field.name: _submitted(field, source.get(field.name)) for field in form.fields}
+    fields = with_confirmation(form).fields
+    return {field.name: _submitted(field, source.get(field.name)) for field in fields}
 
 
 def button_press(data: Mapping[str, Any]) -> tuple[str, dict[str, str]] | None:

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from messages.view import (
+    CONFIRM_NOT_PATIENT,
     Block,
     Button,
     Buttons,
@@ -30,6 +31,8 @@ from messages.view import (
     Reply,
     SmallPrint,
     Text,
+    form_to_show,
+    with_confirmation,
 )
 
 MAX_MESSAGE_BLOCKS = 50
@@ -340,7 +343,13 @@ def _element(field: Field, value: Any) -> dict[str, Any]:
 def modal(
     form: Form, values: Mapping[str, Any], metadata: str, errors: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """A modal view for `form`, pre-filled; `metadata` rides along as private_metadata."""
+    """A modal view for `form`, pre-filled; `metadata` rides along as private_metadata.
+
+    `errors` (when the modal is redrawn rather than answered with response_action "errors")
+    are shown as a line under their fields, and bring the not-a-patient confirmation with them.
+    """
+    errors = errors or {}
+    form = form_to_show(form, values, errors)
     blocks: list[dict[str, Any]] = []
     if form.intro:
         blocks.append({"type": "context", "elements": [mrkdwn(escape(form.intro))]})
@@ -355,6 +364,10 @@ def modal(
         if field.help:
             block["hint"] = plain(field.help, 2000)
         blocks.append(block)
+        if field.name in errors:
+            blocks.append(
+                {"type": "context", "elements": [mrkdwn(escape(f"⚠️ {errors[field.name]}"))]}
+            )
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": form.id,
@@ -375,10 +388,25 @@ def field_errors(errors: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def submission_errors(
+    form: Form, view: Mapping[str, Any], values: Mapping[str, Any], errors: Mapping[str, str]
+) -> dict[str, Any]:
+    """The view_submission answer to `errors`: under their fields (response_action "errors"),
+    or, when the not-a-patient confirmation is asked for and the modal does not have it yet,
+    the modal redrawn with it, every answer kept and each message under its field
+    (response_action "update": Slack shows errors only on inputs the modal already has)."""
+    shown = {block.get("block_id") for block in view.get("blocks") or ()}
+    if CONFIRM_NOT_PATIENT.name in errors and CONFIRM_NOT_PATIENT.name not in shown:
+        metadata = str(view.get("private_metadata") or "")
+        return {"response_action": "update", "view": modal(form, values, metadata, errors)}
+    return field_errors(errors)
+
+
 def read_state(form: Form, state: Mapping[str, Any]) -> dict[str, Any]:
-    """Raw answers from a view_submission's view.state.values, keyed by field name."""
+    """Raw answers from a view_submission's view.state.values, keyed by field name (with the
+    not-a-patient confirmation, None unless the modal asked for it)."""
     values: dict[str, Any] = {}
-    for field in form.fields:
+    for field in with_confirmation(form).fields:
         entry = (state.get(field.name) or {}).get(field.name) or {}
         match entry.get("type"):
             case "plain_text_input" | "email_text_input":

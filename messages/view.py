@@ -187,6 +187,35 @@ class FormErrors:
     errors: Mapping[str, str]
 
 
+CONFIRM_NOT_PATIENT = Field(
+    "confirm_not_patient",
+    "I confirm this does not identify a patient",
+    FieldKind.BOOL,
+    required=True,
+    help="The text above seems to name a person. Confirm only if that person is not a patient.",
+)
+"""Asked for only after the patient-data guard warned about a name (handlers.forms): a form
+shows it once FormErrors name it, never up front, so nobody ticks it out of habit."""
+
+
+def with_confirmation(form: Form) -> Form:
+    """`form` with the not-a-patient confirmation as its last field (once)."""
+    if any(f.name == CONFIRM_NOT_PATIENT.name for f in form.fields):
+        return form
+    return Form(
+        form.id, form.title, form.submit_label, (*form.fields, CONFIRM_NOT_PATIENT), form.intro
+    )
+
+
+def form_to_show(form: Form, values: Mapping[str, Any], errors: Mapping[str, str]) -> Form:
+    """The form to draw again after a submit: with the confirmation when the errors ask for it
+    or it was already ticked (so a later error does not lose the tick)."""
+    name = CONFIRM_NOT_PATIENT.name
+    if name in errors or values.get(name) in (True, "yes", "true"):
+        return with_confirmation(form)
+    return form
+
+
 Response = Reply | OpenForm | FormErrors
 
 _REPLY = TypeAdapter(Reply)

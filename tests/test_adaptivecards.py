@@ -44,6 +44,7 @@ from messages.view import (
     Reply,
     SmallPrint,
     Text,
+    with_confirmation,
 )
 from tests.goldens import assert_golden
 from tests.harness import ALEX, CHRIS, SAM, TOM, Harness, buttons_of, ref_in, submit_lesson
@@ -784,7 +785,8 @@ def test_a_toggle_reads_back_as_a_boolean(posted: dict[str, Any], expected: Any)
 def test_submitted_values_ignores_what_is_not_a_field_and_survives_junk() -> None:
     data = {"title": 5, "notes": ["x"], "colours": ["red", 3, ""], "qi_form": "x", "evil": "y"}
     got = ac.submitted_values(EVERY_KIND, data)
-    assert set(got) == {f.name for f in EVERY_KIND.fields}
+    # Every field, and the not-a-patient confirmation a card shows after a name warning.
+    assert set(got) == {f.name for f in with_confirmation(EVERY_KIND).fields}
     assert got["title"] == "5" and got["notes"] is None and got["colours"] == ["red"]
     assert ac.submitted_values(EVERY_KIND, "nonsense")["title"] is None  # type: ignore[arg-type]
 

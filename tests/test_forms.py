@@ -14,10 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.config import load_config
-from handlers.forms import FieldError, as_raw, clean_field, clean_form
+from handlers.forms import CONFIRM_PLEASE, FieldError, as_raw, clean_field, clean_form
 from handlers.guard import PatientDataGuard
 from handlers.ideas.forms import submit_form
-from messages.view import Choice, Field, FieldKind, Form
+from messages.view import (
+    CONFIRM_NOT_PATIENT,
+    Choice,
+    Field,
+    FieldKind,
+    Form,
+    form_to_show,
+    with_confirmation,
+)
 
 NHS_NUMBER = "999 007 9196"  # valid check digit, in the 999 test range
 COLOURS = (Choice("red", "Red"), Choice("green", "Green"), Choice("blue", "Dark Blue"))
@@ -365,6 +373,65 @@ def test_idea_submission_form_from_the_bundled_config(guard: PatientDataGuard) -
     assert set(errors) == {"problem"}
     assert errors["problem"].startswith("What is the problem? seems to contain")
     assert NHS_NUMBER not in errors["problem"]
+
+
+# ---------------------------------------------------------------- a name: a warning to confirm
+
+NAMED = "Mrs Jane Smith in bed 4 on Ward 5, aged 67, fell"
+NAMES_FORM = Form(id="test.names", title="Test", submit_label="Send", fields=(TITLE, NOTES, REF))
+
+
+def test_a_name_in_free_text_asks_for_the_confirmation(guard: PatientDataGuard) -> None:
+    """The warning sits under the field and the confirmation is asked for; nothing in the
+    messages repeats the text."""
+    _, errors = clean_form(NAMES_FORM, {"title": "Fall", "notes": NAMED}, guard)
+    assert set(errors) == {"notes", CONFIRM_NOT_PATIENT.name}
+    assert errors["notes"].startswith("Notes seems to name a person")
+    assert errors[CONFIRM_NOT_PATIENT.name] == CONFIRM_PLEASE
+    assert all("Smith" not in m and "67" not in m for m in errors.values())
+
+
+@pytest.mark.parametrize("ticked", [True, "yes", "true", "on"])
+def test_the_confirmation_lets_the_named_text_through(guard: PatientDataGuard, ticked: Any) -> None:
+    raw = {"title": "Fall", "notes": NAMED, CONFIRM_NOT_PATIENT.name: ticked}
+    values, errors = clean_form(NAMES_FORM, raw, guard)
+    assert errors == {}
+    assert values == {"title": "Fall", "notes": NAMED, "ref": None}  # the tick is not a value
+
+
+@pytest.mark.parametrize("unticked", [False, "no", "", None, "maybe"])
+def test_an_unticked_confirmation_is_asked_for_again(
+    guard: PatientDataGuard, unticked: Any
+) -> None:
+    raw = {"title": "Fall", "notes": NAMED, CONFIRM_NOT_PATIENT.name: unticked}
+    assert set(clean_form(NAMES_FORM, raw, guard)[1]) == {"notes", CONFIRM_NOT_PATIENT.name}
+
+
+def test_the_confirmation_never_lets_a_refusal_through(guard: PatientDataGuard) -> None:
+    """Confirming a name does not excuse an NHS number; refusals come first, on their own."""
+    raw = {"title": f"Fall {NHS_NUMBER}", "notes": NAMED, CONFIRM_NOT_PATIENT.name: True}
+    assert set(clean_form(NAMES_FORM, raw, guard)[1]) == {"title"}
+    raw = {"title": f"Fall {NHS_NUMBER}", "notes": NAMED}
+    assert set(clean_form(NAMES_FORM, raw, guard)[1]) == {"title"}
+
+
+def test_only_free_text_is_warned_about(guard: PatientDataGuard) -> None:
+    """A reference (like a directory pick or an email) is not prose about a person."""
+    values, errors = clean_form(NAMES_FORM, {"title": "Fall", "ref": "Mrs Smith bed 4"}, guard)
+    assert errors == {}
+    assert values["ref"] == "MRS SMITH BED 4"
+
+
+def test_the_confirmation_is_shown_only_once_asked_for_and_then_kept() -> None:
+    """Never up front (nobody should tick it out of habit); once asked, a later error on
+    another field must not lose the tick."""
+    confirm = CONFIRM_NOT_PATIENT.name
+    assert form_to_show(NAMES_FORM, {}, {"title": "Title is required"}) == NAMES_FORM
+    asked = form_to_show(NAMES_FORM, {}, {"notes": "…", confirm: CONFIRM_PLEASE})
+    assert [f.name for f in asked.fields] == ["title", "notes", "ref", confirm]
+    kept = form_to_show(NAMES_FORM, {confirm: True}, {"title": "Title is required"})
+    assert kept.fields[-1] == CONFIRM_NOT_PATIENT
+    assert with_confirmation(kept) == kept  # once
 
 
 # ---------------------------------------------------------------- as_raw

@@ -22,7 +22,7 @@ from handlers.guard import PatientDataGuard
 from handlers.outbox.sender import OutboxSender
 from handlers.reminders import tick
 from messages.text import clean, field_prompt, form_header, render_reply
-from messages.view import Button, Form, FormErrors, OpenForm, Reply, Response
+from messages.view import Button, Form, FormErrors, OpenForm, Reply, Response, form_to_show
 
 CONSOLE_HELP = """\
 Console commands:
@@ -241,6 +241,7 @@ class ConsoleSession:
             lambda ctx: dispatch.submit_form(ctx, fill.form.id, fill.values, fill.context),
         )
         if isinstance(response, FormErrors):
+            fill.form = form_to_show(fill.form, fill.values, response.errors)
             fill.errors = dict(response.errors)
             fill.queue = [f.name for f in fill.form.fields if f.name in fill.errors]
             self.say(

@@ -216,7 +216,7 @@ class SlackListeners:
             response = FormErrors({spec.form.fields[0].name: NOT_SAVED})
         match response:
             case FormErrors(errors=errors):
-                ack(**blockkit.field_errors(errors))
+                ack(**blockkit.submission_errors(spec.form, view, raw, errors))
             case OpenForm():
                 next_spec = self.hub.services.registry.forms[response.form_id]
                 ack(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from messages.view import CONFIRM_NOT_PATIENT
 from store.models import Action, Idea, InboundRequest, Lesson, OutboxMessage
 from tests.harness import CHRIS as CHRIS_EMAIL
 from tests.harness import LEE as LEE_EMAIL
@@ -45,6 +46,7 @@ from tests.slack.kit import (
     submit_lesson,
     ts_of,
     validate_message,
+    validate_view,
     wait_calls,
 )
 
@@ -208,6 +210,34 @@ def test_field_errors_come_back_inline_and_nothing_is_stored(slack: SlackHarness
     post = wait_calls(slack, "chat.postMessage", since, lambda p: p["channel"] == "C0PEC")[-1]
     assert "LL-2026-0001" in flat(post)  # the Patient Experience Committee's channel
     assert posts_to(slack, "C0PSC") == []
+
+
+def test_a_name_redraws_the_modal_with_the_confirmation_then_stores(slack: SlackHarness) -> None:
+    """Slack shows errors only under inputs the modal has: the first warning redraws it
+    (response_action "update") with the text kept, the warning under the field and the
+    confirmation checkbox; after that, errors land inline as usual."""
+    confirm = CONFIRM_NOT_PATIENT.name
+    named = {**LESSON, "what_happened": "Mrs Jane Smith in bed 4 on Ward 5, aged 67, fell"}
+    view = form_from(slack, ALEX, "/lesson")
+    body = submit(slack, ALEX, view, named).json()
+    assert body["response_action"] == "update", body
+    redrawn = body["view"]
+    validate_view(redrawn)
+    assert redrawn["private_metadata"] == view["private_metadata"]
+    by_id = {b.get("block_id"): n for n, b in enumerate(redrawn["blocks"])}
+    field = redrawn["blocks"][by_id["what_happened"]]
+    assert field["element"]["initial_value"] == named["what_happened"]  # the draft is kept
+    warning = flat(redrawn["blocks"][by_id["what_happened"] + 1])
+    assert "seems to name a person" in warning and "Smith" not in warning
+    assert redrawn["blocks"][by_id[confirm]]["element"]["type"] == "checkboxes"
+    assert count(slack, Lesson) == 0
+
+    errors = errors_of(submit(slack, ALEX, redrawn, named))  # not ticked: asked inline
+    assert set(errors) == {"what_happened", confirm}
+    assert count(slack, Lesson) == 0
+    assert submit(slack, ALEX, redrawn, {**named, confirm: True}).content == b""
+    with slack.hub.uow_factory() as uow:
+        assert uow.session.scalars(select(Lesson.what_happened)).one() == named["what_happened"]
 
 
 # ------------------------------------------------------------------ lessons and actions

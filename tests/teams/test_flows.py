@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from messages.view import CONFIRM_NOT_PATIENT
 from store.models import Idea, TeamsConversation
 from tests.slack.kit import IDEA
 from tests.teams import activities
@@ -100,6 +101,25 @@ def test_patient_data_is_refused_in_the_dialog_and_the_draft_kept(teams: TeamsHa
     assert "NHS number" in text_of(again)
     assert inputs(again)["problem"]["value"] == answers["problem"]
     assert ideas(teams) == []
+
+
+def test_a_name_brings_the_dialog_back_with_the_confirmation(teams: TeamsHarness) -> None:
+    """The dialog is re-rendered with every answer kept, the warning under the field and the
+    not-a-patient toggle; only a ticked toggle stores the idea."""
+    confirm = CONFIRM_NOT_PATIENT.name
+    card = open_idea_dialog(teams, ALEX, "idea")
+    assert confirm not in inputs(card)  # never asked up front
+    answers = dict(IDEA, problem="Mr Jones in bed 4, aged 67, could not reach the call bell.")
+    again = dialog_card(teams.submit(ALEX, fill(card, answers)).json())
+    assert "seems to name a person" in text_of(again)
+    assert inputs(again)["problem"]["value"] == answers["problem"]
+    assert inputs(again)[confirm]["type"] == "Input.Toggle"
+    assert ideas(teams) == []
+    still = dialog_card(teams.submit(ALEX, fill(again, {confirm: False})).json())
+    assert confirm in inputs(still) and ideas(teams) == []
+    response = teams.submit(ALEX, fill(still, {confirm: True}))
+    assert response.status_code == 200 and not response.content, response.text
+    assert len(ideas(teams)) == 1
 
 
 def test_buttons_answer_in_place_and_check_the_role_on_every_press(teams: TeamsHarness) -> None:
