@@ -4,7 +4,9 @@ report (alert acknowledgement ledgers have their own `qihub alerts export`).
 Rows are streamed from the database in id order (a register of 100,000 lessons is never held in
 memory), times are UTC ISO 8601, and nothing identifies a person who did not choose to be named:
 lessons carry no submitter at all; ideas name their submitters only when submitted by name with
-consent to be credited. Free text was checked for patient data before it was ever stored.
+consent to be credited. Free text was checked for patient data before it was ever stored, and
+a lesson's title and text are written only once a governance lead has triaged it (what any
+member of staff may read: handlers/visibility.py); before that the row has its figures only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import IO, Any
 
+from handlers.visibility import EVERY_MEMBER_OF_STAFF, in_scope
 from messages.csv_safe import SafeWriter
 from store.repos.registers import BATCH, RegisterRepo
 
@@ -41,10 +44,13 @@ LESSON_COLUMNS = [
 
 def lessons(registers: RegisterRepo) -> Iterator[Row]:
     for lesson in registers.lessons():
+        readable = in_scope(EVERY_MEMBER_OF_STAFF, lesson)
+        title = lesson.title if readable else "(awaiting triage)"
+        learned = lesson.what_learned if readable else ""
         yield [
             lesson.ref, lesson.created_at, lesson.source, lesson.committee, lesson.process,
             lesson.srg, lesson.harm_level, lesson.status, lesson.status_changed_at,
-            lesson.tiers, lesson.title, lesson.what_learned, lesson.source_refs, lesson.mode,
+            lesson.tiers, title, learned, lesson.source_refs, lesson.mode,
         ]  # fmt: skip
 
 

@@ -20,14 +20,17 @@ def record(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
     anonymous: bool = False,
+    by_system: bool = False,
 ) -> None:
     """Append one audit entry in the caller's unit of work (so it commits with the change).
 
     `anonymous=True` records no actor at all: anonymous submissions keep no identity anywhere.
+    `by_system=True` is for what a rule did (a trend raised) during someone's request: it
+    records the system, so the person whose request it was is not named beside it.
     """
     if anonymous:
         actor_id, label = None, "anonymous"
-    elif ctx.actor.staff_id is None:
+    elif by_system or ctx.actor.staff_id is None:
         actor_id, label = None, "system"
     else:
         actor_id, label = ctx.actor.staff_id, "staff"

@@ -17,6 +17,7 @@ from handlers.actions.lifecycle import DONE
 from handlers.config import OrgConfig
 from handlers.errors import UserError
 from handlers.lessons.lifecycle import SEARCHABLE, status_label
+from handlers.visibility import EVERY_MEMBER_OF_STAFF
 from messages.view import (
     Block,
     Button,
@@ -206,6 +207,7 @@ def search_reply(uow: UnitOfWork, config: OrgConfig, text: str, page: int = 1) -
         frozenset(SEARCHABLE),
         (page - 1) * PAGE_SIZE,
         PAGE_SIZE,
+        EVERY_MEMBER_OF_STAFF,
     )
     # What was understood, not what was typed: bounded, free of control characters, and safe
     # to echo in a header (Slack allows 150 characters) or to carry in a button's value.

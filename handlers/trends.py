@@ -50,7 +50,11 @@ def only_weak(ctx: Context, actions: list[Action]) -> bool:
 
 
 def detect(ctx: Context, lesson: Lesson) -> list[Trend]:
-    """Raise or grow the trends `lesson` belongs to. Returns the trends touched."""
+    """Raise or grow the trends `lesson` belongs to. Returns the trends touched.
+
+    The rule raises a trend, not the person whose lesson completed it: its audit rows are the
+    system's. Written in the submitter's transaction, an actor there would name an anonymous
+    submitter beside their lesson's "anonymous" row."""
     rule = ctx.config.trends
     since = ctx.now - timedelta(days=rule.window_days)
     touched: list[Trend] = []
@@ -82,6 +86,7 @@ def detect(ctx: Context, lesson: Lesson) -> list[Trend]:
                 entity_ref=trend.ref,
                 action="raised",
                 after={"dimension": dimension, "value": value, "lessons": len(sharing)},
+                by_system=True,
             )
             _announce(ctx, trend, sharing, "New trend", committees)
         elif ctx.uow.trends.link(trend, lesson.id, ctx.now):
@@ -94,6 +99,7 @@ def detect(ctx: Context, lesson: Lesson) -> list[Trend]:
                 entity_ref=trend.ref,
                 action="grew",
                 after={"lessons": trend.lesson_count, "added": lesson.ref},
+                by_system=True,
             )
             _announce(ctx, trend, sharing, "Trend grew", trend.committees)
         touched.append(trend)

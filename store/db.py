@@ -58,7 +58,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Build an engine for `url`; SQLite gets the pragmas above, PostgreSQL a pre-ping pool."""
+    """Build an engine for `url`; SQLite gets the pragmas above, PostgreSQL a pre-ping pool.
+
+    Parameters are hidden from SQL logs and database error messages: they carry emails,
+    names and free text, and the actor's email looked up beside an anonymous submission's
+    INSERT would name its submitter in the log.
+    """
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
@@ -77,12 +82,16 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             if parsed.database not in (None, "", ":memory:"):
                 path = str(Path(parsed.database or "").resolve())
                 connect_args["factory"] = factory_for(path)
-            engine = create_engine(url, echo=echo, connect_args=connect_args)
+            engine = create_engine(url, echo=echo, connect_args=connect_args, hide_parameters=True)
             _configure_sqlite(engine)
             return engine
         if parsed.get_backend_name() == "postgresql":
             return create_engine(
-                parsed, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 5}
+                parsed,
+                echo=echo,
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": 5},
+                hide_parameters=True,
             )
     except NoSuchModuleError:
         raise DatabaseUnavailable(

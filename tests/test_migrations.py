@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy import JSON, Engine, insert, inspect, select, text
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 
 import store.models  # noqa: F401  (registers every table on the metadata)
@@ -162,3 +165,139 @@ def _values() -> dict[str, object]:
         "entity_ref": "IDEA-2026-0001",
         "action": "submitted",
     }
+
+
+def test_0011_moves_committee_notes_out_of_the_reporters_view(empty_engine: Engine) -> None:
+    """A live database's lessons come through 0011 intact: the reasons the route, merge and
+    not-progressed forms sent to the reporter stay the reporter's message; triage and
+    assurance notes (which the reporter and all staff could read) become committee notes;
+    every lesson past triage stays readable by staff (triaged_at from the audit log)."""
+    migrate.upgrade(empty_engine, "0010")
+    lesson = sa_table(
+        "lesson",
+        *(
+            sa_column(name)
+            for name in (
+                "ref", "title", "what_happened", "what_learned", "source", "committee",
+                "source_refs", "mode", "status", "status_reason", "tiers", "has_org_unit",
+                "created_at", "updated_at", "status_changed_at", "search_text",
+            )
+        ),
+    )  # fmt: skip
+    later = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    rows = {
+        # ref: (status, status_reason, triaged in the audit log)
+        "LL-2026-0001": ("submitted", None, False),
+        "LL-2026-0002": ("submitted", "Routed: this is about patient experience.", False),
+        "LL-2026-0003": ("triaged", "Note for the committee: the ward is short.", True),
+        "LL-2026-0004": ("closed", "Assured by the audit in March.", False),
+        "LL-2026-0005": ("not_progressed", "Covered by the falls programme.", True),
+        "LL-2026-0006": ("merged", "The same event as LL-2026-0001.", False),
+    }
+    with empty_engine.begin() as connection:
+        for ref, (status, reason, triaged) in rows.items():
+            connection.execute(
+                lesson.insert().values(
+                    ref=ref, title=f"Lesson {ref}", what_happened="Happened.",
+                    what_learned="Learned.", source="lfpse_event", committee="PSC",
+                    source_refs="[]", mode="named", status=status, status_reason=reason,
+                    tiers="[]", has_org_unit=False, created_at=WHEN, updated_at=later,
+                    status_changed_at=later, search_text=f"Lesson {ref}",
+                )
+            )  # fmt: skip
+            if triaged:
+                connection.execute(
+                    insert(AuditEntry).values(
+                        **{
+                            **_values(),
+                            "entity_type": "lesson",
+                            "entity_ref": ref,
+                            "action": "triaged",
+                        }
+                    )
+                )
+    migrate.upgrade(empty_engine)
+    query = text(
+        "SELECT ref, status, reporter_message, committee_note, triaged_at, title "
+        "FROM lesson ORDER BY ref"
+    )
+    with empty_engine.connect() as connection:
+        found = {row[0]: row[1:] for row in connection.execute(query)}
+    assert "status_reason" not in {c["name"] for c in inspect(empty_engine).get_columns("lesson")}
+
+    def when(value: object) -> object:
+        return None if value is None else str(value)[:16].replace("T", " ")
+
+    moved = {
+        ref: (status, message, note, when(triaged))
+        for ref, (status, message, note, triaged, _title) in found.items()
+    }
+    assert moved == {
+        "LL-2026-0001": ("submitted", None, None, None),
+        "LL-2026-0002": ("submitted", rows["LL-2026-0002"][1], None, None),
+        "LL-2026-0003": ("triaged", None, rows["LL-2026-0003"][1], "2026-11-26 09:00"),
+        "LL-2026-0004": ("closed", None, rows["LL-2026-0004"][1], "2026-11-27 09:00"),
+        "LL-2026-0005": ("not_progressed", rows["LL-2026-0005"][1], None, "2026-11-26 09:00"),
+        "LL-2026-0006": ("merged", rows["LL-2026-0006"][1], None, None),
+    }
+    assert {ref: row[4] for ref, row in found.items()} == {ref: f"Lesson {ref}" for ref in rows}
+    with UnitOfWorkFactory(empty_engine)() as uow:  # and the models read them back
+        triaged = uow.lessons.by_ref("LL-2026-0003")
+        assert triaged is not None and triaged.triaged_at == WHEN
+
+
+def test_0010_adds_form_sessions_and_every_row_comes_through(empty_engine: Engine) -> None:
+    """A live database at 0009 (staff, an audit trail, queued messages) upgrades through 0010
+    with every row as it was, and the new tables work: a form session for an existing person
+    and the server's seal key."""
+    migrate.upgrade(empty_engine, "0009")
+    staff = sa_table(
+        "staff",
+        *(sa_column(n) for n in ("email", "display_name", "active", "source", "created_at")),
+        sa_column("updated_at"),
+    )
+    outbox = sa_table(
+        "outbox",
+        *(sa_column(n) for n in ("dedupe_key", "channel", "urgent", "bulk")),
+        sa_column("payload", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n) for n in ("status", "attempts", "next_attempt_at", "created_at")),
+    )
+    with empty_engine.begin() as connection:
+        for n in range(3):
+            connection.execute(
+                staff.insert().values(
+                    email=f"person{n}@trust.example", display_name=f"Person {n}", active=True,
+                    source="config", created_at=WHEN, updated_at=WHEN,
+                )
+            )  # fmt: skip
+        connection.execute(insert(AuditEntry).values(**_values()))
+        connection.execute(
+            outbox.insert().values(
+                dedupe_key="idea:IDEA-2026-0001:submitted>cideas_panel", channel="ideas_panel",
+                payload={"reply": {"summary": "New idea", "blocks": []}}, urgent=False,
+                bulk=False, status="pending", attempts=0, next_attempt_at=WHEN, created_at=WHEN,
+            )
+        )  # fmt: skip
+    before = _dump(empty_engine, ("staff", "audit_log", "outbox"))
+    migrate.upgrade(empty_engine, "0010")
+    assert _dump(empty_engine, ("staff", "audit_log", "outbox")) == before
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        person = uow.staff.by_email("person1@trust.example")
+        assert person is not None
+        session_id = uow.forms.open(person.id, "idea.submit", {"ref": "x"}, WHEN, WHEN)
+        key = uow.secrets.get_or_make("seal", WHEN)
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        found = uow.forms.get(session_id)
+        assert found is not None and found.staff_id == person.id
+        assert uow.secrets.get_or_make("seal", WHEN) == key  # made once, then the same
+
+
+def _dump(engine: Engine, tables: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
+    with engine.connect() as connection:
+        return {
+            name: sorted(
+                tuple(map(str, row)) for row in connection.execute(text(f"SELECT * FROM {name}"))
+            )
+            for name in tables
+        }

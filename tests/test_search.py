@@ -44,8 +44,10 @@ class Library:
         process: str | None = None,
         srg: str | None = None,
         actions: tuple[tuple[str, str, str | None], ...] = (),
+        triaged: bool | None = None,
     ) -> str:
-        """`actions` are (description, status, change) triples."""
+        """`actions` are (description, status, change) triples. A lesson is triaged unless
+        it is still submitted or was merged at triage (or `triaged` says otherwise)."""
         self.count += 1
         ref = f"LL-2026-{self.count:04d}"
         with self.hub.app.uow_factory() as uow:
@@ -69,6 +71,9 @@ class Library:
                 created_at=created,
                 updated_at=created,
                 status_changed_at=created,
+                triaged_at=created
+                if (status not in ("submitted", "merged") if triaged is None else triaged)
+                else None,
             )
             lesson.org_units = [LessonOrgUnit(kind=k, code=c) for k, c in units]
             uow.session.add(lesson)
@@ -237,6 +242,8 @@ def test_only_searchable_statuses_are_in_the_library(hub: Harness, library: Libr
     }
     library.add("Flush mix-up just submitted", status="submitted")  # not yet de-identified
     library.add("Flush mix-up merged", status="merged")
+    # refused at triage: never checked for patient data, so never in the library
+    library.add("Flush mix-up refused at triage", status="not_progressed", triaged=False)
     assert sorted(found(hub, "flush")) == sorted(shown)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import trends
+from handlers import trends, visibility
 from handlers.actions import service as actions
 from handlers.actions.forms import create_form_id
 from handlers.context import Context
@@ -59,17 +59,25 @@ def viewer_buttons(ctx: Context, lesson: Lesson) -> list[Button]:
 
 
 def full_card(ctx: Context, lesson: Lesson, notice: Notice | None = None) -> Reply:
+    """The lesson as this person may see it; `service.find` has already checked they may.
+
+    With a notice it replaces the message the button was on, perhaps the committee's channel
+    post: only a private view may name a confidential submitter or show an untriaged text.
+    """
     lesson_actions = ctx.uow.actions.for_lesson(lesson.id)
     pending = ctx.uow.actions.pending_extension_ids([a.id for a in lesson_actions])
+    private = notice is None
+    committee = visibility.reads_committee_notes(ctx, lesson)
     blocks: list[Block] = [notice] if notice else []
     blocks += lesson_card(
         lesson,
         ctx.config,
         actions.today(ctx),
         submitter_names=service.submitter_names(ctx, lesson),
-        # with a notice it replaces the message the button was on, perhaps the committee's
-        # channel post: only a private view may name a confidential submitter
-        may_see_confidential=notice is None and service.may_see_confidential(ctx, lesson),
+        may_see_confidential=private and service.may_see_confidential(ctx, lesson),
+        show_text=private or lesson.triaged_at is not None,
+        show_notes=committee,
+        show_message=committee or service.is_submitter(ctx, lesson),
         actions=lesson_actions,
         pending=pending,
         buttons=viewer_buttons(ctx, lesson),
@@ -130,6 +138,7 @@ def status(ctx: Context, invocation: Invocation) -> Response:
                     lesson,
                     ctx.config,
                     actions.today(ctx),
+                    show_message=True,  # the receipt's holder is the reporter
                     actions=ctx.uow.actions.for_lesson(lesson.id),
                 )
             ),
@@ -181,6 +190,7 @@ def list_lessons(ctx: Context, invocation: Invocation) -> Response:
         [s.value for s in _LIST_FILTERS[status_filter]],
         (page - 1) * PAGE_SIZE,
         PAGE_SIZE,
+        visibility.lesson_scope(ctx.config, ctx.actor),
     )
     today = actions.today(ctx)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -204,7 +214,10 @@ _TRIAGE_FORMS = {
     "route": forms.TRIAGE_ROUTE,
     "merge": forms.TRIAGE_MERGE,
     "not_progressed": forms.TRIAGE_NOT_PROGRESSED,
+    "redact": forms.TRIAGE_REDACT,
 }
+_PREFILLED = (forms.TRIAGE_ACCEPT, forms.TRIAGE_REDACT)
+"""Triage forms that open with the lesson's text, for the governance lead to redact."""
 
 
 def _need(ctx: Context, lesson: Lesson, *, member: bool = False, lead: bool = False) -> None:
@@ -222,7 +235,12 @@ def triage_button(ctx: Context, press: Press) -> Response:
         raise UserError("Unknown triage choice.")
     _need(ctx, lesson, lead=True)
     service.require_status(lesson, L.SUBMITTED)
-    return OpenForm(form_id, {}, {"ref": lesson.ref})
+    values = (
+        {field: getattr(lesson, field) for field in service.REDACTABLE}
+        if form_id in _PREFILLED
+        else {}
+    )
+    return OpenForm(form_id, values, {"ref": lesson.ref})
 
 
 def on_triage(ctx: Context, submission: Submission) -> Response:
@@ -232,16 +250,44 @@ def on_triage(ctx: Context, submission: Submission) -> Response:
     try:
         match submission.form_id:
             case forms.TRIAGE_ACCEPT:
-                service.triage_accept(ctx, lesson, bool(values["deidentified"]), values["note"])
+                service.triage_accept(
+                    ctx,
+                    lesson,
+                    bool(values["deidentified"]),
+                    note=values.get("note"),
+                    message=values.get("message"),
+                    edits=values,
+                )
                 done = f"{lesson.ref} goes to the committee."
             case forms.TRIAGE_ROUTE:
-                service.route(ctx, lesson, values["committee"], values["reason"])
+                service.route(
+                    ctx,
+                    lesson,
+                    values["committee"],
+                    note=values.get("note"),
+                    message=values.get("message"),
+                )
                 done = f"{lesson.ref} routed to {values['committee']}."
             case forms.TRIAGE_MERGE:
-                target = service.merge(ctx, lesson, values["merge_into"], values["reason"])
+                target = service.merge(
+                    ctx,
+                    lesson,
+                    values["merge_into"],
+                    message=values["message"],
+                    note=values.get("note"),
+                )
                 done = f"{lesson.ref} merged into {target.ref}."
+            case forms.TRIAGE_REDACT:
+                fields = service.redact(ctx, lesson, values)
+                done = (
+                    f"{lesson.ref}: the original text is deleted ({', '.join(fields)})."
+                    if fields
+                    else f"{lesson.ref}: nothing was changed."
+                )
             case _:
-                service.not_progress(ctx, lesson, values["reason"])
+                service.not_progress(
+                    ctx, lesson, message=values["message"], note=values.get("note")
+                )
                 done = f"{lesson.ref} will not be progressed; the submitter has been told why."
     except FieldProblem as exc:
         return FormErrors({exc.field: str(exc)})
@@ -259,7 +305,8 @@ def on_decide(ctx: Context, submission: Submission) -> Response:
     lesson = service.find(ctx, submission.context.get("ref", ""))
     _need(ctx, lesson, member=True)
     tiers = sorted(int(t) for t in submission.values["tiers"])
-    service.decide(ctx, lesson, tiers, submission.values["rationale"])
+    values = submission.values
+    service.decide(ctx, lesson, tiers, values["rationale"], values.get("message"))
     if 5 in tiers:
         escalation.convene(ctx, lesson, submission.values["rationale"])
     weak = set(tiers) <= set(ctx.config.trends.weak_tiers)
@@ -307,7 +354,7 @@ def assure_button(ctx: Context, press: Press) -> Response:
 def on_assure(ctx: Context, submission: Submission) -> Response:
     lesson = service.find(ctx, submission.context.get("ref", ""))
     _need(ctx, lesson, member=True)
-    service.assure(ctx, lesson, submission.values["note"])
+    service.assure(ctx, lesson, submission.values["note"], submission.values.get("message"))
     return full_card(ctx, lesson, Notice(f"{lesson.ref}: assurance accepted.", "success"))
 
 

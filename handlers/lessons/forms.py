@@ -12,6 +12,7 @@ TRIAGE_ACCEPT = "lesson.triage.accept"
 TRIAGE_ROUTE = "lesson.triage.route"
 TRIAGE_MERGE = "lesson.triage.merge"
 TRIAGE_NOT_PROGRESSED = "lesson.triage.not_progressed"
+TRIAGE_REDACT = "lesson.triage.redact"
 DECIDE = "lesson.decide"
 ASSURE = "lesson.assure"
 ESCALATE = "lesson.escalate"
@@ -34,6 +35,52 @@ def _reason(label: str = "Reason", help_text: str = "Sent to the submitter.") ->
         min_length=10,
         max_length=2000,
         help=help_text,
+    )
+
+
+def message_field(*, required: bool = False) -> Field:
+    """What the submitter is told: the only text of the committee's that they ever see."""
+    return Field(
+        "message",
+        "Message to the reporter",
+        FieldKind.LONG_TEXT,
+        required=required,
+        min_length=10 if required else None,
+        max_length=2000,
+        help="Sent to the person who shared the lesson (anonymous reporters read it with "
+        "their receipt code). Everything else on this form stays with the committee.",
+    )
+
+
+def note_field(label: str = "Note for the committee", *, required: bool = False) -> Field:
+    """The committee's own note: members and governance leads only, never the reporter."""
+    return Field(
+        "note",
+        label,
+        FieldKind.LONG_TEXT,
+        required=required,
+        min_length=10 if required else None,
+        max_length=2000,
+        help="Committee members only: the reporter never sees it.",
+    )
+
+
+def redaction_fields() -> tuple[Field, ...]:
+    """The lesson's text, pre-filled: what the governance lead changes replaces the original
+    everywhere QI Hub keeps it (docs/domain.md, redaction at triage)."""
+    edit = "Edit to remove anything that could identify a patient; the original is deleted."
+    return (
+        Field("title", "Title", required=True, max_length=150, help=edit),
+        Field(
+            "what_happened", "What happened?", FieldKind.LONG_TEXT, required=True, max_length=3000
+        ),
+        Field(
+            "what_learned",
+            "What did we learn?",
+            FieldKind.LONG_TEXT,
+            required=True,
+            max_length=3000,
+        ),
     )
 
 
@@ -151,7 +198,9 @@ def triage_forms(config: OrgConfig) -> list[Form]:
                     help="Only de-identified lessons go before the committee and into the "
                     "learning library.",
                 ),
-                Field("note", "Note for the committee", FieldKind.LONG_TEXT, max_length=1000),
+                *redaction_fields(),
+                note_field(),
+                message_field(),
             ),
         ),
         Form(
@@ -166,7 +215,8 @@ def triage_forms(config: OrgConfig) -> list[Form]:
                     required=True,
                     choices=committee_choices(config),
                 ),
-                _reason(help_text="Sent to the submitter and the receiving committee."),
+                note_field("Note for the receiving committee"),
+                message_field(),
             ),
         ),
         Form(
@@ -182,10 +232,24 @@ def triage_forms(config: OrgConfig) -> list[Form]:
                     placeholder="LL-2026-0001",
                     help="The reference of the lesson to keep.",
                 ),
-                _reason(),
+                message_field(required=True),
+                note_field(),
             ),
         ),
-        Form(TRIAGE_NOT_PROGRESSED, "Not progressed", "Confirm", (_reason(),)),
+        Form(
+            TRIAGE_NOT_PROGRESSED,
+            "Not progressed",
+            "Confirm",
+            (message_field(required=True), note_field()),
+        ),
+        Form(
+            TRIAGE_REDACT,
+            "Redact the lesson",
+            "Redact",
+            redaction_fields(),
+            intro="The original text is deleted from QI Hub; the audit records that you "
+            "redacted it, not what it said.",
+        ),
     ]
 
 
@@ -211,8 +275,9 @@ def decision_form(config: OrgConfig) -> Form:
                 required=True,
                 min_length=10,
                 max_length=2000,
-                help="Why this response is proportionate.",
+                help="Why this response is proportionate. Committee members only.",
             ),
+            message_field(),
         ),
     )
 
@@ -230,8 +295,10 @@ def assurance_form() -> Form:
                 required=True,
                 min_length=10,
                 max_length=2000,
-                help="What the committee saw that assures it the change is made.",
+                help="What the committee saw that assures it the change is made. "
+                "Committee members only.",
             ),
+            message_field(),
         ),
     )
 

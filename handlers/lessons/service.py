@@ -7,15 +7,17 @@ with their receipt), in the caller's transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import people
+from handlers import people, visibility
 from handlers.actions.lifecycle import DONE, ActionStatus
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
 from handlers.lessons.lifecycle import LESSON_OPEN, LessonStatus
+from handlers.lessons.redaction import scrub_outbox
 from handlers.lessons.views import lesson_card, submitter_notice
 from handlers.permissions import allowed
 from handlers.search import lesson_search_text
@@ -40,22 +42,34 @@ def triage_buttons(lesson: Lesson) -> list[Button]:
         Button("Route elsewhere…", "lesson.triage", {**value, "to": "route"}),
         Button("Merge into…", "lesson.triage", {**value, "to": "merge"}),
         Button("Not progressed…", "lesson.triage", {**value, "to": "not_progressed"}, "danger"),
+        Button("Redact…", "lesson.triage", {**value, "to": "redact"}),
     ]
 
 
 def committee_post(
     ctx: Context, lesson: Lesson, headline: str, buttons: list[Button], key: str
 ) -> None:
-    """Post a lesson to its committee's channel (identity hidden unless named)."""
+    """Post a lesson to its committee's channel (identity hidden unless named). Before triage
+    the post carries no title or text: the channel's members are not all governance leads."""
     channel = people.channel_of(ctx, lesson.committee)
     if channel is None:
         return
     names = submitter_names(ctx, lesson) if lesson.mode == "named" else []
     today = ctx.calendar.local(ctx.now).date()
-    blocks = [
-        Notice(headline, "info"),
-        *lesson_card(lesson, ctx.config, today, submitter_names=names, buttons=buttons),
-    ]
+    checked = lesson.triaged_at is not None
+    if not checked:
+        buttons = [*buttons, Button("Open", "lesson.show", {"ref": lesson.ref})]
+    card = lesson_card(
+        lesson,
+        ctx.config,
+        today,
+        submitter_names=names,
+        show_text=checked,
+        show_notes=True,  # the committee's own channel
+        show_message=True,
+        buttons=buttons,
+    )
+    blocks = [Notice(headline, "info"), *card]
     ctx.enqueuer.to_channel(channel, Reply(summary=headline, blocks=tuple(blocks)), key)
 
 
@@ -114,7 +128,7 @@ def submit(ctx: Context, values: dict[str, Any]) -> Submitted:
     committee_post(
         ctx,
         lesson,
-        f"New lesson {lesson.ref} for triage: {lesson.title}",
+        f"New lesson {lesson.ref} for triage",
         triage_buttons(lesson),
         f"lesson:{lesson.ref}:submitted",
     )
@@ -122,13 +136,19 @@ def submit(ctx: Context, values: dict[str, Any]) -> Submitted:
 
 
 def find(ctx: Context, ref_or_receipt: str) -> Lesson:
+    """The lesson by reference (if this person may read it) or by receipt (whoever holds the
+    receipt submitted it). One they may not read is answered as one that does not exist."""
     return find_by_ref_or_receipt(
         ref_or_receipt,
-        ctx.uow.lessons.by_ref,
+        lambda ref: readable(ctx, ctx.uow.lessons.by_ref(ref)),
         ctx.uow.lessons.by_receipt_hash,
         "a lesson",
         "LL-2026-0001",
     )
+
+
+def readable(ctx: Context, lesson: Lesson | None) -> Lesson | None:
+    return lesson if lesson is not None and visibility.can_read(ctx, lesson) else None
 
 
 def is_submitter(ctx: Context, lesson: Lesson) -> bool:
@@ -152,17 +172,23 @@ def move(
     status: LessonStatus,
     action: str,
     *,
-    reason: str | None = None,
+    message: str | None = None,
+    note: str | None = None,
     tell: str | None = None,
     **after: Any,
 ) -> None:
-    """Change status, audit it, and tell the submitter `tell` (completing "Your lesson …")."""
+    """Change status, audit it, and tell the submitter `tell` (completing "Your lesson …")
+    with `message`, the text written to them. `note` is the committee's own and is never
+    sent to the submitter."""
     before = {"status": lesson.status}
     lesson.status = status.value
     lesson.status_changed_at = ctx.now
     lesson.updated_at = ctx.now
-    if reason is not None:
-        lesson.status_reason = reason
+    if message:
+        lesson.reporter_message = message
+        after["message_to_reporter"] = message
+    if note:
+        lesson.committee_note = note
     record(
         ctx,
         entity_type="lesson",
@@ -170,10 +196,10 @@ def move(
         action=action,
         before=before,
         after={"status": lesson.status, **after},
-        reason=reason,
+        reason=note,
     )
     if tell:
-        notice = submitter_notice(lesson, tell, reason)
+        notice = submitter_notice(lesson, tell, message)
         key = f"lesson:{lesson.ref}:{action}:{ctx.now.isoformat()}"
         ctx.enqueuer.to_people((s.staff_id for s in lesson.submitters), notice, key)
 
@@ -186,7 +212,50 @@ def require_status(lesson: Lesson, *statuses: LessonStatus) -> None:
         )
 
 
-def triage_accept(ctx: Context, lesson: Lesson, deidentified: bool, note: str | None) -> None:
+REDACTABLE = ("title", "what_happened", "what_learned")
+"""The lesson's own text, which a governance lead may edit at triage."""
+
+
+def redact(ctx: Context, lesson: Lesson, edits: Mapping[str, Any]) -> list[str]:
+    """Replace the lesson's text with the governance lead's edit so that the original exists
+    nowhere QI Hub keeps it: not in the lesson, its search index, or any outbox message that
+    quoted it (delivered ones are replaced on Slack and Teams too). The audit records who
+    redacted which fields, never the text. Returns the fields changed."""
+    require_status(lesson, L.SUBMITTED)
+    originals: dict[str, str] = {}
+    for field in REDACTABLE:
+        new = edits.get(field)
+        old: str = getattr(lesson, field)
+        if isinstance(new, str) and new.strip() and new.strip() != old:
+            originals[field] = old
+            setattr(lesson, field, new.strip())
+    if not originals:
+        return []
+    lesson.updated_at = ctx.now
+    refresh_search(ctx, lesson)
+    ctx.uow.flush()
+    ctx.uow.search.forget_deleted_text()
+    scrub_outbox(ctx, lesson.ref, [(old, getattr(lesson, f)) for f, old in originals.items()])
+    fields = sorted(originals)
+    record(
+        ctx,
+        entity_type="lesson",
+        entity_ref=lesson.ref,
+        action="redacted",
+        after={"fields": fields},
+    )
+    return fields
+
+
+def triage_accept(
+    ctx: Context,
+    lesson: Lesson,
+    deidentified: bool,
+    *,
+    note: str | None = None,
+    message: str | None = None,
+    edits: Mapping[str, Any] | None = None,
+) -> None:
     require_status(lesson, L.SUBMITTED)
     if not deidentified:
         raise FieldProblem(
@@ -194,13 +263,16 @@ def triage_accept(ctx: Context, lesson: Lesson, deidentified: bool, note: str | 
             "Check the lesson holds no patient-identifiable "
             "information before it goes to committee.",
         )
+    redact(ctx, lesson, edits or {})
     committee = ctx.config.committees[lesson.committee]
+    lesson.triaged_at = ctx.now
     move(
         ctx,
         lesson,
         L.TRIAGED,
         "triaged",
-        reason=note,
+        message=message,
+        note=note,
         tell=f"has been checked and is going to the {committee.name}",
     )
     committee_post(
@@ -212,7 +284,14 @@ def triage_accept(ctx: Context, lesson: Lesson, deidentified: bool, note: str | 
     )
 
 
-def route(ctx: Context, lesson: Lesson, committee: str, reason: str) -> None:
+def route(
+    ctx: Context,
+    lesson: Lesson,
+    committee: str,
+    *,
+    note: str | None = None,
+    message: str | None = None,
+) -> None:
     require_status(lesson, L.SUBMITTED)
     if committee == lesson.committee:
         raise FieldProblem("committee", "It is already with that committee.")
@@ -223,7 +302,8 @@ def route(ctx: Context, lesson: Lesson, committee: str, reason: str) -> None:
         lesson,
         L.SUBMITTED,
         "routed",
-        reason=reason,
+        message=message,
+        note=note,
         from_committee=old,
         to_committee=committee,
         tell=f"has been passed to the {ctx.config.committees[committee].name}",
@@ -237,9 +317,11 @@ def route(ctx: Context, lesson: Lesson, committee: str, reason: str) -> None:
     )
 
 
-def merge(ctx: Context, lesson: Lesson, into_ref: str, reason: str) -> Lesson:
+def merge(
+    ctx: Context, lesson: Lesson, into_ref: str, *, message: str, note: str | None = None
+) -> Lesson:
     require_status(lesson, L.SUBMITTED)
-    target = ctx.uow.lessons.by_ref(into_ref)
+    target = readable(ctx, ctx.uow.lessons.by_ref(into_ref))
     if target is None or target.id == lesson.id:
         raise FieldProblem("merge_into", "Give the reference of another, existing lesson.")
     if target.status not in LESSON_OPEN:
@@ -250,26 +332,30 @@ def merge(ctx: Context, lesson: Lesson, into_ref: str, reason: str) -> Lesson:
         lesson,
         L.MERGED,
         "merged",
-        reason=reason,
+        message=message,
+        note=note,
         merged_into=target.ref,
         tell=f"has been merged into {target.ref}, which covers the same learning",
     )
     return target
 
 
-def not_progress(ctx: Context, lesson: Lesson, reason: str) -> None:
+def not_progress(ctx: Context, lesson: Lesson, *, message: str, note: str | None = None) -> None:
     require_status(lesson, L.SUBMITTED, L.TRIAGED, L.REOPENED)
     move(
         ctx,
         lesson,
         L.NOT_PROGRESSED,
         "not_progressed",
-        reason=reason,
+        message=message,
+        note=note,
         tell="will not be progressed",
     )
 
 
-def decide(ctx: Context, lesson: Lesson, tiers: list[int], rationale: str) -> None:
+def decide(
+    ctx: Context, lesson: Lesson, tiers: list[int], rationale: str, message: str | None = None
+) -> None:
     require_status(lesson, L.TRIAGED, L.REOPENED)
     lesson.tiers = (
         sorted(set(lesson.tiers) | set(tiers))
@@ -283,13 +369,14 @@ def decide(ctx: Context, lesson: Lesson, tiers: list[int], rationale: str) -> No
         lesson,
         L.DECIDED,
         "decided",
+        message=message,
         tiers=sorted(tiers),
         tell=f"was decided by the committee: tier{'s' if len(tiers) > 1 else ''} {tier_list}",
     )
     refresh_search(ctx, lesson)
 
 
-def assure(ctx: Context, lesson: Lesson, note: str) -> None:
+def assure(ctx: Context, lesson: Lesson, note: str, message: str | None = None) -> None:
     require_status(lesson, L.AWAITING_ASSURANCE)
     reaudits_open = any(
         a.status == ActionStatus.REAUDIT_SCHEDULED for a in ctx.uow.actions.for_lesson(lesson.id)
@@ -300,7 +387,8 @@ def assure(ctx: Context, lesson: Lesson, note: str) -> None:
             lesson,
             L.MONITORING,
             "assured",
-            reason=note,
+            note=note,
+            message=message,
             tell="has been assured by the committee; a re-audit will confirm the change",
         )
     else:
@@ -309,14 +397,15 @@ def assure(ctx: Context, lesson: Lesson, note: str) -> None:
             lesson,
             L.CLOSED,
             "closed",
-            reason=note,
+            note=note,
+            message=message,
             tell="is closed: the change is made and the committee is assured",
         )
 
 
 def reopen(ctx: Context, lesson: Lesson, reason: str) -> None:
     """Back before the committee (e.g. a failed re-audit): it decides again."""
-    move(ctx, lesson, L.REOPENED, "reopened", reason=reason, tell="is back before the committee")
+    move(ctx, lesson, L.REOPENED, "reopened", note=reason, tell="is back before the committee")
     committee_post(
         ctx,
         lesson,

@@ -26,6 +26,11 @@ from messages.view import (
 )
 from store.models import Action, Lesson
 
+UNTRIAGED_HIDDEN = (
+    "Not shown here until a governance lead has checked it for patient data: "
+    "governance leads open it to read it."
+)
+
 
 def source_label(config: OrgConfig, code: str) -> str:
     source = config.lesson_sources.get(code)
@@ -66,10 +71,16 @@ def lesson_card(
     *,
     submitter_names: Sequence[str] = (),
     may_see_confidential: bool = False,
+    show_text: bool = True,
+    show_notes: bool = False,
+    show_message: bool = False,
     actions: Sequence[Action] = (),
     pending: set[int] | None = None,
     buttons: Sequence[Button] = (),
 ) -> list[Block]:
+    """The lesson as one reader may see it (handlers/visibility.py decides): `show_text`
+    False draws no title or free text (an untriaged lesson in a shared place), `show_notes`
+    the committee's own notes, `show_message` what the reporter was told."""
     committee = config.committees.get(lesson.committee)
     facts = [
         Fact("Status", status_label(lesson.status)),
@@ -92,15 +103,22 @@ def lesson_card(
     if lesson.tiers:
         facts.append(Fact("Tiers", tiers_label(config, lesson.tiers)))
     blocks: list[Block] = [
-        Heading(f"{lesson.ref} · {lesson.title}"),
+        Heading(f"{lesson.ref} · {lesson.title if show_text else 'awaiting triage'}"),
         Facts(tuple(facts)),
-        Text(f"What happened: {lesson.what_happened}"),
-        Text(f"What we learned: {lesson.what_learned}"),
     ]
-    if lesson.rationale:
-        blocks.append(Text(f"Committee rationale: {lesson.rationale}"))
-    if lesson.status_reason:
-        blocks.append(Notice(lesson.status_reason, "info"))
+    if show_text:
+        blocks += [
+            Text(f"What happened: {lesson.what_happened}"),
+            Text(f"What we learned: {lesson.what_learned}"),
+        ]
+    else:
+        blocks.append(SmallPrint(UNTRIAGED_HIDDEN))
+    if show_notes and lesson.rationale:
+        blocks.append(Text(f"Committee rationale (committee only): {lesson.rationale}"))
+    if show_notes and lesson.committee_note:
+        blocks.append(Text(f"Committee note (committee only): {lesson.committee_note}"))
+    if show_message and lesson.reporter_message:
+        blocks.append(Notice(f"Message to the reporter: {lesson.reporter_message}", "info"))
     if lesson.tier5_at is not None:
         blocks.append(
             Notice("Escalated to tier 5: the executive on-call group was convened.", "warning")
@@ -113,15 +131,16 @@ def lesson_card(
     return blocks
 
 
-def submitter_notice(lesson: Lesson, headline: str, reason: str | None = None) -> Reply:
-    """What a submitter is told at each step (anonymous submitters follow with their receipt)."""
+def submitter_notice(lesson: Lesson, headline: str, message: str | None = None) -> Reply:
+    """What a submitter is told at each step: the status and the message written to them,
+    never the committee's notes (anonymous submitters follow with their receipt)."""
     text = f"Your lesson {lesson.ref} {headline}."
     blocks: list[Block] = [
         Heading(f"{lesson.ref}: {lesson.title}"),
         Notice(text, "info"),
         Facts((Fact("Status", status_label(lesson.status)),)),
     ]
-    if reason:
-        blocks.append(Text(f"Reason: {reason}"))
+    if message:
+        blocks.append(Text(f"Message from the committee: {message}"))
     blocks.append(SmallPrint(f"Follow it any time with /lesson status {lesson.ref}"))
     return Reply(summary=text, blocks=tuple(blocks))

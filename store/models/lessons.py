@@ -40,9 +40,16 @@ class Lesson(Base):
     mode: Mapped[str] = mapped_column(String(16))
     receipt_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(24))
-    status_reason: Mapped[str | None] = mapped_column(Text)
+    reporter_message: Mapped[str | None] = mapped_column(Text)
+    """The latest message written *to* the submitter (triage or decision form): all they see."""
+    committee_note: Mapped[str | None] = mapped_column(Text)
+    """The committee's internal note (triage, routing, assurance): committee members only."""
+    triaged_at: Mapped[datetime | None]
+    """When a governance lead checked it for patient data; until then only the submitter and
+    the committee's governance leads may read it (handlers/visibility.py)."""
     tiers: Mapped[list[int]] = mapped_column(JSONType, default=list)
     rationale: Mapped[str | None] = mapped_column(Text)
+    """The committee's reasons for its tiers: committee discussion, committee members only."""
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id"))
     has_org_unit: Mapped[bool] = mapped_column(default=False)
     tier5_at: Mapped[datetime | None]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from store.models import Lesson, LessonOrgUnit, LessonSubmitter, Trend, TrendLesson
@@ -13,6 +14,33 @@ from store.repos.dialect import not_reminded
 
 UNIT_KINDS = ("site", "department")
 """Trend dimensions held in lesson_org_unit; "process" and "srg" are columns on the lesson."""
+
+
+@dataclass(frozen=True)
+class LessonScope:
+    """Which lessons a reader may open, as decided by handlers.visibility.lesson_scope: every
+    triaged lesson, untriaged ones of `committees` or submitted by `submitter_id`, or all of
+    them when `everything`. Only the decision's result lives here, so queries can apply it."""
+
+    everything: bool = False
+    committees: frozenset[str] = frozenset()
+    submitter_id: int | None = None
+
+    def where(self) -> ColumnElement[bool]:
+        """The scope as a WHERE clause on Lesson (the same rule as visibility.may_read)."""
+        if self.everything:
+            return true()
+        allowed: list[ColumnElement[bool]] = [Lesson.triaged_at.is_not(None)]
+        if self.committees:
+            allowed.append(Lesson.committee.in_(sorted(self.committees)))
+        if self.submitter_id is not None:
+            allowed.append(
+                exists().where(
+                    LessonSubmitter.lesson_id == Lesson.id,
+                    LessonSubmitter.staff_id == self.submitter_id,
+                )
+            )
+        return or_(false(), *allowed)
 
 
 class LessonRepo:
@@ -42,10 +70,16 @@ class LessonRepo:
         return self.session.scalars(query).all()
 
     def page(
-        self, committee: str | None, statuses: Sequence[str], offset: int, limit: int
+        self,
+        committee: str | None,
+        statuses: Sequence[str],
+        offset: int,
+        limit: int,
+        scope: LessonScope,
     ) -> tuple[Sequence[Lesson], int]:
-        """A page of lessons in `statuses` (oldest change first), optionally one committee's."""
-        where: list[ColumnElement[bool]] = [Lesson.status.in_(statuses)]
+        """A page of the lessons in `statuses` that `scope` may read (oldest change first),
+        optionally one committee's."""
+        where: list[ColumnElement[bool]] = [Lesson.status.in_(statuses), scope.where()]
         if committee is not None:
             where.append(Lesson.committee == committee)
         total = self.session.scalar(select(func.count()).select_from(Lesson).where(*where)) or 0

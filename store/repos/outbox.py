@@ -11,6 +11,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     bindparam,
     cast,
     func,
@@ -272,6 +273,16 @@ class OutboxRepo:
         if not ids:
             return []
         return self.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
+
+    def mentioning(self, text: str) -> Sequence[OutboxMessage]:
+        """Messages whose payload contains `text` (an ASCII reference such as LL-2026-0001,
+        so the JSON encoding cannot hide it): what a redaction must rewrite."""
+        query = (
+            select(OutboxMessage)
+            .where(cast(OutboxMessage.payload, Text).contains(text, autoescape=True))
+            .order_by(OutboxMessage.id)
+        )
+        return self.session.scalars(query).all()
 
     def get(self, message_id: int) -> OutboxMessage | None:
         return self.session.get(OutboxMessage, message_id)

@@ -13,13 +13,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, column, exists, func, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause
 
 from store.models import Action, Lesson, LessonOrgUnit
 from store.repos.digest import unindexed
-from store.repos.lessons import UNIT_KINDS
+from store.repos.lessons import UNIT_KINDS, LessonScope
 
 _FTS = table("lesson_fts", column("rowid"))
 _FTS_TABLE: ColumnClause[Any] = literal_column("lesson_fts")
@@ -101,8 +112,10 @@ class SearchRepo:
         statuses: Collection[str],
         offset: int,
         limit: int,
+        scope: LessonScope,
     ) -> tuple[list[Hit], int]:
-        """A page of lessons matching every word and filter, best match first, and the total.
+        """A page of the lessons `scope` may read matching every word and filter, best match
+        first, and the total.
 
         With no words, the newest lessons matching the filters come first.
         """
@@ -114,7 +127,7 @@ class SearchRepo:
             Lesson.status,
             Lesson.created_at,
         )
-        where = self._filters(f, statuses)
+        where = [*self._filters(f, statuses), scope.where()]
         order: list[Any]
         if not words:
             base = select(*columns).where(*where)
@@ -135,6 +148,14 @@ class SearchRepo:
         total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
         page = base.order_by(*order).offset(offset).limit(limit)
         return [Hit(*row) for row in self.session.execute(page)], total
+
+    def forget_deleted_text(self) -> None:
+        """Merge SQLite's full-text index so replaced text is gone from it, not just marked
+        deleted (FTS5 keeps a deleted row's words in older segments until a merge). Costs a
+        pass over the index: for a redaction, not for every edit. On PostgreSQL the GIN
+        index's entries for the old row version go at the table's next (auto)vacuum."""
+        if not self._postgres:
+            self.session.execute(text("INSERT INTO lesson_fts(lesson_fts) VALUES ('optimize')"))
 
     def changes(self, lesson_ids: Sequence[int], done: Collection[str]) -> dict[int, Change]:
         """The latest verified change for each lesson: the library's "what changed" line."""

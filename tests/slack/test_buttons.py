@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from store.models import AuditEntry
-from tests.harness import Harness
+from tests.harness import LESSON, Harness
 from tests.lessons_flow import add_action, decided_lesson
 from tests.slack.conftest import SlackHarness
 from tests.slack.kit import (
@@ -119,7 +119,8 @@ def test_triage_on_the_committee_post_keeps_a_confidential_name_out_of_it(
     post = channel_post(slack, "C0PSC", ref)
     assert "Alex Morgan" not in flat(post)
     since = press(slack, CHRIS, post, "Take to committee", channel="C0PSC", ts=ts_of(slack, post))
-    submit(slack, CHRIS, opened(slack, since), {"deidentified": True})
+    checked = {k: LESSON[k] for k in ("title", "what_happened", "what_learned")}
+    submit(slack, CHRIS, opened(slack, since), {"deidentified": True, **checked})
     update = wait_calls(slack, "chat.update", since)[-1]
     assert update["channel"] == "C0PSC"
     assert "Alex Morgan" not in flat(update)

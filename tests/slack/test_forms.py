@@ -256,7 +256,10 @@ def test_a_lesson_is_triaged_decided_and_given_an_action_for_each_tier(
         assert response.content == b"", response.text
         return updated(slack, since, "C0PSC")
 
-    message = step(CHRIS, "Take to committee", {"deidentified": True, "note": "For Monday."})
+    checked = {k: LESSON[k] for k in ("title", "what_happened", "what_learned")}
+    message = step(
+        CHRIS, "Take to committee", {"deidentified": True, "note": "For Monday.", **checked}
+    )
     rationale = "Proportionate to the risk of harm."
     message = step(
         HELEN, "Decide tiers", {"tiers": ["1", "2", "3", "4", "5"], "rationale": rationale}
