@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -46,6 +46,94 @@ def _parse_date(field: Field, text: str) -> date:
         raise FieldError(f"{field.label} must be a date like 31/12/2026 or 2026-12-31") from None
 
 
+def _text(field: Field, raw: Any, guard: PatientDataGuard) -> str:
+    text = str(raw)
+    if field.kind is FieldKind.TEXT and "\n" in text:
+        text = " ".join(text.split())
+    if field.max_length is not None and len(text) > field.max_length:
+        raise FieldError(
+            f"{field.label} is {len(text)} characters; the limit is {field.max_length}"
+        )
+    if field.min_length is not None and len(text) < field.min_length:
+        raise FieldError(f"{field.label} needs at least {field.min_length} characters")
+    finding = guard.scan(text)
+    if finding is not None:
+        raise FieldError(finding.message(field.label))
+    return text
+
+
+def _choice(field: Field, raw: Any, guard: PatientDataGuard) -> str:
+    return _choice_value(field, str(raw))
+
+
+def _multi_choice(field: Field, raw: Any, guard: PatientDataGuard) -> list[str]:
+    items = raw if isinstance(raw, list) else list(str(raw).split(","))
+    values = [_choice_value(field, str(item)) for item in items if str(item).strip()]
+    if field.required and not values:
+        raise FieldError(f"{field.label} is required")
+    # In the order the form lists them, whatever order the platform sent them in, so the same
+    # answers store the same value from Slack, Teams or the console.
+    order = {choice.value: n for n, choice in enumerate(field.choices)}
+    return sorted(dict.fromkeys(values), key=lambda v: order.get(v, len(order)))
+
+
+def _date(field: Field, raw: Any, guard: PatientDataGuard) -> date:
+    return raw if isinstance(raw, date) else _parse_date(field, str(raw))
+
+
+def _email(field: Field, raw: Any, guard: PatientDataGuard) -> str:
+    address = str(raw).lower()
+    if not EMAIL_RE.match(address):
+        raise FieldError(f"{field.label} must be an email address")
+    return address
+
+
+def _emails(field: Field, raw: Any, guard: PatientDataGuard) -> list[str]:
+    items = raw if isinstance(raw, list) else _LIST_SEPARATORS.split(str(raw))
+    addresses = [str(item).strip().lower() for item in items if str(item).strip()]
+    wrong = [a for a in addresses if not EMAIL_RE.match(a)]
+    if wrong:
+        raise FieldError(
+            f"{field.label}: {', '.join(wrong[:3])} "
+            f"{'is not an email address' if len(wrong) == 1 else 'are not email addresses'}"
+        )
+    return list(dict.fromkeys(addresses))
+
+
+def _ref(field: Field, raw: Any, guard: PatientDataGuard) -> str:
+    return str(raw).upper()
+
+
+def _bool(field: Field, raw: Any, guard: PatientDataGuard) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise FieldError(f"{field.label}: answer yes or no")
+
+
+CLEANERS: dict[FieldKind, Callable[[Field, Any, PatientDataGuard], Any]] = {
+    FieldKind.TEXT: _text,
+    FieldKind.LONG_TEXT: _text,
+    FieldKind.CHOICE: _choice,
+    FieldKind.MULTI_CHOICE: _multi_choice,
+    FieldKind.DATE: _date,
+    FieldKind.EMAIL: _email,
+    FieldKind.EMAILS: _emails,
+    FieldKind.REF: _ref,
+    FieldKind.BOOL: _bool,
+}
+"""One cleaner per kind of field; every platform's answers go through the same one."""
+EMPTY: dict[FieldKind, Any] = {
+    FieldKind.MULTI_CHOICE: [],
+    FieldKind.EMAILS: [],
+    FieldKind.BOOL: False,
+}
+
+
 def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
     """Turn raw input into the field's typed value, or raise FieldError saying what is wrong.
 
@@ -54,72 +142,12 @@ def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
     """
     if isinstance(raw, str):
         raw = raw.strip()
-    empty = raw is None or raw == "" or raw == []
-    if empty:
+    if raw is None or raw == "" or raw == []:
         if field.required:
             raise FieldError(f"{field.label} is required")
-        if field.kind in (FieldKind.MULTI_CHOICE, FieldKind.EMAILS):
-            return []
-        if field.kind is FieldKind.BOOL:
-            return False
-        return None
-    match field.kind:
-        case FieldKind.TEXT | FieldKind.LONG_TEXT:
-            text = str(raw)
-            if field.kind is FieldKind.TEXT and "\n" in text:
-                text = " ".join(text.split())
-            if field.max_length is not None and len(text) > field.max_length:
-                raise FieldError(
-                    f"{field.label} is {len(text)} characters; the limit is {field.max_length}"
-                )
-            if field.min_length is not None and len(text) < field.min_length:
-                raise FieldError(f"{field.label} needs at least {field.min_length} characters")
-            finding = guard.scan(text)
-            if finding is not None:
-                raise FieldError(finding.message(field.label))
-            return text
-        case FieldKind.CHOICE:
-            return _choice_value(field, str(raw))
-        case FieldKind.MULTI_CHOICE:
-            items = raw if isinstance(raw, list) else list(str(raw).split(","))
-            values = [_choice_value(field, str(item)) for item in items if str(item).strip()]
-            if field.required and not values:
-                raise FieldError(f"{field.label} is required")
-            # In the order the form lists them, whatever order the platform sent them in, so the
-            # same answers store the same value from Slack, Teams or the console.
-            order = {choice.value: n for n, choice in enumerate(field.choices)}
-            return sorted(dict.fromkeys(values), key=lambda v: order.get(v, len(order)))
-        case FieldKind.DATE:
-            if isinstance(raw, date):
-                return raw
-            return _parse_date(field, str(raw))
-        case FieldKind.EMAIL:
-            address = str(raw).lower()
-            if not EMAIL_RE.match(address):
-                raise FieldError(f"{field.label} must be an email address")
-            return address
-        case FieldKind.EMAILS:
-            items = raw if isinstance(raw, list) else _LIST_SEPARATORS.split(str(raw))
-            addresses = [str(item).strip().lower() for item in items if str(item).strip()]
-            wrong = [a for a in addresses if not EMAIL_RE.match(a)]
-            if wrong:
-                raise FieldError(
-                    f"{field.label}: {', '.join(wrong[:3])} "
-                    f"{'is not an email address' if len(wrong) == 1 else 'are not email addresses'}"
-                )
-            return list(dict.fromkeys(addresses))
-        case FieldKind.REF:
-            return str(raw).upper()
-        case FieldKind.BOOL:
-            if isinstance(raw, bool):
-                return raw
-            word = str(raw).lower()
-            if word in TRUE_WORDS:
-                return True
-            if word in FALSE_WORDS:
-                return False
-            raise FieldError(f"{field.label}: answer yes or no")
-    raise FieldError(f"{field.label}: unsupported field")  # pragma: no cover
+        empty = EMPTY.get(field.kind)
+        return list(empty) if isinstance(empty, list) else empty
+    return CLEANERS[field.kind](field, raw, guard)
 
 
 CONFIRM_PLEASE = (
