@@ -94,7 +94,7 @@ def submit_form(
         values, errors = clean_form(spec.form, raw, ctx.guard)
         if errors:
             return FormErrors(errors)
-        if not ctx.uow.forms.claim(session.id, ctx.now, forget_person=spec.may_be_anonymous):
+        if not ctx.uow.forms.claim(session.id, ctx.now):
             return already_sent()  # a second submit got here first
         return spec.on_submit(ctx, Submission(form_id, values, session.context))
 

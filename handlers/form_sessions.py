@@ -42,12 +42,10 @@ def find_session(ctx: Context, form_id: str, context: Mapping[str, str]) -> Open
     session = ctx.uow.forms.get(str(context.get(SESSION_KEY, "")))
     if session is None or session.form_id != form_id:
         return _notice(NOT_THIS_FORM, "error")
-    if session.used_at is not None and session.staff_id is None:
-        return already_sent()  # used, and who opened it is forgotten (anonymous)
+    if session.used_at is not None:
+        return already_sent()  # who opened it is forgotten once it is used
     if session.staff_id != ctx.actor.staff_id:
         return _notice(NOT_THIS_FORM, "error")
-    if session.used_at is not None:
-        return already_sent()
     if session.expires_at <= ctx.now:
         return _notice(EXPIRED)
     return session

@@ -79,9 +79,6 @@ class FormSpec:
     form: Form
     permission: str
     on_submit: SubmitHandler
-    may_be_anonymous: bool = False
-    """Its submission can be anonymous: once used, its form session forgets who opened it, so
-    a database dump links no one to what they sent."""
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,7 @@ def test_field_errors_leave_the_session_open(hub: Harness) -> None:
 
 
 def test_an_anonymous_submission_leaves_no_one_on_its_session(hub: Harness) -> None:
-    """The idea form may be anonymous, so once used its session keeps no one (named or not:
-    which it was is itself a clue)."""
+    """Once used, a session keeps no one: not who opened it, nor what it was about."""
     hub.fill(ALEX, _opened(hub), {**IDEA, "mode": "anonymous"})
     with hub.app.uow_factory() as uow:
         (session,) = uow.session.scalars(select(FormSession)).all()

@@ -88,32 +88,34 @@ def seeded_slack(slack: SlackHarness) -> SlackHarness:  # noqa: F811
     return slack
 
 
-@pytest.mark.parametrize("action", ACTIONS)
 def test_every_slack_button_with_an_edited_value_changes_nothing(
-    seeded_slack: SlackHarness, action: str
+    seeded_slack: SlackHarness,
 ) -> None:
+    """One harness for every action (a server each would take minutes): each failure names
+    the action and the value that got through."""
     hub = seeded_slack.hub
     before = snapshot(hub.engine)
-    for value in tampered_values(key_of(hub), action):
-        seeded_slack.fake.reset()
-        element = {"action_id": f"{blockkit.ACTION_PREFIX}{action}|0", "value": json.dumps(value)}
-        assert seeded_slack.press("U0ALEX", element).status_code == 200
-        answered = seeded_slack.wait(lambda: seeded_slack.fake.of("response_url"))
-        assert "out of date or was changed" in json.dumps(answered), (action, value)
+    for action in ACTIONS:
+        for value in tampered_values(key_of(hub), action):
+            seeded_slack.fake.reset()
+            encoded = json.dumps(value)
+            element = {"action_id": f"{blockkit.ACTION_PREFIX}{action}|0", "value": encoded}
+            assert seeded_slack.press("U0ALEX", element).status_code == 200
+            answered = seeded_slack.wait(lambda: seeded_slack.fake.of("response_url"))
+            assert "out of date or was changed" in json.dumps(answered), (action, value)
     assert snapshot(hub.engine) == before
 
 
-@pytest.mark.parametrize("action", ACTIONS)
 def test_every_teams_button_with_an_edited_value_changes_nothing(
     teams: TeamsHarness,  # noqa: F811
-    action: str,
 ) -> None:
     introduce(teams)
     before = snapshot(teams.hub.engine)
-    for value in tampered_values(key_of(teams.hub), action):
-        response = teams.execute(ALEX_EMAIL, "qi", {"qi_action": action, "qi_value": value})
-        assert response.status_code == 200
-        assert "out of date or was changed" in response.text, (action, value)
+    for action in ACTIONS:
+        for value in tampered_values(key_of(teams.hub), action):
+            response = teams.execute(ALEX_EMAIL, "qi", {"qi_action": action, "qi_value": value})
+            assert response.status_code == 200
+            assert "out of date or was changed" in response.text, (action, value)
     assert snapshot(teams.hub.engine) == before
 
 
@@ -134,15 +136,10 @@ def slack_metadata(hub: Any, form_id: str, fields: dict[str, str]) -> str:
     return json.dumps(sealed(key_of(hub), f"slack-modal:{form_id}", fields))
 
 
-@pytest.mark.parametrize("form_id", FORMS)
-def test_every_slack_form_with_an_edited_context_changes_nothing(
-    slack: SlackHarness,  # noqa: F811
-    form_id: str,
-) -> None:
-    hub = slack.hub
-    session = alex_session(hub)
+def slack_form_attempts(hub: Any, form_id: str, session: str) -> list[tuple[str, str]]:
+    """(who, private_metadata) an attacker could send for `form_id`."""
     other = "idea.decision" if form_id == "idea.submit" else "idea.submit"
-    attempts = [  # (who, private_metadata)
+    attempts = [
         ("U0ALEX", json.dumps({"s": session, "to": "approved"})),  # unsigned
         ("U0ALEX", slack_metadata(hub, other, {"s": session})),  # signed for another form
         ("U0ALEX", slack_metadata(hub, form_id, {"s": "made-up-session-id"})),
@@ -150,38 +147,44 @@ def test_every_slack_form_with_an_edited_context_changes_nothing(
     ]
     if form_id != "idea.submit":
         attempts.append(("U0ALEX", slack_metadata(hub, form_id, {"s": session})))  # wrong form
+    return attempts
+
+
+def test_every_slack_form_with_an_edited_context_changes_nothing(
+    slack: SlackHarness,  # noqa: F811
+) -> None:
+    hub = slack.hub
+    session = alex_session(hub)
     for user in ("U0ALEX", "U0TOM"):  # a first interaction links the Slack id: not the test
         slack.command(user, "/qi", "help")
     slack.wait(lambda: len(slack.fake.of("response_url")) >= 2)
     before = snapshot(hub.engine)
-    for user, metadata in attempts:
-        view = {"callback_id": form_id, "blocks": [], "private_metadata": metadata}
-        body = signed.view_submission(view, {}, user, view_id=f"V{abs(hash(metadata))}")
-        assert slack.post(body).status_code == 200
+    for form_id in FORMS:
+        for user, metadata in slack_form_attempts(hub, form_id, session):
+            view = {"callback_id": form_id, "blocks": [], "private_metadata": metadata}
+            body = signed.view_submission(view, {}, user, view_id=f"V{abs(hash(metadata))}")
+            assert slack.post(body).status_code == 200, (form_id, user)
     assert snapshot(hub.engine) == before
 
 
-@pytest.mark.parametrize("form_id", FORMS)
 def test_every_teams_form_with_an_edited_context_changes_nothing(
     teams: TeamsHarness,  # noqa: F811
-    form_id: str,
 ) -> None:
     session = alex_session(teams.hub)
-    attempts = [
-        (ALEX_EMAIL, {"s": "made-up-session-id"}),
-        (ALEX_EMAIL, {"to": "approved", "ref": "IDEA-2026-0001"}),
-        (TOM_EMAIL, {"s": session}),  # Alex's session, by Tom
-    ]
-    if form_id != "idea.submit":
-        attempts.append((ALEX_EMAIL, {"s": session}))  # a session for another form
     introduce(teams)
     before = snapshot(teams.hub.engine)
-    for email, context in attempts:
-        data = {"qi_form": form_id, "qi_context": context}
-        response = teams.submit(email, data)
-        assert response.status_code < 500
-        inline = teams.execute(email, "qi_submit", data)
-        assert inline.status_code < 500
+    for form_id in FORMS:
+        attempts = [
+            (ALEX_EMAIL, {"s": "made-up-session-id"}),
+            (ALEX_EMAIL, {"to": "approved", "ref": "IDEA-2026-0001"}),
+            (TOM_EMAIL, {"s": session}),  # Alex's session, by Tom
+        ]
+        if form_id != "idea.submit":
+            attempts.append((ALEX_EMAIL, {"s": session}))  # a session for another form
+        for email, context in attempts:
+            data = {"qi_form": form_id, "qi_context": context}
+            assert teams.submit(email, data).status_code < 500, (form_id, email)
+            assert teams.execute(email, "qi_submit", data).status_code < 500, (form_id, email)
     assert snapshot(teams.hub.engine) == before
 
 

@@ -89,9 +89,7 @@ def register(registry: Registry, config: OrgConfig) -> None:
             ),
         )
     )
-    registry.add_form(
-        FormSpec(submit_form(config), "idea.submit", commands.on_submit, may_be_anonymous=True)
-    )
+    registry.add_form(FormSpec(submit_form(config), "idea.submit", commands.on_submit))
     for transition, form in all_decision_forms(config):
         permission = "idea.decide" if transition.by == "panel" else "idea.submit"
         registry.add_form(FormSpec(form, permission, commands.on_decision))

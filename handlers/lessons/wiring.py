@@ -58,11 +58,7 @@ def register(registry: Registry, config: OrgConfig) -> None:
             ),
         )
     )
-    registry.add_form(
-        FormSpec(
-            forms.submit_form(config), "lesson.submit", commands.on_submit, may_be_anonymous=True
-        )
-    )
+    registry.add_form(FormSpec(forms.submit_form(config), "lesson.submit", commands.on_submit))
     for form in forms.triage_forms(config):
         registry.add_form(FormSpec(form, "lesson.triage", commands.on_triage))
     registry.add_form(FormSpec(forms.decision_form(config), "lesson.decide", commands.on_decide))

@@ -24,8 +24,8 @@ class FormSession(Base):
     staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff.id", ondelete="CASCADE"), index=True
     )
-    """Who it was opened for; cleared when a form that may be anonymous is used, so nothing
-    ties the person to what they sent."""
+    """Who it was opened for; cleared when it is used, so nothing ties a person to what they
+    sent (an anonymous submission above all)."""
     form_id: Mapped[str] = mapped_column(String(80))
     context: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -58,15 +57,16 @@ class FormSessionRepo:
             row.used_at,
         )
 
-    def claim(self, session_id: str, now: datetime, *, forget_person: bool = False) -> bool:
-        """Mark the session used (and, with `forget_person`, unbind it from whoever opened
-        it); False when another submit got there first. A concurrent submit waits for this
-        row's lock and then finds it used (PostgreSQL); SQLite's one writer serialises them."""
-        forget: dict[str, Any] = {"staff_id": None, "context": {}} if forget_person else {}
+    def claim(self, session_id: str, now: datetime) -> bool:
+        """Mark the session used and forget who opened it and what it was about (a used
+        session answers only "already sent", and an anonymous submission must leave no one
+        beside its time); False when another submit got there first. A concurrent submit
+        waits for this row's lock and then finds it used (PostgreSQL); SQLite's one writer
+        serialises them."""
         result = self.session.execute(
             update(FormSession)
             .where(FormSession.id == session_id, FormSession.used_at.is_(None))
-            .values(used_at=now, **forget)
+            .values(used_at=now, staff_id=None, context={})
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0) == 1
