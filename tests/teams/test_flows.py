@@ -4,6 +4,7 @@ answers with is validated against the Adaptive Cards 1.5 schema."""
 
 from __future__ import annotations
 
+import threading
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -178,3 +179,24 @@ def test_someone_outside_the_directory_gets_a_polite_answer(teams: TeamsHarness)
     assert "can't find you" in text_of(told)
     with teams.hub.uow_factory() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Idea)) == 0
+
+
+def test_the_same_dialog_sent_twice_at_once_stores_one_idea(teams: TeamsHarness) -> None:
+    """Two submits of one Teams dialog in the same instant (a double click, not a platform
+    retry: each has its own activity id) store one idea; the form session is used once."""
+    card = open_idea_dialog(teams, ALEX, "idea")
+    data = fill(card, IDEA)
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def submit() -> None:
+        start.wait()
+        statuses.append(teams.submit(ALEX, data).status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == [200, 200]
+    assert len(ideas(teams)) == 1
