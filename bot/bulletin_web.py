@@ -41,10 +41,12 @@ CACHE_PUBLISHED = "public, max-age=3600"
 def mount_bulletins(web: FastAPI, app: QIHub) -> None:
     """Add the bulletin routes to the web app."""
 
-    def published(bulletin_id: int) -> tuple[datetime, Contents]:
-        """When it was published and what it says, or 404 for anything not published."""
-        if not 0 < bulletin_id <= LARGEST_ID:
+    def published(raw_id: str) -> tuple[int, datetime, Contents]:
+        """Its id, when it was published and what it says, or 404 for anything not published
+        (a reference like BUL-2026-Q3, a word or an id beyond 32 bits is no bulletin either)."""
+        if not raw_id.isascii() or not raw_id.isdigit() or not 0 < int(raw_id) <= LARGEST_ID:
             raise HTTPException(status_code=404, detail="No such bulletin")
+        bulletin_id = int(raw_id)
         with app.uow_factory() as uow:
             bulletin = uow.bulletins.get(bulletin_id)
             if (
@@ -54,7 +56,7 @@ def mount_bulletins(web: FastAPI, app: QIHub) -> None:
                 or bulletin.published_at is None
             ):
                 raise HTTPException(status_code=404, detail="No such bulletin")
-            return bulletin.published_at, from_snapshot(bulletin.snapshot)
+            return bulletin_id, bulletin.published_at, from_snapshot(bulletin.snapshot)
 
     @web.get("/bulletins", response_class=HTMLResponse)
     def archive() -> HTMLResponse:
@@ -75,10 +77,10 @@ def mount_bulletins(web: FastAPI, app: QIHub) -> None:
         return HTMLResponse(html, headers=HEADERS)
 
     @web.get("/bulletins/{bulletin_id}", response_class=HTMLResponse)
-    def page(bulletin_id: int) -> HTMLResponse:
-        published_at, contents = published(bulletin_id)
+    def page(bulletin_id: str) -> HTMLResponse:
+        number, published_at, contents = published(bulletin_id)
         html = render_page(
-            bulletin_id,
+            number,
             contents,
             published_at,
             app.config.zone,
@@ -87,10 +89,10 @@ def mount_bulletins(web: FastAPI, app: QIHub) -> None:
         return HTMLResponse(html, headers={**HEADERS, "Cache-Control": CACHE_PUBLISHED})
 
     @web.get("/bulletins/{bulletin_id}/charts/{name}.png")
-    def chart(bulletin_id: int, name: str) -> Response:
+    def chart(bulletin_id: str, name: str) -> Response:
         if name not in charts.CHARTS:
             raise HTTPException(status_code=404, detail="No such chart")
-        _published_at, contents = published(bulletin_id)
+        _number, _published_at, contents = published(bulletin_id)
         png = charts.render_png(name, contents.figures)
         return Response(
             png, media_type="image/png", headers={**HEADERS, "Cache-Control": CACHE_PUBLISHED}

@@ -669,7 +669,7 @@ def test_the_archive_lists_only_published_bulletins_and_drafts_are_404(hub: Harn
         for missing in (q4.id, 9999):
             assert client.get(f"/bulletins/{missing}").status_code == 404
             assert client.get(f"/bulletins/{missing}/charts/tiers.png").status_code == 404
-        assert client.get("/bulletins/not-a-number").status_code == 422
+        assert client.get("/bulletins/not-a-number").status_code == 404
 
 
 def test_publishing_the_next_bulletin_archives_the_last_one_which_stays_online(

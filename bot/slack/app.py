@@ -4,6 +4,7 @@ the web app, and Socket Mode when an app-level token is configured."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
@@ -24,6 +25,8 @@ from bot.slack.shape import signed_but_malformed
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
+SLACK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+"""Unix seconds in ASCII digits, as Slack sends them; anything else is not Slack."""
 """Slack's payloads are a few kB; anything near this is not from Slack."""
 
 
@@ -105,8 +108,9 @@ def mount(web: FastAPI, app: App, signing_secret: str | None) -> None:
         except UnicodeDecodeError:
             return Response("not UTF-8", status_code=400)
         headers = dict(request.headers.items())
-        if not headers.get("x-slack-request-timestamp", "").isdigit():
-            # the signature's timestamp, which slack_sdk parses with int() and raises on
+        if not SLACK_TIMESTAMP.fullmatch(headers.get("x-slack-request-timestamp", "")):
+            # the signature's timestamp, which slack_sdk parses with int() and float() and
+            # raises on: "¹²³" passes str.isdigit(), 400 nines overflow a float
             return Response("invalid request", status_code=401)
         wrong = signed_but_malformed(verifier, text, headers)
         if wrong is not None:

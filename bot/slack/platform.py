@@ -61,8 +61,8 @@ class SlackPlatform:
         self,
         client: WebClient,
         *,
-        messages_per_minute: int = 300,
-        channel_messages_per_second: int = 1,
+        messages_per_minute: int,
+        channel_messages_per_second: int,
     ) -> None:
         self._client = client
         self._pacer = Pacer("Slack")

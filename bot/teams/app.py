@@ -255,11 +255,13 @@ def build_teams_app(
         doors=doors,
         endorsements=Endorsements(jwks_uri(cloud)) if authenticated else None,
     )
-    if doors.playground:
-        # The SDK would warn that it accepts unauthenticated requests from anywhere; ours only
-        # answer this machine (see GuardedFastAPIAdapter), so say that instead.
+    if not authenticated:
+        # The SDK would warn that it accepts unauthenticated requests and assumes a multi-tenant
+        # app: both false here (closed, or this machine only; see TeamsDoors), so say what is
+        # true instead of alarming an operator.
         for name in ("microsoft_teams.apps.app", "microsoft_teams.apps.http.http_server"):
             logging.getLogger(name).setLevel(logging.ERROR)
+    if doors.playground:
         log.warning(
             "Teams Playground mode: /api/messages answers this machine without a token "
             "(QIHUB_TEAMS_PLAYGROUND). Set TEAMS_CLIENT_ID to connect to Teams."

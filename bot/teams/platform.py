@@ -39,6 +39,7 @@ from limits import RateLimitItemPerSecond
 from bot.errors import MissingCredential
 from bot.pacing import Budget, Pacer, Window
 from bot.teams.auth import BOT_CONNECTOR_SCOPE, MsalTokenSource, TokenSource, TokenUnavailable
+from bot.teams.doors import host_allowed, service_hosts
 from handlers.clock import Clock, SystemClock
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
 from messages.adaptivecards import message_activity
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
     from bot.app import QIHub
 
 log = logging.getLogger(__name__)
+OFF_THE_LIST = (
+    "the conversation's service URL is not on TEAMS_SERVICE_HOSTS (the token was not sent)"
+)
 
 BLOCKED = "the person has blocked QI Hub or removed it in Teams"
 BLOCKED_CODES = ("MessageWritesBlocked", "ConversationBlockedByUser")
@@ -79,9 +83,10 @@ class TeamsPlatform:
         bot_id: str,
         tenant_id: str | None,
         default_service_url: str,
-        conversation_per_second: int = 7,
-        conversation_per_30s: int = 60,
-        tenant_per_second: int = 50,
+        service_hosts: tuple[str, ...],
+        conversation_per_second: int,
+        conversation_per_30s: int,
+        tenant_per_second: int,
         http: httpx.Client | None = None,
         clock: Clock | None = None,
         bot_name: str = "QI Hub",
@@ -92,6 +97,7 @@ class TeamsPlatform:
         self._bot_name = bot_name
         self._tenant_id = tenant_id
         self._default_service_url = default_service_url
+        self._service_hosts = service_hosts
         self._http = http or httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0))
         self._clock = clock or SystemClock()
         self._pacer = Pacer("Teams")
@@ -253,6 +259,11 @@ class TeamsPlatform:
         conversation: str | None,
         updating: bool = False,
     ) -> dict[str, Any]:
+        if not host_allowed(url, self._service_hosts):
+            # a conversation address from before the allow-list, or a mistyped setting: the
+            # bot's token never goes to a host that is not Bot Framework's
+            log.warning("refused to send to a Teams service URL off TEAMS_SERVICE_HOSTS")
+            raise DeliveryError(OFF_THE_LIST, retryable=False)
         try:
             token = self._tokens.token()
         except TokenUnavailable as exc:
@@ -354,6 +365,7 @@ def teams_platform(hub: QIHub, token_source: TokenSource | None = None) -> Teams
         bot_id=settings.teams_client_id,
         tenant_id=settings.teams_tenant_id,
         default_service_url=settings.teams_service_url,
+        service_hosts=service_hosts(settings),
         conversation_per_second=settings.teams_conversation_messages_per_second,
         conversation_per_30s=settings.teams_conversation_messages_per_30s,
         tenant_per_second=settings.teams_tenant_requests_per_second,

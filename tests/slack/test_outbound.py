@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.app import QIHub, create_app
 from bot.settings import Settings
+from bot.slack.app import slack_platform
 from bot.slack.platform import SlackPlatform
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
@@ -81,7 +82,11 @@ def outbound(db_url: str, config: OrgConfig, fake_slack: FakeSlack) -> Iterator[
         Settings(database_url=db_url, _env_file=None), clock=clock, config=slack_config(config)
     )
     hub.sync_directory()
-    platform = SlackPlatform(_client(f"{fake_slack.url}/api/"), channel_messages_per_second=5)
+    platform = SlackPlatform(
+        _client(f"{fake_slack.url}/api/"),
+        messages_per_minute=Settings(_env_file=None).slack_messages_per_minute,
+        channel_messages_per_second=5,
+    )
     yield Outbound(hub, clock, fake_slack, platform)
     hub.engine.dispose()
 
@@ -198,7 +203,7 @@ def _closed_port() -> int:
 
 def test_slack_unreachable_is_retried_later_not_a_lost_batch(outbound: Outbound) -> None:
     unreachable = _client(f"http://127.0.0.1:{_closed_port()}/api/", retry_handlers=[])
-    outbound.platform = SlackPlatform(unreachable)
+    outbound.platform = slack_platform(Settings(_env_file=None), unreachable)
     outbound.queue("one", people=(TOM,), channels=("psc",))  # a lookup, then a post
     sender = outbound.sender()
     report = sender.run_once()
@@ -210,7 +215,7 @@ def test_slack_unreachable_is_retried_later_not_a_lost_batch(outbound: Outbound)
 
 def test_slack_unreachable_is_reported_as_such(outbound: Outbound) -> None:
     unreachable = _client(f"http://127.0.0.1:{_closed_port()}/api/", retry_handlers=[])
-    outbound.platform = SlackPlatform(unreachable)
+    outbound.platform = slack_platform(Settings(_env_file=None), unreachable)
     outbound.queue("one", channels=("psc",))
     outbound.sender().run_once()
     (row,) = outbound.rows()

@@ -71,10 +71,15 @@ class Outbound:
     platform: TeamsPlatform
 
     def make_platform(self, **options: Any) -> TeamsPlatform:
+        defaults = Settings(_env_file=None)
         settings: dict[str, Any] = {
             "bot_id": CLIENT_ID,
             "tenant_id": TENANT,
             "default_service_url": self.fake.url,
+            "service_hosts": ("127.0.0.1",),  # the fake connector stands in for Bot Framework
+            "conversation_per_second": defaults.teams_conversation_messages_per_second,
+            "conversation_per_30s": defaults.teams_conversation_messages_per_30s,
+            "tenant_per_second": defaults.teams_tenant_requests_per_second,
             "clock": self.clock,
         }
         settings.update(options)
@@ -514,6 +519,7 @@ def test_the_platform_is_built_from_settings(outbound: Outbound) -> None:
             "teams_client_id": CLIENT_ID,
             "teams_tenant_id": TENANT,
             "teams_service_url": outbound.fake.url,
+            "teams_service_hosts": "127.0.0.1",
             "teams_conversation_messages_per_second": 1,
         }
     )
@@ -538,3 +544,32 @@ def test_the_platform_is_built_from_settings(outbound: Outbound) -> None:
         Recipient(staff_id=0, email="x@example", name="X", teams_aad_id=RUTH_AAD)
     )
     assert not platform.can_reach_person(Recipient(staff_id=0, email="x@example", name="X"))
+
+
+def test_a_stored_address_off_the_allow_list_never_receives_the_token(
+    outbound: Outbound, db_url: str
+) -> None:
+    """A personal chat remembered before the allow-list existed (say from a Playground that
+    was reachable, or an attacker's serviceUrl) is not sent to: the message fails with the
+    reason, and the fake connector, standing in for that host, hears nothing."""
+    with outbound.hub.uow_factory() as uow:
+        tom = uow.staff.by_email(TOM)
+        assert tom is not None
+        uow.teams.remember(
+            conversation_id="a:attacker",
+            kind="personal",
+            service_url="https://attacker.invalid/",
+            tenant_id=TENANT,
+            staff_id=tom.id,
+            user_id="29:tom",
+            team_id=None,
+            name=None,
+            now=outbound.clock.now(),
+        )
+        uow.commit()
+    outbound.queue("one", people=(TOM,))
+    report = outbound.sender().run_once()
+    assert report.sent == 0
+    assert outbound.fake.calls == []
+    rows = outbound.rows()
+    assert rows[0].status == "failed" and "TEAMS_SERVICE_HOSTS" in (rows[0].last_error or "")
