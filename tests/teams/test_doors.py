@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,14 @@ def _nothing_kept(hub: QIHub) -> None:
         assert alex.teams_aad_id is None
 
 
-@pytest.fixture
-def closed(db_url: str, config: OrgConfig) -> Iterator[tuple[httpx.Client, QIHub]]:
-    """`qihub web` with no Teams settings at all, and the Playground left off."""
-    hub = create_app(Settings(database_url=db_url, _env_file=None), clock=ManualClock(START))
+@contextmanager
+def web_on(db_url: str, config: OrgConfig, **settings: Any) -> Iterator[tuple[httpx.Client, QIHub]]:
+    """A live `qihub web` on loopback with these settings (no Teams credentials)."""
+    hub = create_app(
+        Settings(database_url=db_url, _env_file=None, **settings),
+        clock=ManualClock(START),
+        config=config,
+    )
     hub.sync_directory()
     server, thread, port = make_server(create_web_app(hub))
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=15) as client:
@@ -55,6 +60,13 @@ def closed(db_url: str, config: OrgConfig) -> Iterator[tuple[httpx.Client, QIHub
     server.should_exit = True
     thread.join(timeout=10)
     hub.engine.dispose()
+
+
+@pytest.fixture
+def closed(db_url: str, config: OrgConfig) -> Iterator[tuple[httpx.Client, QIHub]]:
+    """`qihub web` with no Teams settings at all, and the Playground left off."""
+    with web_on(db_url, config) as running:
+        yield running
 
 
 def test_without_credentials_or_the_playground_switch_nothing_is_answered(
@@ -71,18 +83,9 @@ def test_without_credentials_or_the_playground_switch_nothing_is_answered(
 
 
 @pytest.fixture
-def playground(
-    db_url: str, config: OrgConfig, fake_connector: FakeConnector
-) -> Iterator[tuple[httpx.Client, QIHub]]:
-    settings = Settings(database_url=db_url, qihub_teams_playground=True, _env_file=None)
-    hub = create_app(settings, clock=ManualClock(START), config=config)
-    hub.sync_directory()
-    server, thread, port = make_server(create_web_app(hub))
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=15) as client:
-        yield client, hub
-    server.should_exit = True
-    thread.join(timeout=10)
-    hub.engine.dispose()
+def playground(db_url: str, config: OrgConfig) -> Iterator[tuple[httpx.Client, QIHub]]:
+    with web_on(db_url, config, qihub_teams_playground=True) as running:
+        yield running
 
 
 def test_the_playground_answers_only_a_service_url_on_this_machine(
