@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 from handlers import people
 from handlers.actions.lifecycle import WORKING
-from handlers.actions.service import card, step_buttons
+from handlers.actions.service import card, step_buttons, verifiers
 from handlers.config import Rule
 from handlers.context import Context
 from handlers.reminders import Due
@@ -147,17 +147,12 @@ class CompletionNotVerified:
         after = ctx.calendar.subtract_working_days(since, days) if since else None
         occasion = f"{days}wd"
         for action in ctx.uow.actions.completed_before(self.name, occasion, before, after):
-            verifiers = (
-                [action.verifier_id]
-                if action.verifier_id
-                else people.governance_leads(ctx, action.committee)
-            )
             text = f"{action.ref} has waited {days} working days for verification."
             yield Due(
                 action.ref,
                 occasion,
                 _message(ctx, action, text, step_buttons(action, ["verify", "return"])),
-                people=tuple(v for v in verifiers if v != action.owner_id),
+                people=tuple(verifiers(ctx, action)),
             )
 
 
