@@ -13,7 +13,7 @@ from handlers.alerts.views import ack_button, when
 from handlers.context import Context
 from handlers.ideas.views import idea_items
 from handlers.lessons.views import lesson_item
-from handlers.work import RAG_ORDER
+from handlers.work import RAG_ORDER, waiting_for_verification
 from messages.view import (
     Block,
     Button,
@@ -47,7 +47,7 @@ def home(ctx: Context) -> Reply:
     owned = list(ctx.uow.actions.owned_by(staff_id, [s.value for s in ACTION_OPEN]))
     pending = ctx.uow.actions.pending_extension_ids([a.id for a in owned])
     owned.sort(key=lambda a: (RAG_ORDER[action_rag(a, day, a.id in pending)], a.due_date))
-    to_verify = list(ctx.uow.actions.to_verify_by(staff_id))
+    to_verify = waiting_for_verification(ctx, staff_id)
     ideas = list(ctx.uow.ideas.submitted_by(staff_id))[:SHOWN]
     lessons = list(ctx.uow.lessons.submitted_by(staff_id))[:SHOWN]
     blocks: list[Block] = [

@@ -3,7 +3,8 @@
 Reminders are rows, not scheduler jobs. A tick asks every enabled rule for what is due now; each
 (rule, item, occasion) is claimed in the ledger before its messages are queued, in one
 transaction. A restart cannot repeat a reminder, two clocks cannot both send it, and a clock
-that was down catches up on its next tick. Non-urgent reminders raised in quiet hours are
+that was down catches up on its next tick, raising only the latest occasion of each item it
+finds due (a rule ranks its occasions: `Due.rank`). Non-urgent reminders raised in quiet hours are
 queued to go out when quiet hours end.
 
 Each rule is told when it last finished a pass (its watermark, less a margin) and searches only
@@ -34,6 +35,10 @@ class Due:
     """For audiences too large to list (a critical alert's non-acknowledgers): called with the
     occasion's outbox key once the ledger has claimed it, to queue its own messages in the
     database (INSERT … SELECT) in the same transaction."""
+    rank: int | None = None
+    """The occasion's place in its rule's sequence for the item (larger is later, e.g. "3 days
+    before" outranks "14 days before"). Of the ranked occasions one pass finds for an item,
+    only the latest is raised; None: not part of a sequence (always raised)."""
 
 
 class ReminderRule(Protocol):
@@ -68,6 +73,16 @@ class TickReport:
         return sum(self.raised.values())
 
 
+def latest_only(found: list[Due]) -> list[Due]:
+    """After a jump in time (downtime, the console's /clock) several occasions of one item may
+    be due at once: only the latest is raised, the earlier ones are never sent."""
+    latest: dict[str, int] = {}
+    for due in found:
+        if due.rank is not None:
+            latest[due.item_key] = max(due.rank, latest.get(due.item_key, due.rank))
+    return [d for d in found if d.rank is None or d.rank == latest[d.item_key]]
+
+
 def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
     """Raise every due reminder once. The caller commits (one transaction per tick)."""
     report = TickReport()
@@ -79,7 +94,7 @@ def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
         not_before = None if urgent else ctx.calendar.end_of_quiet_hours(ctx.now)
         watermark = ctx.uow.reminders.watermark(rule.name)
         since = watermark - MARGIN if watermark is not None else None
-        found = list(rule.due(ctx, settings, since))
+        found = latest_only(list(rule.due(ctx, settings, since)))
         # One claim and one outbox insert per rule, however many are due: the ledger decides
         # which are new (another clock may have raised some a moment ago).
         claimed = ctx.uow.reminders.claim_many(

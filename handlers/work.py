@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from handlers import people
 from handlers.actions.lifecycle import ACTION_OPEN, Rag
-from handlers.actions.service import today
+from handlers.actions.service import today, verifiers
 from handlers.actions.views import action_item, action_rag
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.permissions import governs, sits_on
 from handlers.registry import Invocation
 from messages.view import Block, Heading, Items, Reply, Response, SmallPrint
+from store.models import Action
 
 PAGE_SIZE = 15
 RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3, Rag.GREY: 4}
@@ -20,7 +22,7 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
     assert ctx.actor.staff_id is not None
     day = today(ctx)
     owned = list(ctx.uow.actions.owned_by(ctx.actor.staff_id, [s.value for s in ACTION_OPEN]))
-    to_verify = list(ctx.uow.actions.to_verify_by(ctx.actor.staff_id))
+    to_verify = waiting_for_verification(ctx, ctx.actor.staff_id)
     reaudits = list(ctx.uow.actions.reaudits_led_by(ctx.actor.staff_id))
     pending = ctx.uow.actions.pending_extension_ids([a.id for a in owned])
     owned.sort(key=lambda a: (RAG_ORDER[action_rag(a, day, a.id in pending)], a.due_date))
@@ -49,6 +51,18 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
         SmallPrint("Open an action to update it, ask for more time or submit completion.")
     )
     return Reply(summary=summary, blocks=tuple(blocks))
+
+
+def waiting_for_verification(ctx: Context, me: int) -> list[Action]:
+    """Completions waiting on `me` to verify, resolved as the verify step resolves them (a named
+    verifier who has left, or owns it, falls back to the governance leads, then the chair)."""
+    backstop = [
+        code
+        for code in ctx.config.committees
+        if me in people.governance_leads(ctx, code) or me in people.chair(ctx, code)
+    ]
+    candidates = ctx.uow.actions.awaiting_verification(me, backstop)
+    return [a for a in candidates if me in verifiers(ctx, a)]
 
 
 def committee_actions(ctx: Context, invocation: Invocation) -> Response:

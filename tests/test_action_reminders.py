@@ -142,3 +142,19 @@ def test_reminder_content_names_the_action_and_its_lesson(hub: Harness) -> None:
     words = " ".join(all_text(overdue))
     assert ref in words and "LL-2026-0001" in words and "RAG" in words
     assert date(2027, 1, 1) > date(2026, 12, 31)
+
+
+def test_a_jump_in_time_sends_only_the_latest_occasion_for_an_action_just_accepted(
+    hub: Harness,
+) -> None:
+    """The README's lesson journey: the clock ticks, the owner accepts (a status change since
+    the rule's last pass), then time jumps to the day before the due date. Both the 14-day and
+    the 3-day occasion are due by then; only the 3-day one may be sent."""
+    hub.tick()  # the rules have a watermark from before the acceptance
+    ref = accepted_action(hub, due="2026-12-20")
+    hub.clock.set(at("2026-12-19"))
+    assert hub.tick().raised == {"action_due_soon": 1}
+    assert hub.tick().total == 0
+    assert [r.summary for r in received(hub, TOM, "is due in")] == [
+        f"{ref} is due in 1 day (20 Dec 2026)."
+    ]

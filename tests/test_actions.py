@@ -7,7 +7,7 @@ from datetime import date
 from handlers.actions.lifecycle import Rag, rag
 from messages.view import Reply, all_text
 from store.models import Action, Lesson
-from tests.harness import ALEX, CHRIS, HELEN, LEE, TOM, Harness, buttons_of, errors_of
+from tests.harness import ALEX, CHRIS, HELEN, KIM, LEE, TOM, Harness, buttons_of, errors_of
 from tests.lessons_flow import add_action, card, decided_lesson, step, try_step
 
 
@@ -201,3 +201,44 @@ def test_my_actions_reddest_first_and_the_committee_list(hub: Harness) -> None:
     assert isinstance(denied, Reply) and "can't do that" in text(denied)
     listed = hub.command(HELEN, "/qi actions psc")
     assert isinstance(listed, Reply) and listed.summary == "2 open actions"
+
+
+def _waiting_for_me(hub: Harness, who: str) -> list[str]:
+    """The references under "Waiting for your verification" in /qi mine."""
+    mine = hub.command(who, "/qi mine")
+    assert isinstance(mine, Reply), mine
+    words = " ".join(all_text(mine))
+    if "Waiting for your verification" not in words:
+        return []
+    after = words.split("Waiting for your verification", 1)[1].split("Re-audits you lead", 1)[0]
+    return sorted({b.value["ref"] for b in buttons_of(mine) if b.value.get("ref", "") in after})
+
+
+def test_qi_mine_shows_verifications_that_fall_to_me_as_the_verify_step_resolves_them(
+    hub: Harness,
+) -> None:
+    """No verifier named: the governance lead (Chris). Owned by Chris, the only PSC lead: the
+    chair (Helen). Named verifier who has left the directory: the governance lead again."""
+    lesson_ref = decided_lesson(hub, ["2", "3", "4"])
+    unnamed = add_action(hub, lesson_ref, 2)
+    chris_owns = add_action(hub, lesson_ref, 3, owner=CHRIS)
+    gone = add_action(hub, lesson_ref, 4, verifier=KIM)
+    for ref, owner in ((unnamed, TOM), (chris_owns, CHRIS), (gone, TOM)):
+        step(hub, owner, ref, "Accept")
+        step(hub, owner, ref, "Submit completion", evidence="Done; see the ward folder.")
+    assert _waiting_for_me(hub, KIM) == [gone]
+    with hub.app.uow_factory() as uow:
+        kim = uow.staff.by_email(KIM)
+        assert kim is not None
+        kim.active = False
+        uow.commit()
+    assert _waiting_for_me(hub, CHRIS) == sorted([unnamed, gone])
+    assert _waiting_for_me(hub, HELEN) == [chris_owns]
+    assert _waiting_for_me(hub, TOM) == []
+    # what /qi mine lists is what each of them may verify, and nobody else
+    assert "Verify" in labels(card(hub, HELEN, chris_owns))
+    assert "Verify" not in labels(card(hub, HELEN, unnamed))
+    assert "Verify" in labels(card(hub, CHRIS, gone))
+    step(hub, HELEN, chris_owns, "Verify", note="Seen at committee.")
+    assert action(hub, chris_owns).status == "verified"
+    assert _waiting_for_me(hub, HELEN) == []

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 from handlers import people
 from handlers.actions.lifecycle import WORKING
-from handlers.actions.service import card, step_buttons
+from handlers.actions.service import card, step_buttons, verifiers
 from handlers.config import Rule
 from handlers.context import Context
 from handlers.reminders import Due
@@ -69,9 +69,10 @@ class DueSoon:
             for action in ctx.uow.actions.due_between(
                 self.name, prefix, STATUSES, first, today + timedelta(days=high), since
             ):
-                if action.due_date <= today:
-                    continue  # moved into a working status after its due date: overdue now
                 days = (action.due_date - today).days
+                if days < max(low, 1):
+                    # found by its status change: overdue now, or a nearer threshold applies
+                    continue
                 text = (
                     f"{action.ref} is due in {days} day{'s' if days != 1 else ''} "
                     f"({action.due_date:%d %b %Y})."
@@ -82,6 +83,7 @@ class DueSoon:
                     f"{prefix}#v{action.due_version}",
                     _message(ctx, action, text, buttons),
                     people=(action.owner_id,),
+                    rank=-threshold,
                 )
 
 
@@ -107,9 +109,9 @@ class Overdue:
             ):
                 if later is not None and action.due_date <= today - timedelta(days=later):
                     continue  # a later threshold applies to this one
-                yield self._due(ctx, action, today, prefix)
+                yield self._due(ctx, action, today, prefix, threshold)
 
-    def _due(self, ctx: Context, action: Action, today: date, prefix: str) -> Due:
+    def _due(self, ctx: Context, action: Action, today: date, prefix: str, rank: int) -> Due:
         days = (today - action.due_date).days
         text = (
             f"{action.ref} is overdue by {days} day{'s' if days != 1 else ''} "
@@ -130,6 +132,7 @@ class Overdue:
             f"{prefix}#v{action.due_version}",
             _message(ctx, action, text, buttons),
             people=tuple(recipients),
+            rank=rank,
         )
 
 
@@ -144,17 +147,12 @@ class CompletionNotVerified:
         after = ctx.calendar.subtract_working_days(since, days) if since else None
         occasion = f"{days}wd"
         for action in ctx.uow.actions.completed_before(self.name, occasion, before, after):
-            verifiers = (
-                [action.verifier_id]
-                if action.verifier_id
-                else people.governance_leads(ctx, action.committee)
-            )
             text = f"{action.ref} has waited {days} working days for verification."
             yield Due(
                 action.ref,
                 occasion,
                 _message(ctx, action, text, step_buttons(action, ["verify", "return"])),
-                people=tuple(v for v in verifiers if v != action.owner_id),
+                people=tuple(verifiers(ctx, action)),
             )
 
 
@@ -174,8 +172,8 @@ class ReauditDue:
                 self.name, occasion, first, today + timedelta(days=high), since
             ):
                 assert action.reaudit_date is not None
-                if threshold and action.reaudit_date <= today:
-                    continue  # the on-the-day reminder covers it
+                if threshold and (action.reaudit_date - today).days < max(low, 1):
+                    continue  # a nearer threshold (or the on-the-day reminder) covers it
                 when = (
                     "is due today"
                     if action.reaudit_date <= today
@@ -188,6 +186,7 @@ class ReauditDue:
                     occasion,
                     _message(ctx, action, text, step_buttons(action, ["reaudit"])),
                     people=tuple(recipients),
+                    rank=-threshold,
                 )
 
 

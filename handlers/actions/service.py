@@ -186,6 +186,23 @@ def tell(
         ctx.enqueuer.to_channel(committee_channel, message, key)
 
 
+def verifiers(ctx: Context, action: Action) -> list[int]:
+    """Who verifies `action`, never its owner (docs/domain.md, separation of duties): the named
+    verifier; if none is named, or they have left the directory or own the action, the
+    committee's governance leads; if none of them can, the committee's chair."""
+    named = ctx.uow.staff.get(action.verifier_id) if action.verifier_id is not None else None
+    if named is not None and named.active and named.id != action.owner_id:
+        return [named.id]
+    for group in (
+        people.governance_leads(ctx, action.committee),
+        people.chair(ctx, action.committee),
+    ):
+        found = [p for p in group if p != action.owner_id]
+        if found:
+            return found
+    return []
+
+
 def may(ctx: Context, action: Action, step: ActionStep) -> bool:
     me = ctx.actor.staff_id
     roles = ctx.actor.roles
@@ -193,11 +210,7 @@ def may(ctx: Context, action: Action, step: ActionStep) -> bool:
         case "owner":
             return me == action.owner_id
         case "verifier":
-            if me == action.owner_id:
-                return False
-            if action.verifier_id is not None:
-                return me == action.verifier_id
-            return governs(roles, action.committee)
+            return me is not None and me in verifiers(ctx, action)  # never the owner
         case "audit_lead":
             return me == action.audit_lead_id or "audit_lead" in roles
         case "committee":
@@ -294,10 +307,9 @@ def apply(ctx: Context, action: Action, step: ActionStep, values: dict[str, Any]
         case "complete":
             action.evidence, action.completed_at = values["evidence"], ctx.now
             _move(ctx, action, A.COMPLETION_SUBMITTED, "completion_submitted", reason="")
-            verifiers = [action.verifier_id] if action.verifier_id else leads
             tell(
                 ctx,
-                [v for v in verifiers if v != action.owner_id],
+                verifiers(ctx, action),
                 action,
                 f"{action.ref} is complete: please verify the evidence",
                 step_buttons(action, ["verify", "return"]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, String, cast, func, literal, select
+from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from store.models import Action, ActionExtension
@@ -46,11 +46,16 @@ class ActionRepo:
         )
         return self.session.scalars(query).all()
 
-    def to_verify_by(self, staff_id: int) -> Sequence[Action]:
+    def awaiting_verification(self, staff_id: int, committees: Sequence[str]) -> Sequence[Action]:
+        """Completions `staff_id` may be asked to verify: named on them, or falling to them as a
+        governance lead or chair of one of `committees` (the caller resolves who verifies)."""
         query = (
             select(Action)
-            .where(Action.verifier_id == staff_id, Action.status == "completion_submitted")
-            .order_by(Action.completed_at)
+            .where(
+                Action.status == "completion_submitted",
+                or_(Action.verifier_id == staff_id, Action.committee.in_(committees)),
+            )
+            .order_by(Action.completed_at, Action.id)
         )
         return self.session.scalars(query).all()
 
