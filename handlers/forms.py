@@ -70,7 +70,7 @@ def _multi_choice(field: Field, raw: Any, guard: PatientDataGuard) -> list[str]:
     items = raw if isinstance(raw, list) else list(str(raw).split(","))
     values = [_choice_value(field, str(item)) for item in items if str(item).strip()]
     if field.required and not values:
-        raise FieldError(f"{field.label} is required")
+        raise FieldError(field.missing_message)
     # In the order the form lists them, whatever order the platform sent them in, so the same
     # answers store the same value from Slack, Teams or the console.
     order = {choice.value: n for n, choice in enumerate(field.choices)}
@@ -144,7 +144,7 @@ def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
         raw = raw.strip()
     if raw is None or raw == "" or raw == []:
         if field.required:
-            raise FieldError(f"{field.label} is required")
+            raise FieldError(field.missing_message)
         empty = EMPTY.get(field.kind)
         return list(empty) if isinstance(empty, list) else empty
     return CLEANERS[field.kind](field, raw, guard)

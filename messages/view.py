@@ -154,6 +154,16 @@ class Field:
     def choice_label(self, value: str) -> str:
         return next((c.label for c in self.choices if c.value == value), value)
 
+    @property
+    def missing_message(self) -> str:
+        """What a required field left empty says, on every platform: a check box is ticked,
+        a choice made, a question answered ("Please answer: What is the problem?")."""
+        if self.kind is FieldKind.BOOL:
+            return f"Please tick: {self.label}"
+        if self.kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE):
+            return f"Please choose: {self.label}"
+        return f"Please answer: {self.label}"
+
 
 @dataclass(frozen=True)
 class Form:
