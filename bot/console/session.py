@@ -21,7 +21,7 @@ from handlers.forms import FieldError, as_raw, clean_field
 from handlers.guard import PatientDataGuard
 from handlers.outbox.sender import OutboxSender
 from handlers.reminders import tick
-from messages.text import clean, field_prompt, form_header, render_reply
+from messages.text import clean, error_summary, field_prompt, form_header, render_reply
 from messages.view import Button, Form, FormErrors, OpenForm, Reply, Response, form_to_show
 
 CONSOLE_HELP = """\
@@ -244,20 +244,22 @@ class ConsoleSession:
             fill.form = form_to_show(fill.form, fill.values, response.errors)
             fill.errors = dict(response.errors)
             fill.queue = [f.name for f in fill.form.fields if f.name in fill.errors]
-            self.say(
-                "(x) Please check: "
-                + ", ".join(fill.form.field(n).label for n in fill.queue)
-                + ". Everything else is kept."
-            )
             if not fill.queue:  # errors on no known field: nothing to re-ask
                 self.form = None
                 self.say("(x) " + "; ".join(response.errors.values()))
                 return
+            self._report_errors(fill)
             self._ask()
             return
         self.form = None
         self._respond(response)
         self._after()
+
+    def _report_errors(self, fill: FormFill) -> None:
+        """Every problem at once; then the questions are asked again in order, without
+        repeating the problem under each."""
+        self.say(error_summary([(fill.form.field(n).label, fill.errors[n]) for n in fill.queue]))
+        fill.errors = {}
 
     # ------------------------------------------------------------------ console commands
     def _who(self) -> None:
