@@ -14,7 +14,17 @@ from handlers.lessons import commands as lesson_commands
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import ActionSpec, Command, Invocation, Press, Registry, Subcommand
 from handlers.search import search_page, search_reply
-from messages.view import Block, Fact, Facts, Heading, Reply, Response, SmallPrint, Text
+from messages.view import (
+    Block,
+    Fact,
+    Facts,
+    Heading,
+    Notice,
+    Reply,
+    Response,
+    SmallPrint,
+    Text,
+)
 
 
 def command_help(ctx: Context, invocation: Invocation) -> Response:
@@ -30,9 +40,14 @@ def command_help(ctx: Context, invocation: Invocation) -> Response:
     return Reply(summary=f"/{command.name} help", blocks=tuple(blocks), ephemeral=True)
 
 
-def help_reply(ctx: Context, _invocation: Invocation) -> Response:
-    """Only what this person may use: a clinician should not wade through panel commands."""
-    blocks: list[Block] = [Heading("QI Hub: what you can do")]
+def help_reply(ctx: Context, invocation: Invocation) -> Response:
+    """Only what this person may use: a clinician should not wade through panel commands.
+    After a word that is no /qi command ("/qi frobnicate"), it says so first."""
+    blocks: list[Block] = []
+    words = invocation.args.split()
+    if invocation.sub == "" and words:
+        blocks.append(Notice(f"I don't know /qi {words[0]}. Here is what you can do:", "warning"))
+    blocks.append(Heading("QI Hub: what you can do"))
     for command in ctx.registry.commands.values():
         usable = [
             sub

@@ -22,7 +22,16 @@ from handlers.guard import PatientDataGuard
 from handlers.outbox.sender import OutboxSender
 from handlers.reminders import tick
 from messages.text import clean, error_summary, field_prompt, form_header, render_reply
-from messages.view import Button, Form, FormErrors, OpenForm, Reply, Response, form_to_show
+from messages.view import (
+    Button,
+    Form,
+    FormErrors,
+    OpenForm,
+    Reply,
+    Response,
+    about_form,
+    form_to_show,
+)
 
 CONSOLE_HELP = """\
 Console commands:
@@ -177,7 +186,7 @@ class ConsoleSession:
         if spec is None:
             self.say("(x) That form is not available.")
             return
-        form = spec.form
+        form = about_form(spec.form, request.about)
         values: dict[str, Any] = {f.name: f.default for f in form.fields if f.default is not None}
         values.update(request.values)
         self.form = FormFill(

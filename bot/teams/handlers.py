@@ -54,6 +54,7 @@ from messages.view import (
     Reply,
     Response,
     Text,
+    about_form,
 )
 
 log = logging.getLogger(__name__)
@@ -143,11 +144,11 @@ class TeamsHandlers:
 
     def _open_form_card(self, request: OpenForm) -> dict[str, Any]:
         """A message whose button opens `request`'s form as a dialog (task/fetch)."""
-        spec = self.hub.services.registry.forms[request.form_id]
+        form = about_form(self.hub.services.registry.forms[request.form_id].form, request.about)
         card = adaptivecards.message_card(
-            Reply(summary=spec.form.title, blocks=(Heading(spec.form.title), Text(spec.form.intro)))
-            if spec.form.intro
-            else Reply(summary=spec.form.title, blocks=(Heading(spec.form.title),))
+            Reply(summary=form.title, blocks=(Heading(form.title), Text(form.intro)))
+            if form.intro
+            else Reply(summary=form.title, blocks=(Heading(form.title),))
         )
         card.setdefault("actions", []).append(
             {
@@ -169,7 +170,7 @@ class TeamsHandlers:
         """The form `request` names, filled and with its errors, as a dialog or in-card form."""
         spec = self.hub.services.registry.forms[request.form_id]
         return adaptivecards.form_card(
-            spec.form,
+            about_form(spec.form, request.about),
             self._form_values(request),
             dict(request.errors),
             submit=submit,

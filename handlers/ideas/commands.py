@@ -192,6 +192,11 @@ def show(ctx: Context, press: Press) -> Response:
     return Reply(summary=f"{idea.ref}: {idea.status}", blocks=tuple(_viewer_card(ctx, idea)))
 
 
+def about(idea: Idea) -> str:
+    """What a decision or withdrawal form says first, so nobody decides the wrong idea."""
+    return f"{idea.ref}: {idea.title}"
+
+
 def _withdraw_form(ctx: Context, ref_or_receipt: str, receipt: str | None) -> Response:
     idea = service.find(ctx, receipt or ref_or_receipt)
     if receipt is None and looks_like_receipt(ref_or_receipt):
@@ -203,7 +208,9 @@ def _withdraw_form(ctx: Context, ref_or_receipt: str, receipt: str | None) -> Re
     context = {"ref": idea.ref, "to": "withdraw"}
     if receipt:
         context["receipt"] = receipt
-    return OpenForm(decision_form_id(service.transition_named("withdraw")), {}, context)
+    return OpenForm(
+        decision_form_id(service.transition_named("withdraw")), {}, context, about=about(idea)
+    )
 
 
 def withdraw_command(ctx: Context, invocation: Invocation) -> Response:
@@ -219,7 +226,12 @@ def decide_button(ctx: Context, press: Press) -> Response:
     idea = service.find(ctx, press.value.get("ref", ""))
     transition = service.transition_named(press.value.get("to", ""))
     _check_panel_may(ctx, idea, transition)
-    return OpenForm(decision_form_id(transition), {}, {"ref": idea.ref, "to": transition.name})
+    return OpenForm(
+        decision_form_id(transition),
+        {},
+        {"ref": idea.ref, "to": transition.name},
+        about=about(idea),
+    )
 
 
 def _check_panel_may(ctx: Context, idea: Idea, transition: Transition) -> None:
@@ -261,7 +273,7 @@ def on_decision(ctx: Context, submission: Submission) -> Response:
         if idea.submitters
         else ("The submitter is anonymous and will see it with their receipt code.")
     )
-    if via_receipt:
+    if transition.by == "submitter":  # the person withdrawing is the submitter
         told = "The ideas panel has been told."
     blocks: list[Block] = [Notice(f"{idea.ref} {transition.headline}. {told}", "success")]
     if transition.by == "panel":

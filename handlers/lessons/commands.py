@@ -220,6 +220,11 @@ _PREFILLED = (forms.TRIAGE_ACCEPT, forms.TRIAGE_REDACT)
 """Triage forms that open with the lesson's text, for the governance lead to redact."""
 
 
+def about(lesson: Lesson) -> str:
+    """What a form about `lesson` says first, so nobody triages or decides the wrong one."""
+    return f"{lesson.ref}: {lesson.title}"
+
+
 def _need(ctx: Context, lesson: Lesson, *, member: bool = False, lead: bool = False) -> None:
     roles = ctx.actor.roles
     if (member and sits_on(roles, lesson.committee)) or (lead and governs(roles, lesson.committee)):
@@ -240,7 +245,7 @@ def triage_button(ctx: Context, press: Press) -> Response:
         if form_id in _PREFILLED
         else {}
     )
-    return OpenForm(form_id, values, {"ref": lesson.ref})
+    return OpenForm(form_id, values, {"ref": lesson.ref}, about=about(lesson))
 
 
 def on_triage(ctx: Context, submission: Submission) -> Response:
@@ -298,7 +303,7 @@ def decide_button(ctx: Context, press: Press) -> Response:
     lesson = service.find(ctx, press.value.get("ref", ""))
     _need(ctx, lesson, member=True)
     service.require_status(lesson, *AWAITING_DECISION)
-    return OpenForm(forms.DECIDE, {}, {"ref": lesson.ref})
+    return OpenForm(forms.DECIDE, {}, {"ref": lesson.ref}, about=about(lesson))
 
 
 def on_decide(ctx: Context, submission: Submission) -> Response:
@@ -325,7 +330,9 @@ def add_action_button(ctx: Context, press: Press) -> Response:
     tier = press.value.get("tier", "")
     if not tier.isdecimal() or int(tier) not in lesson.tiers:
         raise UserError(f"The committee did not choose that tier for {lesson.ref}.")
-    return OpenForm(create_form_id(int(tier)), {}, {"ref": lesson.ref, "tier": tier})
+    return OpenForm(
+        create_form_id(int(tier)), {}, {"ref": lesson.ref, "tier": tier}, about=about(lesson)
+    )
 
 
 def on_create_action(ctx: Context, submission: Submission) -> Response:
@@ -348,7 +355,7 @@ def assure_button(ctx: Context, press: Press) -> Response:
     lesson = service.find(ctx, press.value.get("ref", ""))
     _need(ctx, lesson, member=True)
     service.require_status(lesson, L.AWAITING_ASSURANCE)
-    return OpenForm(forms.ASSURE, {}, {"ref": lesson.ref})
+    return OpenForm(forms.ASSURE, {}, {"ref": lesson.ref}, about=about(lesson))
 
 
 def on_assure(ctx: Context, submission: Submission) -> Response:
