@@ -7,6 +7,7 @@ from typing import TextIO
 
 from handlers.catalogue import build_registry
 from handlers.config import ConfigError, OrgConfig, load_config
+from messages.templates import counted
 
 
 def summarise(config: OrgConfig) -> list[str]:
@@ -20,7 +21,7 @@ def summarise(config: OrgConfig) -> list[str]:
     for code, committee in config.committees.items():
         lines.append(
             f"  {code}: {committee.name}, chair {committee.chair}, "
-            f"{len(committee.members)} members, "
+            f"{counted(len(committee.members), 'member')}, "
             f"channel #{config.channels[committee.channel].name}, "
             f"digest {committee.digest.weekday} {committee.digest.time}"
         )

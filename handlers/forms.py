@@ -204,6 +204,25 @@ def clean_form(
     return values, errors
 
 
+TITLE_LIMIT = 150
+"""How long a title typed after a command (`/idea <title>`) may be: the forms' title limit."""
+
+
+def typed_title(typed: str, limit: int = TITLE_LIMIT) -> tuple[str, dict[str, str]]:
+    """A title typed after a command, for the form's title field: with, when it was too long
+    to keep whole, the message the form shows under the field saying it was shortened."""
+    text = typed.strip()
+    if len(text) <= limit:
+        return text, {}
+    cut = text[:limit]
+    if " " in cut[limit // 2 :]:  # end on a whole word when one ends late enough
+        cut = cut.rsplit(" ", 1)[0]
+    return cut, {
+        "title": f"Your title was {len(text):,} characters, and a title may have {limit}, so "
+        "it was shortened: please check it, and put the detail in the questions below."
+    }
+
+
 def as_raw(field: Field, value: Any) -> str | list[str] | None:
     """A typed value back to what a form shows (for pre-filling and keeping input after errors)."""
     if value is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers import work
 from handlers.actions import commands as action_commands
+from handlers.audit import describe_change
 from handlers.config import OrgConfig
 from handlers.context import Context
 from handlers.digest.data import build_digest
@@ -14,6 +15,7 @@ from handlers.lessons import commands as lesson_commands
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import ActionSpec, Command, Invocation, Press, Registry, Subcommand
 from handlers.search import search_page, search_reply
+from messages.templates import counted
 from messages.view import (
     Block,
     Fact,
@@ -82,12 +84,15 @@ def audit_trail(ctx: Context, invocation: Invocation) -> Response:
             Fact("Via", entry.platform),
             Fact("Did", entry.action),
         ]
-        if entry.before or entry.after:
-            facts.append(Fact("Change", f"{entry.before or {}} → {entry.after or {}}"))
+        change = describe_change(entry.before, entry.after)
+        if change:
+            facts.append(Fact("Change", "; ".join(change)))
         if entry.reason:
             facts.append(Fact("Reason", entry.reason))
         blocks.append(Facts(tuple(facts)))
-    return Reply(summary=f"{len(entries)} audit entries", blocks=tuple(blocks))
+    return Reply(
+        summary=counted(len(entries), "audit entry", "audit entries"), blocks=tuple(blocks)
+    )
 
 
 def show(ctx: Context, invocation: Invocation) -> Response:

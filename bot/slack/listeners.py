@@ -108,7 +108,9 @@ class SlackListeners:
         metadata = self._metadata(request, origin)
         self.client.views_open(
             trigger_id=trigger_id,
-            view=blockkit.modal(about_form(spec.form, request.about), values, metadata),
+            view=blockkit.modal(
+                about_form(spec.form, request.about), values, metadata, dict(request.errors)
+            ),
         )
 
     def _metadata(self, request: OpenForm, origin: dict[str, Any]) -> str:

@@ -47,6 +47,7 @@ from handlers.home import home
 from handlers.registry import FormSpec, as_typed_command
 from messages import adaptivecards
 from messages.view import (
+    Block,
     FormErrors,
     Heading,
     Notice,
@@ -145,11 +146,12 @@ class TeamsHandlers:
     def _open_form_card(self, request: OpenForm) -> dict[str, Any]:
         """A message whose button opens `request`'s form as a dialog (task/fetch)."""
         form = about_form(self.hub.services.registry.forms[request.form_id].form, request.about)
-        card = adaptivecards.message_card(
-            Reply(summary=form.title, blocks=(Heading(form.title), Text(form.intro)))
-            if form.intro
-            else Reply(summary=form.title, blocks=(Heading(form.title),))
-        )
+        blocks: list[Block] = [Heading(form.title)]
+        if form.intro:
+            blocks.append(Text(form.intro))
+        # Said here as well: the dialog this card opens is drawn afresh, without them.
+        blocks += [Notice(problem, "warning") for problem in request.errors.values()]
+        card = adaptivecards.message_card(Reply(summary=form.title, blocks=tuple(blocks)))
         card.setdefault("actions", []).append(
             {
                 "type": "Action.Submit",

@@ -24,6 +24,7 @@ from handlers.actions.service import card, step_buttons
 from handlers.config import Rule
 from handlers.context import Context
 from handlers.reminders import Due
+from messages.templates import counted
 from messages.view import Button, Notice, Reply
 from store.models import Action
 
@@ -149,7 +150,7 @@ class CompletionNotVerified:
                 if action.verifier_id
                 else people.governance_leads(ctx, action.committee)
             )
-            text = f"{action.ref} has waited {days} working days for verification."
+            text = f"{action.ref} has waited {counted(days, 'working day')} for verification."
             yield Due(
                 action.ref,
                 occasion,

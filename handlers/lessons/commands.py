@@ -7,12 +7,14 @@ from handlers.actions import service as actions
 from handlers.actions.forms import create_form_id
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
+from handlers.forms import typed_title
 from handlers.lessons import escalation, forms, service
 from handlers.lessons.lifecycle import AWAITING_DECISION, LESSON_OPEN, LessonStatus
 from handlers.lessons.views import lesson_card, lesson_item
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import Invocation, Press, Submission
 from handlers.submission import looks_like_receipt
+from messages.templates import counted
 from messages.view import (
     Block,
     Button,
@@ -91,9 +93,10 @@ def full_card(ctx: Context, lesson: Lesson, notice: Notice | None = None) -> Rep
 
 def open_submit_form(_ctx: Context, invocation: Invocation) -> Response:
     values = {"mode": "named"}
-    if invocation.args.strip():
-        values["title"] = invocation.args.strip()[:150]
-    return OpenForm(forms.SUBMIT, values)
+    title, shortened = typed_title(invocation.args)
+    if title:
+        values["title"] = title
+    return OpenForm(forms.SUBMIT, values, errors=shortened)
 
 
 def on_submit(ctx: Context, submission: Submission) -> Response:
@@ -162,7 +165,7 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
         ),
         SmallPrint("Anonymous lessons are not listed: use /lesson status with your receipt."),
     ]
-    return Reply(summary=f"You have {len(found)} lessons", blocks=tuple(blocks))
+    return Reply(summary=f"You have {counted(len(found), 'lesson')}", blocks=tuple(blocks))
 
 
 _LIST_FILTERS = {
@@ -205,7 +208,7 @@ def list_lessons(ctx: Context, invocation: Invocation) -> Response:
             f"{committee or ''} {status_filter} {page + 1 if page < pages else ''}".strip()
         ),
     ]
-    return Reply(summary=f"{total} lessons", blocks=tuple(blocks))
+    return Reply(summary=counted(total, "lesson"), blocks=tuple(blocks))
 
 
 # ------------------------------------------------------------------ triage and decision
