@@ -155,7 +155,8 @@ def error_summary(problems: list[tuple[str, str]]) -> str:
         "(everything else is kept):"
     ]
     for label, problem in problems:
-        lines.extend(_wrap(f"- {label}: {problem}", "  ", "    "))
+        said = problem if problem.startswith(label) else f"{label}: {problem}"
+        lines.extend(_wrap(f"- {said}", "  ", "    "))
     return "\n".join(lines)
 
 
