@@ -51,6 +51,8 @@ class FormFill:
     context: dict[str, str]
     queue: list[str]
     errors: dict[str, str] = field(default_factory=dict)
+    summarised: set[str] = field(default_factory=set)
+    """Fields whose problem was just listed with the others: not repeated when asked again."""
 
 
 class ConsoleSession:
@@ -199,7 +201,8 @@ class ConsoleSession:
         assert self.form is not None
         name = self.form.queue[0]
         form_field = self.form.form.field(name)
-        self.say(field_prompt(form_field, self.form.values.get(name), self.form.errors.get(name)))
+        error = None if name in self.form.summarised else self.form.errors.get(name)
+        self.say(field_prompt(form_field, self.form.values.get(name), error))
 
     def _guard(self) -> PatientDataGuard:
         local = self.app.services.calendar.local(self.clock.now())
@@ -231,10 +234,12 @@ class ConsoleSession:
             value = clean_field(form_field, raw, self._guard())
         except FieldError as exc:
             fill.errors[name] = str(exc)
+            fill.summarised.discard(name)
             self._ask()
             return
         fill.values[name] = as_raw(form_field, value)
         fill.errors.pop(name, None)
+        fill.summarised.discard(name)
         fill.queue.pop(0)
         if fill.queue:
             self._ask()
@@ -268,7 +273,7 @@ class ConsoleSession:
         """Every problem at once; then the questions are asked again in order, without
         repeating the problem under each."""
         self.say(error_summary([(fill.form.field(n).label, fill.errors[n]) for n in fill.queue]))
-        fill.errors = {}
+        fill.summarised = set(fill.queue)
 
     # ------------------------------------------------------------------ console commands
     def _who(self) -> None:
