@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -140,10 +141,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # JSON lines for the services; the console's own few warnings stay readable text.
         configure_logging(settings.log_level, json_lines=args.command != "console")
-        return _dispatch(args, settings)
+        status = _dispatch(args, settings)
+        sys.stdout.flush()  # a closed pipe is found here, not in the interpreter's last flush
+        return status
     except (ConfigError, DatabaseUnavailable, MissingCredential) as exc:
         sys.stderr.write(f"qihub: {exc}\n")
         return EXIT_USAGE
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what `cat` or `grep` end with when the reader (`| head`) stops reading."""
+
+
+def _reader_went_away() -> int:
+    """The reader of standard output closed it (`qihub export lessons | head`): stop quietly,
+    as other tools do, with no traceback; nothing more can be written there."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush cannot fail again
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -195,6 +213,7 @@ def _alerts_export(args: argparse.Namespace, settings: Settings) -> int:
     """`qihub alerts export REF [-o FILE]`: the ledger as CSV, to a file or standard output."""
     from handlers.alerts.export import export_ledger
     from handlers.errors import NotFound
+    from messages.templates import counted
     from store.db import check_connection, make_engine
     from store.uow import UnitOfWorkFactory
 
@@ -208,7 +227,9 @@ def _alerts_export(args: argparse.Namespace, settings: Settings) -> int:
                 if args.output:
                     with open(args.output, "w", newline="", encoding="utf-8") as out:
                         count = export_ledger(uow, args.ref, out)
-                    sys.stderr.write(f"qihub: wrote {count} recipients to {args.output}\n")
+                    sys.stderr.write(
+                        f"qihub: wrote {counted(count, 'recipient')} to {args.output}\n"
+                    )
                 else:
                     export_ledger(uow, args.ref, sys.stdout)
             except NotFound as exc:
@@ -223,6 +244,7 @@ def _alerts_export(args: argparse.Namespace, settings: Settings) -> int:
 def _export_register(args: argparse.Namespace, settings: Settings) -> int:
     """`qihub export lessons|actions|ideas [-o FILE]`: streamed, so any size of register."""
     from bot.exports import write_register
+    from messages.templates import counted
     from store.db import check_connection, make_engine
     from store.uow import UnitOfWorkFactory
 
@@ -233,7 +255,8 @@ def _export_register(args: argparse.Namespace, settings: Settings) -> int:
             if args.output:
                 with open(args.output, "w", newline="", encoding="utf-8") as out:
                     count = write_register(args.register, uow.registers, out)
-                sys.stderr.write(f"qihub: wrote {count} {args.register} to {args.output}\n")
+                written = counted(count, args.register.removesuffix("s"))
+                sys.stderr.write(f"qihub: wrote {written} to {args.output}\n")
             else:
                 write_register(args.register, uow.registers, sys.stdout)
     finally:

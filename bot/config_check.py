@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import TextIO
 
 from handlers.catalogue import build_registry
-from handlers.config import OrgConfig, load_config
+from handlers.config import ConfigError, OrgConfig, load_config
+from messages.templates import counted
 
 
 def summarise(config: OrgConfig) -> list[str]:
@@ -19,7 +21,7 @@ def summarise(config: OrgConfig) -> list[str]:
     for code, committee in config.committees.items():
         lines.append(
             f"  {code}: {committee.name}, chair {committee.chair}, "
-            f"{len(committee.members)} members, "
+            f"{counted(len(committee.members), 'member')}, "
             f"channel #{config.channels[committee.channel].name}, "
             f"digest {committee.digest.weekday} {committee.digest.time}"
         )
@@ -42,13 +44,24 @@ def summarise(config: OrgConfig) -> list[str]:
     return lines
 
 
+def check_permission_keys(config: OrgConfig, known: set[str], source: str) -> None:
+    """A permission no command, form or button asks for is a typo: the one meant is denied."""
+    for key in config.permissions:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"did you mean {close[0]}?" if close else "no command, form or button uses it"
+            raise ConfigError(f"permissions.{key}", f"unknown permission ({hint})", source)
+
+
 def check_config(path: str | None, out: TextIO) -> int:
     """Print a summary and return 0, or raise ConfigError (the CLI turns it into exit 2)."""
     config = load_config(path)
+    known = build_registry(config).permissions()
+    check_permission_keys(config, known, path or "bundled clatterbridge.toml")
     out.write(f"OK: {path or 'bundled Clatterbridge defaults'}\n")
     for line in summarise(config):
         out.write(line + "\n")
-    missing = sorted(build_registry(config).permissions() - set(config.permissions))
+    missing = sorted(known - set(config.permissions))
     if missing:
         out.write(
             "Warning: these permissions are granted to nobody, so they are denied to "

@@ -10,6 +10,34 @@ if TYPE_CHECKING:
     from handlers.context import Context
 
 
+def _shown(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    return str(value)
+
+
+def describe_change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """An entry's before and after as people read them: "status: submitted → eligible", one
+    line per field that changed; a field only set says its value ("owner: tom@…")."""
+    before, after = before or {}, after or {}
+    lines: list[str] = []
+    for key in dict.fromkeys([*before, *after]):
+        label = key.replace("_", " ")
+        if key not in before:
+            lines.append(f"{label}: {_shown(after[key])}")
+        elif key not in after:
+            lines.append(f"{label}: {_shown(before[key])} → (removed)")
+        elif before[key] != after[key]:
+            lines.append(f"{label}: {_shown(before[key])} → {_shown(after[key])}")
+    return lines
+
+
 def record(
     ctx: Context,
     *,

@@ -213,7 +213,9 @@ def _with_defaults(name: str, given: Any) -> Any:
 
 class AlertSeverity(Strict):
     label: Name
-    remind_every_minutes: int = Field(ge=5)
+    remind_every_minutes: int = Field(default=0, ge=0)
+    """0 (or left out) is refused by _check_alerts, naming the severity: an unacknowledged alert
+    must be re-notified."""
     default_deadline_hours: int = Field(ge=1)
 
 
@@ -256,7 +258,8 @@ class OrgConfig(Strict):
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     committees: dict[str, Committee] = Field(min_length=1)
     lesson_sources: dict[str, LessonSource] = Field(min_length=1)
-    tiers: list[Tier] = Field(min_length=5, max_length=5)
+    tiers: list[Tier]
+    """The five tiers of action; _check_tiers names a missing or repeated one."""
     sites: dict[str, Site] = Field(min_length=1)
     departments: dict[str, Department] = Field(default_factory=dict)
     processes: dict[str, Name] = Field(default_factory=dict)
@@ -343,9 +346,14 @@ def _check_codes(config: OrgConfig, emails: set[str]) -> None:
 
 
 def _check_tiers(config: OrgConfig, emails: set[str]) -> None:
-    numbers = sorted(t.number for t in config.tiers)
-    if numbers != [1, 2, 3, 4, 5]:
-        raise ConfigError("tiers", f"tiers must be numbered 1 to 5 once each, found {numbers}")
+    numbers = [t.number for t in config.tiers]
+    for number in range(1, 6):
+        if number not in numbers:
+            raise ConfigError(
+                "tiers", f"tier {number} is missing (the five tiers are numbered 1 to 5)"
+            )
+        if numbers.count(number) > 1:
+            raise ConfigError("tiers", f"tier {number} is defined {numbers.count(number)} times")
     for tier in config.trends.weak_tiers:
         if tier not in range(1, 6):
             raise ConfigError("trends.weak_tiers", f"{tier} is not a tier (1 to 5)")
@@ -373,6 +381,44 @@ def _check_committees(config: OrgConfig, emails: set[str]) -> None:
                 raise ConfigError(
                     f"committees.{code}.idea_benefits", f"{benefit!r} is not in [ideas].benefits"
                 )
+
+
+def _check_governance(config: OrgConfig, emails: set[str]) -> None:
+    """Work nobody can move: a committee's lessons need a governance lead to triage them, and
+    ideas need someone on the ideas panel to decide them."""
+    for code, committee in config.committees.items():
+        if not committee.governance_leads:
+            raise ConfigError(
+                f"committees.{code}.governance_leads",
+                "no governance lead, so nobody can triage this committee's lessons",
+            )
+    if not config.roles.get("ideas_panel"):
+        raise ConfigError(
+            "roles.ideas_panel", "nobody holds the ideas panel role, so no idea can be decided"
+        )
+
+
+ALERT_RULES = {
+    "alert_not_acknowledged": "critical alerts would not be re-notified to staff who have not "
+    "acknowledged them",
+    "alert_deadline_passed": "critical alerts past their deadline would not be escalated to "
+    "line managers",
+}
+
+
+def _check_alerts(config: OrgConfig, emails: set[str]) -> None:
+    """Critical alerts are chased until acknowledged and escalated after the deadline: neither
+    can be switched off, and every severity says how often it re-notifies."""
+    for name, consequence in ALERT_RULES.items():
+        if not config.reminders[name].enabled:
+            raise ConfigError(f"reminders.{name}.enabled", f"cannot be switched off: {consequence}")
+    for code, severity in config.alert_severities.items():
+        if severity.remind_every_minutes < 5:
+            raise ConfigError(
+                f"alert_severities.{code}.remind_every_minutes",
+                "missing or under 5, so unacknowledged alerts would not be re-notified; "
+                "give the minutes between reminders (at least 5)",
+            )
 
 
 def _check_places(config: OrgConfig, emails: set[str]) -> None:
@@ -429,9 +475,11 @@ REFERENCE_CHECKS = (
     _check_codes,
     _check_tiers,
     _check_committees,
+    _check_governance,
     _check_places,
     _check_roles,
     _check_people,
+    _check_alerts,
 )
 """Each a small rule over the whole config; a new cross-reference rule is one more entry."""
 

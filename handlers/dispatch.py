@@ -75,7 +75,9 @@ def run_command(ctx: Context, text: str) -> Response:
     command = ctx.registry.commands[invocation.command]
     sub = command.find(invocation.sub)
     if sub is None:
-        return notice(f"Try /{command.name} help.", "warning")
+        words = invocation.args.split()
+        unknown = f"I don't know /{command.name} {words[0]}. " if words else ""
+        return notice(f"{unknown}Try /{command.name} help.", "warning")
     return _guarded(ctx, sub.permission, lambda: sub.handler(ctx, invocation))
 
 

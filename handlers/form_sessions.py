@@ -34,7 +34,9 @@ def open_session(ctx: Context, request: OpenForm) -> OpenForm:
     session_id = ctx.uow.forms.open(
         ctx.actor.staff_id, request.form_id, dict(request.context), ctx.now, ctx.now + LIFETIME
     )
-    return OpenForm(request.form_id, request.values, {SESSION_KEY: session_id}, request.errors)
+    return OpenForm(
+        request.form_id, request.values, {SESSION_KEY: session_id}, request.errors, request.about
+    )
 
 
 def find_session(ctx: Context, form_id: str, context: Mapping[str, str]) -> OpenSession | Reply:

@@ -70,7 +70,7 @@ def _multi_choice(field: Field, raw: Any, guard: PatientDataGuard) -> list[str]:
     items = raw if isinstance(raw, list) else list(str(raw).split(","))
     values = [_choice_value(field, str(item)) for item in items if str(item).strip()]
     if field.required and not values:
-        raise FieldError(f"{field.label} is required")
+        raise FieldError(field.missing_message)
     # In the order the form lists them, whatever order the platform sent them in, so the same
     # answers store the same value from Slack, Teams or the console.
     order = {choice.value: n for n, choice in enumerate(field.choices)}
@@ -144,7 +144,7 @@ def clean_field(field: Field, raw: Any, guard: PatientDataGuard) -> Any:
         raw = raw.strip()
     if raw is None or raw == "" or raw == []:
         if field.required:
-            raise FieldError(f"{field.label} is required")
+            raise FieldError(field.missing_message)
         empty = EMPTY.get(field.kind)
         return list(empty) if isinstance(empty, list) else empty
     return CLEANERS[field.kind](field, raw, guard)
@@ -202,6 +202,25 @@ def clean_form(
     if not errors:
         errors = name_warnings(form, values, raw, guard)
     return values, errors
+
+
+TITLE_LIMIT = 150
+"""How long a title typed after a command (`/idea <title>`) may be: the forms' title limit."""
+
+
+def typed_title(typed: str, limit: int = TITLE_LIMIT) -> tuple[str, dict[str, str]]:
+    """A title typed after a command, for the form's title field: with, when it was too long
+    to keep whole, the message the form shows under the field saying it was shortened."""
+    text = typed.strip()
+    if len(text) <= limit:
+        return text, {}
+    cut = text[:limit]
+    if " " in cut[limit // 2 :]:  # end on a whole word when one ends late enough
+        cut = cut.rsplit(" ", 1)[0]
+    return cut, {
+        "title": f"Your title was {len(text):,} characters, and a title may have {limit}, so "
+        "it was shortened: please check it, and put the detail in the questions below."
+    }
 
 
 def as_raw(field: Field, value: Any) -> str | list[str] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers import work
 from handlers.actions import commands as action_commands
+from handlers.audit import describe_change
 from handlers.config import OrgConfig
 from handlers.context import Context
 from handlers.digest.data import build_digest
@@ -14,7 +15,18 @@ from handlers.lessons import commands as lesson_commands
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import ActionSpec, Command, Invocation, Press, Registry, Subcommand
 from handlers.search import search_page, search_reply
-from messages.view import Block, Fact, Facts, Heading, Reply, Response, SmallPrint, Text
+from messages.templates import counted
+from messages.view import (
+    Block,
+    Fact,
+    Facts,
+    Heading,
+    Notice,
+    Reply,
+    Response,
+    SmallPrint,
+    Text,
+)
 
 
 def command_help(ctx: Context, invocation: Invocation) -> Response:
@@ -30,9 +42,14 @@ def command_help(ctx: Context, invocation: Invocation) -> Response:
     return Reply(summary=f"/{command.name} help", blocks=tuple(blocks), ephemeral=True)
 
 
-def help_reply(ctx: Context, _invocation: Invocation) -> Response:
-    """Only what this person may use: a clinician should not wade through panel commands."""
-    blocks: list[Block] = [Heading("QI Hub: what you can do")]
+def help_reply(ctx: Context, invocation: Invocation) -> Response:
+    """Only what this person may use: a clinician should not wade through panel commands.
+    After a word that is no /qi command ("/qi frobnicate"), it says so first."""
+    blocks: list[Block] = []
+    words = invocation.args.split()
+    if invocation.sub == "" and words:
+        blocks.append(Notice(f"I don't know /qi {words[0]}. Here is what you can do:", "warning"))
+    blocks.append(Heading("QI Hub: what you can do"))
     for command in ctx.registry.commands.values():
         usable = [
             sub
@@ -67,12 +84,15 @@ def audit_trail(ctx: Context, invocation: Invocation) -> Response:
             Fact("Via", entry.platform),
             Fact("Did", entry.action),
         ]
-        if entry.before or entry.after:
-            facts.append(Fact("Change", f"{entry.before or {}} → {entry.after or {}}"))
+        change = describe_change(entry.before, entry.after)
+        if change:
+            facts.append(Fact("Change", "; ".join(change)))
         if entry.reason:
             facts.append(Fact("Reason", entry.reason))
         blocks.append(Facts(tuple(facts)))
-    return Reply(summary=f"{len(entries)} audit entries", blocks=tuple(blocks))
+    return Reply(
+        summary=counted(len(entries), "audit entry", "audit entries"), blocks=tuple(blocks)
+    )
 
 
 def show(ctx: Context, invocation: Invocation) -> Response:

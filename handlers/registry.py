@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from messages.view import Form, Response
 
+CHECKED_IN_HANDLERS = frozenset(
+    {"idea.see_confidential", "lesson.see_confidential", "lesson.read_untriaged"}
+)
+"""Permissions a handler checks itself (what a reader may see), not through a command, form or
+button; tests/test_config.py finds each in the code."""
+
 if TYPE_CHECKING:
     from handlers.context import Context
     from handlers.digest.data import SectionContributor
@@ -112,11 +118,12 @@ class Registry:
         self.digest_sections.append(contributor)
 
     def permissions(self) -> set[str]:
-        """Every permission the registry relies on (config check warns about missing ones)."""
+        """Every permission the code relies on: config check warns about missing ones and
+        refuses a granted one that is not among them (a typo)."""
         names = {s.permission for c in self.commands.values() for s in c.subcommands}
         names |= {f.permission for f in self.forms.values()}
         names |= {a.permission for a in self.actions.values()}
-        return names
+        return names | CHECKED_IN_HANDLERS
 
     @staticmethod
     def _unique(table: Mapping[str, object], key: str, what: str) -> None:

@@ -182,6 +182,13 @@ def _what_changed(change: Change | None) -> str:
     return f"what changed: {text}"
 
 
+SEARCH_HINT = (
+    "To search, give some words, e.g. /qi search flush labels, and optionally source:, "
+    "committee:, srg: or unit: with a code from the config."
+)
+"""Shown under the latest lessons when nothing was asked for (the home page's button)."""
+
+
 def _message(text: str, tone: Tone = "info") -> Reply:
     return Reply(summary=text, blocks=(Notice(text, tone),), ephemeral=True)
 
@@ -193,12 +200,6 @@ def search_reply(uow: UnitOfWork, config: OrgConfig, text: str, page: int = 1) -
     odd, gives results, "no matches" or a hint.
     """
     words, filters = parse_query(text, config)
-    if not words and not filters.any:
-        return _message(
-            "Give some words to search for, e.g. /qi search flush labels, and optionally "
-            "source:, committee:, srg: or unit: with a code from the config.",
-            "warning",
-        )
     page = max(page, 1)
     repo = uow.search
     hits, total = repo.search(
@@ -214,6 +215,8 @@ def search_reply(uow: UnitOfWork, config: OrgConfig, text: str, page: int = 1) -
     query = " ".join([*words, *filters.as_text()])
     if not hits:
         where = f" on page {page}" if total else ""
+        if not query:  # nothing asked for: the latest, and here there are none
+            return _message(f"The learning library has no lessons{where} yet. {SEARCH_HINT}")
         return _message(f"No lessons match '{query}'{where}.")
     changes = repo.changes([h.id for h in hits], frozenset(DONE))
     items = []
@@ -231,14 +234,20 @@ def search_reply(uow: UnitOfWork, config: OrgConfig, text: str, page: int = 1) -
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     first = (page - 1) * PAGE_SIZE + 1
     blocks: list[Block] = [
-        Heading(f"Learning library: {query}"),
+        Heading(f"Learning library: {query}" if query else "Learning library: the latest lessons"),
         Items(tuple(items)),
         SmallPrint(f"Lessons {first}-{first + len(hits) - 1} of {total} · page {page} of {pages}"),
     ]
+    if not query:
+        blocks.append(SmallPrint(SEARCH_HINT))
     if page < pages:
         more = Button("Next page", "search.page", {"q": query, "page": str(page + 1)})
         blocks.append(Buttons((more,)))
-    summary = f"{total} {'lesson matches' if total == 1 else 'lessons match'} '{query}'"
+    summary = (
+        f"{total} {'lesson matches' if total == 1 else 'lessons match'} '{query}'"
+        if query
+        else "The latest lessons in the learning library"
+    )
     return Reply(summary=summary, blocks=tuple(blocks))
 
 

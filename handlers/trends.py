@@ -11,6 +11,7 @@ from handlers import people
 from handlers.audit import record
 from handlers.context import Context
 from handlers.lessons.lifecycle import LessonStatus
+from messages.templates import counted
 from messages.view import Block, Button, Buttons, Fact, Facts, Notice, Reply
 from store.models import Action, Lesson, Trend
 
@@ -118,7 +119,7 @@ def _announce(
         }
     )
     text = (
-        f"{headline} {trend.ref}: {trend.lesson_count} lessons about the "
+        f"{headline} {trend.ref}: {counted(trend.lesson_count, 'lesson')} about the "
         f"{DIMENSION_LABELS[trend.dimension]} '{label}' within "
         f"{ctx.config.trends.window_days} days"
     )

@@ -445,7 +445,7 @@ def _input(field: Field, value: Any) -> dict[str, Any]:
         element["placeholder"] = plain(field.placeholder, PLACEHOLDER_TEXT)
     if field.required:
         element["isRequired"] = True
-        element["errorMessage"] = plain(f"{field.label} is required", ERROR_TEXT)
+        element["errorMessage"] = plain(field.missing_message, ERROR_TEXT)
     return element
 
 

@@ -29,6 +29,16 @@ def count_of(count: int, word: str, many: str | None = None) -> str:
     return f"{count or 'no'} {plural(count, word, many)}"
 
 
+def counted(count: int, word: str, many: str | None = None) -> str:
+    """ "1 person", "0 people", "3 lessons": a count in figures with its word agreeing."""
+    return f"{count} {plural(count, word, many)}"
+
+
+def count_people(count: int) -> str:
+    """ "1 person", "2 people"."""
+    return counted(count, "person", "people")
+
+
 def day(value: date) -> str:
     """A date as people write it in a message: "30 Nov 2026"."""
     return f"{value.day} {value:%b %Y}"

@@ -147,6 +147,19 @@ def field_prompt(field: Field, current: str | list[str] | None, error: str | Non
     return "\n".join(lines)
 
 
+def error_summary(problems: list[tuple[str, str]]) -> str:
+    """Every problem on a submitted form at once, each after its question's label."""
+    count = len(problems)
+    lines = [
+        f"(x) Please check {'this answer' if count == 1 else f'these {count} answers'} "
+        "(everything else is kept):"
+    ]
+    for label, problem in problems:
+        said = problem if problem.startswith(label) else f"{label}: {problem}"
+        lines.extend(_wrap(f"- {said}", "  ", "    "))
+    return "\n".join(lines)
+
+
 def form_header(form: Form) -> str:
     lines = [f"-- {clean(form.title)} --"]
     if form.intro:

@@ -8,7 +8,7 @@ text can never smuggle in a mention, a broadcast or a disguised link.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
@@ -154,6 +154,16 @@ class Field:
     def choice_label(self, value: str) -> str:
         return next((c.label for c in self.choices if c.value == value), value)
 
+    @property
+    def missing_message(self) -> str:
+        """What a required field left empty says, on every platform: a check box is ticked,
+        a choice made, a question answered ("Please answer: What is the problem?")."""
+        if self.kind is FieldKind.BOOL:
+            return f"Please tick: {self.label}"
+        if self.kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE):
+            return f"Please choose: {self.label}"
+        return f"Please answer: {self.label}"
+
 
 @dataclass(frozen=True)
 class Form:
@@ -178,6 +188,16 @@ class OpenForm:
     values: Mapping[str, Any] = field(default_factory=dict)
     context: Mapping[str, str] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
+    about: str = ""
+    """The record the form acts on ("IDEA-2026-0001: Colour-coded flush labels"), shown first
+    in the form's introduction on every platform (see `about_form`)."""
+
+
+def about_form(form: Form, about: str) -> Form:
+    """`form` introduced by the record it acts on, so a decision never names the wrong idea."""
+    if not about:
+        return form
+    return replace(form, intro=f"{about}\n{form.intro}" if form.intro else about)
 
 
 @dataclass(frozen=True)

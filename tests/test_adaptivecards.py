@@ -272,7 +272,7 @@ def test_the_error_form_shows_each_problem_under_its_field_with_the_input_kept()
     assert "Please correct the 3 answers marked below." in summary["items"][0]["text"]
     by_id = {n.get("id"): i for i, n in enumerate(body) if n.get("id")}
     for name, words in (
-        ("title", "Title is required"),
+        ("title", "Please answer: Title"),
         ("problem", "NHS number"),
         ("co_submitters", "not-an-email is not an email address"),
     ):
@@ -580,7 +580,7 @@ def test_each_field_kind_gets_its_input_pre_filled() -> None:
     }  # fmt: skip
     assert by_id["title"] == {
         "type": "Input.Text", "maxLength": 20, "value": "Hello", "id": "title", "label": "Title",
-        "placeholder": "Short", "isRequired": True, "errorMessage": "Title is required",
+        "placeholder": "Short", "isRequired": True, "errorMessage": "Please answer: Title",
     }  # fmt: skip
     assert by_id["notes"]["isMultiline"] is True and by_id["notes"]["value"] == "Line one\nLine two"
     assert by_id["colour"]["style"] == "compact" and by_id["colour"]["value"] == "blue"

@@ -164,6 +164,91 @@ def test_config_error_carries_the_dotted_key(tmp_path: Path, text: str, expected
     assert caught.value.source == str(path)
 
 
+NOBODY_CAN_MOVE = [
+    pytest.param(
+        altered('governance_leads = ["priya.shah@clatterbridge.example"]', "governance_leads = []"),
+        "committees.PEC.governance_leads: no governance lead, so nobody can triage this "
+        "committee's lessons",
+        id="committee-without-governance-lead",
+    ),
+    pytest.param(
+        altered(
+            'ideas_panel = ["sam.patel@clatterbridge.example", '
+            '"jo.williams@clatterbridge.example"]',
+            "ideas_panel = []",
+        ),
+        "roles.ideas_panel: nobody holds the ideas panel role, so no idea can be decided",
+        id="empty-ideas-panel",
+    ),
+    pytest.param(
+        altered('"lesson.triage" = [', '"lesson.traige" = ['),
+        "permissions.lesson.traige: unknown permission (did you mean lesson.triage?)",
+        id="unknown-permission-key",
+    ),
+    pytest.param(
+        altered('"idea.list" = [', '"xyzzy" = ['),
+        "permissions.xyzzy: unknown permission (no command, form or button uses it)",
+        id="unknown-permission-key-far-from-any",
+    ),
+    pytest.param(
+        altered(
+            '[[tiers]]\nnumber = 3\nname = "Process review: simplify, automate or digitise"\n'
+            'strength = "stronger"\nhelp = "Remove human steps from an error-prone process."\n',
+            "",
+        ),
+        "tiers: tier 3 is missing (the five tiers are numbered 1 to 5)",
+        id="missing-tier",
+    ),
+    pytest.param(
+        altered("number = 4\n", "number = 2\n"),
+        "tiers: tier 2 is defined 2 times",
+        id="tier-repeated",
+    ),
+    pytest.param(
+        altered("remind_every_minutes = 120, ", ""),
+        "alert_severities.high.remind_every_minutes: missing or under 5, so unacknowledged "
+        "alerts would not be re-notified; give the minutes between reminders (at least 5)",
+        id="alert-severity-without-renotification",
+    ),
+    pytest.param(
+        altered("remind_every_minutes = 30,", "remind_every_minutes = 0,"),
+        "alert_severities.critical.remind_every_minutes: missing or under 5, so unacknowledged "
+        "alerts would not be re-notified; give the minutes between reminders (at least 5)",
+        id="alert-severity-renotifies-never",
+    ),
+    pytest.param(
+        altered(
+            "alert_not_acknowledged = { urgent = true }",
+            "alert_not_acknowledged = { urgent = true, enabled = false }",
+        ),
+        "reminders.alert_not_acknowledged.enabled: cannot be switched off: critical alerts "
+        "would not be re-notified to staff who have not acknowledged them",
+        id="alert-reminders-off",
+    ),
+    pytest.param(
+        altered(
+            "alert_deadline_passed = { urgent = true }",
+            "alert_deadline_passed = { urgent = true, enabled = false }",
+        ),
+        "reminders.alert_deadline_passed.enabled: cannot be switched off: critical alerts "
+        "past their deadline would not be escalated to line managers",
+        id="alert-escalation-off",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NOBODY_CAN_MOVE)
+def test_config_that_leaves_work_nobody_can_move_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
+    """Step 9: each of these would leave lessons, ideas or alerts that nobody can move on."""
+    path = tmp_path / "trust.toml"
+    path.write_text(text, "utf-8")
+    assert main(["config", "check", str(path)]) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"qihub: {path}: {expected}\n")
+
+
 def test_unknown_time_zone_names_the_zone(tmp_path: Path) -> None:
     path = tmp_path / "trust.toml"
     path.write_text(altered('timezone = "Europe/London"', 'timezone = "Europe/Londn"'), "utf-8")
@@ -335,3 +420,13 @@ def test_a_rule_enabled_without_numbers_gets_exactly_the_documented_default() ->
         assert (thresholds.overdue, thresholds.escalated) == ((1,), (7,))
     data["reminders"] = {"idea_not_decided": {"working_days": 25}}
     assert parse_config(data).reminders["idea_not_decided"].counted_working_days() == 25
+
+
+def test_permissions_checked_in_handlers_are_really_checked_there() -> None:
+    """Config check accepts these keys without a command behind them; each must be in use."""
+    from handlers.registry import CHECKED_IN_HANDLERS
+
+    root = Path(__file__).resolve().parent.parent / "handlers"
+    code = "".join(p.read_text("utf-8") for p in root.rglob("*.py") if p.name != "registry.py")
+    for permission in CHECKED_IN_HANDLERS:
+        assert f'"{permission}"' in code, permission

@@ -57,11 +57,11 @@ def error_of(field: Field, raw: Any, guard: PatientDataGuard) -> str:
 
 @pytest.mark.parametrize("raw", [None, "", "   ", "\n\t"])
 def test_required_field_left_empty(guard: PatientDataGuard, raw: Any) -> None:
-    assert error_of(TITLE, raw, guard) == "Title is required"
+    assert error_of(TITLE, raw, guard) == "Please answer: Title"
 
 
 def test_required_choice_left_empty(guard: PatientDataGuard) -> None:
-    assert error_of(COLOUR, "", guard) == "Colour is required"
+    assert error_of(COLOUR, "", guard) == "Please choose: Colour"
 
 
 @pytest.mark.parametrize(
@@ -83,8 +83,8 @@ def test_optional_empty_values(guard: PatientDataGuard, field: Field, expected: 
 
 def test_required_multi_choice_with_only_commas(guard: PatientDataGuard) -> None:
     field = Field("b", "Benefits", FieldKind.MULTI_CHOICE, required=True, choices=COLOURS)
-    assert error_of(field, " , ,", guard) == "Benefits is required"
-    assert error_of(field, [], guard) == "Benefits is required"
+    assert error_of(field, " , ,", guard) == "Please choose: Benefits"
+    assert error_of(field, [], guard) == "Please choose: Benefits"
 
 
 # ---------------------------------------------------------------- text and lengths
@@ -283,7 +283,7 @@ def test_required_boolean_accepts_an_explicit_no(guard: PatientDataGuard) -> Non
     """False is an answer, not an empty field."""
     field = Field("ok", "Agreed", FieldKind.BOOL, required=True)
     assert clean_field(field, False, guard) is False
-    assert error_of(field, "", guard) == "Agreed is required"
+    assert error_of(field, "", guard) == "Please tick: Agreed"
 
 
 # ---------------------------------------------------------------- clean_form
@@ -338,7 +338,7 @@ def test_clean_form_reports_every_error_at_once(guard: PatientDataGuard) -> None
         guard,
     )
     assert set(errors) == {"title", "notes", "colour", "due", "owner", "consent"}
-    assert errors["title"] == "Title is required"
+    assert errors["title"] == "Please answer: Title"
     assert errors["notes"].startswith("Notes seems to contain a probable NHS number")
     assert all(NHS_NUMBER not in message for message in errors.values())
     assert values == {"colours": []}
@@ -426,10 +426,10 @@ def test_the_confirmation_is_shown_only_once_asked_for_and_then_kept() -> None:
     """Never up front (nobody should tick it out of habit); once asked, a later error on
     another field must not lose the tick."""
     confirm = CONFIRM_NOT_PATIENT.name
-    assert form_to_show(NAMES_FORM, {}, {"title": "Title is required"}) == NAMES_FORM
+    assert form_to_show(NAMES_FORM, {}, {"title": "Please answer: Title"}) == NAMES_FORM
     asked = form_to_show(NAMES_FORM, {}, {"notes": "…", confirm: CONFIRM_PLEASE})
     assert [f.name for f in asked.fields] == ["title", "notes", "ref", confirm]
-    kept = form_to_show(NAMES_FORM, {confirm: True}, {"title": "Title is required"})
+    kept = form_to_show(NAMES_FORM, {confirm: True}, {"title": "Please answer: Title"})
     assert kept.fields[-1] == CONFIRM_NOT_PATIENT
     assert with_confirmation(kept) == kept  # once
 
@@ -481,3 +481,22 @@ def test_as_raw_round_trips_through_clean_field(data: st.DataObject) -> None:
         if field is TITLE:
             value = " ".join(value.split())
         assert clean_field(field, as_raw(field, value), guard) == value
+
+
+@pytest.mark.parametrize("raw", ["", None, []])
+def test_a_required_check_box_left_unticked_asks_for_the_tick(
+    raw: object, guard: PatientDataGuard
+) -> None:
+    """Not "I have checked: no patient-identifiable information is required", which reads as
+    its opposite."""
+    from handlers.lessons.forms import DEIDENTIFIED
+
+    field = Field("deidentified", DEIDENTIFIED, FieldKind.BOOL, required=True)
+    assert error_of(field, raw, guard) == (
+        "Please tick: I have checked: no patient-identifiable information"
+    )
+
+
+def test_a_required_question_left_empty_asks_for_it(guard: PatientDataGuard) -> None:
+    field = Field("problem", "What is the problem?", FieldKind.LONG_TEXT, required=True)
+    assert error_of(field, "  ", guard) == "Please answer: What is the problem?"

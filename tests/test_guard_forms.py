@@ -141,7 +141,8 @@ def test_the_console_asks_for_the_confirmation_then_stores(hub: Harness) -> None
     assert session.form is not None  # not refused as typed, but back after the submit
     assert session.form.queue == ["what_happened", CONFIRM]
     shown = out.getvalue()
-    assert "(x) Please check: What happened?, I confirm this does not identify a patient." in shown
+    assert "(x) Please check these 2 answers (everything else is kept):" in shown
+    assert "  - I confirm this does not identify a patient: Please confirm" in shown
     assert "What happened? seems to name a person" in shown
     assert "current: Mrs Jane Smith" in shown  # the draft is kept, not lost
     assert stored(hub) == (0, 0)

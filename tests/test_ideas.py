@@ -76,7 +76,7 @@ def test_required_fields_and_title_limit_come_back_as_field_errors(hub: Harness)
     )
     assert set(errors) == {"title", "problem", "proposed_change"}
     assert "limit is 150" in errors["title"]
-    assert "is required" in errors["problem"]
+    assert errors["problem"].startswith("Please answer: ")
 
 
 def test_patient_data_is_refused_naming_the_field_and_nothing_is_stored(hub: Harness) -> None:

@@ -382,4 +382,19 @@ def test_nothing_to_search_for_gives_a_hint(hub: Harness) -> None:
     for text in ("", "   ", "the and of", "*** ((("):
         reply = search(hub, text)
         (notice,) = reply.blocks
-        assert isinstance(notice, Notice) and "Give some words to search for" in notice.text
+        assert isinstance(notice, Notice) and notice.text == (
+            "The learning library has no lessons yet. To search, give some words, e.g. "
+            "/qi search flush labels, and optionally source:, committee:, srg: or unit: with a "
+            "code from the config."
+        )
+
+
+def test_nothing_to_search_for_shows_the_latest_lessons(hub: Harness, library: Library) -> None:
+    """The home page's "Search what changed" button: the latest lessons, no warning."""
+    older = library.add("Flush labels mixed up")
+    newer = library.add("Oxygen cylinder left open")
+    reply = search(hub, "")
+    assert found(hub, "") == [newer, older]
+    assert not any(isinstance(b, Notice) for b in reply.blocks)
+    assert reply.summary == "The latest lessons in the learning library"
+    assert "To search, give some words" in " ".join(all_text(reply))

@@ -21,8 +21,17 @@ from handlers.forms import FieldError, as_raw, clean_field
 from handlers.guard import PatientDataGuard
 from handlers.outbox.sender import OutboxSender
 from handlers.reminders import tick
-from messages.text import clean, field_prompt, form_header, render_reply
-from messages.view import Button, Form, FormErrors, OpenForm, Reply, Response, form_to_show
+from messages.text import clean, error_summary, field_prompt, form_header, render_reply
+from messages.view import (
+    Button,
+    Form,
+    FormErrors,
+    OpenForm,
+    Reply,
+    Response,
+    about_form,
+    form_to_show,
+)
 
 CONSOLE_HELP = """\
 Console commands:
@@ -42,6 +51,8 @@ class FormFill:
     context: dict[str, str]
     queue: list[str]
     errors: dict[str, str] = field(default_factory=dict)
+    summarised: set[str] = field(default_factory=set)
+    """Fields whose problem was just listed with the others: not repeated when asked again."""
 
 
 class ConsoleSession:
@@ -177,7 +188,7 @@ class ConsoleSession:
         if spec is None:
             self.say("(x) That form is not available.")
             return
-        form = spec.form
+        form = about_form(spec.form, request.about)
         values: dict[str, Any] = {f.name: f.default for f in form.fields if f.default is not None}
         values.update(request.values)
         self.form = FormFill(
@@ -190,7 +201,8 @@ class ConsoleSession:
         assert self.form is not None
         name = self.form.queue[0]
         form_field = self.form.form.field(name)
-        self.say(field_prompt(form_field, self.form.values.get(name), self.form.errors.get(name)))
+        error = None if name in self.form.summarised else self.form.errors.get(name)
+        self.say(field_prompt(form_field, self.form.values.get(name), error))
 
     def _guard(self) -> PatientDataGuard:
         local = self.app.services.calendar.local(self.clock.now())
@@ -222,10 +234,12 @@ class ConsoleSession:
             value = clean_field(form_field, raw, self._guard())
         except FieldError as exc:
             fill.errors[name] = str(exc)
+            fill.summarised.discard(name)
             self._ask()
             return
         fill.values[name] = as_raw(form_field, value)
         fill.errors.pop(name, None)
+        fill.summarised.discard(name)
         fill.queue.pop(0)
         if fill.queue:
             self._ask()
@@ -244,20 +258,22 @@ class ConsoleSession:
             fill.form = form_to_show(fill.form, fill.values, response.errors)
             fill.errors = dict(response.errors)
             fill.queue = [f.name for f in fill.form.fields if f.name in fill.errors]
-            self.say(
-                "(x) Please check: "
-                + ", ".join(fill.form.field(n).label for n in fill.queue)
-                + ". Everything else is kept."
-            )
             if not fill.queue:  # errors on no known field: nothing to re-ask
                 self.form = None
                 self.say("(x) " + "; ".join(response.errors.values()))
                 return
+            self._report_errors(fill)
             self._ask()
             return
         self.form = None
         self._respond(response)
         self._after()
+
+    def _report_errors(self, fill: FormFill) -> None:
+        """Every problem at once; then the questions are asked again in order, without
+        repeating the problem under each."""
+        self.say(error_summary([(fill.form.field(n).label, fill.errors[n]) for n in fill.queue]))
+        fill.summarised = set(fill.queue)
 
     # ------------------------------------------------------------------ console commands
     def _who(self) -> None:

@@ -32,7 +32,16 @@ from handlers.home import home
 from handlers.registry import as_typed_command
 from handlers.seals import opened, sealed
 from messages import blockkit
-from messages.view import Button, Buttons, FormErrors, OpenForm, Reply, Response, Text
+from messages.view import (
+    Button,
+    Buttons,
+    FormErrors,
+    OpenForm,
+    Reply,
+    Response,
+    Text,
+    about_form,
+)
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -98,7 +107,10 @@ class SlackListeners:
         values.update(request.values)
         metadata = self._metadata(request, origin)
         self.client.views_open(
-            trigger_id=trigger_id, view=blockkit.modal(spec.form, values, metadata)
+            trigger_id=trigger_id,
+            view=blockkit.modal(
+                about_form(spec.form, request.about), values, metadata, dict(request.errors)
+            ),
         )
 
     def _metadata(self, request: OpenForm, origin: dict[str, Any]) -> str:

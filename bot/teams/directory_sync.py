@@ -29,6 +29,7 @@ from handlers.directory import (
     finish_directory_sync,
     link_line_managers,
 )
+from messages.templates import count_people
 from store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,7 @@ def _read_pages(
         result.skipped += page.skipped
         extra = f", {page.skipped} skipped" if page.skipped else ""
         say(
-            f"page {result.pages}: {page.people} people ({page.created} new, "
+            f"page {result.pages}: {count_people(page.people)} ({page.created} new, "
             f"{page.updated} changed, {page.left} left{extra})"
         )
         next_link = body.get("@odata.nextLink")
@@ -277,7 +278,7 @@ def _sweep_absent(hub: QIHub, seen: set[str], result: SyncResult, say: Progress)
             uow.commit()
     if left:
         result.deactivated += left
-        say(f"{left} people no longer in the directory marked as left")
+        say(f"{count_people(left)} no longer in the directory marked as left")
 
 
 def _link_managers(hub: QIHub, pending: dict[str, str | None], result: SyncResult) -> None:

@@ -47,6 +47,7 @@ from handlers.home import home
 from handlers.registry import FormSpec, as_typed_command
 from messages import adaptivecards
 from messages.view import (
+    Block,
     FormErrors,
     Heading,
     Notice,
@@ -54,6 +55,7 @@ from messages.view import (
     Reply,
     Response,
     Text,
+    about_form,
 )
 
 log = logging.getLogger(__name__)
@@ -143,12 +145,13 @@ class TeamsHandlers:
 
     def _open_form_card(self, request: OpenForm) -> dict[str, Any]:
         """A message whose button opens `request`'s form as a dialog (task/fetch)."""
-        spec = self.hub.services.registry.forms[request.form_id]
-        card = adaptivecards.message_card(
-            Reply(summary=spec.form.title, blocks=(Heading(spec.form.title), Text(spec.form.intro)))
-            if spec.form.intro
-            else Reply(summary=spec.form.title, blocks=(Heading(spec.form.title),))
-        )
+        form = about_form(self.hub.services.registry.forms[request.form_id].form, request.about)
+        blocks: list[Block] = [Heading(form.title)]
+        if form.intro:
+            blocks.append(Text(form.intro))
+        # Said here as well: the dialog this card opens is drawn afresh, without them.
+        blocks += [Notice(problem, "warning") for problem in request.errors.values()]
+        card = adaptivecards.message_card(Reply(summary=form.title, blocks=tuple(blocks)))
         card.setdefault("actions", []).append(
             {
                 "type": "Action.Submit",
@@ -169,7 +172,7 @@ class TeamsHandlers:
         """The form `request` names, filled and with its errors, as a dialog or in-card form."""
         spec = self.hub.services.registry.forms[request.form_id]
         return adaptivecards.form_card(
-            spec.form,
+            about_form(spec.form, request.about),
             self._form_values(request),
             dict(request.errors),
             submit=submit,

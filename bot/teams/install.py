@@ -21,6 +21,7 @@ from bot.app import QIHub
 from bot.teams.graph import GraphClient, GraphError, Progress
 from handlers.audit import record
 from handlers.context import SYSTEM, Context
+from messages.templates import count_people
 
 PLATFORM: Final = "teams"
 
@@ -48,7 +49,7 @@ class InstallResult:
 
     def summary(self) -> str:
         return (
-            f"install done: {self.attempted} people tried; {self.installed} installed, "
+            f"install done: {count_people(self.attempted)} tried; {self.installed} installed, "
             f"{self.already} already had the app, {self.failed} failed"
         )
 
@@ -127,7 +128,7 @@ def install_for_everyone(
                 done.failed += 1
         result.batches += 1
         say(
-            f"batch {result.batches}: {done.people} people ({done.installed} installed, "
+            f"batch {result.batches}: {count_people(done.people)} ({done.installed} installed, "
             f"{done.already} already, {done.failed} failed)"
         )
     with hub.uow_factory() as uow:

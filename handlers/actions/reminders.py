@@ -24,6 +24,7 @@ from handlers.actions.service import card, step_buttons, verifiers
 from handlers.config import Rule
 from handlers.context import Context
 from handlers.reminders import Due
+from messages.templates import counted
 from messages.view import Button, Notice, Reply
 from store.models import Action
 
@@ -147,7 +148,7 @@ class CompletionNotVerified:
         after = ctx.calendar.subtract_working_days(since, days) if since else None
         occasion = f"{days}wd"
         for action in ctx.uow.actions.completed_before(self.name, occasion, before, after):
-            text = f"{action.ref} has waited {days} working days for verification."
+            text = f"{action.ref} has waited {counted(days, 'working day')} for verification."
             yield Due(
                 action.ref,
                 occasion,

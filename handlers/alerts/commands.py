@@ -8,7 +8,9 @@ from handlers.alerts import audience, broadcast, service, views
 from handlers.alerts.forms import COMPOSE, CORRECT, REJECT, RETRACT
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
+from handlers.forms import typed_title
 from handlers.registry import Invocation, Press, Submission
+from messages.templates import count_people
 from messages.view import (
     Block,
     Button,
@@ -51,8 +53,8 @@ def _prefill(ctx: Context, alert: Alert) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ compose, edit, preview
 def open_compose(ctx: Context, invocation: Invocation) -> Response:
-    title = invocation.args.strip()[:150]
-    return OpenForm(COMPOSE, {"title": title} if title else {})
+    title, shortened = typed_title(invocation.args)
+    return OpenForm(COMPOSE, {"title": title} if title else {}, errors=shortened)
 
 
 def on_compose(ctx: Context, submission: Submission) -> Response:
@@ -175,8 +177,8 @@ def send_button(ctx: Context, press: Press) -> Response:
     alert = service.find(ctx, press.value.get("ref", ""))
     count = service.send_now(ctx, alert)
     return _notice(
-        f"{alert.ref} sent to {count} people as a tier-5 emergency. The alert approvers have "
-        "been told. Your status message updates as acknowledgements arrive.",
+        f"{alert.ref} sent to {count_people(count)} as a tier-5 emergency. The alert approvers "
+        "have been told. Your status message updates as acknowledgements arrive.",
         replace=True,
     )
 
@@ -185,7 +187,8 @@ def approve_button(ctx: Context, press: Press) -> Response:
     alert = service.find(ctx, press.value.get("ref", ""))
     count = service.approve(ctx, alert)
     return _notice(
-        f"You approved {alert.ref}: it was sent to {count} people. The publisher has been told.",
+        f"You approved {alert.ref}: it was sent to {count_people(count)}. "
+        "The publisher has been told.",
         replace=True,
     )
 
@@ -276,7 +279,7 @@ def _status(ctx: Context, alert: Alert) -> Reply:
                 Text(f"Still not acknowledged after the deadline: {', '.join(names)}{more}.")
             )
     elif alert.status not in service.SENT:
-        blocks.append(Text(f"Would reach {service.recipients_planned(ctx, alert)} people."))
+        blocks.append(Text(f"Would reach {count_people(service.recipients_planned(ctx, alert))}."))
     replaced = ctx.uow.alerts.replaced_by(alert.id, service.SENT)
     if replaced is not None:
         blocks.append(Notice(f"Replaced by {replaced.ref} ({replaced.kind}).", "warning"))

@@ -15,6 +15,7 @@ from handlers.alerts import audience, broadcast, views
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import FieldProblem, NotFound, UserError
+from messages.templates import count_people, counted
 from messages.view import Block, Button, Buttons, Notice, Reply, SmallPrint, Text
 from store.models import Alert, AlertRecipient
 
@@ -194,7 +195,8 @@ def request_approval(ctx: Context, alert: Alert) -> list[str]:
     publisher = people.name_of(ctx, alert.publisher_id)
     blocks: list[Block] = [
         Notice(
-            f"Approval needed: {publisher} wants to send {alert.ref} to {count} people.", "warning"
+            f"Approval needed: {publisher} wants to send {alert.ref} to {count_people(count)}.",
+            "warning",
         ),
         *broadcast_body(ctx, alert),
         Buttons(
@@ -240,10 +242,10 @@ def approve(ctx: Context, alert: Alert) -> int:
     _set_status(ctx, alert, "awaiting_approval", "approved", approver_id=ctx.actor.staff_id)
     count = broadcast.send(ctx, alert)
     told = Reply(
-        summary=f"{alert.ref} approved by {ctx.actor.name} and sent to {count} people",
+        summary=f"{alert.ref} approved by {ctx.actor.name} and sent to {count_people(count)}",
         blocks=(
             Notice(
-                f"{alert.ref} was approved by {ctx.actor.name} and sent to {count} people. "
+                f"{alert.ref} was approved by {ctx.actor.name} and sent to {count_people(count)}. "
                 "Your status message below updates as acknowledgements arrive.",
                 "success",
             ),
@@ -280,7 +282,7 @@ def send_now(ctx: Context, alert: Alert) -> int:
     _set_status(ctx, alert, "draft", "emergency_send")
     count = broadcast.send(ctx, alert)
     text = (
-        f"Tier-5 emergency: {ctx.actor.name} sent {alert.ref} to {count} people without a "
+        f"Tier-5 emergency: {ctx.actor.name} sent {alert.ref} to {count_people(count)} without a "
         "second approver."
     )
     reply = Reply(summary=text, blocks=(Notice(text, "warning"), *broadcast_body(ctx, alert)))
@@ -319,13 +321,13 @@ def preview(ctx: Context, alert: Alert, *, replace: bool = False) -> Reply:
         else "An alert approver other than you must approve it before it is sent."
     )
     blocks: list[Block] = [
-        Notice(f"Preview of {alert.ref}: it will reach {count} people.", "success"),
+        Notice(f"Preview of {alert.ref}: it will reach {count_people(count)}.", "success"),
         *broadcast_body(ctx, alert),
         Text(how),
         draft_buttons(alert),
     ]
     return Reply(
-        summary=f"Preview of {alert.ref}: {count} recipients",
+        summary=f"Preview of {alert.ref}: {counted(count, 'recipient')}",
         blocks=tuple(blocks),
         replace_original=replace,
     )

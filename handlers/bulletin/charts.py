@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from handlers.bulletin.data import Count, Figures
+from messages.templates import counted
 
 CHARTS = ("sources", "tiers", "outcomes")
 """The charts a bulletin page shows, by the name in their URL."""
@@ -40,7 +41,8 @@ def title(name: str, figures: Figures) -> str:
             return f"Actions verified this quarter by tier ({figures.actions_verified}{stronger})"
         case "outcomes":
             return (
-                f"{figures.lessons_changed} of {figures.lessons_concluded} lessons that reached "
+                f"{figures.lessons_changed} of "
+                f"{counted(figures.lessons_concluded, 'lesson')} that reached "
                 "an outcome this quarter led to a change"
             )
     raise KeyError(name)

@@ -14,7 +14,7 @@ from handlers.bulletin.lifecycle import BulletinStatus, status_label
 from handlers.bulletin.quarters import Quarter, bulletin_quarter
 from handlers.context import Context
 from handlers.permissions import allowed
-from messages.templates import render
+from messages.templates import counted, render
 from messages.view import (
     Block,
     Button,
@@ -113,7 +113,7 @@ def _sections(c: Contents) -> list[Block]:
         "Trends and the response",
         [
             Item(
-                f"{t.dimension}: {t.label} ({t.lessons} lessons)",
+                f"{t.dimension}: {t.label} ({counted(t.lessons, 'lesson')})",
                 t.ref,
                 f"answered by {', '.join(t.actions)}" + ("; weaker actions only" * t.weak_only),
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
+from handlers.forms import typed_title
 from handlers.ideas import service
 from handlers.ideas.forms import SUBMIT_FORM, decision_form_id
 from handlers.ideas.lifecycle import AWAITING_PANEL, IDEA_OPEN, IdeaStatus, Transition
@@ -11,6 +12,7 @@ from handlers.ideas.views import PAGE_SIZE, idea_card, idea_items, pager
 from handlers.permissions import allowed
 from handlers.registry import CommandHandler, Invocation, Press, Submission
 from handlers.submission import looks_like_receipt, receipt_hash
+from messages.templates import counted
 from messages.view import (
     Block,
     Button,
@@ -29,9 +31,10 @@ from store.models import Idea
 def open_submit_form(kind: str | None) -> CommandHandler:
     def handler(ctx: Context, invocation: Invocation) -> Response:
         values: dict[str, str] = {"kind": kind or "bright", "mode": "named"}
-        if invocation.args.strip():
-            values["title"] = invocation.args.strip()[:150]
-        return OpenForm(SUBMIT_FORM, values)
+        title, shortened = typed_title(invocation.args)
+        if title:
+            values["title"] = title
+        return OpenForm(SUBMIT_FORM, values, errors=shortened)
 
     return handler
 
@@ -128,7 +131,7 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
             "use /idea status with your receipt code."
         )
     )
-    return Reply(summary=f"You have {len(ideas)} ideas", blocks=tuple(blocks))
+    return Reply(summary=f"You have {counted(len(ideas), 'idea')}", blocks=tuple(blocks))
 
 
 _FILTERS = {"open": AWAITING_PANEL, "all": tuple(IdeaStatus)}
@@ -150,7 +153,7 @@ def _list_page(ctx: Context, status_filter: str, page: int) -> Reply:
     title = "Ideas awaiting the panel" if status_filter == "open" else f"Ideas: {status_filter}"
     blocks: list[Block] = [Heading(title), idea_items(ideas, open_button=True)]
     blocks += pager("idea.list_page", page, total, {"status": status_filter})
-    return Reply(summary=f"{total} ideas", blocks=tuple(blocks))
+    return Reply(summary=counted(total, "idea"), blocks=tuple(blocks))
 
 
 def list_ideas(ctx: Context, invocation: Invocation) -> Response:
@@ -192,6 +195,11 @@ def show(ctx: Context, press: Press) -> Response:
     return Reply(summary=f"{idea.ref}: {idea.status}", blocks=tuple(_viewer_card(ctx, idea)))
 
 
+def about(idea: Idea) -> str:
+    """What a decision or withdrawal form says first, so nobody decides the wrong idea."""
+    return f"{idea.ref}: {idea.title}"
+
+
 def _withdraw_form(ctx: Context, ref_or_receipt: str, receipt: str | None) -> Response:
     idea = service.find(ctx, receipt or ref_or_receipt)
     if receipt is None and looks_like_receipt(ref_or_receipt):
@@ -203,7 +211,9 @@ def _withdraw_form(ctx: Context, ref_or_receipt: str, receipt: str | None) -> Re
     context = {"ref": idea.ref, "to": "withdraw"}
     if receipt:
         context["receipt"] = receipt
-    return OpenForm(decision_form_id(service.transition_named("withdraw")), {}, context)
+    return OpenForm(
+        decision_form_id(service.transition_named("withdraw")), {}, context, about=about(idea)
+    )
 
 
 def withdraw_command(ctx: Context, invocation: Invocation) -> Response:
@@ -219,7 +229,12 @@ def decide_button(ctx: Context, press: Press) -> Response:
     idea = service.find(ctx, press.value.get("ref", ""))
     transition = service.transition_named(press.value.get("to", ""))
     _check_panel_may(ctx, idea, transition)
-    return OpenForm(decision_form_id(transition), {}, {"ref": idea.ref, "to": transition.name})
+    return OpenForm(
+        decision_form_id(transition),
+        {},
+        {"ref": idea.ref, "to": transition.name},
+        about=about(idea),
+    )
 
 
 def _check_panel_may(ctx: Context, idea: Idea, transition: Transition) -> None:
@@ -261,7 +276,7 @@ def on_decision(ctx: Context, submission: Submission) -> Response:
         if idea.submitters
         else ("The submitter is anonymous and will see it with their receipt code.")
     )
-    if via_receipt:
+    if transition.by == "submitter":  # the person withdrawing is the submitter
         told = "The ideas panel has been told."
     blocks: list[Block] = [Notice(f"{idea.ref} {transition.headline}. {told}", "success")]
     if transition.by == "panel":

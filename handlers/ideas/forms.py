@@ -114,7 +114,9 @@ def decision_form(transition: Transition, config: OrgConfig) -> Form:
         required=transition.by == "panel",
         min_length=config.ideas.reason_min_length,
         max_length=2000,
-        help="Sent to the submitter with the decision.",
+        help="Sent to the ideas panel."
+        if transition.by == "submitter"
+        else "Sent to the submitter with the decision.",
     )
     extra: tuple[Field, ...] = ()
     if transition.name == "duplicate":

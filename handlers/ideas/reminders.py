@@ -10,6 +10,7 @@ from handlers.config import Rule
 from handlers.context import Context
 from handlers.ideas.lifecycle import IdeaStatus
 from handlers.reminders import Due
+from messages.templates import counted
 from messages.view import Button, Buttons, Notice, Reply
 
 
@@ -32,7 +33,7 @@ class IdeaWaitingRule:
         )
         for idea in ideas:
             text = (
-                f"{idea.ref} ('{idea.title}') has waited {days} working days for "
+                f"{idea.ref} ('{idea.title}') has waited {counted(days, 'working day')} for "
                 f"{self.waiting_for}."
             )
             reply = Reply(

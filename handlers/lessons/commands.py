@@ -7,12 +7,14 @@ from handlers.actions import service as actions
 from handlers.actions.forms import create_form_id
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
+from handlers.forms import typed_title
 from handlers.lessons import escalation, forms, service
 from handlers.lessons.lifecycle import AWAITING_DECISION, LESSON_OPEN, LessonStatus
 from handlers.lessons.views import lesson_card, lesson_item
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import Invocation, Press, Submission
 from handlers.submission import looks_like_receipt
+from messages.templates import counted
 from messages.view import (
     Block,
     Button,
@@ -91,9 +93,10 @@ def full_card(ctx: Context, lesson: Lesson, notice: Notice | None = None) -> Rep
 
 def open_submit_form(_ctx: Context, invocation: Invocation) -> Response:
     values = {"mode": "named"}
-    if invocation.args.strip():
-        values["title"] = invocation.args.strip()[:150]
-    return OpenForm(forms.SUBMIT, values)
+    title, shortened = typed_title(invocation.args)
+    if title:
+        values["title"] = title
+    return OpenForm(forms.SUBMIT, values, errors=shortened)
 
 
 def on_submit(ctx: Context, submission: Submission) -> Response:
@@ -162,7 +165,7 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
         ),
         SmallPrint("Anonymous lessons are not listed: use /lesson status with your receipt."),
     ]
-    return Reply(summary=f"You have {len(found)} lessons", blocks=tuple(blocks))
+    return Reply(summary=f"You have {counted(len(found), 'lesson')}", blocks=tuple(blocks))
 
 
 _LIST_FILTERS = {
@@ -205,7 +208,7 @@ def list_lessons(ctx: Context, invocation: Invocation) -> Response:
             f"{committee or ''} {status_filter} {page + 1 if page < pages else ''}".strip()
         ),
     ]
-    return Reply(summary=f"{total} lessons", blocks=tuple(blocks))
+    return Reply(summary=counted(total, "lesson"), blocks=tuple(blocks))
 
 
 # ------------------------------------------------------------------ triage and decision
@@ -218,6 +221,11 @@ _TRIAGE_FORMS = {
 }
 _PREFILLED = (forms.TRIAGE_ACCEPT, forms.TRIAGE_REDACT)
 """Triage forms that open with the lesson's text, for the governance lead to redact."""
+
+
+def about(lesson: Lesson) -> str:
+    """What a form about `lesson` says first, so nobody triages or decides the wrong one."""
+    return f"{lesson.ref}: {lesson.title}"
 
 
 def _need(ctx: Context, lesson: Lesson, *, member: bool = False, lead: bool = False) -> None:
@@ -240,7 +248,7 @@ def triage_button(ctx: Context, press: Press) -> Response:
         if form_id in _PREFILLED
         else {}
     )
-    return OpenForm(form_id, values, {"ref": lesson.ref})
+    return OpenForm(form_id, values, {"ref": lesson.ref}, about=about(lesson))
 
 
 def on_triage(ctx: Context, submission: Submission) -> Response:
@@ -298,7 +306,7 @@ def decide_button(ctx: Context, press: Press) -> Response:
     lesson = service.find(ctx, press.value.get("ref", ""))
     _need(ctx, lesson, member=True)
     service.require_status(lesson, *AWAITING_DECISION)
-    return OpenForm(forms.DECIDE, {}, {"ref": lesson.ref})
+    return OpenForm(forms.DECIDE, {}, {"ref": lesson.ref}, about=about(lesson))
 
 
 def on_decide(ctx: Context, submission: Submission) -> Response:
@@ -325,7 +333,9 @@ def add_action_button(ctx: Context, press: Press) -> Response:
     tier = press.value.get("tier", "")
     if not tier.isdecimal() or int(tier) not in lesson.tiers:
         raise UserError(f"The committee did not choose that tier for {lesson.ref}.")
-    return OpenForm(create_form_id(int(tier)), {}, {"ref": lesson.ref, "tier": tier})
+    return OpenForm(
+        create_form_id(int(tier)), {}, {"ref": lesson.ref, "tier": tier}, about=about(lesson)
+    )
 
 
 def on_create_action(ctx: Context, submission: Submission) -> Response:
@@ -348,7 +358,7 @@ def assure_button(ctx: Context, press: Press) -> Response:
     lesson = service.find(ctx, press.value.get("ref", ""))
     _need(ctx, lesson, member=True)
     service.require_status(lesson, L.AWAITING_ASSURANCE)
-    return OpenForm(forms.ASSURE, {}, {"ref": lesson.ref})
+    return OpenForm(forms.ASSURE, {}, {"ref": lesson.ref}, about=about(lesson))
 
 
 def on_assure(ctx: Context, submission: Submission) -> Response:

@@ -11,6 +11,7 @@ from handlers.config import Rule
 from handlers.context import Context
 from handlers.lessons.lifecycle import LessonStatus
 from handlers.reminders import Due
+from messages.templates import counted
 from messages.view import Button, Buttons, Notice, Reply
 
 
@@ -27,7 +28,8 @@ class NotTriaged:
         for lesson in ctx.uow.lessons.due_for_reminder(
             self.name, LessonStatus.SUBMITTED.value, before, occasion, after=after
         ):
-            text = f"{lesson.ref} ('{lesson.title}') has waited {days} working days for triage."
+            waited = counted(days, "working day")
+            text = f"{lesson.ref} ('{lesson.title}') has waited {waited} for triage."
             reply = Reply(
                 text,
                 (

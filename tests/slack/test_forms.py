@@ -167,10 +167,10 @@ def test_field_errors_come_back_inline_and_nothing_is_stored(slack: SlackHarness
     view = form_from(slack, ALEX, "/idea")
     since = mark(slack)
     cases: list[tuple[dict[str, Any], str, str]] = [
-        ({"title": ""}, "title", "required"),
+        ({"title": ""}, "title", "Please answer: Title"),
         ({"title": "x" * 151}, "title", "limit is 150"),
-        ({"problem": ""}, "problem", "required"),
-        ({"kind": None}, "kind", "required"),
+        ({"problem": ""}, "problem", "Please answer: What is the problem?"),
+        ({"kind": None}, "kind", "Please choose: Type of idea"),
     ]
     cases += [
         ({"problem": f"Patient {number} had the wrong flush"}, "problem", "NHS number")
