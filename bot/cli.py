@@ -7,13 +7,13 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 
 from bot.errors import MissingCredential
 from handlers.config import ConfigError
-from store.db import DatabaseUnavailable
+from store.db import DatabaseUnavailable, Engine
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -214,18 +214,16 @@ def _alerts_export(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.alerts.export import export_ledger
     from handlers.errors import NotFound
     from messages.templates import counted
-    from store.db import check_connection, make_engine
     from store.uow import UnitOfWorkFactory
 
-    engine = make_engine(settings.database_url)
+    engine = _existing_database(settings)
     try:
-        check_connection(engine)
         with UnitOfWorkFactory(engine)() as uow:
             try:
                 if uow.alerts.by_ref(args.ref) is None:  # before any file is created
                     raise NotFound(f"there is no alert {args.ref.strip().upper()}")
                 if args.output:
-                    with open(args.output, "w", newline="", encoding="utf-8") as out:
+                    with _output(args.output) as out:
                         count = export_ledger(uow, args.ref, out)
                     sys.stderr.write(
                         f"qihub: wrote {counted(count, 'recipient')} to {args.output}\n"
@@ -241,19 +239,46 @@ def _alerts_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _existing_database(settings: Settings) -> Engine:
+    """The database an export reads: refused in one sentence when there is none (without
+    creating an empty SQLite file where the command happened to run) or it is out of date."""
+    from store.db import check_connection, make_engine, sqlite_file
+    from store.migrate import current_revision, head_revision
+
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        raise ConfigError(
+            "",
+            f"there is no QI Hub database at {path}; set DATABASE_URL, "
+            "or run `qihub db upgrade` to create one",
+        )
+    engine = make_engine(settings.database_url)
+    check_connection(engine)
+    if current_revision(engine) != head_revision():
+        engine.dispose()
+        raise ConfigError("", "the database is not up to date; run `qihub db upgrade` first")
+    return engine
+
+
+def _output(path: str) -> TextIO:
+    """A file to write an export to, or one sentence saying why it cannot be written."""
+    try:
+        return open(path, "w", newline="", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("-o", f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def _export_register(args: argparse.Namespace, settings: Settings) -> int:
     """`qihub export lessons|actions|ideas [-o FILE]`: streamed, so any size of register."""
     from bot.exports import write_register
     from messages.templates import counted
-    from store.db import check_connection, make_engine
     from store.uow import UnitOfWorkFactory
 
-    engine = make_engine(settings.database_url)
+    engine = _existing_database(settings)
     try:
-        check_connection(engine)
         with UnitOfWorkFactory(engine)() as uow:
             if args.output:
-                with open(args.output, "w", newline="", encoding="utf-8") as out:
+                with _output(args.output) as out:
                     count = write_register(args.register, uow.registers, out)
                 written = counted(count, args.register.removesuffix("s"))
                 sys.stderr.write(f"qihub: wrote {written} to {args.output}\n")
@@ -276,13 +301,13 @@ def _safety(args: argparse.Namespace) -> int:
     if args.safety_command == "markdown":
         text = markdown(log)
         if args.output:
-            with open(args.output, "w", encoding="utf-8") as out:
+            with _output(args.output) as out:
                 out.write(text)
         else:
             sys.stdout.write(text)
         return 0
     if args.output:
-        with open(args.output, "w", newline="", encoding="utf-8") as out:
+        with _output(args.output) as out:
             count = export_csv(log, out)
         sys.stderr.write(f"qihub: wrote {count} hazard controls to {args.output}\n")
     else:

@@ -199,3 +199,31 @@ def test_unreachable_database_from_a_real_process_has_no_traceback(tmp_path: Pat
     assert result.stdout == ""
     assert _one_line(result.stderr).startswith("qihub: cannot reach the database")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("export", "ideas"), ("alerts", "export", "ALERT-2026-0001")],
+    ids=["register", "ledger"],
+)
+def test_an_export_with_no_database_says_so_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    """Run where there is no qihub.db (DATABASE_URL unset): one line, no traceback, no empty
+    database file left behind, no header-only CSV on standard output."""
+    code, out, err = _run(capsys, *command)
+    assert code == 2
+    assert _one_line(err).startswith("qihub: there is no QI Hub database at ")
+    assert out == ""
+    assert not (tmp_path / "qihub.db").exists()
+
+
+def test_an_export_to_a_folder_that_does_not_exist_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'q.db'}")
+    assert _run(capsys, "db", "upgrade")[0] == 0
+    for command in (("export", "ideas"), ("safety", "export")):
+        code, _out, err = _run(capsys, *command, "-o", str(tmp_path / "nowhere" / "x.csv"))
+        assert code == 2, command
+        assert _one_line(err).startswith("qihub: -o: cannot write "), command
