@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.alerts.export import export_ledger
-from messages.view import FormErrors, OpenForm, Reply, all_text
+from messages.view import FormErrors, OpenForm, Reply, Text, all_text
 from store.models import Alert, AlertRecipient, AuditEntry, OutboxMessage, Staff
 from tests.harness import (
     ALEX,
@@ -628,3 +628,55 @@ def test_the_ledger_export_neutralises_spreadsheet_formulas(hub: Harness) -> Non
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert rows[0]["name"] == '\'=HYPERLINK("https://evil.invalid","Tom")'
     assert rows[0]["department"] == "'@SUM(A1:A9)"
+
+
+def test_an_alert_approved_after_its_deadline_is_sent_only_with_a_new_one(hub: Harness) -> None:
+    """It waited for approval for 25 hours, past its 24-hour deadline: Approve asks for a new
+    deadline (the acknowledgement window runs from sending), and what is sent carries it. A
+    direct approval without one is refused."""
+    preview = compose(hub)
+    ref = ref_in(preview, "ALERT")
+    hub.press(CHRIS, button(preview, "Send for approval"))
+    hub.deliver()
+    request = hub.platform.to(HELEN)[-1]
+    hub.clock.advance(timedelta(hours=25))
+    asked = hub.press(HELEN, button(request, "Approve and send"))
+    assert isinstance(asked, OpenForm) and asked.form_id == "alert.new_deadline"
+    assert stored(hub, ref).status == "awaiting_approval"  # nothing sent yet
+    refused = hub.press(HELEN, hub.drawn_button("alert.approve", {"ref": ref}))
+    assert isinstance(refused, OpenForm)  # the button never sends an overdue alert as it is
+    past = hub.fill(HELEN, asked, {"deadline_date": "2026-11-01", "deadline_time": ""})
+    assert "future" in errors_of(past)["deadline_date"]
+    done = hub.fill(HELEN, hub.press(HELEN, button(request, "Approve and send")), {})
+    assert "sent to" in text(done)
+    alert = stored(hub, ref)
+    assert alert.status == "live"
+    assert alert.ack_deadline - hub.clock.now() >= timedelta(hours=23)  # a full window again
+    with hub.app.uow_factory() as uow:
+        actions = [e.action for e in uow.audit.for_entity("alert", ref)]
+    assert "deadline_moved" in actions
+
+
+def test_an_alert_close_to_its_deadline_is_not_approved_as_it_is(hub: Harness) -> None:
+    """Less than one reminder interval left counts as too late: the service refuses a plain
+    approval (whatever calls it), so no alert goes out that nobody can acknowledge in time."""
+    preview = compose(hub)
+    ref = ref_in(preview, "ALERT")
+    hub.press(CHRIS, button(preview, "Send for approval"))
+    hub.clock.advance(timedelta(hours=23, minutes=45))  # 15 minutes left; reminders every 30
+    from handlers.alerts import service
+
+    answer = hub.app.interact(HELEN, "test", lambda ctx: _approve_directly(ctx, service, ref))
+    assert "approve it with a new deadline" in text(answer)
+    assert stored(hub, ref).status == "awaiting_approval"
+
+
+def _approve_directly(ctx: Any, service: Any, ref: str) -> Reply:
+    from handlers.errors import UserError
+
+    try:
+        service.approve(ctx, service.find(ctx, ref))
+    except UserError as exc:
+        ctx.uow.rollback()
+        return Reply(summary=str(exc), blocks=(Text(str(exc)),))
+    return Reply(summary="approved")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.alerts import audience, broadcast, service, views
-from handlers.alerts.forms import COMPOSE, CORRECT, REJECT, RETRACT
+from handlers.alerts.forms import COMPOSE, CORRECT, NEW_DEADLINE, REJECT, RETRACT
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
 from handlers.forms import typed_title
@@ -185,6 +185,12 @@ def send_button(ctx: Context, press: Press) -> Response:
 
 def approve_button(ctx: Context, press: Press) -> Response:
     alert = service.find(ctx, press.value.get("ref", ""))
+    if (
+        alert.status == "awaiting_approval"
+        and alert.publisher_id != ctx.actor.staff_id
+        and service.too_late_to_send(ctx, alert)
+    ):
+        return OpenForm(NEW_DEADLINE, {}, {"ref": alert.ref})
     count = service.approve(ctx, alert)
     return _notice(
         f"You approved {alert.ref}: it was sent to {count_people(count)}. "
@@ -202,6 +208,26 @@ def reject_button(ctx: Context, press: Press) -> Response:
             f"{alert.ref} is already {views.STATUS_LABELS.get(alert.status, alert.status)}."
         )
     return OpenForm(REJECT, {}, {"ref": alert.ref})
+
+
+def on_new_deadline(ctx: Context, submission: Submission) -> Response:
+    """Approve an alert that waited too long, with the deadline the approver gives now."""
+    alert = service.find(ctx, submission.context.get("ref", ""))
+    values = submission.values
+    try:
+        deadline = service.deadline_from(
+            ctx, alert.severity, values.get("deadline_date"), values.get("deadline_time")
+        )
+    except FieldProblem as exc:
+        return FormErrors({exc.field: str(exc)})
+    if alert.status == "awaiting_approval" and alert.publisher_id != ctx.actor.staff_id:
+        service.move_deadline(ctx, alert, deadline)
+    count = service.approve(ctx, alert)
+    return _notice(
+        f"You approved {alert.ref} with a new deadline: it was sent to {count_people(count)}. "
+        "The publisher has been told.",
+        replace=True,
+    )
 
 
 def on_reject(ctx: Context, submission: Submission) -> Response:

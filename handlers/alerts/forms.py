@@ -14,6 +14,7 @@ COMPOSE = "alert.compose"
 CORRECT = "alert.correct"
 REJECT = "alert.reject"
 RETRACT = "alert.retract"
+NEW_DEADLINE = "alert.new_deadline"
 
 
 def _severity_help(config: OrgConfig) -> str:
@@ -126,6 +127,36 @@ def reject_form() -> Form:
                 min_length=5,
                 max_length=1000,
                 help="Sent to the publisher, who can edit and send it for approval again.",
+            ),
+        ),
+    )
+
+
+def new_deadline_form() -> Form:
+    """Asked of an approver when an alert's deadline has passed (or nearly) while it waited
+    for approval: the acknowledgement window runs from sending, never from composing."""
+    return Form(
+        id=NEW_DEADLINE,
+        title="Approve with a new deadline",
+        submit_label="Approve and send",
+        intro=(
+            "This alert waited for approval until its acknowledgement deadline had passed or "
+            "nearly passed, so nobody would have time to acknowledge it. Give a new deadline "
+            "(or leave both blank for the severity's default, counted from now) and it is sent."
+        ),
+        fields=(
+            Field(
+                "deadline_date",
+                "Acknowledge by (date)",
+                FieldKind.DATE,
+                help="Leave blank for the severity's default deadline.",
+            ),
+            Field(
+                "deadline_time",
+                "Acknowledge by (time)",
+                max_length=5,
+                placeholder="17:00",
+                help="24-hour HH:MM, UK time. Blank with a date: the end of that day (23:59).",
             ),
         ),
     )

@@ -225,11 +225,39 @@ def broadcast_body(ctx: Context, alert: Alert) -> list[Block]:
     )
 
 
+def too_late_to_send(ctx: Context, alert: Alert) -> bool:
+    """Its deadline has passed, or less than one reminder interval is left: sent now, nobody
+    would have time to acknowledge it, and every line manager would be escalated at once."""
+    found = ctx.config.alert_severities.get(alert.severity)
+    margin = timedelta(minutes=found.remind_every_minutes if found else 30)
+    return ctx.now + margin >= alert.ack_deadline
+
+
+def move_deadline(ctx: Context, alert: Alert, deadline: datetime) -> None:
+    """The approver's new deadline for an alert that waited too long (see too_late_to_send)."""
+    before = alert.ack_deadline
+    alert.ack_deadline = deadline
+    alert.updated_at = ctx.now
+    record(
+        ctx,
+        entity_type="alert",
+        entity_ref=alert.ref,
+        action="deadline_moved",
+        before={"ack_deadline": before.isoformat()},
+        after={"ack_deadline": deadline.isoformat()},
+    )
+
+
 def approve(ctx: Context, alert: Alert) -> int:
     """A second person approves, and the alert is sent at once. Returns the recipient count."""
     if alert.publisher_id == ctx.actor.staff_id:
         raise UserError(
             f"You published {alert.ref}, so another approver must approve it (four-eyes)."
+        )
+    if alert.status == "awaiting_approval" and too_late_to_send(ctx, alert):
+        raise UserError(
+            f"{alert.ref}'s acknowledgement deadline has passed or is too close: approve it "
+            "with a new deadline."
         )
     if alert.status != "awaiting_approval":
         state = views.STATUS_LABELS.get(alert.status, alert.status)

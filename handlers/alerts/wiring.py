@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.alerts import commands
 from handlers.alerts.digest import alerts_section
-from handlers.alerts.forms import compose_form, reject_form, retract_form
+from handlers.alerts.forms import compose_form, new_deadline_form, reject_form, retract_form
 from handlers.alerts.reminders import RULES
 from handlers.config import OrgConfig
 from handlers.qi import command_help
@@ -73,6 +73,7 @@ def register(registry: Registry, config: OrgConfig) -> None:
     )
     registry.add_form(FormSpec(retract_form(), "alert.publish", commands.on_retract))
     registry.add_form(FormSpec(reject_form(), "alert.approve", commands.on_reject))
+    registry.add_form(FormSpec(new_deadline_form(), "alert.approve", commands.on_new_deadline))
     registry.add_action(ActionSpec("alert.submit", "alert.publish", commands.submit_button))
     registry.add_action(ActionSpec("alert.send", "alert.publish", commands.send_button))
     registry.add_action(ActionSpec("alert.edit", "alert.publish", commands.edit_button))
