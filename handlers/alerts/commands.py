@@ -311,7 +311,9 @@ def _status(ctx: Context, alert: Alert) -> Reply:
         blocks.append(Notice(f"Replaced by {replaced.ref} ({replaced.kind}).", "warning"))
     if alert.status in service.SENT:
         blocks.append(SmallPrint(views.EXPORT_HINT.format(ref=alert.ref)))
-    blocks.append(Buttons((Button("Refresh", "alert.status", {"ref": alert.ref}),)))
+    refresh = Button("Refresh", "alert.status", {"ref": alert.ref})
+    approval = service.approval_buttons(alert) if service.may_approve(ctx, alert) else ()
+    blocks.append(Buttons((*approval, refresh)))
     return Reply(summary=reply.summary, blocks=tuple(blocks))
 
 
@@ -329,7 +331,15 @@ def status_button(ctx: Context, press: Press) -> Response:
 def list_command(ctx: Context, _invocation: Invocation) -> Response:
     alerts = ctx.uow.alerts.recent(20)
     shares = ctx.uow.alerts.acked_share([a.id for a in alerts])
-    items = tuple(views.alert_item(a, ctx.calendar, *shares.get(a.id, (0, 0))) for a in alerts)
+    items = tuple(
+        views.alert_item(
+            a,
+            ctx.calendar,
+            *shares.get(a.id, (0, 0)),
+            approval=service.approval_buttons(a) if service.may_approve(ctx, a) else (),
+        )
+        for a in alerts
+    )
     return Reply(
         summary=f"{len(alerts)} recent alerts",
         blocks=(

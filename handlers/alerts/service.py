@@ -15,6 +15,7 @@ from handlers.alerts import audience, broadcast, views
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import FieldProblem, NotFound, UserError
+from handlers.permissions import allowed
 from messages.templates import count_people, counted
 from messages.view import Block, Button, Buttons, Notice, Reply, SmallPrint, Text
 from store.models import Alert, AlertRecipient
@@ -199,12 +200,7 @@ def request_approval(ctx: Context, alert: Alert) -> list[str]:
             "warning",
         ),
         *broadcast_body(ctx, alert),
-        Buttons(
-            (
-                Button("Approve and send", "alert.approve", {"ref": alert.ref}, "primary"),
-                Button("Reject…", "alert.reject", {"ref": alert.ref}, "danger"),
-            )
-        ),
+        Buttons(approval_buttons(alert)),
         SmallPrint("You cannot approve your own alert; the first approver's decision counts."),
     ]
     reply = Reply(summary=f"Approval needed: {alert.ref} {alert.title}", blocks=tuple(blocks))
@@ -222,6 +218,24 @@ def broadcast_body(ctx: Context, alert: Alert) -> list[Block]:
         alert,
         original_ref=original.ref if original else None,
         audience_text=f"Everyone who received {original.ref}" if original else "",
+    )
+
+
+def approval_buttons(alert: Alert) -> tuple[Button, Button]:
+    """Approve and Reject, the same wherever an approver meets a pending alert."""
+    return (
+        Button("Approve and send", "alert.approve", {"ref": alert.ref}, "primary"),
+        Button("Reject…", "alert.reject", {"ref": alert.ref}, "danger"),
+    )
+
+
+def may_approve(ctx: Context, alert: Alert) -> bool:
+    """The person could approve `alert` now: it is waiting, they hold the approver role and
+    they did not publish it (the same checks the press makes again)."""
+    return (
+        alert.status == "awaiting_approval"
+        and alert.publisher_id != ctx.actor.staff_id
+        and allowed(ctx.config, ctx.actor.roles, "alert.approve")
     )
 
 

@@ -203,12 +203,21 @@ def status_blocks(
     return blocks
 
 
-def alert_item(alert: Alert, calendar: WorkingCalendar, acked: int, total: int) -> Item:
+def alert_item(
+    alert: Alert,
+    calendar: WorkingCalendar,
+    acked: int,
+    total: int,
+    *,
+    approval: tuple[Button, ...] = (),
+) -> Item:
+    """One line of /alert list; `approval` holds Approve and Reject for an approver who could
+    decide it now, so a pending alert is never a dead end in the list."""
     share = f" · {acked}/{total} acknowledged" if total else ""
     return Item(
         alert.title,
         alert.ref,
         f"{alert.kind} · {STATUS_LABELS.get(alert.status, alert.status)} · deadline "
         f"{calendar.local(alert.ack_deadline):%d %b %H:%M}{share}",
-        (Button("Status", "alert.status", {"ref": alert.ref}),),
+        (*approval, Button("Status", "alert.status", {"ref": alert.ref})),
     )
