@@ -7,8 +7,6 @@ watched going red with the line that enforces its rule deleted (Step 9, "assuran
 
 from __future__ import annotations
 
-from typing import Any
-
 from handlers.config import OrgConfig
 from messages.view import Notice, OpenForm, Reply, Response, all_text
 from store.models import Alert, Idea
@@ -23,18 +21,7 @@ from tests.harness import (
     ref_in,
 )
 from tests.lessons_flow import add_action, decided_lesson, step
-
-ALERT: dict[str, Any] = {
-    "title": "Oxygen cylinder valve recall",
-    "instructions": "Check every CD oxygen cylinder on your ward and quarantine batch 42.",
-    "severity": "critical",
-    "audience": ["all"],
-    "deadline_date": "",
-    "deadline_time": "",
-    "lesson_ref": "",
-    "cas_ref": "NatPSA/2026/001",
-    "emergency": "no",
-}
+from tests.test_alerts import ALERT
 
 
 def words(response: Response) -> str:

@@ -15,6 +15,23 @@ CORRECT = "alert.correct"
 REJECT = "alert.reject"
 RETRACT = "alert.retract"
 NEW_DEADLINE = "alert.new_deadline"
+DEADLINE_FIELDS = (
+    Field(
+        "deadline_date",
+        "Acknowledge by (date)",
+        FieldKind.DATE,
+        help="Leave blank for the severity's default deadline.",
+    ),
+    Field(
+        "deadline_time",
+        "Acknowledge by (time)",
+        max_length=5,
+        placeholder="17:00",
+        help="24-hour HH:MM, UK time. Blank with a date: the end of that day (23:59).",
+    ),
+)
+"""The acknowledgement deadline, asked the same way when composing and when a late approval
+needs a new one (handlers.alerts.service.deadline_from reads both)."""
 
 
 def _severity_help(config: OrgConfig) -> str:
@@ -66,19 +83,7 @@ def compose_form(config: OrgConfig, *, correction: bool = False) -> Form:
             )
         )
     fields += [
-        Field(
-            "deadline_date",
-            "Acknowledge by (date)",
-            FieldKind.DATE,
-            help="Leave blank for the severity's default deadline.",
-        ),
-        Field(
-            "deadline_time",
-            "Acknowledge by (time)",
-            max_length=5,
-            placeholder="17:00",
-            help="24-hour HH:MM, UK time. Blank with a date: the end of that day (23:59).",
-        ),
+        *DEADLINE_FIELDS,
         Field(
             "lesson_ref",
             "Linked lesson",
@@ -144,21 +149,7 @@ def new_deadline_form() -> Form:
             "nearly passed, so nobody would have time to acknowledge it. Give a new deadline "
             "(or leave both blank for the severity's default, counted from now) and it is sent."
         ),
-        fields=(
-            Field(
-                "deadline_date",
-                "Acknowledge by (date)",
-                FieldKind.DATE,
-                help="Leave blank for the severity's default deadline.",
-            ),
-            Field(
-                "deadline_time",
-                "Acknowledge by (time)",
-                max_length=5,
-                placeholder="17:00",
-                help="24-hour HH:MM, UK time. Blank with a date: the end of that day (23:59).",
-            ),
-        ),
+        fields=DEADLINE_FIELDS,
     )
 
 
