@@ -199,9 +199,13 @@ def what_happened(ctx: Context, kind: str, ref: str, hidden: frozenset[int]) -> 
 
 
 def _latest_move(entries: Sequence[Entry]) -> Entry | None:
+    """The first move of the latest unit of work that moved it (entries of one share their
+    time): the decision ("approved"), not what followed from it ("sent")."""
     moves = [e for e in entries if isinstance(e.after, dict) and "status" in e.after]
     found = moves or list(entries)
-    return found[-1] if found else None
+    if not found:
+        return None
+    return next(e for e in found if e.at == found[-1].at)
 
 
 def _verb(entry: Entry) -> str:

@@ -4,7 +4,7 @@ Only the cards sent to one person (the approvers' "approval needed", the publish
 rejected draft) are kept true this way. The Acknowledge cards of a broadcast (every member
 of staff, and the all-staff post) are not: an alert's own paths replace those (corrections and
 retractions, handlers/alerts/broadcast.py) and the publisher's status message follows the
-acknowledgements."""
+acknowledgements. Those are never queued as cards, so never drawn here."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from handlers.registry import CardView
 from messages.view import Block, Buttons, Notice
 
 
-def render(ctx: Context, ref: str, shared: bool) -> CardView | None:
+def render(ctx: Context, ref: str, _shared: bool) -> CardView | None:
+    """The same for a shared place: an alert's card names nobody who may not be named."""
     alert = ctx.uow.alerts.by_ref(ref)
-    if alert is None or shared:
+    if alert is None:
         return None
     status = views.STATUS_LABELS.get(alert.status, alert.status)
     blocks: list[Block] = [
