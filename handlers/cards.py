@@ -43,6 +43,8 @@ VERBS = {
     "unblocked": "unblocked",
 }
 """Audit actions that do not read well after "was"; the rest read as they are ("verified")."""
+FOLLOWS = frozenset({"sent"})
+"""Moves that follow at once from the decision before them (an approved alert is sent)."""
 
 
 class Entry(Protocol):
@@ -199,13 +201,13 @@ def what_happened(ctx: Context, kind: str, ref: str, hidden: frozenset[int]) -> 
 
 
 def _latest_move(entries: Sequence[Entry]) -> Entry | None:
-    """The first move of the latest unit of work that moved it (entries of one share their
-    time): the decision ("approved"), not what followed from it ("sent")."""
+    """The latest move, or the decision just before it when it only followed from that
+    decision ("approved", not the "sent" that approving does at once)."""
     moves = [e for e in entries if isinstance(e.after, dict) and "status" in e.after]
     found = moves or list(entries)
-    if not found:
-        return None
-    return next(e for e in found if e.at == found[-1].at)
+    if len(found) > 1 and found[-1].action in FOLLOWS:
+        return found[-2]
+    return found[-1] if found else None
 
 
 def _verb(entry: Entry) -> str:
