@@ -91,13 +91,17 @@ def refresh(ctx: Context) -> int:
 def refresh_record(ctx: Context, kind: str, ref: str) -> int:
     """Draw the newest cards of one record again, each for its own audience. Cards queued in
     this unit of work were drawn after the change and are left alone."""
+    rows = [
+        row
+        for row in ctx.uow.outbox.cards_showing(key(kind, ref), CARD_LIMIT)
+        if row.dedupe_key not in ctx.enqueuer.fresh_cards
+    ]
+    if not rows:
+        return 0
     entries = ctx.uow.audit.for_entity(kind, ref)
     change = entries[-1].id if entries else 0
-    fresh = ctx.enqueuer.fresh_cards
     queued = 0
-    for row in ctx.uow.outbox.cards_showing(key(kind, ref), CARD_LIMIT):
-        if row.dedupe_key in fresh:
-            continue
+    for row in rows:
         viewer = viewer_for(ctx, row)
         view = ctx.registry.cards[kind](viewer, ref, row.channel is not None) if viewer else None
         if view is None:
