@@ -7,6 +7,7 @@ returns normally and rolls back on any exception, so nothing is ever half-writte
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -59,6 +60,7 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
+        self._before_commit: dict[str, Callable[[], None]] = {}
         self.staff = StaffRepo(self.session)
         self.ideas = IdeaRepo(self.session)
         self.inbound = InboundRepo(self.session)
@@ -92,10 +94,19 @@ class UnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
+        while self._before_commit:
+            self._before_commit.pop(next(iter(self._before_commit)))()
         self.session.commit()
 
     def rollback(self) -> None:
+        self._before_commit.clear()
         self.session.rollback()
+
+    def before_commit(self, name: str, call: Callable[[], None]) -> None:
+        """Run `call` once, in this transaction, just before it commits (work that must see
+        everything the unit of work changed: handlers/cards.py); asked again under the same
+        `name`, it still runs once. A rollback forgets it."""
+        self._before_commit.setdefault(name, call)
 
     def flush(self) -> None:
         self.session.flush()

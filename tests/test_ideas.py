@@ -227,7 +227,10 @@ def test_a_stale_button_says_the_idea_has_moved_on(hub: Harness) -> None:
     old_card = _card(hub, SAM, ref)
     decide(hub, JO, ref, "Not eligible")
     late = hub.press(SAM, button(old_card, "Eligible"))
-    assert isinstance(late, Reply) and "has moved on" in notices(late)
+    assert isinstance(late, Reply) and late.replace_original
+    assert f"{ref} moved to 'not eligible' by Jo Williams at" in notices(late)
+    assert "this card was out of date and has been refreshed" in notices(late)
+    assert "Eligible" not in [b.label for b in buttons_of(late)]
     assert idea(hub, ref).status == "not_eligible"
 
 

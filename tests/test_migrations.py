@@ -301,3 +301,47 @@ def _dump(engine: Engine, tables: tuple[str, ...]) -> dict[str, list[tuple[str, 
             )
             for name in tables
         }
+
+
+def test_0015_adds_the_card_column_and_every_outbox_row_comes_through(
+    empty_engine: Engine,
+) -> None:
+    """A live outbox at 0011 (a message waiting, one delivered with its Slack handle) upgrades
+    through 0015 with every column as it was and no card (messages queued before it are not
+    updated in place); a card queued after it is found by its record."""
+    migrate.upgrade(empty_engine, "0011")
+    outbox = sa_table(
+        "outbox",
+        *(sa_column(n) for n in ("dedupe_key", "channel", "urgent", "bulk", "platform")),
+        sa_column("payload", JSON().with_variant(JSONB(), "postgresql")),
+        sa_column("platform_ref", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n) for n in ("status", "attempts", "next_attempt_at", "created_at")),
+    )
+    with empty_engine.begin() as connection:
+        for key, status, platform, ref in (
+            ("idea:IDEA-2026-0001:submitted>cideas_panel", "pending", None, None),
+            ("lesson:LL-2026-0001:submitted>cpsc", "sent", "slack", {"channel": "C1", "ts": "1.2"}),
+        ):
+            connection.execute(
+                outbox.insert().values(
+                    dedupe_key=key, channel=key.rsplit(">c", 1)[1], urgent=False, bulk=False,
+                    payload={"reply": {"summary": key, "blocks": []}}, platform=platform,
+                    platform_ref=ref, status=status, attempts=0, next_attempt_at=WHEN,
+                    created_at=WHEN,
+                )
+            )  # fmt: skip
+    before = _dump(empty_engine, ("outbox",))
+    migrate.upgrade(empty_engine)
+    after = _dump(empty_engine, ("outbox",))
+    columns = [c["name"] for c in inspect(empty_engine).get_columns("outbox")]
+    card = columns.index("card")
+    assert [r[:card] + r[card + 1 :] for r in after["outbox"]] == before["outbox"]
+    assert {r[card] for r in after["outbox"]} == {"None"}
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        payload = {"reply": {"summary": "New idea", "blocks": []}}
+        row = {"dedupe_key": "k>cideas_panel", "channel": "ideas_panel", "payload": payload}
+        uow.outbox.enqueue_many([{**row, "card": "idea:IDEA-2026-0002"}], WHEN)
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        found = uow.outbox.cards_showing("idea:IDEA-2026-0002", 20)
+        assert [r.dedupe_key for r in found] == ["k>cideas_panel"]

@@ -6,7 +6,7 @@ from handlers.actions import service
 from handlers.actions.forms import EXTENSION_APPROVE, EXTENSION_DECLINE, step_form_id
 from handlers.actions.transitions import BY_NAME, STEPS, ActionStep
 from handlers.context import Context
-from handlers.errors import FieldProblem, UserError
+from handlers.errors import FieldProblem, StaleCard, UserError
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import Press, Submission
 from messages.view import Button, FormErrors, Notice, OpenForm, Reply, Response
@@ -95,7 +95,11 @@ def extension_button(ctx: Context, press: Press) -> Response:
     if extension is None:
         raise UserError("That extension request no longer exists.")
     if extension.status != "pending":
-        raise UserError(f"That extension request was already {extension.status}.")
+        raise StaleCard(
+            "action",
+            extension.action.ref,
+            f"That extension request was already {extension.status}.",
+        )
     form = EXTENSION_APPROVE if press.value.get("decision") == "approve" else EXTENSION_DECLINE
     return OpenForm(form, {}, {"id": extension_id})
 

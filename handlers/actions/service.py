@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from handlers import people
+from handlers import cards, people
 from handlers.actions.lifecycle import ActionStatus
 from handlers.actions.transitions import ActionStep
 from handlers.actions.views import action_card
 from handlers.audit import record
 from handlers.context import Context
-from handlers.errors import FieldProblem, NotFound, UserError
+from handlers.errors import FieldProblem, NotFound, StaleCard, UserError
 from handlers.lessons import service as lessons
 from handlers.lessons.lifecycle import LessonStatus
 from handlers.permissions import governs, sits_on
@@ -165,6 +165,7 @@ def tell_owner(
         action.owner_id,
         Reply(summary, blocks),
         f"action:{action.ref}:{headline}:{ctx.now.isoformat()}",
+        card=cards.key("action", action.ref),
     )
 
 
@@ -180,10 +181,11 @@ def tell(
     reply = card(ctx, action, buttons)
     message = Reply(headline, (Notice(headline, "info"), *reply.blocks))
     key = f"action:{action.ref}:{headline}:{ctx.now.isoformat()}"
-    ctx.enqueuer.to_people(staff_ids, message, key)
+    shows = cards.key("action", action.ref)
+    ctx.enqueuer.to_people(staff_ids, message, key, card=shows)
     committee_channel = people.channel_of(ctx, action.committee)
     if channel and committee_channel:
-        ctx.enqueuer.to_channel(committee_channel, message, key)
+        ctx.enqueuer.to_channel(committee_channel, message, key, card=shows)
 
 
 def verifiers(ctx: Context, action: Action) -> list[int]:
@@ -245,9 +247,11 @@ def _move(
 def check_step(ctx: Context, action: Action, step: ActionStep) -> None:
     """Raise a UserError saying why this person cannot take `step` now (if they cannot)."""
     if action.status not in step.sources:
-        raise UserError(
+        raise StaleCard(
+            "action",
+            action.ref,
             f"{action.ref} is now '{action.status.replace('_', ' ')}'; that step "
-            "no longer applies. Open it again to see what can be done."
+            "no longer applies. Open it again to see what can be done.",
         )
     if not may(ctx, action, step):
         who = {
@@ -417,7 +421,9 @@ def decide_extension(
 ) -> str:
     action = extension.action
     if extension.status != "pending":
-        raise UserError(f"That extension request was already {extension.status}.")
+        raise StaleCard(
+            "action", action.ref, f"That extension request was already {extension.status}."
+        )
     if not (
         sits_on(ctx.actor.roles, action.committee) or governs(ctx.actor.roles, action.committee)
     ):

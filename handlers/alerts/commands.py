@@ -7,7 +7,7 @@ from typing import Any
 from handlers.alerts import audience, broadcast, service, views
 from handlers.alerts.forms import COMPOSE, CORRECT, NEW_DEADLINE, REJECT, RETRACT
 from handlers.context import Context
-from handlers.errors import FieldProblem, UserError
+from handlers.errors import FieldProblem, StaleCard, UserError
 from handlers.forms import typed_title
 from handlers.registry import Invocation, Press, Submission
 from messages.templates import count_people
@@ -204,8 +204,10 @@ def reject_button(ctx: Context, press: Press) -> Response:
     if alert.publisher_id == ctx.actor.staff_id:
         raise UserError(f"You published {alert.ref}: edit or discard it instead.")
     if alert.status != "awaiting_approval":
-        raise UserError(
-            f"{alert.ref} is already {views.STATUS_LABELS.get(alert.status, alert.status)}."
+        raise StaleCard(
+            "alert",
+            alert.ref,
+            f"{alert.ref} is already {views.STATUS_LABELS.get(alert.status, alert.status)}.",
         )
     return OpenForm(REJECT, {}, {"ref": alert.ref})
 

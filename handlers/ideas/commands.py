@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.errors import FieldProblem, UserError
+from handlers.errors import FieldProblem, StaleCard, UserError
 from handlers.forms import typed_title
 from handlers.ideas import service
 from handlers.ideas.forms import SUBMIT_FORM, decision_form_id
@@ -243,9 +243,11 @@ def _check_panel_may(ctx: Context, idea: Idea, transition: Transition) -> None:
     if service.is_submitter(ctx, idea):
         raise UserError(f"You submitted {idea.ref}, so another panel member must decide it.")
     if idea.status not in transition.sources:
-        raise UserError(
+        raise StaleCard(
+            "idea",
+            idea.ref,
             f"{idea.ref} has moved on (now: {idea.status.replace('_', ' ')}); "
-            "open it again to see what can be done."
+            "open it again to see what can be done.",
         )
     if transition.bright_only and idea.kind != "bright":
         raise UserError(f"{idea.ref} is already a Big Idea.")

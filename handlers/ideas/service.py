@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from handlers import cards
 from handlers.audit import record
 from handlers.context import Context
-from handlers.errors import FieldProblem, UserError
+from handlers.errors import FieldProblem, StaleCard, UserError
 from handlers.ideas.lifecycle import BY_NAME, IDEA_OPEN, IdeaStatus, Transition
 from handlers.ideas.views import decision_notice, idea_card
 from handlers.permissions import allowed
@@ -71,6 +72,7 @@ def submit(ctx: Context, values: dict[str, Any], co_submitter_ids: list[int]) ->
         "ideas_panel",
         Reply(summary=f"New {idea.kind} idea {ref}: {idea.title}", blocks=tuple(panel_card)),
         key=f"idea:{ref}:submitted",
+        card=cards.key("idea", ref),
     )
     return Submitted(idea, receipt)
 
@@ -109,9 +111,11 @@ def apply_transition(
 ) -> None:
     """Move `idea` along `transition`; the caller has checked who may. Notifies the submitters."""
     if idea.status not in transition.sources:
-        raise UserError(
+        raise StaleCard(
+            "idea",
+            idea.ref,
             f"{idea.ref} is now '{idea.status.replace('_', ' ')}', so it cannot be "
-            f"{transition.button.rstrip('…').lower()}ed any more. Nothing was changed."
+            f"{transition.button.rstrip('…').lower()}ed any more. Nothing was changed.",
         )
     before = {"status": idea.status}
     how = ""

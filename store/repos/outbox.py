@@ -93,6 +93,7 @@ class OutboxRepo:
                 "recipient_id": row.get("recipient_id"),
                 "channel": row.get("channel"),
                 "payload": row["payload"],
+                "card": row.get("card"),
                 "urgent": row.get("urgent", False),
                 "status": "pending",
                 "attempts": 0,
@@ -224,6 +225,44 @@ class OutboxRepo:
             .values(status="withdrawn", last_error=reason[:500])
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def cards_showing(self, card: str, limit: int) -> Sequence[OutboxMessage]:
+        """The newest `limit` messages queued as cards of `card` ("action:ACT-2026-0003") that
+        were or may yet be delivered (updates carry no card, so are not among them)."""
+        query = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.card == card,
+                OutboxMessage.status.in_(("pending", "sending", "sent")),
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def rewrite_pending(self, message_id: int, payload: dict[str, Any]) -> bool:
+        """Replace the payload of a message nobody has claimed yet. False when a sender claimed
+        it meanwhile (it then needs an update once delivered)."""
+        table = cast_table(OutboxMessage.__table__)
+        result = self.session.connection().execute(
+            update(table)
+            .where(table.c.id == message_id, table.c.status == "pending")
+            .values(payload=payload)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def delivered(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None, Any]]:
+        """Status, platform and platform_ref of each of `ids` (what an update needs to find
+        the message it replaces)."""
+        if not ids:
+            return {}
+        query = select(
+            OutboxMessage.id,
+            OutboxMessage.status,
+            OutboxMessage.platform,
+            OutboxMessage.platform_ref,
+        ).where(OutboxMessage.id.in_(ids))
+        return {row[0]: (row[1], row[2], row[3]) for row in self.session.execute(query)}
 
     def still_claimed(self, ids: Sequence[int], worker: str) -> set[int]:
         """Which of `ids` are still leased to `worker` (the others were reclaimed after their
