@@ -38,7 +38,7 @@ class HeartbeatRepo:
             .where(
                 Heartbeat.name == name,
                 Heartbeat.alarm_since.is_(None),
-                or_(Heartbeat.beat_at.is_(None), Heartbeat.beat_at < stale_before),
+                or_(Heartbeat.beat_at.is_(None), Heartbeat.beat_at <= stale_before),
             )
             .values(alarm_since=now)
         )
@@ -59,7 +59,7 @@ class HeartbeatRepo:
             select(Heartbeat.alarm_since).where(
                 Heartbeat.name == name,
                 Heartbeat.alarm_since.is_not(None),
-                Heartbeat.beat_at >= ticked_since,
+                Heartbeat.beat_at > ticked_since,
             )
         )
         if found is None:
