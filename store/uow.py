@@ -20,6 +20,7 @@ from store.repos.audit import AuditRepo
 from store.repos.bulletins import BulletinRepo
 from store.repos.digest import DigestRepo
 from store.repos.forms import FormSessionRepo, SecretRepo
+from store.repos.heartbeat import HeartbeatRepo
 from store.repos.ideas import IdeaRepo
 from store.repos.inbound import InboundRepo
 from store.repos.lease import LeaseRepo
@@ -50,6 +51,7 @@ class UnitOfWork:
     refs: RefRepo
     reminders: ReminderRepo
     leases: LeaseRepo
+    heartbeats: HeartbeatRepo
     registers: RegisterRepo
     search: SearchRepo
     digest: DigestRepo
@@ -76,6 +78,7 @@ class UnitOfWork:
         self.refs = RefRepo(self.session)
         self.reminders = ReminderRepo(self.session)
         self.leases = LeaseRepo(self.session)
+        self.heartbeats = HeartbeatRepo(self.session)
         self.registers = RegisterRepo(self.session)
         self.search = SearchRepo(self.session)
         self.digest = DigestRepo(self.session)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 import store.models  # noqa: F401  (registers every table on the metadata)
 from store import migrate
-from store.base import Base
+from store.base import Base, UTCDateTime
 from store.db import make_engine
 from store.migrate import include_object
 from store.models import AuditEntry
@@ -331,12 +331,13 @@ def test_0015_adds_the_card_column_and_every_outbox_row_comes_through(
                 )
             )  # fmt: skip
     before = _dump(empty_engine, ("outbox",))
-    migrate.upgrade(empty_engine)
+    migrate.upgrade(empty_engine, "0015")
     after = _dump(empty_engine, ("outbox",))
     columns = [c["name"] for c in inspect(empty_engine).get_columns("outbox")]
     card = columns.index("card")
     assert [r[:card] + r[card + 1 :] for r in after["outbox"]] == before["outbox"]
     assert {r[card] for r in after["outbox"]} == {"None"}
+    migrate.upgrade(empty_engine)  # the models are the head's
     with UnitOfWorkFactory(empty_engine)() as uow:
         payload = {"reply": {"summary": "New idea", "blocks": []}}
         row = {"dedupe_key": "k>cideas_panel", "channel": "ideas_panel", "payload": payload}
@@ -345,3 +346,58 @@ def test_0015_adds_the_card_column_and_every_outbox_row_comes_through(
     with UnitOfWorkFactory(empty_engine)() as uow:
         found = uow.outbox.cards_showing("idea:IDEA-2026-0002", 20)
         assert [r.dedupe_key for r in found] == ["k>cideas_panel"]
+
+
+def test_0016_adds_the_heartbeat_and_claim_tokens_and_every_row_comes_through(
+    empty_engine: Engine,
+) -> None:
+    """A live database at 0015 (queued, claimed and sent messages, the clock's lease)
+    upgrades through 0016 with every row as it was and no claim token yet; a new claim then
+    takes a pending row with a token, and the clock's heartbeat can be written and read."""
+    migrate.upgrade(empty_engine, "0015")
+    outbox = sa_table(
+        "outbox",
+        *(sa_column(n) for n in ("dedupe_key", "channel", "urgent", "bulk")),
+        sa_column("payload", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n) for n in ("status", "attempts", "claimed_by", "platform")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("next_attempt_at", "created_at")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("claimed_until", "sent_at")),
+    )
+    lease = sa_table("lease", *(sa_column(n) for n in ("name", "holder", "expires_at")),
+                     sa_column("acquired_at"))  # fmt: skip
+    common = {
+        "channel": "ideas_panel",
+        "payload": {"reply": {"summary": "New idea", "blocks": []}},
+        "urgent": False,
+        "bulk": False,
+        "next_attempt_at": WHEN,
+        "created_at": WHEN,
+    }
+    with empty_engine.begin() as connection:
+        connection.execute(
+            outbox.insert().values(dedupe_key="a", status="pending", attempts=0, **common)
+        )
+        connection.execute(
+            outbox.insert().values(dedupe_key="b", status="sending", attempts=1, claimed_by="old",
+                                   claimed_until=WHEN, **common)
+        )  # fmt: skip
+        connection.execute(
+            outbox.insert().values(dedupe_key="c", status="sent", attempts=1, sent_at=WHEN,
+                                   platform="slack", **common)
+        )  # fmt: skip
+        connection.execute(lease.insert().values(name="clock", holder="h:1", expires_at=WHEN,
+                                                 acquired_at=WHEN))  # fmt: skip
+    before = _dump(empty_engine, ("outbox", "lease"))
+    migrate.upgrade(empty_engine, "0016")
+    after = _dump(empty_engine, ("outbox", "lease"))
+    assert after["lease"] == before["lease"]
+    assert [row[:-1] for row in after["outbox"]] == before["outbox"]
+    assert [row[-1] for row in after["outbox"]] == ["None"] * 3  # claim_token, last column
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        claimed = uow.outbox.claim_due(WHEN, "new", 10, timedelta(minutes=2))
+        assert [(r.dedupe_key, len(r.claim_token or "")) for r in claimed] == [("a", 32)]
+        uow.heartbeats.beat("clock", "h:1", WHEN)
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        beat = uow.heartbeats.get("clock")
+        assert beat is not None and (beat.beat_at, beat.alarm_since) == (WHEN, None)

@@ -23,6 +23,8 @@ class Job:
     """One claimed message on its way: what to send, where, and what happened."""
 
     id: int
+    claim: str = ""
+    """The claim token the row was claimed with: only this claim may record its outcome."""
     reply: Reply | None = None
     """None when the job is not to be tried (see `failure`, or worn out)."""
     target: Recipient | ChannelTarget | None = None
@@ -53,7 +55,9 @@ def claimed_jobs(
     read: list[tuple[Mapping[str, Any], Reply, tuple[str, MessageHandle] | None]] = []
     jobs: list[Job] = []
     for row in rows:
-        job = Job(row.id, attempts=row.attempts, last_error=row.last_error)
+        job = Job(
+            row.id, claim=row.claim_token or "", attempts=row.attempts, last_error=row.last_error
+        )
         jobs.append(job)
         if worn_out(row.attempts, max_attempts):
             continue

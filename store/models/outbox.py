@@ -39,6 +39,9 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime]
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    """Made afresh by each claim: an outcome is written only by the claim that holds the row
+    now, never by an earlier one whose lease ran out (even one by the same worker)."""
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     platform: Mapped[str | None] = mapped_column(String(16))
