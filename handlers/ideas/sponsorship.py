@@ -17,7 +17,6 @@ from handlers.errors import FieldProblem, UserError
 from handlers.ideas.forms import CASE_FIELDS
 from handlers.ideas.lifecycle import IdeaStatus
 from handlers.ideas.views import idea_card, sponsor_outcome, sponsor_request
-from handlers.submission import among_submitters
 from messages.view import Reply
 from store.models import Idea, Staff
 
@@ -74,8 +73,9 @@ def sponsor_name(ctx: Context, idea: Idea) -> str | None:
 
 
 def check_sponsor_may_answer(ctx: Context, idea: Idea) -> None:
-    """Only the named sponsor answers, only while asked, never for their own idea: the press
-    carries only the reference, so who may answer is decided here, from the stored idea."""
+    """Only the named sponsor answers, and only while asked: the press carries only the
+    reference, so who may answer is decided here, from the stored idea. (A sponsor is never a
+    submitter: `sponsor_named` refused that when they were named.)"""
     if idea.status != IdeaStatus.AWAITING_SPONSOR or idea.sponsor_state != ASKED:
         raise UserError(
             f"{idea.ref} is no longer waiting for a sponsor (now: "
@@ -83,8 +83,6 @@ def check_sponsor_may_answer(ctx: Context, idea: Idea) -> None:
         )
     if ctx.actor.staff_id is None or ctx.actor.staff_id != idea.sponsor_id:
         raise UserError(f"Only the sponsor named for {idea.ref} can accept or decline it.")
-    if among_submitters(ctx, idea.submitters):
-        raise UserError(f"You share {idea.ref}, so you cannot sponsor it.")
 
 
 def accept(ctx: Context, idea: Idea) -> None:
