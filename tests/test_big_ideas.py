@@ -43,6 +43,10 @@ def idea(hub: Harness, ref: str) -> Idea:
         return found
 
 
+def state(stored: Idea) -> tuple[str, str, str | None]:
+    return stored.kind, stored.status, stored.sponsor_state
+
+
 def text_of(response: Any) -> str:
     assert isinstance(response, Reply), response
     return " ".join(all_text(response))
@@ -145,7 +149,7 @@ def test_a_big_idea_waits_for_its_sponsor_who_is_told_and_accepts(hub: Harness) 
     ref = ref_in(thanks)
     assert "once Helen Roberts, your sponsor, accepts" in text_of(thanks)
     stored = idea(hub, ref)
-    assert (stored.kind, stored.status, stored.sponsor_state) == ("big", "awaiting_sponsor", "asked")
+    assert state(stored) == ("big", "awaiting_sponsor", "asked")
     assert (stored.cost_pounds, stored.scope) == (2400, BIG_CASE["scope"])
     request = sponsor_request(hub)
     shown = text_of(request)
@@ -192,7 +196,7 @@ def test_a_declined_direct_big_idea_goes_to_the_panel_as_a_bright_idea(hub: Harn
     done = hub.fill(HELEN, opened, {"reason": "No budget this year: try the charity fund."})
     assert "You declined to sponsor" in text_of(done)
     stored = idea(hub, ref)
-    assert (stored.kind, stored.status, stored.sponsor_state) == ("bright", "submitted", "declined")
+    assert state(stored) == ("bright", "submitted", "declined")
     assert stored.scope == BIG_CASE["scope"]  # the case is kept
     hub.deliver()
     assert "No budget this year" in text_of(hub.platform.to(ALEX)[-1])
@@ -214,7 +218,7 @@ def test_promotion_asks_for_the_case_and_a_sponsor_who_must_accept(hub: Harness)
     assert "Alex Morgan shares this idea" in own["sponsor"]
     hub.fill(SAM, opened, {**reason, **BIG_CASE})
     stored = idea(hub, ref)
-    assert (stored.kind, stored.status, stored.sponsor_state) == ("big", "awaiting_sponsor", "asked")
+    assert state(stored) == ("big", "awaiting_sponsor", "asked")
     waiting = hub.command(SAM, f"/idea status {ref}")
     assert "Approve" not in [b.label for b in buttons_of(waiting)]
 
@@ -233,7 +237,7 @@ def test_a_declined_promotion_returns_to_the_panel_with_the_reason(hub: Harness)
     opened = hub.press(HELEN, button(sponsor_request(hub), "Decline…"))
     hub.fill(HELEN, opened, {"reason": "I lead a different directorate."})
     stored = idea(hub, ref)
-    assert (stored.kind, stored.status, stored.sponsor_state) == ("bright", "under_review", "declined")
+    assert state(stored) == ("bright", "under_review", "declined")
     hub.deliver()
     assert "I lead a different directorate" in text_of(hub.platform.to(ALEX)[-1])
     panel = hub.platform.to("#ideas_panel")[-1]
