@@ -49,7 +49,7 @@ STATUS_LABELS: dict[IdeaStatus, str] = {
     IdeaStatus.IMPLEMENTED: "Implemented",
     IdeaStatus.RECOGNISED: "Implemented and recognised",
     IdeaStatus.WITHDRAWN: "Withdrawn by the submitter",
-    IdeaStatus.AWAITING_SPONSOR: "Big Idea: awaiting sponsor",
+    IdeaStatus.AWAITING_SPONSOR: "Awaiting sponsor: asked to accept",
 }
 
 IDEA_OPEN = frozenset(
