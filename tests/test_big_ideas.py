@@ -227,6 +227,8 @@ def test_promotion_asks_for_the_case_and_a_sponsor_who_must_accept(hub: Harness)
     decide(hub, SAM, ref, "Start review")
     card = hub.command(SAM, f"/idea status {ref}")
     assert "Promote to Big Idea" not in [b.label for b in buttons_of(card)]
+    forged = hub.press(SAM, hub.drawn_button("idea.decide", {"ref": ref, "to": "promote"}))
+    assert "already has a sponsor who accepted" in text_of(forged)
     decide(hub, SAM, ref, "Approve")
     assert idea(hub, ref).status == "approved"
 
