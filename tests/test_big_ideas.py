@@ -301,7 +301,8 @@ def test_views_show_the_case_and_where_the_sponsor_stands(hub: Harness) -> None:
     ref = ref_in(hub.submit_big_idea(benefits=["safety"]))
     waiting = hub.command(HELEN, "/qi mine")
     assert "Big Ideas asking you to sponsor them" in text_of(waiting) and ref in text_of(waiting)
-    assert "Big Idea · Awaiting sponsor: asked to accept" in text_of(hub.command(ALEX, "/idea mine"))
+    mine = text_of(hub.command(ALEX, "/idea mine"))
+    assert "Big Idea · Awaiting sponsor: asked to accept" in mine
     assert ref in text_of(hub.command(SAM, "/idea list"))
     hub.press(HELEN, button(sponsor_request(hub), "Accept sponsorship"))
     assert "asking you to sponsor" not in text_of(hub.command(HELEN, "/qi mine"))
