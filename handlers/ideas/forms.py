@@ -11,10 +11,6 @@ from messages.view import Choice, Field, FieldKind, Form
 SUBMIT_FORM = "idea.submit"
 SUBMIT_BIG_FORM = "idea.submit_big"
 SPONSOR_DECLINE_FORM = "idea.sponsor_decline"
-KINDS = (
-    Choice("bright", "Bright Idea (small, local change)"),
-    Choice("big", "Big Idea (larger, needs a case and a sponsor)"),
-)
 KIND_LABELS = {"bright": "Bright Idea", "big": "Big Idea"}
 TRUST_WIDE = "trust-wide"
 
