@@ -8,6 +8,7 @@ from handlers.actions.service import today, verifiers
 from handlers.actions.views import action_item, action_rag
 from handlers.context import Context
 from handlers.errors import UserError
+from handlers.ideas.views import idea_items
 from handlers.permissions import governs, sits_on
 from handlers.registry import Invocation
 from messages.view import Block, Heading, Items, Reply, Response, SmallPrint
@@ -44,6 +45,7 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
             Heading("Re-audits you lead"),
             Items(tuple(action_item(a, day, False) for a in reaudits)),
         ]
+    blocks += sponsorships_waiting(ctx, ctx.actor.staff_id)
     summary = f"{len(owned)} open action{'s' if len(owned) != 1 else ''}"
     if red:
         summary += f", {red} overdue"
@@ -51,6 +53,14 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
         SmallPrint("Open an action to update it, ask for more time or submit completion.")
     )
     return Reply(summary=summary, blocks=tuple(blocks))
+
+
+def sponsorships_waiting(ctx: Context, me: int) -> list[Block]:
+    """Big Ideas waiting for `me` to accept or decline sponsoring them (nothing if none)."""
+    asked = ctx.uow.ideas.asked_to_sponsor(me)
+    if not asked:
+        return []
+    return [Heading("Big Ideas asking you to sponsor them"), idea_items(asked, open_button=True)]
 
 
 def waiting_for_verification(ctx: Context, me: int) -> list[Action]:

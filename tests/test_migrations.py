@@ -306,10 +306,10 @@ def _dump(engine: Engine, tables: tuple[str, ...]) -> dict[str, list[tuple[str, 
 def test_0015_adds_the_card_column_and_every_outbox_row_comes_through(
     empty_engine: Engine,
 ) -> None:
-    """A live outbox at 0011 (a message waiting, one delivered with its Slack handle) upgrades
+    """A live outbox at 0012 (a message waiting, one delivered with its Slack handle) upgrades
     through 0015 with every column as it was and no card (messages queued before it are not
     updated in place); a card queued after it is found by its record."""
-    migrate.upgrade(empty_engine, "0011")
+    migrate.upgrade(empty_engine, "0012")
     outbox = sa_table(
         "outbox",
         *(sa_column(n) for n in ("dedupe_key", "channel", "urgent", "bulk", "platform")),
@@ -401,3 +401,88 @@ def test_0016_adds_the_heartbeat_and_claim_tokens_and_every_row_comes_through(
     with UnitOfWorkFactory(empty_engine)() as uow:
         beat = uow.heartbeats.get("clock")
         assert beat is not None and (beat.beat_at, beat.alarm_since) == (WHEN, None)
+
+
+IDEA_COLUMNS_0011 = (
+    "ref", "kind", "title", "problem", "proposed_change", "expected_benefits", "benefit_detail",
+    "area", "srg", "mode", "credit_consent", "status", "decision_reason", "receipt_hash",
+    "sponsor_id", "duplicate_of_id", "redirected_to", "support_count", "created_at",
+    "updated_at", "status_changed_at",
+)  # fmt: skip
+
+
+def test_0012_adds_the_business_case_and_every_idea_comes_through(empty_engine: Engine) -> None:
+    """A live database full of ideas at 0011 (bright and big, named, confidential and
+    anonymous, with submitters and supporters, a sponsor named under the old rules) upgrades
+    through 0012 with every row as it was; the panel's sponsor counts as accepted, the others
+    have none, and the new columns take a business case."""
+    migrate.upgrade(empty_engine, "0011")
+    staff = sa_table(
+        "staff",
+        *(sa_column(n) for n in ("email", "display_name", "active", "source", "created_at")),
+        sa_column("updated_at"),
+    )
+    json = JSON().with_variant(JSONB(), "postgresql")
+    idea = sa_table(
+        "idea",
+        *(sa_column(n) for n in IDEA_COLUMNS_0011 if n != "expected_benefits"),
+        sa_column("expected_benefits", json),
+    )
+    submitter = sa_table(
+        "idea_submitter", *(sa_column(n) for n in ("idea_id", "staff_id", "is_lead"))
+    )
+    support = sa_table(
+        "idea_support", *(sa_column(n) for n in ("idea_id", "staff_id", "created_at"))
+    )
+    statuses = ["submitted", "eligible", "under_review", "promoted", "approved", "withdrawn"]
+    with empty_engine.begin() as connection:
+        for n in range(1, 4):
+            connection.execute(
+                staff.insert().values(
+                    email=f"person{n}@trust.example", display_name=f"Person {n}", active=True,
+                    source="config", created_at=WHEN, updated_at=WHEN,
+                )
+            )  # fmt: skip
+        for n in range(1, 61):
+            mode = ("named", "confidential", "anonymous")[n % 3]
+            big = n % 4 == 0
+            connection.execute(
+                idea.insert().values(
+                    ref=f"IDEA-2026-{n:04d}", kind="big" if big else "bright",
+                    title=f"Idea {n}", problem="A problem.", proposed_change="A change.",
+                    expected_benefits=["safety"] if n % 2 else [], benefit_detail=None,
+                    area="ward-4", srg=None, mode=mode, credit_consent=mode == "named",
+                    status=statuses[n % len(statuses)],
+                    decision_reason="Because." if n % 5 else None,
+                    receipt_hash=f"{n:064d}" if mode == "anonymous" else None,
+                    sponsor_id=3 if big and n % 8 == 0 else None, duplicate_of_id=None,
+                    redirected_to=None, support_count=1 if n % 2 else 0, created_at=WHEN,
+                    updated_at=WHEN, status_changed_at=WHEN,
+                )
+            )  # fmt: skip
+            if mode != "anonymous":
+                connection.execute(submitter.insert().values(idea_id=n, staff_id=1, is_lead=True))
+            if n % 2:
+                connection.execute(support.insert().values(idea_id=n, staff_id=2, created_at=WHEN))
+    old = ", ".join(IDEA_COLUMNS_0011)
+    with empty_engine.connect() as connection:
+        before = sorted(map(tuple, connection.execute(text(f"SELECT {old} FROM idea"))))
+    others = _dump(empty_engine, ("idea_submitter", "idea_support", "staff"))
+    migrate.upgrade(empty_engine, "0012")
+    with empty_engine.connect() as connection:
+        after = sorted(map(tuple, connection.execute(text(f"SELECT {old} FROM idea"))))
+        sponsors = dict(connection.execute(text("SELECT ref, sponsor_state FROM idea")).all())
+    assert len(after) == 60 and after == before
+    assert _dump(empty_engine, ("idea_submitter", "idea_support", "staff")) == others
+    named = {f"IDEA-2026-{n:04d}" for n in range(8, 61, 8)}
+    assert {ref for ref, state in sponsors.items() if state == "accepted"} == named
+    assert {state for ref, state in sponsors.items() if ref not in named} == {None}
+    migrate.upgrade(empty_engine)  # the models are the head's
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        found = uow.ideas.by_ref("IDEA-2026-0004")
+        assert found is not None and found.scope is None and found.submitters
+        found.scope, found.cost_pounds, found.sponsor_state = "Both sites.", 12500, "asked"
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        found = uow.ideas.by_ref("IDEA-2026-0004")
+        assert found is not None and (found.scope, found.cost_pounds) == ("Both sites.", 12500)

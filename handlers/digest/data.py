@@ -17,6 +17,7 @@ from typing import Generic, Protocol, TypeVar
 from handlers.actions.lifecycle import ACTION_OPEN, AMBER_DAYS, WORKING, ActionStatus
 from handlers.config import OrgConfig
 from handlers.ideas.lifecycle import IDEA_OPEN
+from handlers.ideas.views import sponsor_phrase
 from handlers.lessons.lifecycle import AWAITING_DECISION, LESSON_OPEN, LessonStatus
 from messages.view import Item
 from store.repos.digest import ActionRow, DigestRepo, LessonRow, Statuses, Window
@@ -121,6 +122,8 @@ class IdeaLine:
     ref: str
     title: str
     benefits: tuple[str, ...]
+    sponsor: str = ""
+    """A Big Idea's sponsor's answer ("awaiting sponsor"), or "" (handlers/ideas/views.py)."""
 
 
 @dataclass(frozen=True)
@@ -346,7 +349,10 @@ def build_digest(
     )
     idea_rows, idea_total = repo.ideas(committee.idea_benefits, s)
     ideas = Listing(
-        tuple(IdeaLine(i.ref, i.title, tuple(i.expected_benefits)) for i in idea_rows),
+        tuple(
+            IdeaLine(i.ref, i.title, tuple(i.expected_benefits), sponsor_phrase(i.sponsor_state))
+            for i in idea_rows
+        ),
         idea_total,
     )
     without_unit, without_unit_total = repo.lessons_without_unit(code, s)

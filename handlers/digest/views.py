@@ -158,7 +158,8 @@ def _trend(line: TrendLine) -> Item:
 def _idea(line: IdeaLine, config: OrgConfig) -> Item:
     labels = {b.lower(): b for b in config.ideas.benefits}
     benefits = ", ".join(labels.get(b.lower(), b) for b in line.benefits)
-    return Item(line.title, line.ref, benefits, (Button("Open", "idea.show", {"ref": line.ref}),))
+    detail = " · ".join(part for part in (benefits, line.sponsor) if part)
+    return Item(line.title, line.ref, detail, (Button("Open", "idea.show", {"ref": line.ref}),))
 
 
 def _headline(data: DigestData) -> Facts:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.ideas import commands, service
+from handlers.ideas import commands, service, sponsorship
 from handlers.ideas.views import idea_card
 from handlers.permissions import allowed
 from handlers.registry import CardView
@@ -22,6 +22,6 @@ def render(ctx: Context, ref: str, shared: bool) -> CardView | None:
     if not shared:
         return CardView(tuple(commands._viewer_card(ctx, idea)), hidden)
     may_decide = allowed(ctx.config, ctx.actor.roles, "idea.decide") and not mine
-    names = [] if idea.mode == "anonymous" else service.submitter_names(ctx, idea)
+    names = [] if idea.mode == "anonymous" else sponsorship.submitter_names(ctx, idea)
     blocks = idea_card(idea, ctx.config, submitter_names=names, panel_buttons=may_decide)
     return CardView(tuple(blocks), hidden)

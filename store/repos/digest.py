@@ -141,6 +141,8 @@ class IdeaRow(NamedTuple):
     title: str
     expected_benefits: list[str]
     created_at: datetime
+    kind: str
+    sponsor_state: str | None
 
 
 def unindexed(session: Session, column: Any) -> Any:
@@ -494,6 +496,8 @@ class DigestRepo:
                 Idea.title,
                 Idea.expected_benefits,
                 Idea.created_at,
+                Idea.kind,
+                Idea.sponsor_state,
                 func.count().over(),
             )
             .where(self._idea_touches(benefits, s))
