@@ -59,6 +59,17 @@ class ActionRepo:
         )
         return self.session.scalars(query).all()
 
+    def declined_in(self, committees: Sequence[str]) -> Sequence[Action]:
+        """Declined actions of `committees`, waiting to be reassigned (oldest first)."""
+        if not committees:
+            return []
+        query = (
+            select(Action)
+            .where(Action.status == "declined", Action.committee.in_(committees))
+            .order_by(Action.status_changed_at, Action.id)
+        )
+        return self.session.scalars(query).all()
+
     def reaudits_led_by(self, staff_id: int) -> Sequence[Action]:
         query = (
             select(Action)
