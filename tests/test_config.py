@@ -383,6 +383,8 @@ DOCUMENTED_REMINDERS = {
     "action_long_overdue": {"days_after": [30]},
     "completion_not_verified": {"working_days": 10},
     "reaudit_due": {"days_before": [7, 0]},
+    "action_not_accepted": {"days_after": [3]},
+    "action_not_accepted_escalated": {"days_after": [7]},
     "lesson_not_triaged": {"working_days": 5},
     "idea_not_screened": {"working_days": 10},
     "idea_not_decided": {"working_days": 30},
@@ -390,6 +392,7 @@ DOCUMENTED_REMINDERS = {
     "tier5": {"urgent": True},
     "alert_not_acknowledged": {"urgent": True},
     "alert_deadline_passed": {"urgent": True},
+    "alert_approval_pending": {"urgent": True},
     "committee_digest": {},
 }
 """The README's reminder table, written out by hand here on purpose: a test that read the

@@ -184,6 +184,29 @@ class ActionRepo:
             changed_since,
         )
 
+    def assigned_before(
+        self,
+        rule: str,
+        prefix: str,
+        *,
+        before: datetime,
+        after: datetime | None,
+        not_before: datetime | None,
+    ) -> Sequence[Action]:
+        """Actions still waiting for their owner to accept, assigned in [after, before] (and
+        after `not_before`, where a later threshold applies), not yet reminded."""
+        where = [
+            Action.status == "assigned",
+            Action.status_changed_at <= before,
+            self._not_reminded(rule, self.versioned(prefix)),
+        ]
+        if after is not None:
+            where.append(Action.status_changed_at >= after)
+        if not_before is not None:
+            where.append(Action.status_changed_at > not_before)
+        query = select(Action).where(*where).order_by(Action.status_changed_at, Action.id)
+        return self.session.scalars(query).all()
+
     def completed_before(
         self, rule: str, occasion: str, before: datetime, after: datetime | None = None
     ) -> Sequence[Action]:
