@@ -180,7 +180,7 @@ def _stuck(data: DigestData) -> list[Block]:
 
 
 def _declined(line: ActionLine) -> Item:
-    return _action_item(line, f"Declined: {_on(line)}", _waiting(line.days, "to reassign"))
+    return _action_item(line, f"Declined: {_on(line)}", _waiting(line.days))
 
 
 def _headline(data: DigestData) -> Facts:

@@ -441,7 +441,7 @@ class DigestRepo:
             .where(Action.ref.in_(refs))
             .union_all(select(Lesson.ref, Lesson.committee).where(Lesson.ref.in_(refs)))
         )
-        return dict(found.tuples().all())
+        return {row[0]: row[1] for row in found}
 
     def actions_without_measure(self, committee: str, s: Statuses) -> tuple[list[str], int]:
         where = and_(
