@@ -117,3 +117,19 @@ def test_declined_actions_stay_in_view_until_reassigned_or_cancelled(hub: Harnes
     step(hub, HELEN, ref, "Cancel action", reason="The committee no longer needs it.")
     gone = hub.command(CHRIS, "/qi actions PSC")
     assert isinstance(gone, Reply) and ref not in " ".join(all_text(gone))
+
+
+def test_the_new_owner_is_not_its_verifier_and_a_tier_5_owner_is_an_executive(
+    hub: Harness,
+) -> None:
+    lesson = decided_lesson(hub, ["3", "5"])
+    ref = add_action(hub, lesson, 3, verifier=KIM)
+    step(hub, TOM, ref, "Decline", reason="I do not manage pharmacy storage.")
+    refused = try_step(hub, CHRIS, ref, "Reassign", owner=KIM)
+    assert "verifies it" in errors_of(refused)["owner"]
+    emergency = add_action(hub, lesson, 5, owner=HELEN)
+    step(hub, HELEN, emergency, "Decline", reason="On leave for the incident period.")
+    refused = try_step(hub, CHRIS, emergency, "Reassign", owner=ALEX)
+    assert "not an executive" in errors_of(refused)["owner"]
+    step(hub, CHRIS, emergency, "Reassign", owner="ruth.green@clatterbridge.example")
+    assert status(hub, emergency)[0] == "assigned"
