@@ -237,8 +237,8 @@ def test_a_reminder_for_nobody_is_stuck_not_sent_and_goes_once_someone_can_recei
     assert isinstance(digest, Reply) and "Stuck: nobody can move these" in " ".join(
         map(str, digest.blocks)
     )
-    set_active(hub, True, HELEN)  # the chair is back (or a new one named)
-    later(hub, days=2)
+    set_active(hub, True, HELEN)  # the chair is back (or a new one named), a week later
+    later(hub, days=7)
     report = hub.tick()
     assert report.raised == {"completion_not_verified": 1} and report.stuck == {}
     assert ledger(hub, ref) == {("completion_not_verified", "10wd")}

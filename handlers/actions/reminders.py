@@ -220,17 +220,14 @@ class NotAccepted:
     escalate: bool = False
 
     def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
-        ordered = sorted(set(rule.days_after))
-        for index, threshold in enumerate(ordered):
-            later = ordered[index + 1] if index + 1 < len(ordered) else None
+        for threshold in sorted(set(rule.days_after)):
             prefix = f"after{threshold}"
             for action in ctx.uow.actions.assigned_before(
                 self.name,
                 prefix,
                 before=ctx.now - timedelta(days=threshold),
                 after=since - timedelta(days=threshold) if since else None,
-                not_before=ctx.now - timedelta(days=later) if later else None,
-            ):
+            ):  # an action past two thresholds is found twice: tick() raises the later only
                 yield self._due(ctx, action, prefix, threshold)
 
     def _due(self, ctx: Context, action: Action, prefix: str, rank: int) -> Due:

@@ -13,8 +13,9 @@ once, catches up after downtime and never doubles with two clocks):
   (and marked late in the audit trail).
 - alert_approval_pending: while an alert awaits approval, every `remind_every_minutes` of its
   severity the approvers are asked again, with Approve and Reject; once its deadline is within
-  one interval, the publisher is told (once) that it is still waiting. Occasions belong to one
-  request for approval, so a rejected alert sent for approval again is chased afresh.
+  one interval, the publisher is told (once) that it is still waiting. Occasion n is "n
+  intervals since approval was asked" (after downtime only the current one fires), and belongs to
+  one request, so a rejected alert sent for approval again is chased afresh.
 
 All are urgent: alerts ignore quiet hours. Messages to non-acknowledgers and managers are
 queued by INSERT … SELECT (Due.fan_out), so 100,000 people are never listed in memory.
@@ -237,7 +238,6 @@ class ApprovalPending:
                     f"approve{intervals}@{request}",
                     _approvers_reminder(ctx, alert, waited),
                     people=tuple(service.approvers(ctx, alert)),
-                    rank=intervals,
                 )
             if service.too_late_to_send(ctx, alert):
                 yield Due(

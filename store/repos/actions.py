@@ -191,10 +191,9 @@ class ActionRepo:
         *,
         before: datetime,
         after: datetime | None,
-        not_before: datetime | None,
     ) -> Sequence[Action]:
-        """Actions still waiting for their owner to accept, assigned in [after, before] (and
-        after `not_before`, where a later threshold applies), not yet reminded."""
+        """Actions still waiting for their owner to accept, assigned in [after, before], not
+        yet reminded."""
         where = [
             Action.status == "assigned",
             Action.status_changed_at <= before,
@@ -202,8 +201,6 @@ class ActionRepo:
         ]
         if after is not None:
             where.append(Action.status_changed_at >= after)
-        if not_before is not None:
-            where.append(Action.status_changed_at > not_before)
         query = select(Action).where(*where).order_by(Action.status_changed_at, Action.id)
         return self.session.scalars(query).all()
 
