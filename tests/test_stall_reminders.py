@@ -231,7 +231,7 @@ def test_a_reminder_for_nobody_is_stuck_not_sent_and_goes_once_someone_can_recei
     assert report.stuck == {"completion_not_verified": 1}
     assert "completion_not_verified" not in report.raised
     assert ledger(hub, ref) == {("stuck:completion_not_verified", "10wd")}  # not "sent"
-    later(hub, hours=1)
+    later(hub, days=4)  # the clock ticks on past the rule's usual search window
     assert hub.tick().stuck == {"completion_not_verified": 1}  # still stuck, still not sent
     digest = hub.command(CHRIS, "/qi digest PSC")
     assert isinstance(digest, Reply) and "Stuck: nobody can move these" in " ".join(
@@ -251,6 +251,8 @@ def test_a_lesson_whose_governance_leads_left_is_stuck_until_one_is_back(hub: Ha
     later(hub, days=7)
     assert hub.tick().stuck == {"lesson_not_triaged": 1}
     assert ledger(hub, ref) == {("stuck:lesson_not_triaged", "5wd")}
+    later(hub, days=4)
+    assert hub.tick().stuck == {"lesson_not_triaged": 1}
     set_active(hub, True, CHRIS)
     later(hub, hours=1)
     assert hub.tick().raised == {"lesson_not_triaged": 1}
