@@ -16,7 +16,7 @@ from messages.text import render_reply
 from store.models import Alert, ReminderSent, Staff
 from store.uow import UnitOfWork
 from tests.goldens import assert_golden
-from tests.harness import CHRIS, HELEN, RUTH, Harness
+from tests.harness import CHRIS, HELEN, KIM, RUTH, Harness
 from tests.slack.kit import validate_message
 from tests.test_digest import GOLDEN, MONDAY, Seed, local
 
@@ -63,6 +63,10 @@ def seed_stuck(uow: UnitOfWork) -> None:
     )
     s.action(3, flush, tier=4, status="declined", due=d("2027-01-31"), changed=local("2026-11-27"))
     s.action(4, other, tier=2, status="in_progress", due=d("2026-10-01"))
+    checked = s.action(
+        5, flush, tier=3, status="completion_submitted", due=d("2026-12-20"), owner=CHRIS
+    )
+    checked.verifier_id = s.staff[KIM]  # Kim can verify this one: not stuck
     uow.session.add(
         Alert(
             ref="ALERT-2026-0001",
@@ -124,11 +128,16 @@ def test_nothing_is_stuck_while_the_chair_and_lead_are_both_there(hub: Harness) 
         seed_stuck(uow)
         uow.session.execute(update(Staff).where(Staff.email == HELEN).values(active=True))
         uow.session.execute(update(ReminderSent).values(rule="sent"))
+        s = Seed(uow.session)
+        flush = uow.lessons.by_ref("LL-2026-0001")
+        assert flush is not None
+        s.action(6, flush, tier=3, status="completion_submitted", due=date(2027, 1, 5), owner=HELEN)
+        s.action(7, flush, tier=3, status="declined", due=date(2027, 1, 5), owner=HELEN)
         uow.commit()
     with hub.app.uow_factory() as uow:
         data = build_digest(uow, hub.app.config, "PSC", MONDAY)
     assert data.stuck.items == ()
-    assert len(data.declined.items) == 2
+    assert len(data.declined.items) == 3
 
 
 def test_golden_stuck_digest_in_text_block_kit_and_adaptive_cards(hub: Harness) -> None:
