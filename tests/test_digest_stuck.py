@@ -67,22 +67,8 @@ def seed_stuck(uow: UnitOfWork) -> None:
         5, flush, tier=3, status="completion_submitted", due=d("2026-12-20"), owner=CHRIS
     )
     checked.verifier_id = s.staff[KIM]  # Kim can verify this one: not stuck
-    uow.session.add(
-        Alert(
-            ref="ALERT-2026-0001",
-            kind="alert",
-            title="Recall of infusion sets",
-            instructions="Remove batch 1234 from every ward.",
-            severity="critical",
-            audience_kind="all",
-            audience_values=[],
-            ack_deadline=local("2026-11-30", "18:00"),
-            status="awaiting_approval",
-            publisher_id=s.staff[RUTH],
-            created_at=local("2026-11-30", "07:00"),
-            updated_at=local("2026-11-30", "07:00"),
-        )
-    )
+    for number, publisher in ((1, RUTH), (2, CHRIS)):  # Ruth can approve Chris's, not hers
+        uow.session.add(alert(number, s.staff[publisher]))
     for rule, ref in (
         ("lesson_not_triaged", untriaged.ref),
         ("action_not_accepted_escalated", "ACT-2026-0001"),  # listed once, for its first reason
@@ -97,6 +83,23 @@ def seed_stuck(uow: UnitOfWork) -> None:
             )
         )
     uow.session.flush()
+
+
+def alert(number: int, publisher: int) -> Alert:
+    return Alert(
+        ref=f"ALERT-2026-{number:04d}",
+        kind="alert",
+        title="Recall of infusion sets",
+        instructions="Remove batch 1234 from every ward.",
+        severity="critical",
+        audience_kind="all",
+        audience_values=[],
+        ack_deadline=local("2026-11-30", "18:00"),
+        status="awaiting_approval",
+        publisher_id=publisher,
+        created_at=local("2026-11-30", "07:00"),
+        updated_at=local("2026-11-30", "07:00"),
+    )
 
 
 def stuck_digest(hub: Harness) -> DigestData:
