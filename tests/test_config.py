@@ -234,6 +234,15 @@ NOBODY_CAN_MOVE = [
         "past their deadline would not be escalated to line managers",
         id="alert-escalation-off",
     ),
+    pytest.param(
+        altered(
+            "alert_approval_pending = { urgent = true }",
+            "alert_approval_pending = { urgent = true, enabled = false }",
+        ),
+        "reminders.alert_approval_pending.enabled: cannot be switched off: alerts awaiting "
+        "approval would not be chased, nor their publisher told as the deadline nears",
+        id="alert-approval-chase-off",
+    ),
 ]
 
 
