@@ -3,21 +3,17 @@ whose reminder reaches nobody, is named in the committee's weekly digest, in eve
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from sqlalchemy import update
 
 from handlers.digest.data import NO_APPROVER, NO_REASSIGNER, NO_VERIFIER, DigestData, build_digest
 from handlers.digest.views import digest_reply
-from messages import adaptivecards as ac
-from messages import blockkit
 from messages.text import render_reply
 from store.models import Alert, ReminderSent, Staff
 from store.uow import UnitOfWork
 from tests.goldens import assert_golden
 from tests.harness import CHRIS, HELEN, KIM, RUTH, Harness
-from tests.slack.kit import validate_message
 from tests.test_digest import GOLDEN, MONDAY, Seed, local
 
 GOLDENS = GOLDEN.parent
@@ -144,20 +140,13 @@ def test_nothing_is_stuck_while_the_chair_and_lead_are_both_there(hub: Harness) 
 
 
 def test_golden_stuck_digest_in_text_block_kit_and_adaptive_cards(hub: Harness) -> None:
+    """The text here; Block Kit and Adaptive Cards as the "digest_stuck" case of
+    tests/slack/test_golden.py and tests/test_adaptivecards.py (validated there)."""
     reply = digest_reply(stuck_digest(hub), hub.app.config)
     text = f"summary: {reply.summary}\n{render_reply(reply).text}\n"
     assert_golden(GOLDENS / "digest" / "psc_stuck.txt", text)
-    slack = blockkit.message(reply)
-    validate_message(slack)
-    assert_golden(
-        GOLDENS / "slack" / "digest_stuck.json",
-        json.dumps(slack, indent=2, ensure_ascii=False) + "\n",
-    )
-    teams = ac.message_card(reply)
-    assert_golden(
-        GOLDENS / "teams" / "digest_stuck.json",
-        json.dumps(teams, indent=2, ensure_ascii=False) + "\n",
-    )
+    assert (GOLDENS / "slack" / "digest_stuck.json").exists()
+    assert (GOLDENS / "teams" / "digest_stuck.json").exists()
 
 
 def test_a_quiet_digest_has_no_stuck_or_declined_section(hub: Harness) -> None:
