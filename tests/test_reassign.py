@@ -133,3 +133,20 @@ def test_the_new_owner_is_not_its_verifier_and_a_tier_5_owner_is_an_executive(
     assert "not an executive" in errors_of(refused)["owner"]
     step(hub, CHRIS, emergency, "Reassign", owner="ruth.green@clatterbridge.example")
     assert status(hub, emergency)[0] == "assigned"
+
+
+def test_a_decline_nobody_can_reassign_says_so_and_is_listed_as_stuck(hub: Harness) -> None:
+    """Chris, the only governance lead, declines while the chair has left: nobody is told to
+    reassign it, he is told so, and the committee's digest lists it as stuck."""
+    ref = add_action(hub, decided_lesson(hub, ["3"]), 3, owner=CHRIS)
+    with hub.app.uow_factory() as uow:
+        helen = uow.staff.by_email(HELEN)
+        assert helen is not None
+        helen.active = False
+        uow.commit()
+    done = step(hub, CHRIS, ref, "Decline", reason="I am the lead; someone else should own it.")
+    assert "Nobody can reassign it yet" in " ".join(all_text(done))
+    digest = hub.command(KIM, "/qi digest PSC")
+    assert isinstance(digest, Reply)
+    words = " ".join(all_text(digest))
+    assert "Stuck: nobody can move these" in words and "nobody can reassign it" in words
