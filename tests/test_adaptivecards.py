@@ -128,6 +128,13 @@ def digest(hub: Harness) -> dict[str, Any]:
     return ac.message_card(digest_reply(data, hub.app.config))
 
 
+def digest_stuck(hub: Harness) -> dict[str, Any]:
+    """The digest's stuck section and declined list (tests/test_digest_stuck.py)."""
+    from tests.test_digest_stuck import stuck_digest
+
+    return ac.message_card(digest_reply(stuck_digest(hub), hub.app.config))
+
+
 def long_text_card(hub: Harness) -> dict[str, Any]:
     ref = ref_in(hub.submit_idea(problem=long_text(2900), proposed_change=long_text(600)))
     return ac.message_card(_reply(hub, SAM, f"/idea status {ref}"))
@@ -177,6 +184,7 @@ CASES: dict[str, Callable[[Harness], dict[str, Any]]] = {
     "lesson_card": lesson_card,
     "action_card": action_card,
     "digest": digest,
+    "digest_stuck": digest_stuck,
     "long_text": long_text_card,
     "form_idea_submit": form_idea_submit,
     "form_lesson_submit": form_lesson_submit,

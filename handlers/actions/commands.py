@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.actions import service
 from handlers.actions.forms import EXTENSION_APPROVE, EXTENSION_DECLINE, step_form_id
 from handlers.actions.transitions import BY_NAME, STEPS, ActionStep
+from handlers.actions.views import short
 from handlers.context import Context
 from handlers.errors import FieldProblem, StaleCard, UserError
 from handlers.permissions import allowed, governs, sits_on
@@ -17,6 +18,7 @@ STEP_PERMISSIONS = {
     "verifier": "action.verify",
     "audit_lead": "action.reaudit",
     "committee": "action.manage",
+    "reassigner": "action.manage",
 }
 
 
@@ -70,9 +72,24 @@ def step_button(ctx: Context, press: Press) -> Response:
         raise UserError("Sorry, your role does not allow that step.")
     if step.form:
         service.check_step(ctx, action, step)
-        return OpenForm(step_form_id(step.name), {}, {"ref": action.ref, "step": step.name})
+        return OpenForm(
+            step_form_id(step.name),
+            {},
+            {"ref": action.ref, "step": step.name},
+            about=_about(action, step),
+        )
     done = service.apply(ctx, action, step, {})
     return card(ctx, action, done)
+
+
+def _about(action: Action, step: ActionStep) -> str:
+    """The record a reassignment acts on, with who declined it and why."""
+    if step.name != "reassign":
+        return ""
+    why = f": {action.status_reason}" if action.status_reason else ""
+    return (
+        f"{action.ref}: {short(action.description)}. Declined by {action.owner.display_name}{why}"
+    )
 
 
 def on_step(ctx: Context, submission: Submission) -> Response:

@@ -205,6 +205,13 @@ def verifiers(ctx: Context, action: Action) -> list[int]:
     return []
 
 
+def reassigners(ctx: Context, action: Action) -> list[int]:
+    """Who may reassign a declined `action`: the committee's governance leads and its chair,
+    never the owner who declined it (docs/domain.md: every open item has someone who can act)."""
+    found = [*people.governance_leads(ctx, action.committee), *people.chair(ctx, action.committee)]
+    return [p for p in dict.fromkeys(found) if p != action.owner_id]
+
+
 def may(ctx: Context, action: Action, step: ActionStep) -> bool:
     me = ctx.actor.staff_id
     roles = ctx.actor.roles
@@ -217,6 +224,8 @@ def may(ctx: Context, action: Action, step: ActionStep) -> bool:
             return me == action.audit_lead_id or "audit_lead" in roles
         case "committee":
             return sits_on(roles, action.committee) or governs(roles, action.committee)
+        case "reassigner":
+            return me is not None and me in reassigners(ctx, action)  # never who declined
     return False
 
 
@@ -259,6 +268,7 @@ def check_step(ctx: Context, action: Action, step: ActionStep) -> None:
             "verifier": "its verifier (never the owner)",
             "audit_lead": "the audit lead",
             "committee": "its committee",
+            "reassigner": "its committee's governance lead or chair (not who declined it)",
         }[step.who]
         raise UserError(f"Only {who} can do that on {action.ref}.")
 
@@ -274,21 +284,23 @@ def apply(ctx: Context, action: Action, step: ActionStep, values: dict[str, Any]
             done = f"You have accepted {action.ref}. Thank you."
         case "decline":
             _move(ctx, action, A.DECLINED, "declined", values["reason"])
+            able = reassigners(ctx, action)
             tell(
                 ctx,
-                leads,
+                able,
                 action,
                 f"{action.ref} was declined by its owner: reassign it",
-                [
-                    Button(
-                        f"Add tier {action.tier} action…",
-                        "lesson.add_action",
-                        {"ref": lesson.ref, "tier": str(action.tier)},
-                    )
-                ],
+                step_buttons(action, ["reassign"]),
                 channel=True,
             )
-            done = f"{action.ref} goes back to the governance lead to reassign."
+            done = (
+                f"{action.ref} goes back to the governance lead to reassign."
+                if able
+                else f"{action.ref} is declined. Nobody can reassign it yet, so the committee's "
+                "digest lists it as stuck."
+            )
+        case "reassign":
+            done = reassign(ctx, action, values)
         case "update":
             record(
                 ctx,
@@ -363,6 +375,65 @@ def apply(ctx: Context, action: Action, step: ActionStep, values: dict[str, Any]
             raise UserError("Unknown step.")
     lessons.refresh_progress(ctx, lesson)
     return done
+
+
+def reassign(ctx: Context, action: Action, values: dict[str, Any]) -> str:
+    """A declined action goes to a new owner (never the one who declined it), who is asked to
+    accept it; the reminders start again for them."""
+    previous = action.owner
+    owner = _person(
+        ctx,
+        "owner",
+        values["owner"],
+        required=True,
+        role="executive" if action.tier == 5 else None,
+        role_label="an executive",
+    )
+    assert owner is not None
+    if owner.id == previous.id:
+        raise FieldProblem("owner", f"{owner.display_name} declined it: choose someone else.")
+    if owner.id == action.verifier_id:
+        raise FieldProblem("owner", f"{owner.display_name} verifies it: choose someone else.")
+    due: date = values.get("due") or action.due_date
+    if due < today(ctx):
+        raise FieldProblem("due", f"The due date ({due:%d %b %Y}) has passed: give a new one.")
+    note = (values.get("note") or "").strip()
+    before = {
+        "status": action.status,
+        "owner": previous.display_name,
+        "due": action.due_date.isoformat(),
+    }
+    action.owner_id, action.owner = owner.id, owner
+    action.due_date = due
+    action.due_version += 1  # a new owner: the reminder sequences start again for them
+    action.status, action.status_reason = A.ASSIGNED.value, note
+    action.status_changed_at = action.updated_at = ctx.now
+    record(
+        ctx,
+        entity_type="action",
+        entity_ref=action.ref,
+        action="reassigned",
+        before=before,
+        after={"status": action.status, "owner": owner.display_name, "due": due.isoformat()},
+        reason=note or None,
+    )
+    tell_owner(
+        ctx,
+        action,
+        f"You own a reassigned tier {action.tier} action for {action.lesson.ref}",
+        ["accept", "decline"],
+        note or None,
+    )
+    tell(ctx, [previous.id], action, f"{action.ref} was reassigned to {owner.display_name}", [])
+    leads = [p for p in people.governance_leads(ctx, action.committee) if p != ctx.actor.staff_id]
+    tell(
+        ctx,
+        leads,
+        action,
+        f"{action.ref} was reassigned to {owner.display_name} by {ctx.actor.name}",
+        [],
+    )
+    return f"{action.ref} is reassigned to {owner.display_name}, who has been asked to accept it."
 
 
 def request_extension(ctx: Context, action: Action, new_due: date, reason: str) -> str:

@@ -9,7 +9,7 @@ from typing import Literal
 from handlers.actions.lifecycle import ActionStatus
 from messages.view import ButtonStyle
 
-Who = Literal["owner", "verifier", "audit_lead", "committee"]
+Who = Literal["owner", "verifier", "audit_lead", "committee", "reassigner"]
 A = ActionStatus
 
 
@@ -41,6 +41,7 @@ def _s(
 STEPS: tuple[ActionStep, ...] = (
     _s("accept", "Accept", {A.ASSIGNED}, "owner", A.IN_PROGRESS, form=False, style="primary"),
     _s("decline", "Decline…", {A.ASSIGNED}, "owner", A.DECLINED, style="danger"),
+    _s("reassign", "Reassign…", {A.DECLINED}, "reassigner", A.ASSIGNED, style="primary"),
     _s("update", "Update…", {A.IN_PROGRESS, A.BLOCKED}, "owner", None),
     _s("block", "Blocked…", {A.IN_PROGRESS}, "owner", A.BLOCKED),
     _s("resume", "Unblocked", {A.BLOCKED}, "owner", A.IN_PROGRESS, form=False),
@@ -66,7 +67,7 @@ STEPS: tuple[ActionStep, ...] = (
     _s(
         "cancel",
         "Cancel action…",
-        {A.ASSIGNED, A.IN_PROGRESS, A.BLOCKED, A.COMPLETION_SUBMITTED},
+        {A.ASSIGNED, A.IN_PROGRESS, A.BLOCKED, A.COMPLETION_SUBMITTED, A.DECLINED},
         "committee",
         A.CANCELLED,
         style="danger",
