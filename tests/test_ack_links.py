@@ -24,6 +24,7 @@ from sqlalchemy import select
 from bot.web import create_web_app
 from handlers.alerts import ack_links
 from handlers.alerts.ack_links import ack_link
+from handlers.config import OrgConfig
 from handlers.context import SYSTEM, Context
 from store.models import AlertAckLink, AlertRecipient, AuditEntry, OutboxMessage
 from tests.harness import ALEX, CHRIS, HELEN, TOM, Harness, button, ref_in
@@ -273,9 +274,7 @@ def approved_draft(hub: Harness) -> str:
     with hub.app.uow_factory() as uow:
         alert = uow.alerts.by_ref(draft)
         assert alert is not None
-        uow.session.add(
-            AlertRecipient(alert_id=alert.id, staff_id=alex, notified_count=0)
-        )
+        uow.session.add(AlertRecipient(alert_id=alert.id, staff_id=alex, notified_count=0))
         uow.commit()
     return draft
 
@@ -376,3 +375,30 @@ def test_presses_on_chat_and_link_at_once_record_exactly_once(
                                           [{"late": False, "via": "test"}])  # fmt: skip
     row = recipient(hub, ref)
     assert row.acked_at is not None and row.ack_platform in ("link", "test")
+
+
+def test_a_leavers_link_and_a_link_nobody_may_use_are_refused(
+    hub: Harness, served: httpx.Client, config: OrgConfig
+) -> None:
+    """The link acts as its person with their roles now: once they have left it is unknown;
+    with acknowledging closed to staff (alert.ack) the press is refused and the link kept."""
+    ref = approved(hub)
+    alex_link, tom_link = link(hub, ref, ALEX), link(hub, ref, TOM)
+    tom = staff_id(hub, TOM)
+    with hub.app.uow_factory() as uow:
+        leaver = uow.staff.get(tom)
+        assert leaver is not None
+        leaver.active = False
+        uow.commit()
+    assert served.post(tom_link, data=ACKNOWLEDGE).status_code == 404
+    closed = {**config.permissions, "alert.ack": []}
+    hub.app.services.config = config.model_copy(update={"permissions": closed})
+    try:
+        refused = served.post(alex_link, data=ACKNOWLEDGE)
+    finally:
+        hub.app.services.config = config
+    assert refused.status_code == 403
+    assert "Oxygen" not in refused.text
+    assert recipient(hub, ref, ALEX).acked_at is None
+    assert served.post(alex_link, data=ACKNOWLEDGE).status_code == 200  # not spent by the refusal
+    assert acknowledgements(hub, ref) == [{"late": False, "via": "link"}]

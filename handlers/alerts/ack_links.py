@@ -123,8 +123,7 @@ def redeem(ctx: Context, raw: str) -> Seen:
     person = replace(ctx, actor=actor_for(ctx.uow, staff))
     if not allowed(ctx.config, person.actor.roles, "alert.ack"):
         return Seen("denied")
-    if not ctx.uow.alerts.spend_ack_link(seen.link_id, ctx.now):
-        return look(ctx.uow, raw, ctx.now)  # a second press got here first
+    ctx.uow.alerts.spend_ack_link(seen.link_id, ctx.now)
     row, new = service.acknowledge(person, seen.alert)
     if row is None:
         return UNKNOWN

@@ -395,15 +395,15 @@ class AlertRepo:
             .execution_options(populate_existing=True)
         )
 
-    def spend_ack_link(self, link_id: int, now: datetime) -> bool:
-        """Mark a link used if nobody has yet (one conditional UPDATE); True for the first."""
-        result = self.session.execute(
+    def spend_ack_link(self, link_id: int, now: datetime) -> None:
+        """Mark a link used. Two presses at the same moment may both get this far; the
+        acknowledgement itself (acknowledge above) is what records exactly once."""
+        self.session.execute(
             update(AlertAckLink)
-            .where(AlertAckLink.id == link_id, AlertAckLink.used_at.is_(None))
+            .where(AlertAckLink.id == link_id)
             .values(used_at=now)
             .execution_options(synchronize_session=False)
         )
-        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def awaiting_ack_by(self, staff_id: int, statuses: Sequence[str]) -> Sequence[Alert]:
         query = (
