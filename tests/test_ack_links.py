@@ -402,3 +402,24 @@ def test_a_leavers_link_and_a_link_nobody_may_use_are_refused(
     assert recipient(hub, ref, ALEX).acked_at is None
     assert served.post(alex_link, data=ACKNOWLEDGE).status_code == 200  # not spent by the refusal
     assert acknowledgements(hub, ref) == [{"late": False, "via": "link"}]
+
+
+def test_a_link_after_acknowledging_on_chat_shows_it_and_records_nothing(
+    hub: Harness, served: httpx.Client
+) -> None:
+    """Acknowledged on Slack or Teams first: the link's page says so, with no button, and a
+    press records nothing more; after the deadline the link has expired like any other."""
+    ref = approved(hub)
+    path = link(hub, ref)
+    hub.clock.advance(timedelta(minutes=14))
+    card = alert_cards(hub, ALEX, ref)[-1]
+    hub.press(ALEX, button(card, "Acknowledge"))
+    opened = served.get(path)
+    assert opened.status_code == 200
+    assert "Acknowledged at 09:14. Thank you." in words(opened)
+    assert "Acknowledge</button>" not in opened.text
+    assert served.post(path, data=ACKNOWLEDGE).status_code == 200
+    assert acknowledgements(hub, ref) == [{"late": False, "via": "test"}]
+    assert recipient(hub, ref).ack_platform == "test"
+    hub.clock.advance(timedelta(hours=24))
+    assert served.get(path).status_code == 410

@@ -101,13 +101,13 @@ def look(uow: UnitOfWork, raw: str, now: datetime) -> Seen:
     if link.used_at is not None:
         recent = now - link.used_at <= AGAIN and row.acked_at is not None
         return replace(seen, state="acknowledged") if recent else Seen("used")
-    if row.acked_at is not None:
-        return replace(seen, state="acknowledged")
     later = uow.alerts.replaced_by(alert.id, service.SENT)
     if later is not None:
         return replace(seen, state="replaced", replaced_by=later.ref)
     if alert.status == "closed" or now >= alert.ack_deadline:
         return replace(seen, state="expired")
+    if row.acked_at is not None:  # on chat, or by another of their links
+        return replace(seen, state="acknowledged")
     return seen
 
 
