@@ -486,3 +486,61 @@ def test_0012_adds_the_business_case_and_every_idea_comes_through(empty_engine: 
     with UnitOfWorkFactory(empty_engine)() as uow:
         found = uow.ideas.by_ref("IDEA-2026-0004")
         assert found is not None and (found.scope, found.cost_pounds) == ("Both sites.", 12500)
+
+
+def test_0017_adds_staff_contacts_and_every_row_comes_through(empty_engine: Engine) -> None:
+    """A live database at 0016 (staff with roles, Slack and Teams identities, line managers,
+    and an outbox message to one of them) upgrades through 0017 with every row as it was and
+    no contact details yet; a contact can then be kept, read and counted, and leaves with its
+    person."""
+    migrate.upgrade(empty_engine, "0016")
+    staff = sa_table(
+        "staff",
+        *(sa_column(n) for n in ("email", "display_name", "active", "source", "site")),
+        *(sa_column(n) for n in ("slack_user_id", "teams_aad_id", "line_manager_id")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("created_at", "updated_at")),
+    )
+    role = sa_table("staff_role", *(sa_column(n) for n in ("staff_id", "role", "source")))
+    outbox = sa_table(
+        "outbox",
+        *(sa_column(n) for n in ("dedupe_key", "recipient_id", "urgent", "bulk", "status")),
+        sa_column("payload", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n) for n in ("attempts",)),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("next_attempt_at", "created_at")),
+    )
+    with empty_engine.begin() as connection:
+        for n in range(1, 41):
+            connection.execute(
+                staff.insert().values(
+                    email=f"person{n}@trust.example", display_name=f"Person {n}",
+                    active=n % 7 != 0, source="graph" if n % 2 else "config", site="hub",
+                    slack_user_id=f"U{n:04d}" if n % 3 == 0 else None,
+                    teams_aad_id=f"aad-{n}" if n % 3 == 1 else None,
+                    line_manager_id=1 if n > 1 else None, created_at=WHEN, updated_at=WHEN,
+                )
+            )  # fmt: skip
+        connection.execute(role.insert().values(staff_id=1, role="admin", source="config"))
+        connection.execute(
+            outbox.insert().values(dedupe_key="alert:ALERT-2026-0001>p2", recipient_id=2,
+                                   urgent=True, bulk=True, status="pending", attempts=0,
+                                   payload={"reply": {"summary": "Alert", "blocks": []}},
+                                   next_attempt_at=WHEN, created_at=WHEN)
+        )  # fmt: skip
+    tables = ("staff", "staff_role", "outbox")
+    before = _dump(empty_engine, tables)
+    migrate.upgrade(empty_engine, "0017")
+    assert _dump(empty_engine, tables) == before
+    assert _dump(empty_engine, ("staff_contact",)) == {"staff_contact": []}
+    migrate.upgrade(empty_engine)  # the models are the head's
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        from handlers.contacts import ContactChange, apply_changes
+
+        changes = [ContactChange(2, mobile="+447700900002"), ContactChange(3, email="a@b.example")]
+        assert apply_changes(uow, changes, "csv", WHEN) == 2
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        assert uow.contacts.counts() == (1, 1)
+        assert uow.contacts.for_staff([2])[2].mobile == "+447700900002"
+    with empty_engine.begin() as connection:
+        connection.execute(text("DELETE FROM staff WHERE id = 3"))
+    assert len(_dump(empty_engine, ("staff_contact",))["staff_contact"]) == 1
