@@ -112,6 +112,8 @@ class FakeNotify(FakeHTTPServer):
     """How long "accept_then_timeout" keeps the client waiting for its answer."""
     stamps: list[tuple[float, str]] = field(default_factory=list)
     """(time, "sms"/"email") of each accepted message."""
+    storm_until: float = 0.0
+    """Until then (time.monotonic()) every send is answered 429 RateLimitError."""
     _bucket: NotifyBucket | None = None
     _day_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -133,6 +135,10 @@ class FakeNotify(FakeHTTPServer):
         is a 500 or never comes in time)."""
         with self._lock:
             self.scripted.append(Scripted(status, times, path))
+
+    def start_storm(self, seconds: float) -> None:
+        """Answer every send with 429 for `seconds` (reads still answer)."""
+        self.storm_until = time.monotonic() + seconds
 
     def of_reference(self, reference: str) -> list[Sent]:
         with self._lock:
@@ -163,6 +169,8 @@ class FakeNotify(FakeHTTPServer):
         parsed = urlparse(raw_path)
         with self._lock:
             scripted = self._scripted(parsed.path)
+            if method == "POST" and time.monotonic() < self.storm_until:
+                scripted = 429
             if isinstance(scripted, int):
                 self.answered[scripted] += 1
                 return scripted, self._scripted_body(scripted), False
