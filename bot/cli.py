@@ -193,7 +193,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "config":
             from bot.config_check import check_config
 
-            return check_config(args.file or settings.qihub_config, sys.stdout)
+            return check_config(
+                args.file or settings.qihub_config,
+                sys.stdout,
+                notify_key_set=settings.notify_api_key is not None,
+            )
         case "db":
             from bot.dbtasks import run_db_task
 
