@@ -313,10 +313,10 @@ class OutboxSender:
         if not job.to_try or target is None:
             return None
         destination = (
-            ("person", str(target.staff_id))
+            (f"person{':' + job.via if job.via else ''}", str(target.staff_id))
             if isinstance(target, Recipient)
             else ("channel", target.key)
-        )
+        )  # a person's held text never holds back their email or chat message
         with self._lock:
             backlog = batch.queued.get(destination)
             if backlog is not None:
