@@ -18,6 +18,7 @@ from handlers.audit import record
 from handlers.contacts import KEEP, ContactChange, Keep, apply_changes, normalise_email
 from handlers.context import Context
 from handlers.mobile import ContactProblem, normalise_uk_mobile
+from messages.templates import count_people, counted
 
 COLUMNS: Final = ("email", "mobile", "alert_email")
 REMOVE: Final = "-"
@@ -53,9 +54,10 @@ class ImportSummary:
     left: int
 
     def sentence(self) -> str:
-        text = f"Imported {self.rows} rows: {self.changed} people's details changed"
+        changed = count_people(self.changed)
+        text = f"Imported {counted(self.rows, 'row')}: details changed for {changed}"
         if self.left:
-            text += f"; {self.left} people who have left were skipped"
+            text += f"; {count_people(self.left)} who had left skipped"
         return text + "."
 
 

@@ -280,14 +280,14 @@ def test_csv_import_writes_all_rows_removes_with_a_dash_and_summarises(
         "utf-8",
     )
     assert import_file(app, file) == 0
-    assert capsys.readouterr().out.strip() == "Imported 2 rows: 2 people's details changed."
+    assert capsys.readouterr().out.strip() == "Imported 2 rows: details changed for 2 people."
     alex, sam = contact(app, ALEX), contact(app, SAM)
     assert alex is not None and (alex.mobile, alex.email) == ("+447700900111", None)
     assert sam is not None and (sam.mobile, sam.email) == ("+447700900222", "sam.home@mail.example")
 
     file.write_text(f"email,mobile,alert_email\n{SAM},-,\n{ALEX},,\n", "utf-8")
     assert import_file(app, file) == 0
-    assert "1 people's details changed" in capsys.readouterr().out
+    assert "details changed for 1 person" in capsys.readouterr().out
     sam = contact(app, SAM)
     assert sam is not None and (sam.mobile, sam.email) == (None, "sam.home@mail.example")
     alex = contact(app, ALEX)
