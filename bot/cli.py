@@ -106,6 +106,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "-o", "--output", metavar="FILE", help="where to write the CSV (default: standard output)"
     )
+    contacts = commands.add_parser(
+        "contacts", help="staff mobile numbers and alert emails (personal data, never shown)"
+    )
+    contact_commands = contacts.add_subparsers(
+        dest="contacts_command", metavar="task", required=True
+    )
+    contact_import = contact_commands.add_parser(
+        "import", help="import mobile numbers and alert emails from CSV (email,mobile,alert_email)"
+    )
+    contact_import.add_argument("file", metavar="FILE", help="the CSV file (UTF-8, with a header)")
     registers = commands.add_parser(
         "export", help="a register as CSV for the annual report: lessons, actions or ideas"
     )
@@ -183,7 +193,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "config":
             from bot.config_check import check_config
 
-            return check_config(args.file or settings.qihub_config, sys.stdout)
+            return check_config(
+                args.file or settings.qihub_config,
+                sys.stdout,
+                notify_key_set=settings.notify_api_key is not None,
+            )
         case "db":
             from bot.dbtasks import run_db_task
 
@@ -202,6 +216,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return _teams(args, settings)
         case "alerts":
             return _alerts_export(args, settings)
+        case "contacts":
+            return _contacts_import(args, settings)
         case "export":
             return _export_register(args, settings)
         case "safety":
@@ -237,6 +253,14 @@ def _alerts_export(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def _contacts_import(args: argparse.Namespace, settings: Settings) -> int:
+    """`qihub contacts import FILE`: all rows or none, problems named by line."""
+    from bot.contacts_cli import run_contacts_import
+
+    _existing_database(settings).dispose()  # refused in one sentence when absent or stale
+    return run_contacts_import(settings, args.file, sys.stdout, sys.stderr)
 
 
 def _existing_database(settings: Settings) -> Engine:

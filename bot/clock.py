@@ -29,6 +29,7 @@ from bot.outbox_workers import (
     OutboxLoop,
     broadcast_sender,
     connected_platforms,
+    direct_channels,
     freeze_startup_heap,
 )
 from bot.settings import Settings
@@ -203,7 +204,7 @@ def run_clock(settings: Settings) -> int:
             "or Teams credentials are set"
         )
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    sender = broadcast_sender(app, platforms, worker=worker)
+    sender = broadcast_sender(app, platforms, worker=worker, direct=direct_channels(app))
     scheduler = BlockingScheduler(timezone=app.config.organisation.timezone)
     leadership = Leadership(
         app.uow_factory, app.clock, worker, ttl=timedelta(seconds=settings.clock_lease_seconds)

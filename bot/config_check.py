@@ -40,8 +40,42 @@ def summarise(config: OrgConfig) -> list[str]:
         "Reminder rules: "
         + ", ".join(k + ("" if r.enabled else " (off)") for k, r in config.reminders.items())
     )
-    lines.append(f"People in the config directory: {len(config.people)}")
+    mobiles = sum(1 for p in config.people if p.mobile)
+    lines.append(
+        f"People in the config directory: {len(config.people)}"
+        + (f" ({mobiles} with a mobile number)" if mobiles else "")
+    )
+    lines.append(notify_line(config))
     return lines
+
+
+def notify_line(config: OrgConfig) -> str:
+    notify = config.notify
+    templates = [
+        f"{what} template {value}"
+        for what, value in (("text", notify.sms_template_id), ("email", notify.email_template_id))
+        if value
+    ]
+    if not templates:
+        return "GOV.UK Notify: no templates ([notify]): texts and emails are off"
+    where = "UK and international mobiles" if notify.allow_international else "UK mobiles only"
+    return f"GOV.UK Notify: {', '.join(templates)}; {where}"
+
+
+def notify_warnings(config: OrgConfig, key_set: bool) -> list[str]:
+    """The key and the templates go together: one without the other sends nothing."""
+    templates = config.notify.sms_template_id or config.notify.email_template_id
+    if key_set and not templates:
+        return [
+            "Warning: NOTIFY_API_KEY is set but [notify] names no template, so no text or "
+            "email can be sent (docs/notify.md)"
+        ]
+    if templates and not key_set:
+        return [
+            "Warning: [notify] names templates but NOTIFY_API_KEY is not set in this "
+            "environment, so texts and emails are off here"
+        ]
+    return []
 
 
 def check_permission_keys(config: OrgConfig, known: set[str], source: str) -> None:
@@ -53,7 +87,7 @@ def check_permission_keys(config: OrgConfig, known: set[str], source: str) -> No
             raise ConfigError(f"permissions.{key}", f"unknown permission ({hint})", source)
 
 
-def check_config(path: str | None, out: TextIO) -> int:
+def check_config(path: str | None, out: TextIO, *, notify_key_set: bool = False) -> int:
     """Print a summary and return 0, or raise ConfigError (the CLI turns it into exit 2)."""
     config = load_config(path)
     known = build_registry(config).permissions()
@@ -61,6 +95,8 @@ def check_config(path: str | None, out: TextIO) -> int:
     out.write(f"OK: {path or 'bundled Clatterbridge defaults'}\n")
     for line in summarise(config):
         out.write(line + "\n")
+    for warning in notify_warnings(config, notify_key_set):
+        out.write(warning + "\n")
     missing = sorted(known - set(config.permissions))
     if missing:
         out.write(

@@ -43,6 +43,7 @@ _REDACTIONS = (
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [secret]"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[secret]"),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+    (re.compile(r"(?<![\d+])(?:\+44\s?|0044\s?|0)7\d{3}\s?\d{3}\s?\d{3}(?!\d)"), "[mobile]"),
 )
 
 
@@ -106,6 +107,9 @@ def configure_logging(level: str, *, json_lines: bool = True) -> None:
             root.removeHandler(old)  # our own, from an earlier call: replace it
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # GOV.UK Notify's client warns with Notify's answer on every failed request; our adapter
+    # logs what an operator needs without it (no number or address may reach a log).
+    logging.getLogger("notifications_python_client").setLevel(logging.ERROR)
 
 
 # ---------------------------------------------------------------------- metrics

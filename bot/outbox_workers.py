@@ -11,7 +11,7 @@ import math
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import IO
@@ -21,7 +21,7 @@ from bot.settings import Settings
 from handlers.clock import Clock
 from handlers.outbox.report import SendReport
 from handlers.outbox.sender import OutboxSender
-from handlers.platform import Platform
+from handlers.platform import DIRECT_VIAS, Platform
 from store.db import sqlite_file
 from store.uow import UnitOfWork
 
@@ -117,12 +117,26 @@ def platform_rate(settings: Settings, platform: Platform) -> float:
         return settings.slack_messages_per_minute / 60
     if platform.name == "teams":
         return float(settings.teams_tenant_requests_per_second)
+    if platform.name in DIRECT_VIAS:  # texts and emails share Notify's one rate limit
+        return settings.notify_requests_per_minute / 60
     return 10.0
 
 
-def sends_per_second(settings: Settings, platforms: list[Platform]) -> float:
-    """The sustained send rate of all the platforms together."""
-    return sum(platform_rate(settings, platform) for platform in platforms)
+def direct_channels(hub: QIHub) -> list[Platform]:
+    """GOV.UK Notify's text and email channels when NOTIFY_API_KEY is set. Only the clock's
+    sender gets them: one process, so one token bucket against Notify's one rate limit."""
+    from bot.notify.platform import notify_channels
+
+    return list(notify_channels(hub.settings, hub.config.notify))
+
+
+def sends_per_second(settings: Settings, platforms: Sequence[Platform]) -> float:
+    """The sustained send rate of all the platforms together (Notify's channels once)."""
+    counted = {p.name: p for p in platforms if p.name not in DIRECT_VIAS}
+    direct = next((p for p in platforms if p.name in DIRECT_VIAS), None)
+    if direct is not None:
+        counted[direct.name] = direct
+    return sum(platform_rate(settings, platform) for platform in counted.values())
 
 
 def broadcast_sender(
@@ -132,13 +146,14 @@ def broadcast_sender(
     worker: str,
     lease: timedelta = timedelta(minutes=2),
     max_attempts: int = 8,
+    direct: Sequence[Platform] = (),
 ) -> OutboxSender:
     """A sender sized to the platforms' budgets: claims of about BATCH_SECONDS of sends
     (10 to 500 rows), enough threads for the busiest platform's budget at ROUND_TRIP_SECONDS
     per call (2 to 16, for each platform), and short budget waits taken in place rather than
     written back as deferrals."""
-    rate = sends_per_second(app.settings, platforms)
-    busiest = max((platform_rate(app.settings, p) for p in platforms), default=rate)
+    rate = sends_per_second(app.settings, [*platforms, *direct])
+    busiest = max((platform_rate(app.settings, p) for p in [*platforms, *direct]), default=rate)
     batch = min(500, max(10, math.ceil(rate * BATCH_SECONDS)))
     threads = min(16, max(2, math.ceil(busiest * ROUND_TRIP_SECONDS)))
     return OutboxSender(
@@ -146,6 +161,7 @@ def broadcast_sender(
         platforms,
         app.config,
         app.clock,
+        direct=direct,
         worker=worker,
         batch=batch,
         lease=lease,

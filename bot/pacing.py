@@ -67,8 +67,28 @@ class Window:
         return cls(1, 1 / per_second)
 
 
-Budget = tuple[RateLimitItem | Window, tuple[str, ...], str]
-"""A window, the keys it is counted under, and what to call it in a deferral's reason."""
+@dataclass(frozen=True)
+class Bucket:
+    """A token bucket (GOV.UK Notify's rate limit): up to `capacity` sends at once, refilled
+    at `per_second`. Unlike a window it allows a burst after a quiet spell and then the
+    steady rate, which is exactly what Notify's server allows (docs/notify.md)."""
+
+    capacity: int
+    per_second: float
+
+    def tokens_at(self, state: list[float], when: float) -> float:
+        tokens, at = state
+        return min(float(self.capacity), tokens + max(when - at, 0.0) * self.per_second)
+
+    def ready_at(self, state: list[float], slot: float) -> float:
+        """The first moment at or after `slot` with a whole token to spend."""
+        missing = 1.0 - self.tokens_at(state, slot)
+        return slot if missing <= 0 else max(slot, state[1]) + missing / self.per_second
+
+
+Budget = tuple[RateLimitItem | Window | Bucket, tuple[str, ...], str]
+"""A window or bucket, the keys it is counted under, and what to call it in a deferral's
+reason. Buckets are for platform-wide budgets only (`shared`)."""
 
 _Key = tuple[object, ...]
 _Times = deque[float]
@@ -96,6 +116,9 @@ class Pacer:
         self._windows: dict[_Key, tuple[float, _Times]] = {}
         """(size, keys...) -> (window seconds, the send times still in it, in order; slots
         handed out but not yet reached included)."""
+        self._buckets: dict[_Key, list[float]] = {}
+        """(capacity, rate, keys...) -> [tokens, at]: the tokens left just after the last
+        slot taken from the bucket, and that slot's time."""
         self._last_slot = 0.0
         self._spent = 0
         self._paused_until = 0.0
@@ -109,19 +132,29 @@ class Pacer:
             now = time.monotonic()
             self._raise_if_paused(now)
             slot, binding = max(self._last_slot, now), shared[0][2] if shared else ""
-            windows = [self._window(item, keys, now) for item, keys, _ in shared]
-            for (item, _keys, what), (seconds, times) in zip(shared, windows, strict=True):
+            counted = [(i, k, w) for i, k, w in shared if not isinstance(i, Bucket)]
+            windows = [self._window(item, keys, now) for item, keys, _ in counted]
+            for (item, _keys, what), (seconds, times) in zip(counted, windows, strict=True):
                 if len(times) >= item.amount and times[-item.amount] + seconds > slot:
                     slot, binding = times[-item.amount] + seconds, what
+            buckets = [(b, self._bucket(b, keys, now), what) for b, keys, what in shared
+                       if isinstance(b, Bucket)]  # fmt: skip
+            for bucket, state, what in buckets:  # after the windows: later only refills more
+                ready = bucket.ready_at(state, slot)
+                if ready > slot:
+                    slot, binding = ready, what
             if slot - now > self._hold:
                 raise self._spent_error(binding, slot - now)
-            for item, keys, what in own:
-                seconds, times = window = self._window(item, keys, now)
-                if len(times) >= item.amount and times[-item.amount] + seconds > slot:
-                    raise self._spent_error(what, times[-item.amount] + seconds - now)
+            for limit, keys, what in own:
+                assert not isinstance(limit, Bucket), "a bucket is a platform-wide budget"
+                seconds, times = window = self._window(limit, keys, now)
+                if len(times) >= limit.amount and times[-limit.amount] + seconds > slot:
+                    raise self._spent_error(what, times[-limit.amount] + seconds - now)
                 windows.append(window)
             for _, times in windows:
                 times.append(slot)
+            for bucket, state, _ in buckets:
+                state[:] = [bucket.tokens_at(state, slot) - 1.0, slot]
             self._last_slot = slot
             self._spent += 1
             if self._spent % SWEEP_EVERY == 0:
@@ -168,6 +201,13 @@ class Pacer:
             times.popleft()
         return found
 
+    def _bucket(self, bucket: Bucket, keys: tuple[str, ...], now: float) -> list[float]:
+        key: _Key = (bucket.capacity, bucket.per_second, *keys)
+        state = self._buckets.get(key)
+        if state is None:
+            state = self._buckets[key] = [float(bucket.capacity), now]
+        return state
+
     def _sweep(self, now: float) -> None:
         idle = [
             key
@@ -178,8 +218,12 @@ class Pacer:
             del self._windows[key]
 
     def pause(self, seconds: float) -> None:
+        """Hold every send for `seconds`. Buckets are emptied as well: sending resumes at the
+        steady rate, not in a burst into a server that has just said it is full."""
         with self._lock:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            for state in self._buckets.values():
+                state[:] = [0.0, max(state[1], self._paused_until)]
         log.warning(
             "%s rate limit: pausing all %s sends for %.0f s",
             self._platform,

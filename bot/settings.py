@@ -59,6 +59,21 @@ class Settings(BaseSettings):
     Defaults to the first person in the config, like `qihub console`."""
     """The Teams app (catalogue) id, needed to install the app for people through Graph."""
     graph_api_url: str = "https://graph.microsoft.com/v1.0"
+
+    notify_api_key: SecretStr | None = None
+    """GOV.UK Notify's live API key (docs/notify.md); unset, texts and emails are off."""
+    notify_api_url: str = "https://api.notifications.service.gov.uk"
+    """Scheme and host only (the client drops any path): for tests and Notify-compatible
+    services. Not NHS Notify, whose API is a different one and which cannot message staff."""
+    notify_requests_per_minute: int = Field(default=3000, ge=1)
+    """The service's rate limit: Notify's token bucket refills at this rate (its burst is a
+    third of it, at most 1,000)."""
+    notify_daily_texts: int = Field(default=250_000, ge=1)
+    notify_daily_emails: int = Field(default=250_000, ge=1)
+    """Local guards matching the service's daily limits (Notify's own count is the authority)."""
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    """How long to wait for Notify's answer (connecting: 3 s). A send that times out may
+    still have been made: it is looked up by its reference before it is sent again."""
     clock_lease_seconds: int = Field(default=40, ge=4, le=300)
     """How long a leading clock's lease lasts; a standby takes over within this plus ~10 s."""
     directory_sync_minutes: int = Field(default=360, ge=5)

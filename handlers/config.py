@@ -24,9 +24,12 @@ from pydantic import (
     field_validator,
 )
 
+from handlers.mobile import ContactProblem, normalise_uk_mobile
+
 BUNDLED_CONFIG = "clatterbridge.toml"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class ConfigError(Exception):
@@ -152,6 +155,11 @@ class Person(Strict):
     department: str | None = None
     line_manager: Email | None = None
     job_title: str | None = None
+    mobile: str | None = None
+    """A UK mobile number for critical alert texts (checked by _check_people; personal data:
+    never shown or logged). Wins over the directory's `mobilePhone`."""
+    alert_email: Email | None = None
+    """Where alert emails go when not the work address (e.g. bank staff's own address)."""
 
 
 class Rule(Strict):
@@ -222,6 +230,29 @@ class AlertSeverity(Strict):
     default_deadline_hours: int = Field(ge=1)
 
 
+def _uuid(value: str) -> str:
+    text = value.strip().lower()
+    if not UUID_RE.match(text):
+        raise ValueError("not a template id (a UUID like 9f1c...-...; copy it from Notify)")
+    return text
+
+
+UUIDStr = Annotated[str, AfterValidator(_uuid)]
+
+
+class NotifySettings(Strict):
+    """GOV.UK Notify texts and emails (docs/notify.md). The API key is NOTIFY_API_KEY in the
+    environment, never here: this file is not a secret."""
+
+    sms_template_id: UUIDStr | None = None
+    email_template_id: UUIDStr | None = None
+    sms_sender_id: UUIDStr | None = None
+    """Notify's text sender to use; its default sender when left out."""
+    email_reply_to_id: UUIDStr | None = None
+    allow_international: bool = False
+    """Notify services text UK mobiles only unless the service is allowed international ones."""
+
+
 class IdeasSettings(Strict):
     benefits: list[Name] = Field(min_length=1)
     reason_min_length: int = Field(default=10, ge=1, le=500)
@@ -282,6 +313,7 @@ class OrgConfig(Strict):
     retention: Retention = Field(default_factory=Retention)
     patient_data: PatientDataGuard = Field(default_factory=PatientDataGuard)
     bulletin: Schedule | None = None
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     people: list[Person] = Field(default_factory=list)
 
     @field_validator("reminders", mode="before")
@@ -474,6 +506,13 @@ def _check_people(config: OrgConfig, emails: set[str]) -> None:
         if person.email in seen:
             raise ConfigError(f"people[{index}].email", f"{person.email} is listed twice")
         seen.add(person.email)
+        if person.mobile is not None:
+            try:
+                normalise_uk_mobile(
+                    person.mobile, allow_international=config.notify.allow_international
+                )
+            except ContactProblem as exc:  # the message never repeats the number
+                raise ConfigError(f"people[{index}].mobile", str(exc)) from None
 
 
 REFERENCE_CHECKS = (

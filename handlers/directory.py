@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from handlers.audit import record
 from handlers.config import OrgConfig, committee_roles
+from handlers.contacts import KEEP, ContactChange, Keep, apply_changes, config_changes, graph_change
 from handlers.context import Actor, Context, actor_for
 from store.models import Staff
 from store.repos.staff import DirectoryEntry
@@ -52,6 +53,17 @@ def sync_config_directory(uow: UnitOfWork, config: OrgConfig, now: datetime) -> 
     for email, implied in committee_roles(config).items():
         roles.setdefault(email, set()).update(implied)
     uow.staff.replace_roles(roles, source="config")
+    _config_contacts(uow, config, now)
+
+
+def _config_contacts(uow: UnitOfWork, config: OrgConfig, now: datetime) -> None:
+    """The config's mobile numbers and alert emails (checked when it was loaded)."""
+    given = {p.email: p for p in config.people if p.mobile or p.alert_email}
+    if not given:
+        return
+    ids = {s.email: s.id for s in uow.staff.by_emails(given)}
+    people = [(ids[e], p.mobile, p.alert_email) for e, p in given.items() if e in ids]
+    apply_changes(uow, config_changes(people), "config", now)
 
 
 def resolve_actor(uow: UnitOfWork, email: str) -> Actor:
@@ -80,6 +92,10 @@ class DirectoryUser:
     """Whether the change says anything about the line manager (else it is unchanged)."""
     manager: str | None = None
     """The manager's AAD id, or None for no manager (when `manager_stated`)."""
+    mobile: str | Keep | None = field(default=KEEP, repr=False)
+    """`mobilePhone` as Graph gives it (KEEP: not in this change). Personal: never shown."""
+    mail: str | Keep | None = field(default=KEEP, repr=False)
+    """`mail`, the deliverable mailbox (the UPN may not be one), for alert emails."""
 
 
 @dataclass
@@ -92,6 +108,10 @@ class DirectoryChanges:
     left: int = 0
     back: int = 0
     skipped: int = 0
+    contacts: int = 0
+    """People whose mobile number or alert email changed (counts only: the values are personal)."""
+    mobiles_refused: int = 0
+    """Directory numbers that are not UK mobiles (desk lines, extensions): taken as none."""
 
 
 _Event = tuple[Staff, str, dict[str, Any] | None, dict[str, Any] | None, str | None]
@@ -176,7 +196,8 @@ def apply_directory_users(
                 )
         if user.manager_stated:
             managers[user.aad_id] = user.manager
-    uow.flush()  # ids for the audit entries
+    uow.flush()  # ids for the audit entries and contacts
+    _directory_contacts(ctx, users, by_aad, counts)
     for who, what, before, after, why in events:
         record(
             ctx,
@@ -188,6 +209,27 @@ def apply_directory_users(
             reason=why,
         )
     return counts
+
+
+def _directory_contacts(
+    ctx: Context,
+    users: Sequence[DirectoryUser],
+    by_aad: Mapping[str, Staff],
+    counts: DirectoryChanges,
+) -> None:
+    """Graph's `mobilePhone` and `mail` into the people's contact rows (an operator's values
+    win: handlers.contacts.merge)."""
+    changes: list[ContactChange] = []
+    for user in users:
+        person = by_aad.get(user.aad_id)
+        if user.removed or person is None:
+            continue
+        if isinstance(user.mobile, Keep) and isinstance(user.mail, Keep):
+            continue
+        change, refused = graph_change(person.id, user.mobile, user.mail, person.email)
+        changes.append(change)
+        counts.mobiles_refused += refused
+    counts.contacts += apply_changes(ctx.uow, changes, "graph", ctx.now)
 
 
 def _merge_fields(person: Staff, user: DirectoryUser, by_email: dict[str, Staff]) -> list[str]:

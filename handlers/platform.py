@@ -4,13 +4,35 @@ implement this Protocol; domain code never reaches past it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Final, Literal, Protocol
 
 from messages.view import Reply
 
 MessageHandle = Mapping[str, str]
 """Whatever a platform needs to find a message again (Slack channel+ts, Teams activity id)."""
+
+
+DirectVia = Literal["sms", "email"]
+DIRECT_VIAS: Final = ("sms", "email")
+"""Channels reached only when a message asks for one by name (`via`): a text or an email is
+never chosen as the first platform that can reach someone, so a chat message (an idea's
+decision, a reminder) can never turn into a text by accident."""
+
+
+@dataclass(frozen=True)
+class DirectTarget:
+    """What a text or email to one person needs. Personal data: no repr, never logged."""
+
+    mobile: str | None = field(default=None, repr=False)
+    email: str | None = field(default=None, repr=False)
+    personalisation: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The template's ((placeholders)): an alert's ref, title, deadline, the person's link."""
+    reference: str = ""
+    """Our id for the message at Notify (no personal data): found again by it after a
+    timeout, so an unknown outcome is looked up, never sent twice."""
+    check_first: bool = False
+    """An earlier attempt may have reached Notify (it was claimed before): look first."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +42,8 @@ class Recipient:
     name: str
     slack_user_id: str | None = None
     teams_aad_id: str | None = None
+    direct: DirectTarget | None = field(default=None, repr=False)
+    """Set only for a message sent `via` a text or email (handlers.outbox.claim)."""
 
 
 @dataclass(frozen=True)

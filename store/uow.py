@@ -18,6 +18,7 @@ from store.repos.actions import ActionRepo
 from store.repos.alerts import AlertRepo
 from store.repos.audit import AuditRepo
 from store.repos.bulletins import BulletinRepo
+from store.repos.contacts import ContactRepo
 from store.repos.digest import DigestRepo
 from store.repos.forms import FormSessionRepo, SecretRepo
 from store.repos.heartbeat import HeartbeatRepo
@@ -37,6 +38,7 @@ from store.repos.teams import TeamsConversationRepo
 class UnitOfWork:
     session: Session
     staff: StaffRepo
+    contacts: ContactRepo
     ideas: IdeaRepo
     inbound: InboundRepo
     lessons: LessonRepo
@@ -64,6 +66,7 @@ class UnitOfWork:
         self.session = self._session_factory()
         self._before_commit: dict[str, Callable[[], None]] = {}
         self.staff = StaffRepo(self.session)
+        self.contacts = ContactRepo(self.session)
         self.ideas = IdeaRepo(self.session)
         self.inbound = InboundRepo(self.session)
         self.lessons = LessonRepo(self.session)

@@ -33,9 +33,12 @@ PLATFORM_LIBRARIES = frozenset(
         "starlette",
         "uvicorn",
         "apscheduler",
+        "notifications_python_client",
+        "requests",
     }
 )
-"""Chat platforms, web serving, tokens and the scheduler: the edges' business, all in bot/."""
+"""Chat platforms, GOV.UK Notify, web serving, tokens and the scheduler: the edges' business,
+all in bot/."""
 
 FORBIDDEN_LAYERS = {
     "handlers": frozenset({"bot"}),

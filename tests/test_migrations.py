@@ -494,10 +494,10 @@ def test_0012_adds_the_business_case_and_every_idea_comes_through(empty_engine: 
 
 
 def test_0018_adds_ack_links_and_every_alert_row_comes_through(empty_engine: Engine) -> None:
-    """A live database at 0016 (a live alert, one recipient who acknowledged on Slack and one
+    """A live database at 0017 (a live alert, one recipient who acknowledged on Slack and one
     who has not) upgrades through 0018 with every alert and recipient row as it was and no
     links; then a personal link made on the upgraded database acknowledges for its person."""
-    migrate.upgrade(empty_engine, "0016")
+    migrate.upgrade(empty_engine, "0017")
     staff = sa_table("staff", *(sa_column(n) for n in (
         "email", "display_name", "active", "source", "created_at", "updated_at")))  # fmt: skip
     alert = sa_table("alert", *(sa_column(n) for n in (
@@ -547,3 +547,61 @@ def test_0018_adds_ack_links_and_every_alert_row_comes_through(empty_engine: Eng
             text("SELECT staff_id, ack_platform FROM alert_recipient ORDER BY staff_id")
         ).all()
     assert [tuple(row) for row in acked] == [(2, "slack"), (3, "link")]
+
+
+def test_0017_adds_staff_contacts_and_every_row_comes_through(empty_engine: Engine) -> None:
+    """A live database at 0016 (staff with roles, Slack and Teams identities, line managers,
+    and an outbox message to one of them) upgrades through 0017 with every row as it was and
+    no contact details yet; a contact can then be kept, read and counted, and leaves with its
+    person."""
+    migrate.upgrade(empty_engine, "0016")
+    staff = sa_table(
+        "staff",
+        *(sa_column(n) for n in ("email", "display_name", "active", "source", "site")),
+        *(sa_column(n) for n in ("slack_user_id", "teams_aad_id", "line_manager_id")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("created_at", "updated_at")),
+    )
+    role = sa_table("staff_role", *(sa_column(n) for n in ("staff_id", "role", "source")))
+    outbox = sa_table(
+        "outbox",
+        *(sa_column(n) for n in ("dedupe_key", "recipient_id", "urgent", "bulk", "status")),
+        sa_column("payload", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n) for n in ("attempts",)),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("next_attempt_at", "created_at")),
+    )
+    with empty_engine.begin() as connection:
+        for n in range(1, 41):
+            connection.execute(
+                staff.insert().values(
+                    email=f"person{n}@trust.example", display_name=f"Person {n}",
+                    active=n % 7 != 0, source="graph" if n % 2 else "config", site="hub",
+                    slack_user_id=f"U{n:04d}" if n % 3 == 0 else None,
+                    teams_aad_id=f"aad-{n}" if n % 3 == 1 else None,
+                    line_manager_id=1 if n > 1 else None, created_at=WHEN, updated_at=WHEN,
+                )
+            )  # fmt: skip
+        connection.execute(role.insert().values(staff_id=1, role="admin", source="config"))
+        connection.execute(
+            outbox.insert().values(dedupe_key="alert:ALERT-2026-0001>p2", recipient_id=2,
+                                   urgent=True, bulk=True, status="pending", attempts=0,
+                                   payload={"reply": {"summary": "Alert", "blocks": []}},
+                                   next_attempt_at=WHEN, created_at=WHEN)
+        )  # fmt: skip
+    tables = ("staff", "staff_role", "outbox")
+    before = _dump(empty_engine, tables)
+    migrate.upgrade(empty_engine, "0017")
+    assert _dump(empty_engine, tables) == before
+    assert _dump(empty_engine, ("staff_contact",)) == {"staff_contact": []}
+    migrate.upgrade(empty_engine)  # the models are the head's
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        from handlers.contacts import ContactChange, apply_changes
+
+        changes = [ContactChange(2, mobile="+447700900002"), ContactChange(3, email="a@b.example")]
+        assert apply_changes(uow, changes, "csv", WHEN) == 2
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        assert uow.contacts.counts() == (1, 1)
+        assert uow.contacts.for_staff([2])[2].mobile == "+447700900002"
+    with empty_engine.begin() as connection:
+        connection.execute(text("DELETE FROM staff WHERE id = 3"))
+    assert len(_dump(empty_engine, ("staff_contact",))["staff_contact"]) == 1

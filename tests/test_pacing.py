@@ -11,7 +11,7 @@ import time
 import pytest
 from limits import RateLimitItemPerSecond
 
-from bot.pacing import Budget, Pacer, Window
+from bot.pacing import Bucket, Budget, Pacer, Window
 from handlers.platform import DeliveryError
 
 TENANT = ("tenant", "t1")
@@ -102,3 +102,39 @@ def test_a_429_met_while_a_send_waits_for_its_slot_defers_that_send() -> None:
     assert isinstance(outcome[0], DeliveryError)
     assert outcome[0].deferred and outcome[0].reason == "Slack asked us to slow down"
     assert pacer.paused_for > 0.5
+
+
+def test_a_bucket_allows_its_burst_at_once_then_its_steady_rate() -> None:
+    """GOV.UK Notify's kind of budget (bot/notify/platform.py): `capacity` sends at once after
+    a quiet spell, then `per_second`; a slot further than `hold` is a deferral as before."""
+    pacer = Pacer("Notify", hold=5.0)
+    budget: list[Budget] = [(Bucket(capacity=10, per_second=20), ("notify",), "requests")]
+    started = time.monotonic()
+    stamps = []
+    for _ in range(20):
+        pacer.spend(budget)
+        stamps.append(time.monotonic() - started)
+    assert stamps[9] < 0.05  # the burst
+    assert 10 / 20 - 0.03 <= stamps[19] <= 10 / 20 + 0.1  # then 20 a second
+    slow: list[Budget] = [(Bucket(capacity=3, per_second=2), ("notify",), "requests")]
+    deferring = Pacer("Notify", hold=0.1)
+    for _ in range(3):
+        deferring.spend(slow)
+    with pytest.raises(DeliveryError) as caught:
+        deferring.spend(slow)  # half a second away: further than `hold`
+    assert caught.value.deferred and "requests message budget spent" in caught.value.reason
+    assert caught.value.retry_after is not None and 0.4 < caught.value.retry_after <= 0.5
+
+
+def test_a_pause_empties_the_bucket_so_sending_resumes_at_the_steady_rate() -> None:
+    pacer = Pacer("Notify", hold=5.0)
+    budget: list[Budget] = [(Bucket(capacity=50, per_second=20), ("notify",), "requests")]
+    pacer.spend(budget)
+    pacer.pause(0.2)
+    with pytest.raises(DeliveryError, match="asked us to slow down"):
+        pacer.spend(budget)
+    time.sleep(0.21)
+    started = time.monotonic()
+    for _ in range(5):
+        pacer.spend(budget)
+    assert time.monotonic() - started >= 4 / 20 - 0.02, "no burst straight after a 429"

@@ -19,6 +19,7 @@ from typing import Any, Final
 from bot.app import QIHub
 from bot.teams.auth import TokenUnavailable
 from bot.teams.graph import GraphClient, GraphError, Progress
+from handlers.contacts import KEEP, Keep
 from handlers.context import SYSTEM, Context
 from handlers.directory import (
     GRAPH_SOURCE,
@@ -45,6 +46,7 @@ USER_FIELDS: Final = (
     "officeLocation",
     "jobTitle",
     "accountEnabled",
+    "mobilePhone",
     "manager",
 )
 """`manager` is a relationship: delta queries reject `$expand`, but selecting it makes each
@@ -77,6 +79,10 @@ class SyncResult:
     reactivated: int = 0
     skipped: int = 0
     """Users with neither mail nor a user principal name: nothing to join them on."""
+    contacts: int = 0
+    """People whose mobile number or alert email changed (the values are never reported)."""
+    mobiles_refused: int = 0
+    """Directory `mobilePhone` values that are not UK mobiles (desk lines): not texted."""
     pages: int = 0
     users_seen: int = 0
     managers_changed: int = 0
@@ -93,6 +99,8 @@ class SyncResult:
             "deactivated": self.deactivated,
             "reactivated": self.reactivated,
             "skipped": self.skipped,
+            "contacts": self.contacts,
+            "mobiles_refused": self.mobiles_refused,
             "pages": self.pages,
             "users_seen": self.users_seen,
             "managers_changed": self.managers_changed,
@@ -109,6 +117,8 @@ class SyncResult:
             f"directory sync done ({kind}): {self.pages} pages, {self.users_seen} users seen; "
             f"{self.created} new, {self.updated} changed, {self.deactivated} left, "
             f"{self.reactivated} back, {self.skipped} skipped without an email; "
+            f"{self.contacts} contact details changed, "
+            f"{self.mobiles_refused} directory numbers not UK mobiles; "
             f"{self.managers_changed} line managers set, "
             f"{self.managers_unresolved} managers not found"
         )
@@ -126,6 +136,8 @@ def parse_user(item: dict[str, Any]) -> DirectoryUser | None:
     enabled = item.get("accountEnabled")
     manager_stated, manager = _manager_of(item)
     return DirectoryUser(
+        mobile=_stated(item, "mobilePhone"),
+        mail=_stated(item, "mail"),
         aad_id=aad_id,
         removed="@removed" in item,
         emails=_emails_of(item),
@@ -134,6 +146,15 @@ def parse_user(item: dict[str, Any]) -> DirectoryUser | None:
         manager_stated=manager_stated,
         manager=manager,
     )
+
+
+def _stated(item: dict[str, Any], key: str) -> str | Keep | None:
+    """A contact property as the change gives it: KEEP when absent, None when null or empty.
+    The value is personal data: it is passed on, never logged."""
+    if key not in item:
+        return KEEP
+    value = item[key]
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _clean(value: Any, limit: int) -> str | None:
@@ -239,6 +260,8 @@ def _read_pages(
         result.deactivated += page.left
         result.reactivated += page.back
         result.skipped += page.skipped
+        result.contacts += page.contacts
+        result.mobiles_refused += page.mobiles_refused
         extra = f", {page.skipped} skipped" if page.skipped else ""
         say(
             f"page {result.pages}: {count_people(page.people)} ({page.created} new, "

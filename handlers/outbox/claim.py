@@ -6,13 +6,24 @@ configured, it is worn out): such a job is never tried, only recorded."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from handlers.config import OrgConfig
+from handlers.contacts import usable
 from handlers.outbox.outcome import Outcome, worn_out
-from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Platform, Recipient
+from handlers.platform import (
+    DIRECT_VIAS,
+    ChannelTarget,
+    DeliveryError,
+    DirectTarget,
+    DirectVia,
+    MessageHandle,
+    Platform,
+    Recipient,
+)
 from messages.view import Reply, reply_from_payload
+from store.models import StaffContact
 from store.repos.outbox import ClaimedRow
 from store.repos.staff import Reachable
 from store.uow import UnitOfWork
@@ -40,6 +51,9 @@ class Job:
     """The platform that will carry it (the first that can reach the target), once known."""
     outcome: Outcome | None = None
     """Set once, when the job is finished, and written as it says."""
+    via: DirectVia | None = None
+    """"sms" or "email": sent only through that channel, never routed to chat (nor the other
+    way round)."""
 
     @property
     def to_try(self) -> bool:
@@ -52,6 +66,9 @@ def claimed_jobs(
     """Turn claimed rows into jobs. A broadcast's rows all carry the same payload, so each
     distinct payload is read into a Reply once per claim, not once per row."""
     people = uow.staff.reach_by_ids([r.recipient_id for r in rows if r.recipient_id is not None])
+    contacts = uow.contacts.for_staff(
+        r.recipient_id for r in rows if r.recipient_id is not None and r.payload.get("via")
+    )
     read: list[tuple[Mapping[str, Any], Reply, tuple[str, MessageHandle] | None]] = []
     jobs: list[Job] = []
     for row in rows:
@@ -72,6 +89,9 @@ def claimed_jobs(
                 read = [seen, *read[:3]]
             _, job.reply, job.update = seen
             job.target = target_of(row, people, config)
+            job.via = direct_via(row.payload)
+            if job.via is not None:
+                job.target = direct_target(row, job.target, contacts)
         except DeliveryError as exc:
             job.failure = exc
     _resolve_card_updates(uow, rows, jobs)
@@ -140,6 +160,42 @@ def target_of(
         slack_id=configured.slack_id,
         teams_id=configured.teams_id,
     )
+
+
+def direct_via(payload: Mapping[str, Any]) -> DirectVia | None:
+    """The channel a payload asks for by name ({"via": "sms"}), or None for chat."""
+    via = payload.get("via")
+    if via == "sms":
+        return "sms"
+    if via == "email":
+        return "email"
+    if via is not None:
+        raise DeliveryError(
+            f"unknown channel {via!r} (known: {', '.join(DIRECT_VIAS)})", retryable=False
+        )
+    return None
+
+
+def direct_target(
+    row: ClaimedRow, target: Recipient | ChannelTarget, contacts: Mapping[int, StaffContact]
+) -> Recipient:
+    """The person with what a text or email needs: their usable number and address (the alert
+    email, else the work address), the payload's shared ((placeholders)), and a reference
+    made of the row's id (no personal data; the same on every attempt of this message)."""
+    if not isinstance(target, Recipient):
+        raise DeliveryError("a text or email goes to a person, not a channel", retryable=False)
+    contact = contacts.get(target.staff_id)
+    mobile, email = usable(contact) if contact is not None else (None, None)
+    given = row.payload.get("notify")
+    personal = {str(k): str(v) for k, v in given.items()} if isinstance(given, Mapping) else {}
+    direct = DirectTarget(
+        mobile=mobile,
+        email=email or target.email,
+        personalisation=personal,
+        reference=f"qihub-o{row.id}",
+        check_first=row.attempts > 1,
+    )
+    return replace(target, direct=direct)
 
 
 def update_of(payload: Mapping[str, Any]) -> tuple[str, MessageHandle] | None:

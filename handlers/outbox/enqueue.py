@@ -6,11 +6,12 @@ a decision and its notification can never lose the notification or send it twice
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from handlers.config import OrgConfig
+from handlers.platform import DirectVia
 from handlers.seals import KEY_ROW, seal_reply
 from messages.view import Reply, reply_to_payload
 from store.uow import UnitOfWork
@@ -110,3 +111,27 @@ class Enqueuer:
             reply, key, channels=[channel], urgent=urgent, not_before=not_before, card=card
         )
         return bool(self.queue(rows))
+
+    def direct_to_person(
+        self,
+        staff_id: int,
+        via: DirectVia,
+        reply: Reply,
+        key: str,
+        *,
+        personalisation: Mapping[str, str],
+        urgent: bool = True,
+    ) -> bool:
+        """Queue one text ("sms") or email to one person through GOV.UK Notify, filling the
+        template's ((placeholders)) from `personalisation` (no number or address: those are
+        looked up when it is sent). `reply` is what the console and tests show for it. Marked
+        bulk, so the clock's sender (the one process holding Notify's key) sends it."""
+        payload = {**self.payload(reply), "via": via, "notify": dict(personalisation)}
+        row = {
+            "dedupe_key": f"{key}>{via}{staff_id}",
+            "recipient_id": staff_id,
+            "payload": payload,
+            "urgent": urgent,
+            "bulk": True,
+        }
+        return bool(self.queue([row]))

@@ -41,6 +41,9 @@ from store.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 OUT_OF_TIME = "the batch ran out of time before this message's turn"
+NO_DIRECT = "this process does not send {via} (is NOTIFY_API_KEY set for the clock?)"
+"""Retried (an attempt spent): another process (the clock) may send it; dead-lettered with this
+reason when none does."""
 ROUTING = "routing"
 
 
@@ -73,6 +76,7 @@ class OutboxSender:
         config: OrgConfig,
         clock: Clock,
         *,
+        direct: Sequence[Platform] = (),
         worker: str = "sender",
         batch: int = 50,
         lease: timedelta = timedelta(minutes=2),
@@ -90,9 +94,12 @@ class OutboxSender:
         `leave_bulk_to`: a lease name (the clock's); while some process holds it, fan-out rows
         (a broadcast) are left to that process. The web process's sender uses it: each
         process paces itself to the whole budget, so web replicas joining in a broadcast would
-        send at a multiple of the rate Slack and Teams allow."""
+        send at a multiple of the rate Slack and Teams allow.
+        `direct`: channels a message must name to be sent through (`via`: GOV.UK Notify's
+        "sms" and "email"); never chosen to reach someone a chat platform does not."""
         self._uow_factory = uow_factory
         self._platforms = list(platforms)
+        self._direct = {p.name: p for p in direct}
         self._config = config
         self._clock = clock
         self._worker = worker
@@ -125,7 +132,7 @@ class OutboxSender:
         message is ever sent after another sender may have reclaimed it.
         """
         report = SendReport()
-        if not self._platforms:
+        if not self._platforms and not self._direct:
             return report
         with self._uow_factory() as uow:
             now = self._clock.now()
@@ -207,7 +214,9 @@ class OutboxSender:
         """Let each platform look up a whole batch at once (Teams reads the batch's 1:1 chats
         in one query). Only an optimisation: a failure is logged and each send looks its
         recipient up itself."""
-        people = [job.target for job in jobs if isinstance(job.target, Recipient)]
+        people = [
+            job.target for job in jobs if isinstance(job.target, Recipient) and job.via is None
+        ]
         if not people:
             return
         for platform in self._platforms:
@@ -233,6 +242,8 @@ class OutboxSender:
         target = job.target
         if not job.to_try or target is None:
             return None
+        if job.via is not None:
+            return self._direct.get(job.via)  # only by name: never a chat platform
         if job.update is not None:
             return next((p for p in self._platforms if p.name == job.update[0]), None)
         for platform in self._platforms:
@@ -302,10 +313,10 @@ class OutboxSender:
         if not job.to_try or target is None:
             return None
         destination = (
-            ("person", str(target.staff_id))
+            (f"person{':' + job.via if job.via else ''}", str(target.staff_id))
             if isinstance(target, Recipient)
             else ("channel", target.key)
-        )
+        )  # a person's held text never holds back their email or chat message
         with self._lock:
             backlog = batch.queued.get(destination)
             if backlog is not None:
@@ -340,6 +351,9 @@ class OutboxSender:
                 self._update_message(job, job.update, reply)
                 return
             platform = job.route if job.route is not None else self._route(job)
+            if platform is None and job.via is not None:
+                job.failure = DeliveryError(NO_DIRECT.format(via=job.via), retryable=True)
+                return
             if platform is None:
                 what = "person" if isinstance(target, Recipient) else "channel"
                 job.failure = DeliveryError(

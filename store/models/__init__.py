@@ -4,6 +4,7 @@ from store.models.actions import Action, ActionExtension
 from store.models.alerts import Alert, AlertAckLink, AlertRecipient
 from store.models.audit import AuditEntry
 from store.models.bulletins import Bulletin
+from store.models.contacts import StaffContact
 from store.models.forms import FormSession, ServerSecret
 from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
 from store.models.inbound import InboundRequest
@@ -40,6 +41,7 @@ __all__ = [
     "RuleWatermark",
     "ServerSecret",
     "Staff",
+    "StaffContact",
     "StaffRole",
     "TeamsConversation",
     "Trend",

@@ -86,7 +86,7 @@ class OutboxRepo:
     def enqueue_many(self, rows: Sequence[dict[str, Any]], now: datetime) -> int:
         """Queue many messages in one statement per chunk, skipping known dedupe keys.
 
-        Each row holds dedupe_key, payload and recipient_id or channel (urgent and
+        Each row holds dedupe_key, payload and recipient_id or channel (urgent, bulk and
         not_before optional). Returns how many were queued now.
         """
         queued = 0
@@ -98,6 +98,7 @@ class OutboxRepo:
                 "payload": row["payload"],
                 "card": row.get("card"),
                 "urgent": row.get("urgent", False),
+                "bulk": row.get("bulk", False),
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": row.get("not_before") or now,

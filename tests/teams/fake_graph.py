@@ -29,6 +29,7 @@ ALL_FIELDS = (
     "officeLocation",
     "jobTitle",
     "accountEnabled",
+    "mobilePhone",
 )
 
 
@@ -110,6 +111,7 @@ class FakeGraph(FakeHTTPServer):
         job_title: str | None = None,
         enabled: bool = True,
         manager: str | None = None,
+        mobile: str | None = None,
     ) -> None:
         with self._lock:
             self._users[user_id] = _User(
@@ -122,6 +124,7 @@ class FakeGraph(FakeHTTPServer):
                     "officeLocation": office,
                     "jobTitle": job_title,
                     "accountEnabled": enabled,
+                    "mobilePhone": mobile,
                 },
                 manager=manager,
                 changed_at=self._tick(),
