@@ -376,8 +376,8 @@ def test_audience_by_site_role_and_committee(hub: Harness) -> None:
     }
     psc = hub.app.config.committees["PSC"]
     cases[("committee:PSC",)] = {psc.chair, *psc.members}
-    for picked, expected in cases.items():
-        preview = compose(hub, audience=list(picked), emergency="yes")
+    for n, (picked, expected) in enumerate(cases.items()):
+        preview = compose(hub, audience=list(picked), emergency="yes", cas_ref=f"CAS-{n}")
         ref = ref_in(preview, "ALERT")
         hub.press(CHRIS, button(preview, "Send now"))
         with hub.app.uow_factory() as uow:

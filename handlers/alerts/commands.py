@@ -47,6 +47,7 @@ def _prefill(ctx: Context, alert: Alert) -> dict[str, Any]:
         "deadline_time": f"{local:%H:%M}" if local > ctx.now else None,
         "lesson_ref": alert.lesson_ref,
         "cas_ref": alert.cas_ref,
+        "cas_new_issue": "yes" if alert.cas_new_issue_of else "no",
         "emergency": "yes" if alert.emergency else "no",
     }
 
