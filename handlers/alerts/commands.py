@@ -309,6 +309,7 @@ def _status(ctx: Context, alert: Alert) -> Reply:
             )
     elif alert.status not in service.SENT:
         blocks.append(Text(f"Would reach {count_people(service.recipients_planned(ctx, alert))}."))
+        blocks += service.unreachable_blocks(ctx, alert)
     replaced = ctx.uow.alerts.replaced_by(alert.id, service.SENT)
     if replaced is not None:
         blocks.append(Notice(f"Replaced by {replaced.ref} ({replaced.kind}).", "warning"))
