@@ -496,8 +496,8 @@ def test_0019_adds_the_cas_confirmation_and_every_alert_comes_through(
     the draft is then asked before it is sent (handlers.alerts.cas), and a confirmation can
     be stored."""
     migrate.upgrade(empty_engine, "0016")
-    staff = sa_table("staff", *(sa_column(n) for n in ("id", "email", "display_name", "active",
-                                                        "source", "created_at", "updated_at")))  # fmt: skip
+    staff = sa_table("staff", *(sa_column(n) for n in (
+        "id", "email", "display_name", "active", "source", "created_at", "updated_at")))  # fmt: skip
     alert = sa_table(
         "alert",
         *(sa_column(n) for n in ("id", "ref", "kind", "title", "instructions", "severity",
