@@ -496,8 +496,8 @@ def test_0019_adds_the_cas_confirmation_and_every_alert_comes_through(
     the draft is then asked before it is sent (handlers.alerts.cas), and a confirmation can
     be stored."""
     migrate.upgrade(empty_engine, "0016")
-    staff = sa_table("staff", *(sa_column(n) for n in (
-        "id", "email", "display_name", "active", "source", "created_at", "updated_at")))  # fmt: skip
+    columns = ("id", "email", "display_name", "active", "source", "created_at", "updated_at")
+    staff = sa_table("staff", *(sa_column(n) for n in columns))
     alert = sa_table(
         "alert",
         *(sa_column(n) for n in ("id", "ref", "kind", "title", "instructions", "severity",
@@ -531,8 +531,8 @@ def test_0019_adds_the_cas_confirmation_and_every_alert_comes_through(
     after = _dump(empty_engine, tables)
     assert after["staff"] == before["staff"]
     assert after["alert_recipient"] == before["alert_recipient"]
-    columns = [c["name"] for c in inspect(empty_engine).get_columns("alert")]
-    new = columns.index("cas_new_issue_of")
+    names = [c["name"] for c in inspect(empty_engine).get_columns("alert")]
+    new = names.index("cas_new_issue_of")
     assert [r[:new] + r[new + 1 :] for r in after["alert"]] == before["alert"]
     assert {r[new] for r in after["alert"]} == {"None"}
     migrate.upgrade(empty_engine)
