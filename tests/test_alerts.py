@@ -221,7 +221,7 @@ def test_composed_approved_acknowledged_renotified_escalated_and_exported(hub: H
     # /alert status and the CSV ledger agree with the database.
     status_reply = hub.command(CHRIS, f"/alert status {ref}")
     assert isinstance(status_reply, Reply)
-    assert f"2 ({200 // everyone}%)" in all_text(status_reply)  # Alex and Tom
+    assert f"2 of {everyone} ({200 // everyone}%)" in all_text(status_reply)  # Alex and Tom
     assert "Still not acknowledged after the deadline" in text(status_reply)
     assert "qihub alerts export" in text(status_reply)
     out = io.StringIO()
