@@ -69,6 +69,40 @@ NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 CHILD_TIMEOUT_S = 1800
 
 
+REAL_SLACK_PER_MINUTE = 300
+"""Slack's workspace budget for chat.postMessage as QI Hub is configured by default
+(SLACK_MESSAGES_PER_MINUTE): the scale benchmarks multiply it."""
+REAL_TEAMS_PER_SECOND = 50
+"""Teams' per-tenant limit (TEAMS_TENANT_REQUESTS_PER_SECOND)."""
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.0f} s"
+
+
+def real_time(slack: int, teams: int) -> dict[str, str]:
+    """What a broadcast of `slack` Slack DMs and `teams` Teams messages takes at the real,
+    unscaled limits, with the sender HEADROOM under them as configured here (the two
+    platforms send side by side, so the slower decides). Arithmetic, not a measurement: the
+    run shows the sender keeps to its budget; this says what that budget means in hours."""
+    slack_s = slack / (REAL_SLACK_PER_MINUTE / 60 * HEADROOM)
+    teams_s = teams / (REAL_TEAMS_PER_SECOND * HEADROOM)
+    everyone = slack + teams
+    only_slack_s = everyone / (REAL_SLACK_PER_MINUTE / 60 * HEADROOM)
+    only_teams_s = everyone / (REAL_TEAMS_PER_SECOND * HEADROOM)
+    return {
+        "slack": f"{slack:,} Slack DMs at {REAL_SLACK_PER_MINUTE}/min: {_duration(slack_s)}",
+        "teams": f"{teams:,} Teams messages at {REAL_TEAMS_PER_SECOND}/s: {_duration(teams_s)}",
+        "last_reached_after": _duration(max(slack_s, teams_s)),
+        "all_on_slack_only": f"{everyone:,} people on Slack only: {_duration(only_slack_s)}",
+        "all_on_teams_only": f"{everyone:,} people on Teams only: {_duration(only_teams_s)}",
+    }
+
+
 def slack_per_minute(scale: float = SLACK_SCALE) -> int:
     """The fake's workspace limit; the sender is configured HEADROOM under it."""
     return int(300 * scale)
@@ -367,6 +401,7 @@ def broadcast(backend: str, count: int, scratch: str) -> dict[str, Any]:
     )
     return {
         "recipients": count,
+        "real_time": real_time(figures["slack"]["expected"], figures["teams"]["expected"]),
         "enqueue_s": seeded["enqueue_s"],
         "platforms": figures,
         "combined_ceiling_per_s": combined_ceiling,
@@ -439,6 +474,14 @@ def report(result: dict[str, Any]) -> str:
                 if share is not None
                 else f"{platform} none"
             )
+        real = r.get("real_time") or real_time(
+            r["platforms"]["slack"]["expected"], r["platforms"]["teams"]["expected"]
+        )
+        lines.append(
+            f"  {name} in real time (unscaled limits): {real['slack']}; {real['teams']}; the "
+            f"last person reached after {real['last_reached_after']}; "
+            f"{real['all_on_slack_only']}; {real['all_on_teams_only']}"
+        )
         lines.append(
             f"  {name}: {'; '.join(parts)}; combined {r['combined_achieved_per_s']}/s of "
             f"{r['combined_ceiling_per_s']:g}/s in {r['wall_s']} s; duplicates "

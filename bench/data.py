@@ -964,11 +964,16 @@ def generate(
     return builder.summary
 
 
-def release_spare(engine: Engine) -> int:
-    """Free the spare items' ledger rows, so they come due at the next tick. Returns how many."""
+def release_spare(engine: Engine, count: int | None = None) -> int:
+    """Free the spare items' ledger rows (all, or the first `count`), so they come due at the
+    next tick. Returns how many."""
     table = ReminderSent.__table__
+    held = table.c.created_at == SPARE_MARK
+    if count is not None:
+        first = select(table.c.id).where(held).order_by(table.c.id).limit(count)
+        held = table.c.id.in_(first.scalar_subquery())
     with engine.begin() as connection:
-        result = connection.execute(table.delete().where(table.c.created_at == SPARE_MARK))
+        result = connection.execute(table.delete().where(held))
         return result.rowcount
 
 

@@ -1,4 +1,5 @@
-"""What machine a benchmark ran on, written next to every result."""
+"""What machine a benchmark ran on, written next to every result. QIHUB_BENCH_MACHINE_NOTE
+adds what the figures cannot show (e.g. other work sharing the CPUs during the run)."""
 
 from __future__ import annotations
 
@@ -29,4 +30,5 @@ def describe() -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu": _cpu_model(),
         "cpus": os.cpu_count(),
+        "note": os.environ.get("QIHUB_BENCH_MACHINE_NOTE", ""),
     }

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, func, select
 
 from bench import data
 from bench.machine import describe
+from bench.volumes import TRUST
 from bot.app import QIHub
 from handlers.config import Rule
 from handlers.context import SYSTEM, Context
@@ -161,6 +162,24 @@ def measure(hub: QIHub, runs: int = RUNS, *, steady: bool = True) -> dict[str, A
     }
 
 
+def crossing(result: dict[str, Any], a: dict[str, Any]) -> dict[str, Any]:
+    """Where the 1 s target is crossed, from the straight line through (a) and (c): the due
+    count at which a tick on register (a) would take TARGET_SECONDS, beside the trust's and
+    the region's busiest ticks (bench/volumes.py)."""
+    per_ms, fixed_ms = result["ms_per_reminder"], result["ms_fixed"]
+    at = round((TARGET_SECONDS * 1000 - fixed_ms) / per_ms) if per_ms > 0 else None
+    trust, region = TRUST.busiest_tick(), TRUST.busiest_tick(100_000)
+    return {
+        "due_at_1s": at,
+        "trust_busiest_tick": trust,
+        "region_busiest_tick": region,
+        "predicted_ms_region_busiest": round(fixed_ms + per_ms * region),
+        "region_crosses": at is not None and region >= at,
+        "measured_due_max": result["c_big_10D_due"]["raised"],
+        "note": "a straight line through the measured (a) and (c); beyond (c) it is a forecast",
+    }
+
+
 def run_backend(backend: str, big: int, small: int) -> dict[str, Any]:
     if backend == "postgresql" and (reason := data.pg_unavailable()):
         return {"skipped": f"PostgreSQL unreachable: {reason}"}
@@ -170,6 +189,13 @@ def run_backend(backend: str, big: int, small: int) -> dict[str, Any]:
     b = measure(little.hub)
     first = measure(large.hub, runs=3, steady=False)
     held = data.spare_rows(large.hub.engine)
+    busiest = TRUST.busiest_tick()
+    data.release_spare(large.hub.engine, max(0, busiest - data.DUE))
+    try:
+        d = measure(large.hub)
+    finally:
+        data.release_spare(large.hub.engine)  # the rest too, then every one put back
+        data.hold_spare(large.hub.engine, held)
     data.release_spare(large.hub.engine)
     try:
         c = measure(large.hub)
@@ -184,6 +210,7 @@ def run_backend(backend: str, big: int, small: int) -> dict[str, Any]:
         "a_big_D_due": a,
         "b_small_D_due": b,
         "c_big_10D_due": c,
+        "d_trust_busiest_tick": d,
         "a_first_tick_ever": {k: first[k] for k in ("median_s", "statements", "raised")},
         "ratio_a_to_b": round(a["median_s"] / b["median_s"], 2),
         "ratio_c_to_a": round(c["median_s"] / a["median_s"], 2),
@@ -191,6 +218,7 @@ def run_backend(backend: str, big: int, small: int) -> dict[str, Any]:
         "ms_fixed": round((a["median_s"] - per_item * a["raised"]) * 1000, 1),
         "statements_equal_a_b": a["statements"] == b["statements"],
     }
+    result["crossing"] = crossing(result, a)
     assert a["raised"] == due == b["raised"], (a["raised"], b["raised"], due)
     result["meets_target"] = (
         a["median_s"] <= TARGET_SECONDS
@@ -212,6 +240,7 @@ def run() -> dict[str, Any]:
         "open_actions_a": big,
         "open_actions_b": small,
         "due_d": data.DUE,
+        "volumes": TRUST.as_dict(),
         "runs": RUNS,
         "now": data.NOW.isoformat(),
         "backends": {backend: run_backend(backend, big, small) for backend in data.backends()},
@@ -244,6 +273,20 @@ def report(result: dict[str, Any]) -> str:
             f"slowest part of (a): {slowest} {a['ms_by_rule'][slowest]} ms; the first tick ever "
             f"(no watermark, searching everything once): "
             f"{r['a_first_tick_ever']['median_s'] * 1000:.0f} ms"
+        )
+        d, cross = r["d_trust_busiest_tick"], r["crossing"]
+        where = (
+            f"forecast beyond the {cross['measured_due_max']} measured"
+            if cross["due_at_1s"] > cross["measured_due_max"]
+            else f"within the {cross['measured_due_max']} measured"
+        )
+        lines.append(
+            f"    a trust's busiest tick ({cross['trust_busiest_tick']} due, bench/volumes.py): "
+            f"{d['median_s'] * 1000:.0f} ms, {d['raised']} raised; 1 s is crossed at about "
+            f"{cross['due_at_1s']:,} due in one tick ({where}); a 100,000-staff region's "
+            f"busiest tick ({cross['region_busiest_tick']:,}"
+            f" due) would take about {cross['predicted_ms_region_busiest']:,} ms"
+            f"{' and crosses it' if cross['region_crosses'] else ''}"
         )
     ratio = result["proportional_max_ratio_a_to_b"]
     lines.append(

@@ -15,8 +15,11 @@ The floor, measured the same way in the same run: a bolt App that only acks, wit
 signing secret, served by the same stack (bot.slack.app.mount on FastAPI under uvicorn). The
 stored-idea count must equal the submissions sent; for (a) the time from each trigger to its
 views.open call at the fake is reported too (Slack allows 3 s). Results: bench/results/.
-About 10 ms of every ack, the floor's included, is slack_bolt waiting for ack(): with
-process_before_response=False it polls for it every 10 ms.
+The floor runs bolt as the product does (process_before_response=True: the listener's ack
+is the HTTP answer). It used to run with process_before_response=False, in which bolt polls
+for ack() every 10 ms: a handicap QI Hub does not have, which put the floor above QI Hub's own
+ack ("x0.3 of the floor"). `qihub web` runs on SQLite and, when it can be reached, on
+PostgreSQL (bench.ack_databases); the floor touches no database and is measured once.
 QIHUB_BENCH_SCALE=0.1 runs each scenario for a tenth of the time (at least 3 s).
 """
 
@@ -80,11 +83,16 @@ def _serve_fake(conn: Connection) -> None:
     from tests.slack.fake_api import FakeSlack
 
     opened: dict[str, float] = {}
+    sealed: dict[str, str] = {}
 
     class TimedFakeSlack(FakeSlack):
         def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
             if method == "views.open":
                 opened[str(params.get("trigger_id"))] = time.monotonic()
+                view = params.get("view")
+                view = json.loads(view) if isinstance(view, str) else view
+                metadata = (view or {}).get("private_metadata", "")
+                sealed[str(params.get("trigger_id"))] = str(metadata)
             answered = super().answer(method, params)
             with self._lock:
                 self.calls.clear()  # keep memory flat; only the counts matter here
@@ -97,6 +105,9 @@ def _serve_fake(conn: Connection) -> None:
         message = conn.recv()
         if message == "opened":
             conn.send(dict(opened))
+        elif message == "metadata":  # each modal's sealed form session, by trigger
+            conn.send(dict(sealed))
+            sealed.clear()
         elif message == "stop":
             break
     server.shutdown()
@@ -138,7 +149,7 @@ def _floor_web(fake_url: str) -> Any:
     app = App(
         client=WebClient(token=BOT_TOKEN, base_url=f"{fake_url}/api/"),
         signing_secret=SECRET,
-        process_before_response=False,
+        process_before_response=True,  # as bot.slack.app: no 10 ms polling for ack()
         token_verification_enabled=False,
         request_verification_enabled=True,
     )
@@ -267,8 +278,12 @@ def idea_modal() -> dict[str, Any]:
     return view
 
 
-def view_submission_body(view: dict[str, Any], index: int, run: str, user: str) -> str:
-    """A filled-in idea form, unique per request (its own view id and title): not a replay."""
+def view_submission_body(
+    view: dict[str, Any], index: int, run: str, user: str, metadata: str | None = None
+) -> str:
+    """A filled-in idea form, unique per request (its own view id and title): not a replay.
+    `metadata`: the private_metadata of a modal the server really opened (its sealed form
+    session); the product refuses a submission without one."""
     payload = copy.deepcopy(_fixture("view_submission.json")["payload"])
     payload["user"]["id"] = user
     submitted = payload["view"]
@@ -276,7 +291,7 @@ def view_submission_body(view: dict[str, Any], index: int, run: str, user: str) 
         id=f"VB{run}X{index}",
         callback_id=view["callback_id"],
         blocks=view["blocks"],
-        private_metadata=view.get("private_metadata", ""),
+        private_metadata=metadata if metadata is not None else view.get("private_metadata", ""),
     )
     submitted["state"] = {
         "values": _answers(
@@ -501,7 +516,12 @@ def _stored_ideas(db_url: str, run: str) -> int:
 
 # ------------------------------------------------------------------ the run
 def _scenario_bodies(
-    scenario: str, run: str, count: int, view: dict[str, Any], response_url: str
+    scenario: str,
+    run: str,
+    count: int,
+    view: dict[str, Any],
+    response_url: str,
+    sealed: list[str] | None = None,
 ) -> tuple[list[bytes], list[str]]:
     users = list(USERS)
     bodies: list[bytes] = []
@@ -512,18 +532,28 @@ def _scenario_bodies(
             text, trigger = slash_command_body(index, run, user, response_url)
             triggers.append(trigger)
         else:
-            text = view_submission_body(view, index, run, user)
+            text = view_submission_body(view, index, run, user, sealed[index] if sealed else None)
         bodies.append(text.encode())
     return bodies, triggers
 
 
 def _measure(
-    port: int, scenario: str, run: str, count: int, view: dict[str, Any], response_url: str
+    port: int,
+    scenario: str,
+    run: str,
+    count: int,
+    view: dict[str, Any],
+    response_url: str,
+    sealed: list[str] | None = None,
 ) -> tuple[Drive, list[str]]:
     check = _plain_ack if scenario == "slash_command_opens_modal" else _submission_ack
-    warm, _ = _scenario_bodies(scenario, f"{run}w", WARMUP_REQUESTS, view, response_url)
+    warm_sealed = sealed[:WARMUP_REQUESTS] if sealed else None
+    measured_sealed = sealed[WARMUP_REQUESTS:] if sealed else None
+    warm, _ = _scenario_bodies(
+        scenario, f"{run}w", WARMUP_REQUESTS, view, response_url, warm_sealed
+    )
     drive(port, warm, RATE_PER_S / 2, check)  # imports, caches, identities: not measured
-    bodies, triggers = _scenario_bodies(scenario, run, count, view, response_url)
+    bodies, triggers = _scenario_bodies(scenario, run, count, view, response_url, measured_sealed)
     return drive(port, bodies, RATE_PER_S, check), triggers
 
 
@@ -553,13 +583,51 @@ def _modal_delays(fake: Child, result: Drive, triggers: list[str]) -> dict[str, 
     return summary
 
 
+def _measure_server(
+    kind: str,
+    db_url: str,
+    fake: Child,
+    count: int,
+    view: dict[str, Any],
+    response_url: str,
+    tag: str = "",
+) -> dict[str, dict[str, Any]]:
+    """Both scenarios against one server (the floor, or `qihub web` on `db_url`)."""
+    measured: dict[str, dict[str, Any]] = {}
+    server = _start(_serve_web, kind, db_url, fake.address)
+    sealed: list[str] | None = None
+    try:
+        for scenario in SCENARIOS:  # the modals the commands opened are the ones submitted
+            run_id = f"{kind[0]}{scenario[0]}{tag}{os.getpid()}"  # no long digit runs: the
+            # patient-data guard refuses a title with ten digits in a row (an NHS number)
+            outcome, triggers = _measure(
+                server.address, scenario, run_id, count, view, response_url, sealed
+            )
+            entry = summarise(outcome.samples)
+            entry["max_send_lag_ms"] = round(outcome.max_send_lag_s * 1000, 2)
+            if kind == "qihub" and scenario == "slash_command_opens_modal":
+                entry["views_open_after_trigger"] = _modal_delays(fake, outcome, triggers)
+                fake.conn.send("metadata")
+                by_trigger: dict[str, str] = fake.conn.recv()
+                warm = [f"{i}.{run_id}w.bench" for i in range(WARMUP_REQUESTS)]
+                # each submission is by the person whose /idea opened that modal (same index)
+                sealed = [by_trigger.get(t, "") for t in (*warm, *triggers)]
+            if kind == "qihub" and scenario == "view_submission_stores_idea":
+                entry["ideas_stored"] = _stored_ideas(db_url, run_id)
+                entry["submissions_sent"] = count
+            measured[scenario] = entry
+    finally:
+        server.stop()
+    return measured
+
+
 def run() -> dict[str, Any]:
-    from store import migrate
-    from store.db import make_engine
+    from bench import ack_databases
 
     duration = max(DURATION_S * scale(), 3.0)
     count = int(RATE_PER_S * duration)
     view = idea_modal()
+    backends, skipped = ack_databases.chosen()
     result: dict[str, Any] = {
         "benchmark": "slack_ack",
         "targets": {"p50_ms": TARGET_P50_MS, "p99_ms": TARGET_P99_MS},
@@ -567,61 +635,50 @@ def run() -> dict[str, Any]:
         "duration_s": duration,
         "requests_per_scenario": count,
         "warmup_requests": WARMUP_REQUESTS,
-        "scenarios": {},
+        "floor": "a bolt App that only acks, process_before_response=True as in bot.slack.app",
+        "backends": backends,
+        "skipped": skipped,
+        "scenarios": {s: {"ratio_to_floor": {}} for s in SCENARIOS},
     }
     with tempfile.TemporaryDirectory() as tmp:
-        db_url = f"sqlite:///{tmp}/bench.db"
-        engine = make_engine(db_url)
-        migrate.upgrade(engine)
-        engine.dispose()
         fake = _start(_serve_fake)
         response_url = f"{fake.address}/response/T111/1/bench"
         try:
-            measured: dict[str, dict[str, Any]] = {s: {} for s in SCENARIOS}
-            for kind in ("floor", "qihub"):
-                server = _start(_serve_web, kind, db_url, fake.address)
-                try:
-                    for scenario in SCENARIOS:
-                        run_id = f"{kind[0]}{scenario[0]}{os.getpid()}"
-                        outcome, triggers = _measure(
-                            server.address, scenario, run_id, count, view, response_url
-                        )
-                        entry = summarise(outcome.samples)
-                        entry["max_send_lag_ms"] = round(outcome.max_send_lag_s * 1000, 2)
-                        if kind == "qihub" and scenario == "slash_command_opens_modal":
-                            entry["views_open_after_trigger"] = _modal_delays(
-                                fake, outcome, triggers
-                            )
-                        if kind == "qihub" and scenario == "view_submission_stores_idea":
-                            entry["ideas_stored"] = _stored_ideas(db_url, run_id)
-                            entry["submissions_sent"] = count
-                        measured[scenario][kind] = entry
-                finally:
-                    server.stop()
+            floor = _measure_server("floor", "", fake, count, view, response_url)
+            ours: dict[str, dict[str, dict[str, Any]]] = {}
+            for backend in backends:
+                with ack_databases.fresh(backend, tmp) as db_url:
+                    ours[backend] = _measure_server(
+                        "qihub", db_url, fake, count, view, response_url, backend[0]
+                    )
         finally:
             fake.stop()
-    for scenario, entries in measured.items():
-        ours, floor = entries["qihub"], entries["floor"]
-        entries["ratio_to_floor"] = {
-            key: _ratio(ours, floor, f"{key}_ms") for key in ("p50", "p95", "p99")
-        }
-        entries["meets_target"] = (
-            ours["errors"] == 0
-            and ours.get("p50_ms", math.inf) <= TARGET_P50_MS
-            and ours.get("p99_ms", math.inf) <= TARGET_P99_MS
-        )
-        result["scenarios"][scenario] = entries
-    stored = measured["view_submission_stores_idea"]["qihub"]
-    result["stored_equals_sent"] = stored["ideas_stored"] == stored["submissions_sent"]
-    result["meets_target"] = result["stored_equals_sent"] and all(
+    stored_ok = True
+    for scenario, entries in result["scenarios"].items():
+        entries["floor"] = floor[scenario]
+        met = True
+        for backend in backends:
+            mine = ours[backend][scenario]
+            entries[backend] = mine
+            entries["ratio_to_floor"][backend] = {
+                key: _ratio(mine, floor[scenario], f"{key}_ms") for key in ("p50", "p95", "p99")
+            }
+            met = met and (
+                mine["errors"] == 0
+                and mine.get("p50_ms", math.inf) <= TARGET_P50_MS
+                and mine.get("p99_ms", math.inf) <= TARGET_P99_MS
+            )
+            if "ideas_stored" in mine:
+                stored_ok = stored_ok and mine["ideas_stored"] == mine["submissions_sent"]
+        entries["meets_target"] = met
+    result["stored_equals_sent"] = stored_ok
+    result["meets_target"] = stored_ok and all(
         e["meets_target"] for e in result["scenarios"].values()
     )
     result["machine"] = describe()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    assert result["stored_equals_sent"], (
-        f"{stored['submissions_sent']} view submissions sent, {stored['ideas_stored']} ideas stored"
-    )
+    assert stored_ok, "view submissions sent and ideas stored differ (see the results)"
     return result
 
 
@@ -630,27 +687,32 @@ def report(result: dict[str, Any]) -> str:
         f"slack ack at {result['rate_per_s']}/s for {result['duration_s']:g} s "
         f"(target p50 <= {TARGET_P50_MS:g} ms, p99 <= {TARGET_P99_MS:g} ms):"
     ]
+    for backend, why in result.get("skipped", {}).items():
+        lines.append(f"  {backend}: skipped ({why})")
     for scenario, entries in result["scenarios"].items():
-        ours, floor, ratio = entries["qihub"], entries["floor"], entries["ratio_to_floor"]
-        line = (
-            f"  {scenario}: p50 {ours.get('p50_ms')} / p95 {ours.get('p95_ms')} / "
-            f"p99 {ours.get('p99_ms')} / max {ours.get('max_ms')} ms, {ours['errors']} errors; "
-            f"floor p50 {floor.get('p50_ms')} / p99 {floor.get('p99_ms')} ms "
-            f"(x{ratio['p50']} / x{ratio['p99']}): "
+        floor = entries["floor"]
+        lines.append(
+            f"  {scenario}: floor p50 {floor.get('p50_ms')} / p99 {floor.get('p99_ms')} ms; "
             f"{'met' if entries['meets_target'] else 'MISSED'}"
         )
-        lines.append(line)
-        modal = ours.get("views_open_after_trigger")
-        if modal:
+        for backend in result["backends"]:
+            ours, ratio = entries[backend], entries["ratio_to_floor"][backend]
             lines.append(
-                f"    views.open after the trigger: p50 {modal.get('p50_ms')} / p99 "
-                f"{modal.get('p99_ms')} / max {modal.get('max_ms')} ms; "
-                f"{modal.get('within_3s', 0)} of {modal['of']} within 3 s"
+                f"    {backend}: p50 {ours.get('p50_ms')} / p95 {ours.get('p95_ms')} / "
+                f"p99 {ours.get('p99_ms')} / max {ours.get('max_ms')} ms, {ours['errors']} "
+                f"errors (x{ratio['p50']} / x{ratio['p99']} of the floor)"
             )
-        if "ideas_stored" in ours:
-            lines.append(
-                f"    ideas stored {ours['ideas_stored']} of {ours['submissions_sent']} sent"
-            )
+            modal = ours.get("views_open_after_trigger")
+            if modal:
+                lines.append(
+                    f"      views.open after the trigger: p50 {modal.get('p50_ms')} / p99 "
+                    f"{modal.get('p99_ms')} / max {modal.get('max_ms')} ms; "
+                    f"{modal.get('within_3s', 0)} of {modal['of']} within 3 s"
+                )
+            if "ideas_stored" in ours:
+                lines.append(
+                    f"      ideas stored {ours['ideas_stored']} of {ours['submissions_sent']} sent"
+                )
     return "\n".join(lines)
 
 

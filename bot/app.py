@@ -18,6 +18,7 @@ from handlers.seals import seal_key, seal_reply
 from messages.view import FormErrors, Notice, Reply, Response
 from store.db import DATABASE_ERRORS, Engine, check_connection, make_engine
 from store.migrate import current_revision, head_revision
+from store.repos.reach import ANYONE
 from store.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,14 @@ def require_current_schema(app: QIHub) -> None:
         raise ConfigError("", "the database is not up to date; run `qihub db upgrade` first")
 
 
+def reach_of(settings: Settings) -> frozenset[str]:
+    """The channels with credentials (bot.outbox_workers.connected_platforms builds the same
+    ones). With none, this is the console, which delivers to every person."""
+    found = {"slack"} if settings.slack_bot_token is not None else set()
+    found |= {"teams"} if settings.teams_client_id is not None else set()
+    return frozenset(found or {ANYONE})
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, config: OrgConfig | None = None
 ) -> QIHub:
@@ -143,7 +152,10 @@ def create_app(
     engine = make_engine(settings.database_url)
     check_connection(engine)
     services = Services(
-        config=config, clock=clock or SystemClock(), registry=build_registry(config)
+        config=config,
+        clock=clock or SystemClock(),
+        registry=build_registry(config),
+        reach=reach_of(settings),
     )
     return QIHub(
         settings=settings,

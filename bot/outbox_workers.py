@@ -37,7 +37,7 @@ def connected_platforms(hub: QIHub, *, teams_token: str | None = None) -> list[P
     if settings.slack_bot_token is not None:
         from bot.slack.app import slack_platform, web_client
 
-        platforms.append(slack_platform(settings, web_client(settings)))
+        platforms.append(slack_platform(settings, web_client(settings), _slack_ids(hub)))
     if settings.teams_client_id is not None:
         from bot.teams.auth import StaticToken
         from bot.teams.platform import teams_platform
@@ -46,6 +46,20 @@ def connected_platforms(hub: QIHub, *, teams_token: str | None = None) -> list[P
             teams_platform(hub, StaticToken(teams_token) if teams_token is not None else None)
         )
     return platforms
+
+
+def _slack_ids(hub: QIHub) -> Callable[[int, str], None]:
+    """Keep each Slack id found by email on the person's record (who Slack reaches is then
+    known before the next alert is approved, store.repos.reach)."""
+
+    def remember(staff_id: int, slack_id: str) -> None:
+        with hub.uow_factory() as uow:
+            staff = uow.staff.get(staff_id)
+            if staff is not None and staff.slack_user_id != slack_id:
+                uow.staff.link_slack(staff, slack_id)
+                uow.commit()
+
+    return remember
 
 
 def freeze_startup_heap() -> None:

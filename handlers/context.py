@@ -12,6 +12,7 @@ from handlers.config import PSEUDO_ROLES, OrgConfig
 from handlers.guard import PatientDataGuard
 from handlers.outbox.enqueue import Enqueuer
 from handlers.seals import seal_key
+from store.repos.reach import ANYONE
 from store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ class Services:
     calendar: WorkingCalendar = field(init=False)
     seal_key: bytes | None = None
     """The server's key for sealing button values (handlers.seals), read once a process."""
+    reach: frozenset[str] = frozenset({ANYONE})
+    """The channels this deployment can message people by (store.repos.reach.CLAUSES): who
+    has none is named to the publisher before an alert is approved."""
 
     def __post_init__(self) -> None:
         self.calendar = WorkingCalendar(self.config)

@@ -221,7 +221,7 @@ def test_composed_approved_acknowledged_renotified_escalated_and_exported(hub: H
     # /alert status and the CSV ledger agree with the database.
     status_reply = hub.command(CHRIS, f"/alert status {ref}")
     assert isinstance(status_reply, Reply)
-    assert f"2 ({200 // everyone}%)" in all_text(status_reply)  # Alex and Tom
+    assert f"2 of {everyone} ({200 // everyone}%)" in all_text(status_reply)  # Alex and Tom
     assert "Still not acknowledged after the deadline" in text(status_reply)
     assert "qihub alerts export" in text(status_reply)
     out = io.StringIO()
@@ -376,8 +376,8 @@ def test_audience_by_site_role_and_committee(hub: Harness) -> None:
     }
     psc = hub.app.config.committees["PSC"]
     cases[("committee:PSC",)] = {psc.chair, *psc.members}
-    for picked, expected in cases.items():
-        preview = compose(hub, audience=list(picked), emergency="yes")
+    for n, (picked, expected) in enumerate(cases.items()):
+        preview = compose(hub, audience=list(picked), emergency="yes", cas_ref=f"CAS-{n}")
         ref = ref_in(preview, "ALERT")
         hub.press(CHRIS, button(preview, "Send now"))
         with hub.app.uow_factory() as uow:

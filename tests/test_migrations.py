@@ -605,3 +605,63 @@ def test_0017_adds_staff_contacts_and_every_row_comes_through(empty_engine: Engi
     with empty_engine.begin() as connection:
         connection.execute(text("DELETE FROM staff WHERE id = 3"))
     assert len(_dump(empty_engine, ("staff_contact",))["staff_contact"]) == 1
+
+
+def test_0019_adds_the_cas_confirmation_and_every_alert_comes_through(
+    empty_engine: Engine,
+) -> None:
+    """A live database at 0018 (a sent alert with its recipients, a draft with the same CAS
+    reference) upgrades through 0019 with every row as it was and no confirmation recorded;
+    the draft is then asked before it is sent (handlers.alerts.cas), and a confirmation can
+    be stored."""
+    migrate.upgrade(empty_engine, "0018")
+    columns = ("id", "email", "display_name", "active", "source", "created_at", "updated_at")
+    staff = sa_table("staff", *(sa_column(n) for n in columns))
+    alert = sa_table(
+        "alert",
+        *(sa_column(n) for n in ("id", "ref", "kind", "title", "instructions", "severity",
+                                 "audience_kind", "ack_deadline", "cas_ref", "status",
+                                 "emergency", "publisher_id", "recipient_count", "sent_at",
+                                 "created_at", "updated_at")),
+        sa_column("audience_values", JSON().with_variant(JSONB(), "postgresql")),
+    )  # fmt: skip
+    recipient = sa_table("alert_recipient", *(sa_column(n) for n in (
+        "alert_id", "staff_id", "delivered_at", "platform", "acked_at", "notified_count",
+        "failure")))  # fmt: skip
+    with empty_engine.begin() as connection:
+        for n in (1, 2):
+            connection.execute(staff.insert().values(id=n, email=f"s{n}@x.example",
+                display_name=f"Staff {n}", active=True, source="config", created_at=WHEN,
+                updated_at=WHEN))  # fmt: skip
+        for n, status, sent in ((1, "live", WHEN), (2, "draft", None)):
+            connection.execute(alert.insert().values(id=n, ref=f"ALERT-2026-000{n}",
+                kind="alert", title="Recall", instructions="Quarantine.", severity="critical",
+                audience_kind="all", audience_values=[], ack_deadline=WHEN,
+                cas_ref="NatPSA/2026/001", status=status, emergency=False, publisher_id=1,
+                recipient_count=2 if sent else 0, sent_at=sent, created_at=WHEN,
+                updated_at=WHEN))  # fmt: skip
+        connection.execute(recipient.insert().values(alert_id=1, staff_id=1, delivered_at=WHEN,
+            platform="slack", acked_at=WHEN, notified_count=1))  # fmt: skip
+        connection.execute(recipient.insert().values(alert_id=1, staff_id=2, notified_count=1,
+            failure="no connected platform can reach this person"))  # fmt: skip
+    tables = ("staff", "alert", "alert_recipient")
+    before = _dump(empty_engine, tables)
+    migrate.upgrade(empty_engine, "0019")
+    after = _dump(empty_engine, tables)
+    assert after["staff"] == before["staff"]
+    assert after["alert_recipient"] == before["alert_recipient"]
+    names = [c["name"] for c in inspect(empty_engine).get_columns("alert")]
+    new = names.index("cas_new_issue_of")
+    assert [r[:new] + r[new + 1 :] for r in after["alert"]] == before["alert"]
+    assert {r[new] for r in after["alert"]} == {"None"}
+    migrate.upgrade(empty_engine)
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        sent = uow.alerts.sent_with_cas("natpsa/2026/001", ("live",), other_than=2)
+        assert sent is not None and sent.ref == "ALERT-2026-0001"
+        draft = uow.alerts.by_ref("ALERT-2026-0002")
+        assert draft is not None
+        draft.cas_new_issue_of = sent.ref
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        draft = uow.alerts.by_ref("ALERT-2026-0002")
+        assert draft is not None and draft.cas_new_issue_of == "ALERT-2026-0001"

@@ -58,11 +58,14 @@ def check_token(client: WebClient) -> None:
         ) from None
 
 
-def slack_platform(settings: Settings, client: WebClient) -> SlackPlatform:
+def slack_platform(
+    settings: Settings, client: WebClient, remember: Callable[[int, str], None] | None = None
+) -> SlackPlatform:
     return SlackPlatform(
         client,
         messages_per_minute=settings.slack_messages_per_minute,
         channel_messages_per_second=settings.slack_channel_messages_per_second,
+        remember=remember,
     )
 
 

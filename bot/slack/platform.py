@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
@@ -63,8 +63,12 @@ class SlackPlatform:
         *,
         messages_per_minute: int,
         channel_messages_per_second: int,
+        remember: Callable[[int, str], None] | None = None,
     ) -> None:
+        """`remember(staff_id, slack_id)` keeps a Slack id found by email in the directory, so
+        who Slack can reach is known before the next alert (store.repos.reach)."""
         self._client = client
+        self._remember = remember
         self._pacer = Pacer("Slack")
         self._workspace = RateLimitItemPerMinute(messages_per_minute)
         self._workspace_second = RateLimitItemPerSecond(math.ceil(messages_per_minute / 60))
@@ -80,6 +84,7 @@ class SlackPlatform:
             try:
                 found = self._client.users_lookupByEmail(email=person.email)
                 self._ids_by_email[person.email] = found["user"]["id"]
+                self._keep(person.staff_id, found["user"]["id"])
             except SlackApiError as exc:
                 if exc.response.get("error") != "users_not_found":
                     raise _delivery_error(exc) from None
@@ -89,6 +94,14 @@ class SlackPlatform:
                     f"Slack could not be reached ({type(exc).__name__})", retryable=True
                 ) from None
         return self._ids_by_email[person.email]
+
+    def _keep(self, staff_id: int, slack_id: str) -> None:
+        if self._remember is None:
+            return
+        try:
+            self._remember(staff_id, slack_id)
+        except Exception:  # only a cache: the send goes ahead with the id in hand
+            log.exception("could not record a Slack id found by email")
 
     def prepare(self, people: Sequence[Recipient]) -> None:
         """Nothing to look up ahead: a Slack user id is all a send needs."""

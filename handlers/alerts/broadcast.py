@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.alerts import views
+from handlers.alerts import reach, views
 from handlers.audit import record
 from handlers.context import Context
 from messages.view import Reply
@@ -45,7 +45,7 @@ def recipient_card(
         ctx.calendar,
         alert,
         original_ref=original.ref if original else None,
-        audience_text=f"Everyone who received {original.ref}" if original else "",
+        audience_text=f"Everyone {original.ref} was sent to" if original else "",
         channel=channel,
         reminder=reminder,
     )
@@ -62,6 +62,7 @@ def status_reply(ctx: Context, alert: Alert) -> Reply:
         ctx.uow.alerts.tally_by_site(alert.id),
         now=ctx.now,
     )
+    blocks[3:3] = reach.after_sending(ctx, alert)
     summary = f"{alert.ref}: {tally.acked} of {tally.total} acknowledged"
     return Reply(summary=summary, blocks=tuple(blocks))
 
@@ -78,7 +79,7 @@ def send(ctx: Context, alert: Alert) -> int:
     payload = ctx.enqueuer.payload(recipient_card(ctx, alert))
     key = send_key(alert)
     batches = (
-        ctx.uow.alerts.copy_recipients(alert.id, original.id, ctx.now)
+        ctx.uow.alerts.copy_recipients(alert.id, original, ctx.now)
         if original is not None
         else ctx.uow.alerts.add_recipients(
             alert.id, alert.audience_kind, alert.audience_values, ctx.now

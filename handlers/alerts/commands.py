@@ -47,6 +47,7 @@ def _prefill(ctx: Context, alert: Alert) -> dict[str, Any]:
         "deadline_time": f"{local:%H:%M}" if local > ctx.now else None,
         "lesson_ref": alert.lesson_ref,
         "cas_ref": alert.cas_ref,
+        "cas_new_issue": "yes" if alert.cas_new_issue_of else "no",
         "emergency": "yes" if alert.emergency else "no",
     }
 
@@ -308,6 +309,7 @@ def _status(ctx: Context, alert: Alert) -> Reply:
             )
     elif alert.status not in service.SENT:
         blocks.append(Text(f"Would reach {count_people(service.recipients_planned(ctx, alert))}."))
+        blocks += service.unreachable_blocks(ctx, alert)
     replaced = ctx.uow.alerts.replaced_by(alert.id, service.SENT)
     if replaced is not None:
         blocks.append(Notice(f"Replaced by {replaced.ref} ({replaced.kind}).", "warning"))

@@ -34,6 +34,15 @@ DEADLINE_FIELDS = (
 needs a new one (handlers.alerts.service.deadline_from reads both)."""
 
 
+NEW_ISSUE_FIELD = Field(
+    "cas_new_issue",
+    "New issue of a CAS reference already sent",
+    FieldKind.BOOL,
+    help="Answer yes only if QI Hub asks: the reference went out before and this is a new issue.",
+)
+"""The publisher's answer when the reference was already sent (handlers.alerts.cas)."""
+
+
 def _severity_help(config: OrgConfig) -> str:
     parts = [
         f"{s.label}: every {s.remind_every_minutes} min, deadline {s.default_deadline_hours} h"
@@ -97,6 +106,7 @@ def compose_form(config: OrgConfig, *, correction: bool = False) -> Form:
             max_length=64,
             help="Optional: the reference of the external alert.",
         ),
+        *(() if correction else (NEW_ISSUE_FIELD,)),
         Field(
             "emergency",
             "Tier-5 emergency: send now without a second approver",
@@ -109,7 +119,8 @@ def compose_form(config: OrgConfig, *, correction: bool = False) -> Form:
         title="Correct an alert" if correction else "Critical alert",
         submit_label="Preview",
         intro=(
-            "A correction replaces the original message for everyone who received it."
+            "A correction goes to everyone the original was sent to, in place of the original "
+            "wherever it arrived."
             if correction
             else "You will see a preview with the number of people it reaches before anything "
             "is sent."
@@ -158,7 +169,7 @@ def retract_form() -> Form:
         id=RETRACT,
         title="Retract alert",
         submit_label="Preview",
-        intro="Everyone who received the alert is told it is withdrawn, and why.",
+        intro="Everyone the alert was sent to is told it is withdrawn, and why.",
         fields=(
             Field(
                 "reason",

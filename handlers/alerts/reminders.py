@@ -89,7 +89,7 @@ class NotAcknowledged:
             severity = ctx.config.alert_severities.get(alert.severity)
             minutes = rule.every_minutes or (severity.remind_every_minutes if severity else 30)
             intervals = int((ctx.now - alert.sent_at).total_seconds() // (minutes * 60))
-            if intervals < 1 or tally.acked >= tally.total - tally.failed:
+            if intervals < 1 or tally.acked >= tally.total:
                 continue
             reply = broadcast.recipient_card(ctx, alert, reminder=intervals)
             yield Due(alert.ref, f"r{intervals}", reply, fan_out=partial(_renotify, alert, reply))

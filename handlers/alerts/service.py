@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from handlers import cards, people
-from handlers.alerts import audience, broadcast, views
+from handlers.alerts import audience, broadcast, cas, reach, views
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import FieldProblem, NotFound, StaleCard, UserError
@@ -91,11 +91,18 @@ def save_draft(
         "audience_values": list(who.values),
         "ack_deadline": deadline,
         "lesson_ref": _check_lesson(ctx, values.get("lesson_ref")),
-        "cas_ref": values.get("cas_ref") or None,
+        "cas_ref": (values.get("cas_ref") or "").strip() or None,
         "emergency": bool(values.get("emergency")),
     }
     if corrects is None and ctx.uow.alerts.count_audience(who.kind, who.values) == 0:
         raise FieldProblem("audience", "nobody in the staff directory is in this audience")
+    repeated = cas.ask(
+        ctx,
+        fields["cas_ref"],
+        kind=kind,
+        draft=draft,
+        confirmed=bool(values.get(cas.CONFIRM_FIELD)),
+    )
     if draft is None:
         draft = Alert(
             ref=ctx.uow.refs.next_ref("ALERT", ctx.calendar.local(ctx.now).year),
@@ -115,6 +122,7 @@ def save_draft(
             action="drafted",
             after=fields_for_audit(draft),
         )
+        cas.keep(ctx, draft, repeated)
         return draft
     check_own_draft(ctx, draft)
     before = fields_for_audit(draft)
@@ -129,6 +137,7 @@ def save_draft(
         before=before,
         after=fields_for_audit(draft),
     )
+    cas.keep(ctx, draft, repeated)
     return draft
 
 
@@ -157,10 +166,12 @@ def check_own_draft(ctx: Context, alert: Alert) -> None:
 
 
 def recipients_planned(ctx: Context, alert: Alert) -> int:
-    """How many people sending would reach now (the preview's count)."""
-    if alert.corrects_id is not None:
-        return ctx.uow.alerts.count_recipients(alert.corrects_id)
-    return ctx.uow.alerts.count_audience(alert.audience_kind, alert.audience_values)
+    """How many people sending would reach now (the preview's count), reachable or not."""
+    return ctx.uow.alerts.count_planned(alert, broadcast.original_of(ctx, alert))
+
+
+def unreachable_blocks(ctx: Context, alert: Alert) -> list[Block]:
+    return reach.before_sending(ctx, alert, broadcast.original_of(ctx, alert))
 
 
 def _set_status(ctx: Context, alert: Alert, status: str, action: str, **extra: Any) -> None:
@@ -186,6 +197,7 @@ def approvers(ctx: Context, alert: Alert) -> list[int]:
 def request_approval(ctx: Context, alert: Alert) -> list[str]:
     """Ask every other approver; returns their names."""
     check_own_draft(ctx, alert)
+    cas.check_before_sending(ctx, alert, by_publisher=True)
     chosen = approvers(ctx, alert)
     if not chosen:
         raise UserError(
@@ -201,6 +213,8 @@ def request_approval(ctx: Context, alert: Alert) -> list[str]:
             f"Approval needed: {publisher} wants to send {alert.ref} to {count_people(count)}.",
             "warning",
         ),
+        *unreachable_blocks(ctx, alert),
+        *cas.confirmed_blocks(ctx, alert),
         *broadcast_body(ctx, alert),
         Buttons(approval_buttons(alert)),
         SmallPrint("You cannot approve your own alert; the first approver's decision counts."),
@@ -223,7 +237,7 @@ def broadcast_body(ctx: Context, alert: Alert) -> list[Block]:
         ctx.calendar,
         alert,
         original_ref=original.ref if original else None,
-        audience_text=f"Everyone who received {original.ref}" if original else "",
+        audience_text=f"Everyone {original.ref} was sent to" if original else "",
     )
 
 
@@ -289,6 +303,7 @@ def approve(ctx: Context, alert: Alert) -> int:
         raise StaleCard(
             "alert", alert.ref, f"{alert.ref} is {state}, so there is nothing to approve."
         )
+    cas.check_before_sending(ctx, alert, by_publisher=False)
     alert.approver_id = ctx.actor.staff_id
     alert.approved_at = ctx.now
     _set_status(ctx, alert, "awaiting_approval", "approved", approver_id=ctx.actor.staff_id)
@@ -337,6 +352,7 @@ def send_now(ctx: Context, alert: Alert) -> int:
     check_own_draft(ctx, alert)
     if not alert.emergency:
         raise UserError(f"{alert.ref} is not marked as a tier-5 emergency: send it for approval.")
+    cas.check_before_sending(ctx, alert, by_publisher=True)
     _set_status(ctx, alert, "draft", "emergency_send")
     count = broadcast.send(ctx, alert)
     text = (
@@ -380,6 +396,8 @@ def preview(ctx: Context, alert: Alert, *, replace: bool = False) -> Reply:
     )
     blocks: list[Block] = [
         Notice(f"Preview of {alert.ref}: it will reach {count_people(count)}.", "success"),
+        *unreachable_blocks(ctx, alert),
+        *cas.confirmed_blocks(ctx, alert),
         *broadcast_body(ctx, alert),
         Text(how),
         draft_buttons(alert),

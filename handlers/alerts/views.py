@@ -162,8 +162,11 @@ def tally_facts(tally: Tally) -> Facts:
         (
             Fact("Recipients", str(tally.total)),
             Fact("Delivered", str(tally.delivered)),
-            Fact("Acknowledged", f"{tally.acked}{share}"),
-            Fact("Failed", str(tally.failed)),
+            Fact("Acknowledged", f"{tally.acked} of {tally.total}{share}"),
+            Fact(
+                "Not reached",
+                f"{tally.failed} (counted as not acknowledged)" if tally.failed else "0",
+            ),
             Fact("Pending", str(tally.pending)),
         )
     )
@@ -178,7 +181,7 @@ def status_blocks(
     *,
     now: datetime,
 ) -> list[Block]:
-    """Delivered / acknowledged / failed / pending, overall and by site."""
+    """Delivered / acknowledged / not reached / pending, overall and by site."""
     blocks: list[Block] = [
         Heading(f"{alert.ref}: {alert.title}"),
         Text(
@@ -196,7 +199,7 @@ def status_blocks(
                 Item(
                     name,
                     detail=f"{site.acked}/{site.total} acknowledged · {site.delivered} "
-                    f"delivered · {site.failed} failed · {site.pending} pending",
+                    f"delivered · {site.failed} not reached · {site.pending} pending",
                 )
             )
         blocks += [Heading("By site"), Items(tuple(items))]

@@ -37,6 +37,9 @@ class Alert(Base):
     ack_deadline: Mapped[datetime]
     lesson_ref: Mapped[str | None] = mapped_column(String(20))
     cas_ref: Mapped[str | None] = mapped_column(String(64))
+    cas_new_issue_of: Mapped[str | None] = mapped_column(String(20))
+    """The alert already sent with the same CAS reference that the publisher confirmed this
+    is a new issue of (handlers.alerts.cas); without it, a repeated reference is not sent."""
     status: Mapped[str] = mapped_column(String(20))
     emergency: Mapped[bool] = mapped_column(default=False)
     publisher_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from store.base import UTCDateTime
 from store.models import Alert, AlertAckLink, AlertRecipient, OutboxMessage, Staff, StaffRole
 from store.repos.dialect import insert_for
+from store.repos.reach import reachable_by
 
 BATCH = 1000
 """Staff ids per INSERT … SELECT: bounded statements however large the audience."""
@@ -131,6 +132,29 @@ class AlertRepo:
         )
         return self.session.scalar(query)
 
+    def sent_with_cas(
+        self, cas_ref: str, statuses: Sequence[str], *, other_than: int | None
+    ) -> Alert | None:
+        """The latest alert (not a correction or retraction) in `statuses` carrying the CAS
+        reference `cas_ref` (compared without case or spaces), other than alert `other_than`."""
+
+        def bare(value: Any) -> Any:
+            return func.upper(func.replace(value, " ", ""))
+
+        query = (
+            select(Alert)
+            .where(
+                bare(Alert.cas_ref) == "".join(cas_ref.split()).upper(),
+                Alert.kind == "alert",
+                Alert.status.in_(statuses),
+            )
+            .order_by(Alert.sent_at.desc(), Alert.id.desc())
+            .limit(1)
+        )
+        if other_than is not None:
+            query = query.where(Alert.id != other_than)
+        return self.session.scalar(query)
+
     def acked_share(self, alert_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """(acknowledged, recipients) per alert, for lists."""
         if not alert_ids:
@@ -150,6 +174,48 @@ class AlertRepo:
     def count_audience(self, kind: str, values: Sequence[str]) -> int:
         query = select(func.count()).select_from(Staff).where(audience_clause(kind, values))
         return int(self.session.scalar(query) or 0)
+
+    def audience(self, kind: str, values: Sequence[str]) -> Select[Any]:
+        """The staff ids an audience means now."""
+        return select(Staff.id).where(audience_clause(kind, values))
+
+    def meant_for(self, original: Alert) -> Select[Any]:
+        """Everyone `original` was meant for: each of its recipients, reached or not, and
+        whoever is in its audience now (a starter since it was sent). A correction or
+        retraction goes to them all."""
+        received = select(AlertRecipient.staff_id).where(AlertRecipient.alert_id == original.id)
+        return select(Staff.id).where(
+            or_(
+                Staff.id.in_(received),
+                audience_clause(original.audience_kind, original.audience_values),
+            )
+        )
+
+    def planned(self, alert: Alert, original: Alert | None) -> Select[Any]:
+        """Who sending `alert` now would reach: its audience, or (a correction or retraction
+        of `original`) everyone the original was meant for."""
+        if original is not None:
+            return self.meant_for(original)
+        return self.audience(alert.audience_kind, alert.audience_values)
+
+    def count_planned(self, alert: Alert, original: Alert | None) -> int:
+        ids = self.planned(alert, original).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(ids)) or 0)
+
+    def unreachable(
+        self, alert: Alert, original: Alert | None, channels: Sequence[str], limit: int
+    ) -> tuple[list[str], int]:
+        """Of the people sending `alert` would reach, those no channel in `channels` can
+        message: the first `limit` names (alphabetical) and how many."""
+        where = (Staff.id.in_(self.planned(alert, original)), ~reachable_by(channels))
+        names = self.session.scalars(
+            select(Staff.display_name)
+            .where(*where)
+            .order_by(Staff.display_name, Staff.id)
+            .limit(limit)
+        ).all()
+        count = self.session.scalar(select(func.count()).select_from(Staff).where(*where))
+        return list(names), int(count or 0)
 
     def _boundaries(self, source: Select[Any]) -> Iterator[tuple[int, int]]:
         """(after, upto] staff-id ranges of at most BATCH ids each, read one id per batch."""
@@ -183,11 +249,10 @@ class AlertRepo:
         yield from self._insert_recipients(alert_id, audience, now)
 
     def copy_recipients(
-        self, alert_id: int, from_alert_id: int, now: datetime
+        self, alert_id: int, original: Alert, now: datetime
     ) -> Iterator[tuple[int, int]]:
-        """A correction or retraction reaches exactly the recipients of the original."""
-        original = select(AlertRecipient.staff_id).where(AlertRecipient.alert_id == from_alert_id)
-        yield from self._insert_recipients(alert_id, original, now)
+        """A correction or retraction reaches everyone the original was meant for."""
+        yield from self._insert_recipients(alert_id, self.meant_for(original), now)
 
     def _insert_recipients(
         self, alert_id: int, source: Select[Any], now: datetime
@@ -323,10 +388,14 @@ class AlertRepo:
         *,
         manager_id: int | None = None,
         no_manager: bool = False,
+        unreached: bool = False,
     ) -> tuple[list[str], int]:
         """The first `limit` names (alphabetical) of people yet to acknowledge, and how many:
-        all of them, one manager's reports, or those with no line manager on record."""
+        all of them, one manager's reports, those with no line manager on record, or those
+        no delivery reached (`unreached`)."""
         where = [AlertRecipient.alert_id == alert_id, AlertRecipient.acked_at.is_(None)]
+        if unreached:
+            where.append(AlertRecipient.failure.is_not(None))
         if manager_id is not None:
             where.append(Staff.line_manager_id == manager_id)
         if no_manager:
@@ -420,22 +489,18 @@ class AlertRepo:
 
     # ------------------------------------------------------------------ reminders
     def not_acked(self, alert_id: int) -> Select[Any]:
-        """Staff ids still to acknowledge and reachable (an unreachable person is escalated,
-        not messaged again)."""
+        """Staff ids still to acknowledge, including those a delivery failed to reach: each
+        re-notification tries them again (a chat that was down, a channel added since), and
+        they stay in every list of who has not acknowledged."""
         return select(AlertRecipient.staff_id).where(
             AlertRecipient.alert_id == alert_id,
             AlertRecipient.acked_at.is_(None),
-            AlertRecipient.failure.is_(None),
         )
 
     def mark_notified(self, alert_id: int, now: datetime) -> None:
         self.session.execute(
             update(AlertRecipient)
-            .where(
-                AlertRecipient.alert_id == alert_id,
-                AlertRecipient.acked_at.is_(None),
-                AlertRecipient.failure.is_(None),
-            )
+            .where(AlertRecipient.alert_id == alert_id, AlertRecipient.acked_at.is_(None))
             .values(
                 notified_count=AlertRecipient.notified_count + 1,
                 last_notified_at=now,
