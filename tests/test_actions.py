@@ -49,7 +49,7 @@ def test_owner_accepts_completes_and_someone_else_verifies(hub: Harness) -> None
     lesson_ref = decided_lesson(hub, ["2"])
     ref = add_action(hub, lesson_ref, 2)
     assert labels(card(hub, ALEX, ref)) == []
-    assert labels(card(hub, TOM, ref)) == ["Accept", "Decline…", "Request extension…"]
+    assert labels(card(hub, TOM, ref)) == ["Accept", "Request extension…", "Decline…"]
     step(hub, TOM, ref, "Accept")
     assert action(hub, ref).status == "in_progress"
     assert lesson_status(hub, lesson_ref) == "in_progress"

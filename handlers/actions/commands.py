@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from handlers import duties
 from handlers.actions import service
 from handlers.actions.forms import EXTENSION_APPROVE, EXTENSION_DECLINE, step_form_id
 from handlers.actions.transitions import BY_NAME, STEPS, ActionStep
+from handlers.actions.views import short
 from handlers.context import Context
+from handlers.duties import Decision
 from handlers.errors import FieldProblem, UserError
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import Press, Submission
@@ -16,37 +19,26 @@ STEP_PERMISSIONS = {
     "owner": "action.work",
     "verifier": "action.verify",
     "audit_lead": "action.reaudit",
-    "committee": "action.manage",
+    "chair_or_lead": "action.manage",
 }
 
 
 def _permitted(ctx: Context, action: Action, step: ActionStep) -> bool:
-    return allowed(ctx.config, ctx.actor.roles, STEP_PERMISSIONS[step.who]) and service.may(
-        ctx, action, step
+    return (
+        allowed(ctx.config, ctx.actor.roles, STEP_PERMISSIONS[step.who])
+        and service.refusal(ctx, action, step) is None
     )
 
 
 def viewer_buttons(ctx: Context, action: Action) -> list[Button]:
-    buttons = service.step_buttons(
-        action, [s.name for s in STEPS if action.status in s.sources and _permitted(ctx, action, s)]
-    )
+    """What this person may do next (in the one order of handlers/button_order.py)."""
+    buttons = service.step_buttons(action, [s.name for s in STEPS if _permitted(ctx, action, s)])
     pending = ctx.uow.actions.pending_extension(action.id)
     member = sits_on(ctx.actor.roles, action.committee) or governs(
         ctx.actor.roles, action.committee
     )
-    if pending is not None and member and ctx.actor.staff_id != action.owner_id:
-        value = {"id": str(pending.id)}
-        buttons += [
-            Button(
-                "Approve extension…",
-                "action.extension",
-                {**value, "decision": "approve"},
-                "primary",
-            ),
-            Button(
-                "Decline extension…", "action.extension", {**value, "decision": "decline"}, "danger"
-            ),
-        ]
+    if pending is not None and member and duties.permits(ctx, Decision.EXTENSION, pending):
+        buttons += service.extension_buttons(action, pending)
     return buttons
 
 
@@ -55,6 +47,11 @@ def card(ctx: Context, action: Action, notice: str | None = None) -> Reply:
     if notice is None:
         return reply
     return Reply(reply.summary, (Notice(notice, "success"), *reply.blocks), replace_original=True)
+
+
+def about(action: Action) -> str:
+    """What a step or extension form says first, so nobody acts on the wrong action."""
+    return f"{action.ref}: {short(action.description)}"
 
 
 def show(ctx: Context, press: Press) -> Response:
@@ -70,7 +67,12 @@ def step_button(ctx: Context, press: Press) -> Response:
         raise UserError("Sorry, your role does not allow that step.")
     if step.form:
         service.check_step(ctx, action, step)
-        return OpenForm(step_form_id(step.name), {}, {"ref": action.ref, "step": step.name})
+        return OpenForm(
+            step_form_id(step.name),
+            {},
+            {"ref": action.ref, "step": step.name},
+            about=about(action),
+        )
     done = service.apply(ctx, action, step, {})
     return card(ctx, action, done)
 
@@ -96,8 +98,9 @@ def extension_button(ctx: Context, press: Press) -> Response:
         raise UserError("That extension request no longer exists.")
     if extension.status != "pending":
         raise UserError(f"That extension request was already {extension.status}.")
+    duties.check(ctx, Decision.EXTENSION, extension, extension.action.ref)
     form = EXTENSION_APPROVE if press.value.get("decision") == "approve" else EXTENSION_DECLINE
-    return OpenForm(form, {}, {"id": extension_id})
+    return OpenForm(form, {}, {"id": extension_id}, about=about(extension.action))
 
 
 def on_extension(ctx: Context, submission: Submission) -> Response:

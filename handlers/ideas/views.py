@@ -37,11 +37,14 @@ def area_label(config: OrgConfig, code: str | None) -> str:
 
 
 def transition_button(idea: Idea, transition: Transition) -> Button:
+    """A panel decision; one that ends the idea asks first (it is told to the submitter)."""
+    ends = transition.name in ("not_eligible", "not_progress")
     return Button(
         transition.button,
         "idea.decide",
         {"ref": idea.ref, "to": transition.name},
         style=transition.style,
+        confirm=f"{transition.button} for {idea.ref}? The submitter is told." if ends else "",
     )
 
 
