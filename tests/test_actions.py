@@ -7,7 +7,18 @@ from datetime import date
 from handlers.actions.lifecycle import Rag, rag
 from messages.view import Reply, all_text
 from store.models import Action, Lesson
-from tests.harness import ALEX, CHRIS, HELEN, KIM, LEE, TOM, Harness, buttons_of, errors_of
+from tests.harness import (
+    ALEX,
+    CHRIS,
+    HELEN,
+    KIM,
+    LEE,
+    TOM,
+    Harness,
+    button,
+    buttons_of,
+    errors_of,
+)
 from tests.lessons_flow import add_action, card, decided_lesson, step, try_step
 
 
@@ -186,6 +197,61 @@ def test_the_committee_cancels_with_a_reason(hub: Harness) -> None:
     assert lesson_status(hub, lesson_ref) == "awaiting_assurance"
 
 
+def _open_refs(hub: Harness, who: str, command: str) -> str:
+    reply = hub.command(who, command)
+    assert isinstance(reply, Reply), reply
+    return text(reply)
+
+
+def test_cancel_needs_a_second_person_tells_everyone_and_can_be_undone(hub: Harness) -> None:
+    """Only the chair or a governance lead other than the owner cancels, with a reason; the
+    owner, the committee's channel and its governance leads are told; Undo cancel restores
+    the action (back in /qi actions and the digest) within the window, and not after it."""
+    lesson_ref = decided_lesson(hub, ["2"])
+    ref = add_action(hub, lesson_ref, 2, due="2026-12-03")  # amber: in the digest's list
+    step(hub, TOM, ref, "Accept")
+    # Kim sits on the committee but is neither its chair nor a governance lead
+    assert "Cancel action…" not in labels(card(hub, KIM, ref))
+    refused = hub.press(KIM, hub.drawn_button("action.step", {"ref": ref, "step": "cancel"}))
+    assert isinstance(refused, Reply)
+    assert "Only the committee's chair or a governance lead can do that" in text(refused)
+    assert labels(card(hub, HELEN, ref))[-1] == "Cancel action…"  # destructive: last
+    opened = hub.press(HELEN, hub.drawn_button("action.step", {"ref": ref, "step": "cancel"}))
+    assert getattr(opened, "about", "").startswith(f"{ref}: ")  # the form names the action
+    assert "reason" in errors_of(hub.fill(HELEN, opened, {"reason": ""}))
+    hub.deliver()
+    hub.platform.sent.clear()
+    step(hub, HELEN, ref, "Cancel action", reason="Superseded by the process review.")
+    stored = action(hub, ref)
+    assert (stored.status, stored.cancelled_from) == ("cancelled", "in_progress")
+    assert ref not in _open_refs(hub, HELEN, "/qi actions PSC")
+    assert ref not in _open_refs(hub, HELEN, "/qi digest PSC")
+    hub.deliver()
+    told = "was cancelled by Helen Roberts: Superseded by the process review."
+    for who in (TOM, CHRIS, "#psc"):
+        assert any(told in r.summary for r in hub.platform.to(who)), who
+    [channel_post] = [r for r in hub.platform.to("#psc") if told in r.summary]
+    assert labels(channel_post) == ["Undo cancel"]
+    # the owner cannot undo it; the chair can, within the window
+    assert "Undo cancel" not in labels(card(hub, TOM, ref))
+    hub.clock.set(hub.clock.now().replace(day=30))  # four days on
+    undone = step(hub, HELEN, ref, "Undo cancel")
+    assert "is back to 'In progress'" in text(undone)
+    assert action(hub, ref).status == "in_progress"
+    assert ref in _open_refs(hub, HELEN, "/qi actions PSC")
+    assert ref in _open_refs(hub, HELEN, "/qi digest PSC")
+    assert ref in _open_refs(hub, TOM, "/qi mine")
+    # cancelled again, and the undo pressed after the window closes
+    step(hub, CHRIS, ref, "Cancel action", reason="Really not needed now.")
+    hub.clock.set(hub.clock.now().replace(month=12, day=8))  # eight days on
+    assert "Undo cancel" not in labels(card(hub, CHRIS, ref))
+    late = hub.press(CHRIS, hub.drawn_button("action.step", {"ref": ref, "step": "undo_cancel"}))
+    assert isinstance(late, Reply)
+    assert "was cancelled more than 7 days ago" in text(late)
+    assert "so it stays cancelled" in text(late)
+    assert action(hub, ref).status == "cancelled"
+
+
 def test_my_actions_reddest_first_and_the_committee_list(hub: Harness) -> None:
     lesson_ref = decided_lesson(hub, ["2", "3"])
     later = add_action(hub, lesson_ref, 2, due="2027-03-01")
@@ -242,3 +308,26 @@ def test_qi_mine_shows_verifications_that_fall_to_me_as_the_verify_step_resolves
     step(hub, HELEN, chris_owns, "Verify", note="Seen at committee.")
     assert action(hub, chris_owns).status == "verified"
     assert _waiting_for_me(hub, HELEN) == []
+
+
+def test_the_owner_is_never_named_their_own_audit_lead_or_verifier(hub: Harness) -> None:
+    """Lee holds the audit-lead role: as a tier-1 action's owner he cannot be its audit lead,
+    and nobody can be named the verifier of their own action."""
+    lesson_ref = decided_lesson(hub, ["1"])
+    values = {
+        "description": "Separate labelled bins.",
+        "owner": LEE,
+        "due": "2026-12-31",
+        "change": "Separate labelled bins",
+        "reaudit_date": "2027-03-01",
+        "audit_lead": LEE,
+    }
+    opened = hub.press(HELEN, button(card(hub, HELEN, lesson_ref), "Add tier 1 action"))
+    errors = errors_of(hub.fill(HELEN, opened, values))
+    assert errors == {"audit_lead": "The audit lead must be someone other than the owner."}
+    opened = hub.press(HELEN, button(card(hub, HELEN, lesson_ref), "Add tier 1 action"))
+    errors = errors_of(hub.fill(HELEN, opened, {**values, "audit_lead": CHRIS, "verifier": CHRIS}))
+    assert "audit_lead" in errors  # Chris is no audit lead
+    opened = hub.press(HELEN, button(card(hub, HELEN, lesson_ref), "Add tier 1 action"))
+    errors = errors_of(hub.fill(HELEN, opened, {**values, "owner": CHRIS, "verifier": CHRIS}))
+    assert errors == {"verifier": "The verifier must be someone other than the owner."}
