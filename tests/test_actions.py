@@ -331,3 +331,18 @@ def test_the_owner_is_never_named_their_own_audit_lead_or_verifier(hub: Harness)
     opened = hub.press(HELEN, button(card(hub, HELEN, lesson_ref), "Add tier 1 action"))
     errors = errors_of(hub.fill(HELEN, opened, {**values, "owner": CHRIS, "verifier": CHRIS}))
     assert errors == {"verifier": "The verifier must be someone other than the owner."}
+
+
+def test_a_chair_who_owns_the_action_is_not_asked_to_decide_its_extension(hub: Harness) -> None:
+    """The chair decides extensions; when the chair asked for one, the governance lead is
+    asked instead, and the chair's own card has no Approve or Decline."""
+    ref = add_action(hub, decided_lesson(hub, ["2"]), 2, owner=HELEN)
+    step(hub, HELEN, ref, "Accept")
+    step(hub, HELEN, ref, "Request extension", new_due="2027-02-28", reason="Estates delay.")
+    hub.deliver()
+    asked = [r for r in hub.platform.to(CHRIS) if "extension requested" in r.summary]
+    assert [labels(r) for r in asked] == [["Approve extension…", "Decline extension…"]]
+    assert not [r for r in hub.platform.to(HELEN) if "extension requested" in r.summary]
+    assert "Approve extension…" not in labels(card(hub, HELEN, ref))
+    step(hub, CHRIS, ref, "Approve extension", note="Agreed.")
+    assert action(hub, ref).due_date == date(2027, 2, 28)

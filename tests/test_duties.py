@@ -16,12 +16,13 @@ from pathlib import Path
 from bot.console.platform import ConsolePlatform
 from bot.console.session import ConsoleSession
 from handlers import duties
+from handlers.button_order import kind
 from handlers.clock import ManualClock, ShiftedClock
 from handlers.seals import sealed
 from messages import blockkit
 from messages.view import Button, Notice, Reply
 from tests.duties_cases import Case, build, presses, states
-from tests.harness import Harness
+from tests.harness import Harness, buttons_of
 from tests.slack import kit
 from tests.slack.conftest import SlackHarness, fake_slack, slack  # noqa: F401 (fixtures)
 from tests.teams.conftest import fake_connector  # noqa: F401 (fixture)
@@ -65,6 +66,35 @@ def test_the_core_refuses_every_forbidden_pair(hub: Harness) -> None:
             said = " ".join(b.text for b in answer.blocks if isinstance(b, Notice))
             assert said == case.refusal, (case.decision, value, said)
     assert states(hub) == before
+
+
+def _kinds(case: Case) -> set[str]:
+    return {kind(Button("", action, value)) for action, value in presses(case)}
+
+
+def _view(hub: Harness, case: Case) -> Reply:
+    command = "/alert status" if case.ref.startswith("ALERT") else "/qi show"
+    shown = hub.command(case.who, f"{command} {case.ref}")
+    assert isinstance(shown, Reply), shown
+    return shown
+
+
+def test_no_button_is_drawn_or_sent_for_a_forbidden_pair(hub: Harness) -> None:
+    """Nobody is shown, or sent in their own messages, a button the table forbids them: their
+    view of the record, and every message delivered to them while it was set up."""
+    cases = build(hub)
+    hub.deliver()
+    for case in cases:
+        forbidden = _kinds(case)
+        seen = {kind(b) for b in buttons_of(_view(hub, case))}
+        assert not seen & forbidden, (case.decision, seen & forbidden)
+        sent = {
+            kind(b)
+            for r in hub.platform.to(case.who)
+            for b in buttons_of(r)
+            if b.value.get("ref", b.value.get("id")) == case.value.get("ref", case.value.get("id"))
+        }
+        assert not sent & forbidden, (case.decision, sent & forbidden)
 
 
 def test_the_console_refuses_every_forbidden_pair(hub: Harness) -> None:

@@ -494,11 +494,14 @@ def request_extension(ctx: Context, action: Action, new_due: date, reason: str) 
         after={"requested_until": new_due.isoformat()},
         reason=reason,
     )
-    deciders = [
-        p
-        for p in people.chair(ctx, action.committee)
-        if not duties.barred(Decision.EXTENSION, p, extension)
-    ]
+    deciders: list[int] = []
+    for group in (
+        people.chair(ctx, action.committee),
+        people.governance_leads(ctx, action.committee),
+    ):
+        deciders = deciders or [
+            p for p in group if not duties.barred(Decision.EXTENSION, p, extension)
+        ]
     tell(
         ctx,
         deciders,
