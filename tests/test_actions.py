@@ -346,3 +346,20 @@ def test_a_chair_who_owns_the_action_is_not_asked_to_decide_its_extension(hub: H
     assert "Approve extension…" not in labels(card(hub, HELEN, ref))
     step(hub, CHRIS, ref, "Approve extension", note="Agreed.")
     assert action(hub, ref).due_date == date(2027, 2, 28)
+
+
+def test_a_named_verifier_who_became_the_owner_is_not_asked_to_verify(hub: Harness) -> None:
+    """Kim was named verifier, then the action became hers (as a reassignment makes it): the
+    committee's governance lead is asked instead, and Kim may not verify it."""
+    ref = add_action(hub, decided_lesson(hub, ["2"]), 2, verifier=KIM)
+    with hub.app.uow_factory() as uow:
+        found, kim = uow.actions.by_ref(ref), uow.staff.by_email(KIM)
+        assert found is not None and kim is not None
+        found.owner_id = kim.id
+        uow.commit()
+    step(hub, KIM, ref, "Accept")
+    step(hub, KIM, ref, "Submit completion", evidence="Huddle slides and attendance log.")
+    hub.deliver()
+    assert not [r for r in hub.platform.to(KIM) if "please verify" in r.summary]
+    assert [r for r in hub.platform.to(CHRIS) if "please verify" in r.summary]
+    assert "Verify" not in labels(card(hub, KIM, ref))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from bot.console.platform import ConsolePlatform
@@ -18,11 +19,13 @@ from bot.console.session import ConsoleSession
 from handlers import duties
 from handlers.button_order import kind
 from handlers.clock import ManualClock, ShiftedClock
+from handlers.duties import Decision
+from handlers.form_sessions import SESSION_KEY
 from handlers.seals import sealed
 from messages import blockkit
 from messages.view import Button, Notice, Reply
 from tests.duties_cases import Case, build, presses, states
-from tests.harness import Harness, buttons_of
+from tests.harness import LESSON, Harness, buttons_of
 from tests.slack import kit
 from tests.slack.conftest import SlackHarness, fake_slack, slack  # noqa: F401 (fixtures)
 from tests.teams.conftest import fake_connector  # noqa: F401 (fixture)
@@ -95,6 +98,51 @@ def test_no_button_is_drawn_or_sent_for_a_forbidden_pair(hub: Harness) -> None:
             if b.value.get("ref", b.value.get("id")) == case.value.get("ref", case.value.get("id"))
         }
         assert not sent & forbidden, (case.decision, sent & forbidden)
+
+
+SUBMITTED = {
+    Decision.EXTENSION: ("action.extension.approve", {"note": "Agreed."}),
+    Decision.TRIAGE: (
+        "lesson.triage.accept",
+        {
+            "deidentified": "yes",
+            **{k: LESSON[k] for k in ("title", "what_happened", "what_learned")},
+        },
+    ),
+    Decision.DECIDE_TIERS: ("lesson.decide", {"tiers": ["2"], "rationale": "Proportionate."}),
+    Decision.ALERT_APPROVAL: ("alert.reject", {"reason": "Wrong audience for this one."}),
+}
+"""Decisions whose form checks the table again on submission, with what to submit."""
+
+
+def test_a_form_already_open_is_refused_at_submission_too(hub: Harness) -> None:
+    """The form's own check, behind the button's: a session the server opened for the person
+    (as if opened before the record became theirs) is refused with the table's sentence."""
+    cases = {c.decision: c for c in build(hub)}
+    before = states(hub)
+    for decision, (form_id, values) in SUBMITTED.items():
+        case = cases[decision]
+        context = dict(case.value)
+        with hub.app.uow_factory() as uow:
+            person = uow.staff.by_email(case.who)
+            assert person is not None
+            now = hub.clock.now()
+            session = uow.forms.open(person.id, form_id, context, now, now + timedelta(hours=1))
+            uow.commit()
+        answer = hub.submit(case.who, form_id, values, {SESSION_KEY: session})
+        assert isinstance(answer, Reply), (decision, answer)
+        said = " ".join(b.text for b in answer.blocks if isinstance(b, Notice))
+        assert said == case.refusal, (decision, said)
+    assert states(hub) == before
+
+
+def test_a_late_alert_is_not_offered_a_new_deadline_by_its_publisher(hub: Harness) -> None:
+    """An alert past its deadline asks an approver for a new one; its publisher is refused."""
+    case = next(c for c in build(hub) if c.decision is Decision.ALERT_APPROVAL)
+    hub.clock.set(hub.clock.now() + timedelta(days=3))  # past the critical alert's deadline
+    answer = hub.press(case.who, hub.drawn_button("alert.approve", {"ref": case.ref}))
+    assert isinstance(answer, Reply), answer
+    assert case.refusal in " ".join(b.text for b in answer.blocks if isinstance(b, Notice))
 
 
 def test_the_console_refuses_every_forbidden_pair(hub: Harness) -> None:
