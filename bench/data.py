@@ -245,6 +245,8 @@ class _Thresholds:
     soon: tuple[int, ...]
     overdue: tuple[int, ...]
     escalated: tuple[int, ...]
+    not_accepted: tuple[int, ...]
+    not_accepted_escalated: tuple[int, ...]
     reaudit: tuple[int, ...]
     completion_wd: int
     triage_wd: int
@@ -265,6 +267,8 @@ class _Thresholds:
             soon=days(r["action_due_soon"].days_before),
             overdue=days(r["action_overdue"].days_after),
             escalated=days(r["action_overdue_escalated"].days_after),
+            not_accepted=days(r["action_not_accepted"].days_after),
+            not_accepted_escalated=days(r["action_not_accepted_escalated"].days_after),
             reaudit=days(r["reaudit_due"].days_before),
             completion_wd=r["completion_not_verified"].counted_working_days(),
             triage_wd=r["lesson_not_triaged"].counted_working_days(),
@@ -284,6 +288,16 @@ class _Thresholds:
         for t in self.escalated:
             if d <= -t:
                 yield "action_overdue_escalated", f"after{t}#v1"
+
+    def assignment_occasions(self, assigned: datetime, now: datetime) -> Iterator[tuple[str, str]]:
+        """Every (rule, occasion) an action not yet accepted has reached by `now`."""
+        for rule, thresholds in (
+            ("action_not_accepted", self.not_accepted),
+            ("action_not_accepted_escalated", self.not_accepted_escalated),
+        ):
+            for t in thresholds:
+                if assigned <= now - timedelta(days=t):
+                    yield rule, f"after{t}#v1"
 
     def reaudit_occasions(self, when: date, today: date) -> Iterator[tuple[str, str]]:
         d = (when - today).days
@@ -658,6 +672,8 @@ class _Builder:
         status = row["status"]
         if status in _WORKING:
             yield from self.rules.action_occasions(row["due_date"], self.today)
+        if status == "assigned":
+            yield from self.rules.assignment_occasions(row["status_changed_at"], self.now)
         elif status == "completion_submitted" and row["completed_at"] <= self.completion_cutoff:
             yield "completion_not_verified", f"{self.rules.completion_wd}wd"
         elif status == "reaudit_scheduled" and row["reaudit_date"] is not None:

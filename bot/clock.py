@@ -33,6 +33,7 @@ from bot.outbox_workers import (
 )
 from bot.settings import Settings
 from handlers.context import SYSTEM, Context
+from handlers.heartbeat import beat
 from handlers.leadership import CHECK_EVERY, Leadership
 from handlers.reminders import tick
 from handlers.retention import queue_retention_review
@@ -40,9 +41,12 @@ from handlers.retention import queue_retention_review
 log = logging.getLogger(__name__)
 
 
-def reminder_tick(app: QIHub) -> int:
+def reminder_tick(app: QIHub, holder: str = "clock") -> int:
+    """One pass of the reminder rules, and the heartbeat that says the clock is alive (in
+    the same transaction: a tick that fails is no heartbeat; see handlers.heartbeat)."""
     with app.uow_factory() as uow:
         report = tick(Context(app.services, uow, SYSTEM, "clock"), app.rules)
+        beat(uow, holder, app.clock.now())
         uow.commit()
     if report.total:
         log.info("reminders raised: %s", report.raised)
@@ -120,8 +124,8 @@ def clock_jobs(app: QIHub, leadership: Leadership) -> list[ClockJob]:
             "reminders",
             "interval",
             {"seconds": REMINDER_SECONDS},
-            partial(reminder_tick, app),
-            "raise the reminders the rules find due",
+            partial(reminder_tick, app, leadership.me),
+            "raise the reminders the rules find due, and note the clock's heartbeat",
         ),
         ClockJob(
             "retention",

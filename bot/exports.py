@@ -72,19 +72,26 @@ def actions(registers: RegisterRepo) -> Iterator[Row]:
 
 IDEA_COLUMNS = [
     "ref", "created_at", "kind", "title", "status", "status_changed_at", "area", "srg",
-    "expected_benefits", "support_count", "credited_to",
+    "expected_benefits", "support_count", "credited_to", "sponsor", "sponsor_state", "scope",
+    "resources", "cost_pounds", "cost_detail", "measures_of_success",
 ]  # fmt: skip
+"""A Big Idea's sponsor (who agreed to champion it, or was asked) is named: sponsoring is a
+role, not a submission, so it reveals nothing about who submitted."""
 
 
 def ideas(registers: RegisterRepo) -> Iterator[Row]:
     for chunk in _chunks(registers.ideas(), BATCH):
         consenting = [i.id for i in chunk if i.mode == "named" and i.credit_consent]
         credited = registers.submitter_names(consenting)
+        sponsors = registers.staff_names(i.sponsor_id for i in chunk if i.sponsor_id is not None)
         for idea in chunk:
             yield [
                 idea.ref, idea.created_at, idea.kind, idea.title, idea.status,
                 idea.status_changed_at, idea.area, idea.srg, idea.expected_benefits,
                 idea.support_count, credited.get(idea.id, []),
+                sponsors.get(idea.sponsor_id) if idea.sponsor_id is not None else None,
+                idea.sponsor_state, idea.scope, idea.resources, idea.cost_pounds,
+                idea.cost_detail, idea.success_measures,
             ]  # fmt: skip
 
 

@@ -8,7 +8,8 @@ a library or a future line of code puts in a message.
 
 `GET /metrics` serves the Prometheus text format: HTTP requests by route and status, the ack
 latency histogram per platform, and, read from the database at scrape time (at most every few
-seconds), outbox depth, deliveries by status and platform, reminders sent and alerts acknowledged.
+seconds), outbox depth, deliveries by status and platform, reminders sent, alerts acknowledged
+and the age of the clock's heartbeat.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -112,8 +114,11 @@ class _DatabaseFigures(Collector):
 
     CACHE_SECONDS = 5.0
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, clock_age: Callable[[datetime | None], float] | None = None
+    ) -> None:
         self._engine = engine
+        self._clock_age = clock_age
         self._lock = threading.Lock()
         self._at = float("-inf")
         self._metrics: list[Metric] = []
@@ -155,11 +160,22 @@ class _DatabaseFigures(Collector):
         if figures.alerts_acknowledged is not None:
             acknowledged.add_metric([], figures.alerts_acknowledged)
         up.add_metric([], 1.0)
-        return [up, depth, deliveries, reminders, acknowledged]
+        found: list[Metric] = [up, depth, deliveries, reminders, acknowledged]
+        if self._clock_age is not None:
+            age = GaugeMetricFamily(
+                "qihub_clock_heartbeat_age_seconds",
+                "Seconds since the leading clock last ticked (reminders stop when it does)",
+            )
+            age.add_metric([], self._clock_age(figures.clock_ticked_at))
+            found.append(age)
+        return found
 
 
 class Metrics:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, clock_age: Callable[[datetime | None], float] | None = None
+    ) -> None:
+        """`clock_age`: seconds since a last tick (given when one was seen), for the gauge."""
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "qihub_http_requests",
@@ -174,7 +190,7 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0),
             registry=self.registry,
         )
-        self.registry.register(_DatabaseFigures(engine))
+        self.registry.register(_DatabaseFigures(engine, clock_age))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

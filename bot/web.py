@@ -6,6 +6,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -13,15 +14,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
+from bot.clock_watch import ClockWatch
 from bot.http_edge import from_this_machine
 from bot.observability import Metrics, RequestObserver
 from bot.outbox_workers import OutboxKicker, connected_platforms, worker_name
 from bot.settings import Settings
 from bot.teams.doors import playground_problem
 from handlers.config import ConfigError
+from handlers.heartbeat import clock_health
 from handlers.leadership import CLOCK
 from handlers.outbox.sender import OutboxSender
-from store.db import DatabaseUnavailable, check_connection
+from store.db import DATABASE_ERRORS, check_connection
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +51,21 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
         else None
     )
 
+    kick = kicker.kick if kicker is not None else (lambda: None)
+    watch = ClockWatch(app, kick)
+
     @asynccontextmanager
     async def lifespan(_web: FastAPI) -> AsyncIterator[None]:
+        watch.start()
         yield
+        watch.stop()
         if kicker is not None:
             kicker.stop()
 
     web = FastAPI(
         title="QI Hub", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
-    kick = kicker.kick if kicker is not None else (lambda: None)
+    web.state.clock_watch = watch
 
     if app.settings.slack_bot_token is not None:
         from bot.slack.app import build_bolt_app, mount, web_client
@@ -74,7 +82,10 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
         app, web, kick, token=(lambda _scope, _tenant=None: teams_token) if teams_token else None
     )
 
-    metrics = Metrics(app.engine)
+    def clock_age(ticked: datetime | None) -> float:
+        return clock_health(ticked, app.clock.now(), watch.watching_since).age.total_seconds()
+
+    metrics = Metrics(app.engine, clock_age)
 
     token = app.settings.metrics_token
 
@@ -90,11 +101,22 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
 
     @web.get("/healthz")
     def healthz() -> JSONResponse:
+        """503 only when this process cannot serve (no database). A stopped clock leaves
+        the web serving, so it answers 200 "degraded": taking the web out of the load
+        balancer would not restart the clock, and would stop every button press too."""
         try:
             check_connection(app.engine)
-        except DatabaseUnavailable:
+            clock = watch.health()
+        except DATABASE_ERRORS:
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "up"})
+        return JSONResponse(
+            {
+                "status": "degraded" if clock.stopped else "ok",
+                "database": "up",
+                "clock": "stopped" if clock.stopped else "ticking",
+                "clock_last_tick_seconds": int(clock.age.total_seconds()),
+            }
+        )
 
     mount_bulletins(web, app)
     web.add_middleware(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from handlers import cards
 from store.models import AuditEntry
 
 if TYPE_CHECKING:
@@ -76,3 +77,4 @@ def record(
             reason=reason,
         )
     )
+    cards.changed(ctx, entity_type, entity_ref)

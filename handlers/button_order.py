@@ -22,6 +22,7 @@ ORDER: tuple[str, ...] = (
     "action.step:complete",
     "action.step:verify",
     "action.step:reaudit",
+    "action.step:reassign",
     "action.extension:approve",
     "action.step:undo_cancel",
     "action.step:decline",

@@ -184,6 +184,8 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
     "action_long_overdue": {"days_after": [30]},
     "completion_not_verified": {"working_days": 10},
     "reaudit_due": {"days_before": [7, 0]},
+    "action_not_accepted": {"days_after": [3]},
+    "action_not_accepted_escalated": {"days_after": [7]},
     "lesson_not_triaged": {"working_days": 5},
     "idea_not_screened": {"working_days": 10},
     "idea_not_decided": {"working_days": 30},
@@ -191,6 +193,7 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
     "tier5": {"urgent": True},
     "alert_not_acknowledged": {"urgent": True},
     "alert_deadline_passed": {"urgent": True},
+    "alert_approval_pending": {"urgent": True},
     "committee_digest": {},
 }
 """docs/domain.md's reminder table, the one place its numbers are written: what applies to any
@@ -410,6 +413,8 @@ ALERT_RULES = {
     "acknowledged them",
     "alert_deadline_passed": "critical alerts past their deadline would not be escalated to "
     "line managers",
+    "alert_approval_pending": "alerts awaiting approval would not be chased, nor their "
+    "publisher told as the deadline nears",
 }
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from handlers.calendar import WorkingCalendar
 from handlers.clock import Clock
-from handlers.config import OrgConfig
+from handlers.config import PSEUDO_ROLES, OrgConfig
 from handlers.guard import PatientDataGuard
 from handlers.outbox.enqueue import Enqueuer
 from handlers.seals import seal_key
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from handlers.registry import Registry
+    from store.models import Staff
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class Actor:
     @property
     def known(self) -> bool:
         return self.staff_id is not None
+
+
+def actor_for(uow: UnitOfWork, staff: Staff) -> Actor:
+    """The person as an actor: their roles now (none once they have left)."""
+    roles = frozenset(uow.staff.roles_of(staff.id) | PSEUDO_ROLES) if staff.active else frozenset()
+    return Actor(staff_id=staff.id, email=staff.email, name=staff.display_name, roles=roles)
 
 
 SYSTEM = Actor(staff_id=None, email="", name="QI Hub", roles=frozenset({"system"}))

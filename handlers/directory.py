@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from handlers.audit import record
-from handlers.config import PSEUDO_ROLES, OrgConfig, committee_roles
-from handlers.context import Actor, Context
+from handlers.config import OrgConfig, committee_roles
+from handlers.context import Actor, Context, actor_for
 from store.models import Staff
 from store.repos.staff import DirectoryEntry
 from store.uow import UnitOfWork
@@ -52,11 +52,6 @@ def sync_config_directory(uow: UnitOfWork, config: OrgConfig, now: datetime) -> 
     for email, implied in committee_roles(config).items():
         roles.setdefault(email, set()).update(implied)
     uow.staff.replace_roles(roles, source="config")
-
-
-def actor_for(uow: UnitOfWork, staff: Staff) -> Actor:
-    roles = frozenset(uow.staff.roles_of(staff.id) | PSEUDO_ROLES) if staff.active else frozenset()
-    return Actor(staff_id=staff.id, email=staff.email, name=staff.display_name, roles=roles)
 
 
 def resolve_actor(uow: UnitOfWork, email: str) -> Actor:

@@ -11,8 +11,9 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from handlers import cards
 from handlers.context import Context
-from handlers.errors import UserError
+from handlers.errors import StaleCard, UserError
 from handlers.form_sessions import already_sent, find_session, open_session
 from handlers.forms import clean_form
 from handlers.permissions import allowed, describe
@@ -56,6 +57,9 @@ def _guarded(ctx: Context, permission: str, call: Callable[[], Response]) -> Res
         return denied(ctx, permission)
     try:
         response = call()
+    except StaleCard as exc:  # the record moved on: say how, show it as it is, change nothing
+        ctx.uow.rollback()
+        return cards.stale_reply(ctx, exc.kind, exc.ref) or notice(str(exc))
     except UserError as exc:
         ctx.uow.rollback()
         return notice(str(exc))

@@ -35,6 +35,7 @@ class Decision(StrEnum):
     VERIFY = "action.verify"
     RETURN = "action.return"
     REAUDIT = "action.reaudit"
+    REASSIGN = "action.reassign"
     CANCEL = "action.cancel"
     UNDO_CANCEL = "action.undo_cancel"
     EXTENSION = "action.extension"
@@ -82,6 +83,13 @@ DUTIES: tuple[Duty, ...] = (
         "an audit lead (the action's named one is told)",
         (R.OWNER,),
         "You own {ref}, so another audit lead must record its re-audit.",
+    ),
+    Duty(
+        D.REASSIGN,
+        "Reassign a declined action",
+        "the committee's governance leads or its chair",
+        (R.OWNER,),
+        "You declined {ref}, so the committee's governance lead or chair must reassign it.",
     ),
     Duty(
         D.CANCEL,

@@ -17,3 +17,13 @@ class FieldProblem(UserError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class StaleCard(UserError):
+    """A button or form for a step the record has moved past: answered with what happened and
+    the card as it is now (handlers/cards.py), never acted on."""
+
+    def __init__(self, kind: str, ref: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.ref = ref

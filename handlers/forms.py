@@ -100,6 +100,27 @@ def _emails(field: Field, raw: Any, guard: PatientDataGuard) -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
+MONEY_LIMIT = 100_000_000
+_MONEY = re.compile(r"^£?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
+
+
+def _money(field: Field, raw: Any, guard: PatientDataGuard) -> int:
+    """Whole pounds from "12500", "£12,500" or "£12,500.00"; anything else is refused with
+    what to type instead, so a cost in words goes in the field meant for words."""
+    match = _MONEY.match(str(raw).replace(" ", ""))
+    if match is None:
+        raise FieldError(
+            f"{field.label}: give an amount in pounds, like 12500 or £12,500 (no words, "
+            "ranges or other currencies). Describe the cost in words in the next question."
+        )
+    pounds = int(match.group(1).replace(",", ""))
+    if match.group(2) and int(match.group(2).ljust(2, "0")) >= 50:
+        pounds += 1  # to the nearest pound
+    if pounds > MONEY_LIMIT:
+        raise FieldError(f"{field.label}: £{pounds:,} is more than £{MONEY_LIMIT:,}; check it")
+    return pounds
+
+
 def _ref(field: Field, raw: Any, guard: PatientDataGuard) -> str:
     return str(raw).upper()
 
@@ -125,6 +146,7 @@ CLEANERS: dict[FieldKind, Callable[[Field, Any, PatientDataGuard], Any]] = {
     FieldKind.EMAILS: _emails,
     FieldKind.REF: _ref,
     FieldKind.BOOL: _bool,
+    FieldKind.MONEY: _money,
 }
 """One cleaner per kind of field; every platform's answers go through the same one."""
 EMPTY: dict[FieldKind, Any] = {

@@ -13,7 +13,7 @@ from handlers.alerts.views import ack_button, when
 from handlers.context import Context
 from handlers.ideas.views import idea_items
 from handlers.lessons.views import lesson_item
-from handlers.work import RAG_ORDER, waiting_for_verification
+from handlers.work import RAG_ORDER, sponsorships_waiting, waiting_for_verification
 from messages.view import (
     Block,
     Button,
@@ -55,6 +55,7 @@ def home(ctx: Context) -> Reply:
         Buttons(
             (
                 Button("Share an idea", "qi.command", {"text": "/idea"}, "primary"),
+                Button("Share a Big Idea", "qi.command", {"text": "/idea big"}),
                 Button("Share a lesson", "qi.command", {"text": "/lesson"}),
                 Button("Search what changed", "qi.command", {"text": "/qi search"}),
             )
@@ -72,6 +73,7 @@ def home(ctx: Context) -> Reply:
             Heading("Waiting for your verification"),
             Items(tuple(action_item(a, day, False) for a in to_verify[:SHOWN])),
         ]
+    blocks += sponsorships_waiting(ctx, staff_id)
     waiting = ctx.uow.alerts.awaiting_ack_by(ctx.actor.staff_id, ("sending", "live"))
     alert_items = tuple(
         Item(

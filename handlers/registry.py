@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from messages.view import Form, Response
+from messages.view import Block, Form, Response
 
 CHECKED_IN_HANDLERS = frozenset(
     {"idea.see_confidential", "lesson.see_confidential", "lesson.read_untriaged"}
@@ -94,6 +94,20 @@ class ActionSpec:
     handler: ActionHandler
 
 
+@dataclass(frozen=True)
+class CardView:
+    """A record drawn for one viewer, with only the buttons they may use now."""
+
+    blocks: tuple[Block, ...]
+    hidden: frozenset[int] = frozenset()
+    """People this viewer may not be told acted (a confidential or anonymous submitter)."""
+
+
+CardRender = Callable[["Context", str, bool], CardView | None]
+"""(the viewer's context, the record's reference, drawn for a shared place such as a channel)
+-> the card as it is now; None when there is nothing this viewer may be shown."""
+
+
 @dataclass
 class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
@@ -101,6 +115,9 @@ class Registry:
     actions: dict[str, ActionSpec] = field(default_factory=dict)
     digest_sections: list[SectionContributor] = field(default_factory=list)
     """Sections other capabilities add to the committees' weekly digest (critical alerts)."""
+    cards: dict[str, CardRender] = field(default_factory=dict)
+    """How each kind of record with buttons is drawn again when it changes (handlers/cards.py),
+    by audit entity type ("idea", "lesson", "action", "alert")."""
 
     def add_command(self, command: Command) -> None:
         self._unique(self.commands, command.name, "command")

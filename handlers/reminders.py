@@ -7,6 +7,11 @@ that was down catches up on its next tick, raising only the latest occasion of e
 finds due (a rule ranks its occasions: `Due.rank`). Non-urgent reminders raised in quiet hours are
 queued to go out when quiet hours end.
 
+A reminder that would reach nobody (no person, no channel) is never recorded as sent: it is
+recorded as stuck instead (under "stuck:<rule>", replaced on every pass, so it lists only what is
+stuck now), the weekly digest lists it, and the rule's watermark does not move past that pass, so
+the rule finds it again and sends it once someone can receive it.
+
 Each rule is told when it last finished a pass (its watermark, less a margin) and searches only
 what crossed its threshold, or changed status, since then: a tick costs what is due now rather
 than everything ever reminded, and after downtime the window is simply wider.
@@ -14,6 +19,7 @@ than everything ever reminded, and after downtime the window is simply wider.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,6 +65,8 @@ class ReminderRule(Protocol):
         ...
 
 
+log = logging.getLogger(__name__)
+
 MARGIN = timedelta(days=1)
 """Searched again behind each watermark: the ledger makes the overlap harmless, and it covers
 clock skew between two clock processes and day boundaries in local time."""
@@ -67,6 +75,8 @@ clock skew between two clock processes and day boundaries in local time."""
 @dataclass
 class TickReport:
     raised: dict[str, int] = field(default_factory=dict)
+    stuck: dict[str, int] = field(default_factory=dict)
+    """Reminders found due that would reach nobody, by rule (not raised, not recorded as sent)."""
 
     @property
     def total(self) -> int:
@@ -83,6 +93,11 @@ def latest_only(found: list[Due]) -> list[Due]:
     return [d for d in found if d.rank is None or d.rank == latest[d.item_key]]
 
 
+def reaches_someone(due: Due) -> bool:
+    """A person or channel to tell (a fan-out finds its own audience in the database)."""
+    return bool(due.people or due.channels) or due.fan_out is not None
+
+
 def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
     """Raise every due reminder once. The caller commits (one transaction per tick)."""
     report = TickReport()
@@ -94,7 +109,13 @@ def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
         not_before = None if urgent else ctx.calendar.end_of_quiet_hours(ctx.now)
         watermark = ctx.uow.reminders.watermark(rule.name)
         since = watermark - MARGIN if watermark is not None else None
-        found = latest_only(list(rule.due(ctx, settings, since)))
+        due_now = latest_only(list(rule.due(ctx, settings, since)))
+        found = [d for d in due_now if reaches_someone(d)]
+        nobody = [(d.item_key, d.occasion) for d in due_now if not reaches_someone(d)]
+        ctx.uow.reminders.mark_stuck(rule.name, nobody, ctx.now)
+        if nobody:
+            report.stuck[rule.name] = len(nobody)
+            log.warning("reminder reaches nobody", extra={"rule": rule.name, "stuck": nobody})
         # One claim and one outbox insert per rule, however many are due: the ledger decides
         # which are new (another clock may have raised some a moment ago).
         claimed = ctx.uow.reminders.claim_many(
@@ -118,5 +139,6 @@ def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
             )
             report.raised[rule.name] = report.raised.get(rule.name, 0) + 1
         ctx.enqueuer.queue(rows)
-        ctx.uow.reminders.advance(rule.name, ctx.now)
+        if not nobody:  # else the next pass searches from here again, to find them once more
+            ctx.uow.reminders.advance(rule.name, ctx.now)
     return report

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from handlers import people
-from handlers.actions.lifecycle import ACTION_OPEN, Rag
-from handlers.actions.service import today, verifiers
+from handlers.actions.lifecycle import ACTION_OPEN, UNFINISHED, Rag
+from handlers.actions.service import reassigners, today, verifiers
 from handlers.actions.views import action_item, action_rag
 from handlers.context import Context
 from handlers.errors import UserError
+from handlers.ideas.views import idea_items
 from handlers.permissions import governs, sits_on
 from handlers.registry import Invocation
 from messages.view import Block, Heading, Items, Reply, Response, SmallPrint
@@ -39,11 +40,18 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
             Heading("Waiting for your verification"),
             Items(tuple(action_item(a, day, False) for a in to_verify)),
         ]
+    to_reassign = waiting_for_reassignment(ctx, ctx.actor.staff_id)
+    if to_reassign:
+        blocks += [
+            Heading("Declined: waiting for you to reassign"),
+            Items(tuple(action_item(a, day, False) for a in to_reassign)),
+        ]
     if reaudits:
         blocks += [
             Heading("Re-audits you lead"),
             Items(tuple(action_item(a, day, False) for a in reaudits)),
         ]
+    blocks += sponsorships_waiting(ctx, ctx.actor.staff_id)
     summary = f"{len(owned)} open action{'s' if len(owned) != 1 else ''}"
     if red:
         summary += f", {red} overdue"
@@ -51,6 +59,14 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
         SmallPrint("Open an action to update it, ask for more time or submit completion.")
     )
     return Reply(summary=summary, blocks=tuple(blocks))
+
+
+def sponsorships_waiting(ctx: Context, me: int) -> list[Block]:
+    """Big Ideas waiting for `me` to accept or decline sponsoring them (nothing if none)."""
+    asked = ctx.uow.ideas.asked_to_sponsor(me)
+    if not asked:
+        return []
+    return [Heading("Big Ideas asking you to sponsor them"), idea_items(asked, open_button=True)]
 
 
 def waiting_for_verification(ctx: Context, me: int) -> list[Action]:
@@ -65,6 +81,17 @@ def waiting_for_verification(ctx: Context, me: int) -> list[Action]:
     return [a for a in candidates if me in verifiers(ctx, a)]
 
 
+def waiting_for_reassignment(ctx: Context, me: int) -> list[Action]:
+    """Declined actions `me` may reassign: as a governance lead or chair of their committee,
+    never as the owner who declined them."""
+    mine = [
+        code
+        for code in ctx.config.committees
+        if me in people.governance_leads(ctx, code) or me in people.chair(ctx, code)
+    ]
+    return [a for a in ctx.uow.actions.declined_in(mine) if me in reassigners(ctx, a)]
+
+
 def committee_actions(ctx: Context, invocation: Invocation) -> Response:
     words = invocation.args.split()
     codes = [w.upper() for w in words if not w.isdecimal()]
@@ -77,7 +104,7 @@ def committee_actions(ctx: Context, invocation: Invocation) -> Response:
         raise UserError(f"Only members of the {code} committee can list its actions.")
     page = max(pages[0] if pages else 1, 1)
     found, total = ctx.uow.actions.page_for_committee(
-        code, [s.value for s in ACTION_OPEN], (page - 1) * PAGE_SIZE, PAGE_SIZE
+        code, [s.value for s in UNFINISHED], (page - 1) * PAGE_SIZE, PAGE_SIZE
     )
     day = today(ctx)
     pending = ctx.uow.actions.pending_extension_ids([a.id for a in found])

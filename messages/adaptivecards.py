@@ -450,7 +450,7 @@ def _input(field: Field, value: Any) -> dict[str, Any]:
                 "value": "true" if _is_on(value) else "false",
                 "wrap": True,
             }
-        case _:  # TEXT, LONG_TEXT, EMAIL, EMAILS, REF
+        case _:  # TEXT, LONG_TEXT, EMAIL, EMAILS, REF, MONEY
             default = {FieldKind.EMAIL: EMAIL_TEXT, FieldKind.REF: REF_TEXT}
             limit = field.max_length or default.get(field.kind, INPUT_TEXT)
             element = {"type": "Input.Text", "maxLength": limit}

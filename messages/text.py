@@ -133,6 +133,8 @@ def field_prompt(field: Field, current: str | list[str] | None, error: str | Non
         lines.append("    (emails separated by commas)")
     elif field.kind is FieldKind.DATE:
         lines.append("    (a date like 31/12/2026)")
+    elif field.kind is FieldKind.MONEY:
+        lines.append("    (pounds, like 12500 or £12,500)")
     if field.max_length:
         lines.append(f"    (up to {field.max_length} characters)")
     if current not in (None, "", []):

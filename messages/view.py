@@ -124,6 +124,8 @@ class FieldKind(StrEnum):
     EMAILS = "emails"
     REF = "ref"
     BOOL = "bool"
+    MONEY = "money"
+    """An amount in whole pounds (£12,500), typed as text on every platform."""
 
 
 FREE_TEXT_KINDS = frozenset({FieldKind.TEXT, FieldKind.LONG_TEXT})

@@ -7,9 +7,12 @@ must not wait behind one), so it borrows a connection of its own, as check_conne
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
+
+from store.models.lease import Heartbeat
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,8 @@ class DatabaseFigures:
     reminders_sent: float
     alerts_acknowledged: float | None
     """None while the alerts table is not there yet (an older schema)."""
+    clock_ticked_at: datetime | None = None
+    """The leading clock's last tick (None: none seen yet)."""
 
 
 def read_figures(engine: Engine) -> DatabaseFigures:
@@ -37,7 +42,20 @@ def read_figures(engine: Engine) -> DatabaseFigures:
         acked = _optional_count(
             connection, "SELECT count(*) FROM alert_recipient WHERE acked_at IS NOT NULL"
         )
-    return DatabaseFigures(deliveries, reminders, acked)
+        ticked = last_beat(connection, "clock")
+    return DatabaseFigures(deliveries, reminders, acked, ticked)
+
+
+def read_last_beat(engine: Engine, name: str) -> datetime | None:
+    """When the heartbeat `name` last beat (None: never), on a connection of its own, for
+    /healthz, which must not wait behind a unit of work either."""
+    with engine.connect() as connection:
+        return last_beat(connection, name)
+
+
+def last_beat(connection: Any, name: str) -> datetime | None:
+    found = connection.scalar(select(Heartbeat.beat_at).where(Heartbeat.name == name))
+    return found if isinstance(found, datetime) else None
 
 
 def _optional_count(connection: Any, sql: str) -> float | None:

@@ -7,6 +7,7 @@ returns normally and rolls back on any exception, so nothing is ever half-writte
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -19,6 +20,7 @@ from store.repos.audit import AuditRepo
 from store.repos.bulletins import BulletinRepo
 from store.repos.digest import DigestRepo
 from store.repos.forms import FormSessionRepo, SecretRepo
+from store.repos.heartbeat import HeartbeatRepo
 from store.repos.ideas import IdeaRepo
 from store.repos.inbound import InboundRepo
 from store.repos.lease import LeaseRepo
@@ -49,6 +51,7 @@ class UnitOfWork:
     refs: RefRepo
     reminders: ReminderRepo
     leases: LeaseRepo
+    heartbeats: HeartbeatRepo
     registers: RegisterRepo
     search: SearchRepo
     digest: DigestRepo
@@ -59,6 +62,7 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
+        self._before_commit: dict[str, Callable[[], None]] = {}
         self.staff = StaffRepo(self.session)
         self.ideas = IdeaRepo(self.session)
         self.inbound = InboundRepo(self.session)
@@ -74,6 +78,7 @@ class UnitOfWork:
         self.refs = RefRepo(self.session)
         self.reminders = ReminderRepo(self.session)
         self.leases = LeaseRepo(self.session)
+        self.heartbeats = HeartbeatRepo(self.session)
         self.registers = RegisterRepo(self.session)
         self.search = SearchRepo(self.session)
         self.digest = DigestRepo(self.session)
@@ -92,10 +97,19 @@ class UnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
+        while self._before_commit:
+            self._before_commit.pop(next(iter(self._before_commit)))()
         self.session.commit()
 
     def rollback(self) -> None:
+        self._before_commit.clear()
         self.session.rollback()
+
+    def before_commit(self, name: str, call: Callable[[], None]) -> None:
+        """Run `call` once, in this transaction, just before it commits (work that must see
+        everything the unit of work changed: handlers/cards.py); asked again under the same
+        `name`, it still runs once. A rollback forgets it."""
+        self._before_commit.setdefault(name, call)
 
     def flush(self) -> None:
         self.session.flush()

@@ -80,6 +80,8 @@ def build(hub: Harness) -> list[Case]:
     step(hub, TOM, reaudited, "Accept")
     step(hub, TOM, reaudited, "Submit completion", evidence="Bins fitted on all trolleys.")
     step(hub, CHRIS, reaudited, "Verify")
+    declined = add_action(hub, lesson, 2, owner=CHRIS)
+    step(hub, CHRIS, declined, "Decline", reason="Not mine to do, sorry.")
     cancelled = add_action(hub, lesson, 2, owner=CHRIS)
     step(hub, HELEN, cancelled, "Cancel action", reason="Superseded by the process review.")
     own_lesson = ref_in(submit_lesson(hub, CHRIS), "LL")  # Chris triages PSC lessons
@@ -103,6 +105,7 @@ def build(hub: Harness) -> list[Case]:
         on_action(D.VERIFY, CHRIS, completed, "verify"),
         on_action(D.RETURN, CHRIS, completed, "return"),
         on_action(D.REAUDIT, TOM, reaudited, "reaudit"),
+        on_action(D.REASSIGN, CHRIS, declined, "reassign"),
         on_action(D.CANCEL, CHRIS, completed, "cancel"),
         on_action(D.UNDO_CANCEL, CHRIS, cancelled, "undo_cancel"),
         Case(

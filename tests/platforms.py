@@ -45,6 +45,9 @@ class Driver(Protocol):
         ...
 
 
+SPONSOR = "ruth.green@clatterbridge.example"
+
+
 def sample_value(field: Field, today: date) -> Any:
     """A valid answer for any field, so every form can be submitted by the generic test."""
     match field.kind:
@@ -54,7 +57,9 @@ def sample_value(field: Field, today: date) -> Any:
             return [field.choices[0].value]
         case FieldKind.DATE:
             return (today + timedelta(days=30)).isoformat()
-        case FieldKind.EMAIL | FieldKind.EMAILS | FieldKind.REF:
+        case FieldKind.EMAIL if field.required:
+            return SPONSOR  # the one required email (a Big Idea's sponsor): not the submitter
+        case FieldKind.EMAIL | FieldKind.EMAILS | FieldKind.REF | FieldKind.MONEY:
             return None
         case FieldKind.BOOL:
             return False

@@ -135,7 +135,7 @@ def test_declined_action_goes_back_for_reassignment(hub: Harness) -> None:
     assert action(hub, ref).status == "declined"
     hub.deliver()
     to_lead = [r for r in hub.platform.to(CHRIS) if "declined by its owner" in r.summary]
-    assert to_lead and "Add tier 3 action…" in labels(to_lead[0])
+    assert to_lead and "Reassign…" in labels(to_lead[0])  # tests/test_reassign.py goes on
 
 
 def test_blocked_and_unblocked_with_progress_updates(hub: Harness) -> None:
@@ -363,3 +363,42 @@ def test_a_named_verifier_who_became_the_owner_is_not_asked_to_verify(hub: Harne
     assert not [r for r in hub.platform.to(KIM) if "please verify" in r.summary]
     assert [r for r in hub.platform.to(CHRIS) if "please verify" in r.summary]
     assert "Verify" not in labels(card(hub, KIM, ref))
+
+
+def test_the_owners_card_is_redrawn_and_a_stale_verify_is_explained(hub: Harness) -> None:
+    """Cards show the truth: the owner's "you own a new action" card is replaced once he
+    accepts (his steps now, no Accept); when Chris has verified, Chris's own earlier card
+    asking him to verify is replaced without Verify, and Verify pressed on the old copy says
+    who verified and when, and changes nothing."""
+    lesson_ref = decided_lesson(hub, ["2"])
+    ref = add_action(hub, lesson_ref, 2)
+    hub.deliver()
+    step(hub, TOM, ref, "Accept")
+    hub.deliver()
+    (handle, accepted), *_ = [(h, r) for h, r in hub.platform.updated if h["to"] == TOM]
+    first = hub.platform.sent[int(handle["n"]) - 1]
+    assert first.to == TOM and "You own a new tier 2 action" in first.reply.summary
+    assert "Accept" not in labels(accepted) and "Submit completion…" in labels(accepted)
+    assert "In progress" in text(accepted)
+
+    step(hub, TOM, ref, "Submit completion", evidence="Audit of 20 trolleys: all labelled.")
+    hub.deliver()
+    (verify_card,) = [r for r in hub.platform.to(CHRIS) if "please verify" in r.summary]
+    assert "Verify" in labels(verify_card)
+    step(hub, CHRIS, ref, "Verify")
+    hub.deliver()
+    redrawn = [r for h, r in hub.platform.updated if h["to"] == CHRIS]
+    assert redrawn and "Verify" not in labels(redrawn[-1])
+
+    late = hub.press(CHRIS, button(verify_card, "Verify"))
+    assert isinstance(late, Reply) and late.replace_original
+    assert f"{ref} was verified by you at 09:00" in text(late)
+    assert "this card was out of date and has been refreshed" in text(late)
+    assert "Verify" not in labels(late)
+    entries = [e for e in _audit(hub, ref) if e == "verified"]
+    assert entries == ["verified"], "verified once"
+
+
+def _audit(hub: Harness, ref: str) -> list[str]:
+    with hub.app.uow_factory() as uow:
+        return [e.action for e in uow.audit.for_entity("action", ref)]

@@ -128,6 +128,13 @@ def digest(hub: Harness) -> dict[str, Any]:
     return ac.message_card(digest_reply(data, hub.app.config))
 
 
+def digest_stuck(hub: Harness) -> dict[str, Any]:
+    """The digest's stuck section and declined list (tests/test_digest_stuck.py)."""
+    from tests.test_digest_stuck import stuck_digest
+
+    return ac.message_card(digest_reply(stuck_digest(hub), hub.app.config))
+
+
 def long_text_card(hub: Harness) -> dict[str, Any]:
     ref = ref_in(hub.submit_idea(problem=long_text(2900), proposed_change=long_text(600)))
     return ac.message_card(_reply(hub, SAM, f"/idea status {ref}"))
@@ -177,6 +184,7 @@ CASES: dict[str, Callable[[Harness], dict[str, Any]]] = {
     "lesson_card": lesson_card,
     "action_card": action_card,
     "digest": digest,
+    "digest_stuck": digest_stuck,
     "long_text": long_text_card,
     "form_idea_submit": form_idea_submit,
     "form_lesson_submit": form_lesson_submit,
@@ -271,7 +279,7 @@ def test_the_forms_golden_dialogs_have_one_input_per_field(config: OrgConfig) ->
 def test_the_error_form_shows_each_problem_under_its_field_with_the_input_kept() -> None:
     card = card_of(_golden("form_with_errors"))
     body = card["body"]
-    assert body[0]["style"] == "heading" and body[0]["text"] == "Share an idea"
+    assert body[0]["style"] == "heading" and body[0]["text"] == "Share a Bright Idea"
     summary = body[1]
     assert summary["type"] == "Container" and summary["style"] == "attention"
     assert "Please correct the 3 answers marked below." in summary["items"][0]["text"]
@@ -558,6 +566,7 @@ EVERY_KIND = Form(
         Field("owner", "Owner", FieldKind.EMAIL),
         Field("co", "Co-submitters", FieldKind.EMAILS),
         Field("ref", "Reference", FieldKind.REF),
+        Field("cost", "Estimated cost (£)", FieldKind.MONEY),
         Field("consent", "Consent to credit", FieldKind.BOOL),
     ),
     intro="Fill in *everything*.",
@@ -573,6 +582,7 @@ def test_each_field_kind_gets_its_input_pre_filled() -> None:
         "due": date(2026, 12, 31),
         "owner": "kim@nhs.net",
         "co": ["a@nhs.net", "b@nhs.net"],
+        "cost": 12500,
         "consent": True,
     }
     card = check(ac.form_card(EVERY_KIND, values, {}, submit="dialog", data={"k": "v"}))
@@ -581,8 +591,9 @@ def test_each_field_kind_gets_its_input_pre_filled() -> None:
     assert {k: v["type"] for k, v in by_id.items()} == {
         "title": "Input.Text", "notes": "Input.Text", "colour": "Input.ChoiceSet",
         "colours": "Input.ChoiceSet", "due": "Input.Date", "owner": "Input.Text",
-        "co": "Input.Text", "ref": "Input.Text", "consent": "Input.Toggle",
+        "co": "Input.Text", "ref": "Input.Text", "cost": "Input.Text", "consent": "Input.Toggle",
     }  # fmt: skip
+    assert by_id["cost"]["value"] == "12500"
     assert by_id["title"] == {
         "type": "Input.Text", "maxLength": 20, "value": "Hello", "id": "title", "label": "Title",
         "placeholder": "Short", "isRequired": True, "errorMessage": "Please answer: Title",
@@ -714,6 +725,7 @@ def answers_for(form: Form) -> st.SearchStrategy[dict[str, Any]]:
         FieldKind.EMAILS: lambda f: emails,
         FieldKind.REF: lambda f: st.sampled_from(["", "idea-2026-0001", "LL-2026-0002", "??"]),
         FieldKind.BOOL: lambda f: st.booleans(),
+        FieldKind.MONEY: lambda f: st.sampled_from(["", "12500", "£12,500.49", "about 2k", "1,00"]),
     }
     return st.fixed_dictionaries({f.name: by_kind[f.kind](f) for f in form.fields})
 

@@ -136,7 +136,8 @@ def test_composed_approved_acknowledged_renotified_escalated_and_exported(hub: H
     done = hub.press(HELEN, button(request, "Approve and send"))
     assert f"sent to {everyone} people" in text(done)
     again = hub.press(RUTH, button(hub.platform.to(RUTH)[-1], "Approve and send"))
-    assert "already approved by Helen Roberts" in text(again)
+    assert f"{ref} was approved by Helen Roberts at 09:00" in text(again)
+    assert "this card was out of date" in text(again) and buttons_of(again) == []
     hub.deliver()
 
     alert = stored(hub, ref)

@@ -244,6 +244,15 @@ NOBODY_CAN_MOVE = [
         "past their deadline would not be escalated to line managers",
         id="alert-escalation-off",
     ),
+    pytest.param(
+        altered(
+            "alert_approval_pending = { urgent = true }",
+            "alert_approval_pending = { urgent = true, enabled = false }",
+        ),
+        "reminders.alert_approval_pending.enabled: cannot be switched off: alerts awaiting "
+        "approval would not be chased, nor their publisher told as the deadline nears",
+        id="alert-approval-chase-off",
+    ),
 ]
 
 
@@ -393,6 +402,8 @@ DOCUMENTED_REMINDERS = {
     "action_long_overdue": {"days_after": [30]},
     "completion_not_verified": {"working_days": 10},
     "reaudit_due": {"days_before": [7, 0]},
+    "action_not_accepted": {"days_after": [3]},
+    "action_not_accepted_escalated": {"days_after": [7]},
     "lesson_not_triaged": {"working_days": 5},
     "idea_not_screened": {"working_days": 10},
     "idea_not_decided": {"working_days": 30},
@@ -400,6 +411,7 @@ DOCUMENTED_REMINDERS = {
     "tier5": {"urgent": True},
     "alert_not_acknowledged": {"urgent": True},
     "alert_deadline_passed": {"urgent": True},
+    "alert_approval_pending": {"urgent": True},
     "committee_digest": {},
 }
 """The README's reminder table, written out by hand here on purpose: a test that read the

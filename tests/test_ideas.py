@@ -49,7 +49,8 @@ def test_bare_command_opens_the_form_prefilled_with_the_text(hub: Harness) -> No
     assert opened.values["title"] == "Quieter night rounds"
     big = hub.command(ALEX, "/idea big New day unit")
     assert isinstance(big, OpenForm)
-    assert big.values == {"kind": "big", "mode": "named", "title": "New day unit"}
+    assert big.form_id == "idea.submit_big"
+    assert big.values == {"mode": "named", "title": "New day unit"}
 
 
 def test_named_submission_gets_a_reference_and_reaches_the_panel(hub: Harness) -> None:
@@ -227,7 +228,10 @@ def test_a_stale_button_says_the_idea_has_moved_on(hub: Harness) -> None:
     old_card = _card(hub, SAM, ref)
     decide(hub, JO, ref, "Not eligible")
     late = hub.press(SAM, button(old_card, "Eligible"))
-    assert isinstance(late, Reply) and "has moved on" in notices(late)
+    assert isinstance(late, Reply) and late.replace_original
+    assert f"{ref} moved to 'not eligible' by Jo Williams at" in notices(late)
+    assert "this card was out of date and has been refreshed" in notices(late)
+    assert "Eligible" not in [b.label for b in buttons_of(late)]
     assert idea(hub, ref).status == "not_eligible"
 
 
@@ -255,34 +259,7 @@ def test_redirect_tells_the_submitter_where_to_go(hub: Harness) -> None:
     assert idea(hub, ref).redirected_to == "it"
 
 
-def test_a_big_idea_needs_a_sponsor_before_approval(hub: Harness) -> None:
-    ref = ref_in(hub.submit_idea(kind="big", title="A new day unit"))
-    decide(hub, SAM, ref, "Eligible")
-    decide(hub, SAM, ref, "Start review")
-    card = _card(hub, SAM, ref)
-    assert "Promote to Big Idea" not in [b.label for b in buttons_of(card)]
-    opened = hub.press(SAM, button(card, "Approve"))
-    reason = {"reason": "Strong case, funded this year."}
-    assert "sponsor" in errors_of(hub.fill(SAM, opened, reason))
-    assert (
-        "not in the staff directory"
-        in errors_of(hub.fill(SAM, opened, {**reason, "sponsor": "nobody@clatterbridge.example"}))[
-            "sponsor"
-        ]
-    )
-    hub.fill(SAM, opened, {**reason, "sponsor": "helen.roberts@clatterbridge.example"})
-    stored = idea(hub, ref)
-    assert stored.status == "approved" and stored.sponsor_id is not None
-
-
-def test_promoting_a_bright_idea_makes_it_big_and_back_under_review(hub: Harness) -> None:
-    ref = ref_in(hub.submit_idea())
-    decide(hub, SAM, ref, "Eligible")
-    decide(hub, SAM, ref, "Start review")
-    decide(hub, SAM, ref, "Promote to Big Idea")
-    assert (idea(hub, ref).kind, idea(hub, ref).status) == ("big", "promoted")
-    decide(hub, SAM, ref, "Start review")
-    assert idea(hub, ref).status == "under_review"
+# A Big Idea's sponsor, promotion and approval: tests/test_big_ideas.py
 
 
 def test_support_is_one_per_person_and_never_for_your_own(hub: Harness) -> None:

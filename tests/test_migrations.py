@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 import store.models  # noqa: F401  (registers every table on the metadata)
 from store import migrate
-from store.base import Base
+from store.base import Base, UTCDateTime
 from store.db import make_engine
 from store.migrate import include_object
 from store.models import AuditEntry
@@ -303,13 +303,198 @@ def _dump(engine: Engine, tables: tuple[str, ...]) -> dict[str, list[tuple[str, 
         }
 
 
+def test_0015_adds_the_card_column_and_every_outbox_row_comes_through(
+    empty_engine: Engine,
+) -> None:
+    """A live outbox at 0012 (a message waiting, one delivered with its Slack handle) upgrades
+    through 0015 with every column as it was and no card (messages queued before it are not
+    updated in place); a card queued after it is found by its record."""
+    migrate.upgrade(empty_engine, "0012")
+    outbox = sa_table(
+        "outbox",
+        *(sa_column(n) for n in ("dedupe_key", "channel", "urgent", "bulk", "platform")),
+        sa_column("payload", JSON().with_variant(JSONB(), "postgresql")),
+        sa_column("platform_ref", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n) for n in ("status", "attempts", "next_attempt_at", "created_at")),
+    )
+    with empty_engine.begin() as connection:
+        for key, status, platform, ref in (
+            ("idea:IDEA-2026-0001:submitted>cideas_panel", "pending", None, None),
+            ("lesson:LL-2026-0001:submitted>cpsc", "sent", "slack", {"channel": "C1", "ts": "1.2"}),
+        ):
+            connection.execute(
+                outbox.insert().values(
+                    dedupe_key=key, channel=key.rsplit(">c", 1)[1], urgent=False, bulk=False,
+                    payload={"reply": {"summary": key, "blocks": []}}, platform=platform,
+                    platform_ref=ref, status=status, attempts=0, next_attempt_at=WHEN,
+                    created_at=WHEN,
+                )
+            )  # fmt: skip
+    before = _dump(empty_engine, ("outbox",))
+    migrate.upgrade(empty_engine, "0015")
+    after = _dump(empty_engine, ("outbox",))
+    columns = [c["name"] for c in inspect(empty_engine).get_columns("outbox")]
+    card = columns.index("card")
+    assert [r[:card] + r[card + 1 :] for r in after["outbox"]] == before["outbox"]
+    assert {r[card] for r in after["outbox"]} == {"None"}
+    migrate.upgrade(empty_engine)  # the models are the head's
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        payload = {"reply": {"summary": "New idea", "blocks": []}}
+        row = {"dedupe_key": "k>cideas_panel", "channel": "ideas_panel", "payload": payload}
+        uow.outbox.enqueue_many([{**row, "card": "idea:IDEA-2026-0002"}], WHEN)
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        found = uow.outbox.cards_showing("idea:IDEA-2026-0002", 20)
+        assert [r.dedupe_key for r in found] == ["k>cideas_panel"]
+
+
+def test_0016_adds_the_heartbeat_and_claim_tokens_and_every_row_comes_through(
+    empty_engine: Engine,
+) -> None:
+    """A live database at 0015 (queued, claimed and sent messages, the clock's lease)
+    upgrades through 0016 with every row as it was and no claim token yet; a new claim then
+    takes a pending row with a token, and the clock's heartbeat can be written and read."""
+    migrate.upgrade(empty_engine, "0015")
+    outbox = sa_table(
+        "outbox",
+        *(sa_column(n) for n in ("dedupe_key", "channel", "urgent", "bulk")),
+        sa_column("payload", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n) for n in ("status", "attempts", "claimed_by", "platform")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("next_attempt_at", "created_at")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("claimed_until", "sent_at")),
+    )
+    lease = sa_table("lease", *(sa_column(n) for n in ("name", "holder", "expires_at")),
+                     sa_column("acquired_at"))  # fmt: skip
+    common = {
+        "channel": "ideas_panel",
+        "payload": {"reply": {"summary": "New idea", "blocks": []}},
+        "urgent": False,
+        "bulk": False,
+        "next_attempt_at": WHEN,
+        "created_at": WHEN,
+    }
+    with empty_engine.begin() as connection:
+        connection.execute(
+            outbox.insert().values(dedupe_key="a", status="pending", attempts=0, **common)
+        )
+        connection.execute(
+            outbox.insert().values(dedupe_key="b", status="sending", attempts=1, claimed_by="old",
+                                   claimed_until=WHEN, **common)
+        )  # fmt: skip
+        connection.execute(
+            outbox.insert().values(dedupe_key="c", status="sent", attempts=1, sent_at=WHEN,
+                                   platform="slack", **common)
+        )  # fmt: skip
+        connection.execute(lease.insert().values(name="clock", holder="h:1", expires_at=WHEN,
+                                                 acquired_at=WHEN))  # fmt: skip
+    before = _dump(empty_engine, ("outbox", "lease"))
+    migrate.upgrade(empty_engine, "0016")
+    after = _dump(empty_engine, ("outbox", "lease"))
+    assert after["lease"] == before["lease"]
+    assert [row[:-1] for row in after["outbox"]] == before["outbox"]
+    assert [row[-1] for row in after["outbox"]] == ["None"] * 3  # claim_token, last column
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        claimed = uow.outbox.claim_due(WHEN, "new", 10, timedelta(minutes=2))
+        assert [(r.dedupe_key, len(r.claim_token or "")) for r in claimed] == [("a", 32)]
+        uow.heartbeats.beat("clock", "h:1", WHEN)
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        beat = uow.heartbeats.get("clock")
+        assert beat is not None and (beat.beat_at, beat.alarm_since) == (WHEN, None)
+
+
+IDEA_COLUMNS_0011 = (
+    "ref", "kind", "title", "problem", "proposed_change", "expected_benefits", "benefit_detail",
+    "area", "srg", "mode", "credit_consent", "status", "decision_reason", "receipt_hash",
+    "sponsor_id", "duplicate_of_id", "redirected_to", "support_count", "created_at",
+    "updated_at", "status_changed_at",
+)  # fmt: skip
+
+
+def test_0012_adds_the_business_case_and_every_idea_comes_through(empty_engine: Engine) -> None:
+    """A live database full of ideas at 0011 (bright and big, named, confidential and
+    anonymous, with submitters and supporters, a sponsor named under the old rules) upgrades
+    through 0012 with every row as it was; the panel's sponsor counts as accepted, the others
+    have none, and the new columns take a business case."""
+    migrate.upgrade(empty_engine, "0011")
+    staff = sa_table(
+        "staff",
+        *(sa_column(n) for n in ("email", "display_name", "active", "source", "created_at")),
+        sa_column("updated_at"),
+    )
+    json = JSON().with_variant(JSONB(), "postgresql")
+    idea = sa_table(
+        "idea",
+        *(sa_column(n) for n in IDEA_COLUMNS_0011 if n != "expected_benefits"),
+        sa_column("expected_benefits", json),
+    )
+    submitter = sa_table(
+        "idea_submitter", *(sa_column(n) for n in ("idea_id", "staff_id", "is_lead"))
+    )
+    support = sa_table(
+        "idea_support", *(sa_column(n) for n in ("idea_id", "staff_id", "created_at"))
+    )
+    statuses = ["submitted", "eligible", "under_review", "promoted", "approved", "withdrawn"]
+    with empty_engine.begin() as connection:
+        for n in range(1, 4):
+            connection.execute(
+                staff.insert().values(
+                    email=f"person{n}@trust.example", display_name=f"Person {n}", active=True,
+                    source="config", created_at=WHEN, updated_at=WHEN,
+                )
+            )  # fmt: skip
+        for n in range(1, 61):
+            mode = ("named", "confidential", "anonymous")[n % 3]
+            big = n % 4 == 0
+            connection.execute(
+                idea.insert().values(
+                    ref=f"IDEA-2026-{n:04d}", kind="big" if big else "bright",
+                    title=f"Idea {n}", problem="A problem.", proposed_change="A change.",
+                    expected_benefits=["safety"] if n % 2 else [], benefit_detail=None,
+                    area="ward-4", srg=None, mode=mode, credit_consent=mode == "named",
+                    status=statuses[n % len(statuses)],
+                    decision_reason="Because." if n % 5 else None,
+                    receipt_hash=f"{n:064d}" if mode == "anonymous" else None,
+                    sponsor_id=3 if big and n % 8 == 0 else None, duplicate_of_id=None,
+                    redirected_to=None, support_count=1 if n % 2 else 0, created_at=WHEN,
+                    updated_at=WHEN, status_changed_at=WHEN,
+                )
+            )  # fmt: skip
+            if mode != "anonymous":
+                connection.execute(submitter.insert().values(idea_id=n, staff_id=1, is_lead=True))
+            if n % 2:
+                connection.execute(support.insert().values(idea_id=n, staff_id=2, created_at=WHEN))
+    old = ", ".join(IDEA_COLUMNS_0011)
+    with empty_engine.connect() as connection:
+        before = sorted(map(tuple, connection.execute(text(f"SELECT {old} FROM idea"))))
+    others = _dump(empty_engine, ("idea_submitter", "idea_support", "staff"))
+    migrate.upgrade(empty_engine, "0012")
+    with empty_engine.connect() as connection:
+        after = sorted(map(tuple, connection.execute(text(f"SELECT {old} FROM idea"))))
+        sponsors = dict(connection.execute(text("SELECT ref, sponsor_state FROM idea")).all())
+    assert len(after) == 60 and after == before
+    assert _dump(empty_engine, ("idea_submitter", "idea_support", "staff")) == others
+    named = {f"IDEA-2026-{n:04d}" for n in range(8, 61, 8)}
+    assert {ref for ref, state in sponsors.items() if state == "accepted"} == named
+    assert {state for ref, state in sponsors.items() if ref not in named} == {None}
+    migrate.upgrade(empty_engine)  # the models are the head's
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        found = uow.ideas.by_ref("IDEA-2026-0004")
+        assert found is not None and found.scope is None and found.submitters
+        found.scope, found.cost_pounds, found.sponsor_state = "Both sites.", 12500, "asked"
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        found = uow.ideas.by_ref("IDEA-2026-0004")
+        assert found is not None and (found.scope, found.cost_pounds) == ("Both sites.", 12500)
+
+
 def test_0013_keeps_every_action_and_remembers_what_a_cancelled_one_was(
     empty_engine: Engine,
 ) -> None:
     """A live database's actions come through 0013 as they were. A cancelled action gets the
     status it had from the audit log's latest "cancelled" entry, so Undo cancel can restore it;
     one cancelled with no such entry keeps none (it cannot be undone, and says so)."""
-    migrate.upgrade(empty_engine, "0011")
+    migrate.upgrade(empty_engine, "0016")  # the revision before it
     staff = sa_table(
         "staff",
         *(sa_column(n) for n in ("email", "display_name", "active", "source", "created_at")),

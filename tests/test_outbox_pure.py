@@ -110,8 +110,10 @@ def test_columns_release_the_lease_and_record_what_the_outcome_says() -> None:
     sent = columns(job, Outcome(Kind.SENT), NOW)
     assert sent == {
         "id": 7,
+        "claim": "",
         "claimed_by": None,
         "claimed_until": None,
+        "claim_token": None,
         "status": "sent",
         "sent_at": NOW,
         "platform": "slack",

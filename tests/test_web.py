@@ -16,7 +16,12 @@ def test_healthz_is_ok_when_the_database_answers(app: QIHub) -> None:
     with TestClient(create_web_app(app)) as client:
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "up"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "up",
+        "clock": "ticking",
+        "clock_last_tick_seconds": 0,
+    }
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(app: QIHub) -> None:

@@ -56,7 +56,8 @@ class ConsolePlatform:
         entries = self.inboxes.get(handle["inbox"], [])
         index = int(handle["index"])
         if 0 <= index < len(entries):
-            entries[index] = InboxEntry(reply, self._clock.now())
+            # Redrawn in place, as chat.update does: not a new message, and read stays read.
+            entries[index] = InboxEntry(reply, entries[index].at, entries[index].read)
 
     def unread(self, key: str) -> int:
         return sum(not e.read for e in self.inboxes.get(key, []))

@@ -15,8 +15,7 @@ from bot.app import QIHub
 from bot.console.platform import ConsolePlatform
 from handlers import dispatch
 from handlers.clock import ShiftedClock, parse_duration
-from handlers.context import SYSTEM, Context
-from handlers.directory import actor_for
+from handlers.context import SYSTEM, Context, actor_for
 from handlers.forms import FieldError, as_raw, clean_field
 from handlers.guard import PatientDataGuard
 from handlers.outbox.sender import OutboxSender

@@ -51,6 +51,10 @@ BOT_EVENTS = {"app_home_opened": "on_home_opened", "message.im": "on_message"}
 
 
 SLACK_HOOKS = "hooks.slack.com"
+REPLAYED = (
+    "This form was already sent and answered (see your messages from QI Hub); nothing was done "
+    "again. You can close it."
+)
 
 
 def slack_hook(url: str, api_url: str) -> bool:
@@ -246,7 +250,9 @@ class SlackListeners:
                 else:
                     self.later(self._dm, user, response)
             case _:
-                ack()  # a replay: already done
+                # A replay of a view already answered (sent, or refused and told in a DM): say
+                # so under the first field rather than closing the modal without a word.
+                ack(**blockkit.field_errors({spec.form.fields[0].name: REPLAYED}))
 
     # ------------------------------------------------------------------ events
     def publish_home(self, user: str) -> None:

@@ -9,7 +9,7 @@ from handlers.actions.transitions import BY_NAME, STEPS, ActionStep
 from handlers.actions.views import short
 from handlers.context import Context
 from handlers.duties import Decision
-from handlers.errors import FieldProblem, UserError
+from handlers.errors import FieldProblem, StaleCard, UserError
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import Press, Submission
 from messages.view import Button, FormErrors, Notice, OpenForm, Reply, Response
@@ -20,6 +20,7 @@ STEP_PERMISSIONS = {
     "verifier": "action.verify",
     "audit_lead": "action.reaudit",
     "chair_or_lead": "action.manage",
+    "reassigner": "action.manage",
 }
 
 
@@ -71,10 +72,20 @@ def step_button(ctx: Context, press: Press) -> Response:
             step_form_id(step.name),
             {},
             {"ref": action.ref, "step": step.name},
-            about=about(action),
+            about=_about(action, step),
         )
     done = service.apply(ctx, action, step, {})
     return card(ctx, action, done)
+
+
+def _about(action: Action, step: ActionStep) -> str:
+    """The record a step's form acts on; a reassignment's also says who declined it and why."""
+    if step.name != "reassign":
+        return about(action)
+    why = f": {action.status_reason}" if action.status_reason else ""
+    return (
+        f"{action.ref}: {short(action.description)}. Declined by {action.owner.display_name}{why}"
+    )
 
 
 def on_step(ctx: Context, submission: Submission) -> Response:
@@ -97,7 +108,11 @@ def extension_button(ctx: Context, press: Press) -> Response:
     if extension is None:
         raise UserError("That extension request no longer exists.")
     if extension.status != "pending":
-        raise UserError(f"That extension request was already {extension.status}.")
+        raise StaleCard(
+            "action",
+            extension.action.ref,
+            f"That extension request was already {extension.status}.",
+        )
     duties.check(ctx, Decision.EXTENSION, extension, extension.action.ref)
     form = EXTENSION_APPROVE if press.value.get("decision") == "approve" else EXTENSION_DECLINE
     return OpenForm(form, {}, {"id": extension_id}, about=about(extension.action))

@@ -150,6 +150,27 @@ def step_forms() -> list[Form]:
             ),
         ),
         Form(
+            step_form_id("reassign"),
+            "Reassign action",
+            "Reassign",
+            (
+                Field(
+                    "owner",
+                    "New owner",
+                    FieldKind.EMAIL,
+                    required=True,
+                    help="Work email of the person who will own it (not who declined it).",
+                ),
+                Field(
+                    "due",
+                    "New due date",
+                    FieldKind.DATE,
+                    help="Blank keeps the current due date, if it has not passed.",
+                ),
+                Field("note", "Note to the new owner", FieldKind.LONG_TEXT, max_length=1000),
+            ),
+        ),
+        Form(
             step_form_id("update"),
             "Progress update",
             "Save update",

@@ -42,6 +42,8 @@ LABELS: dict[ActionStatus, str] = {
 WORKING = (A.ASSIGNED, A.IN_PROGRESS, A.BLOCKED)
 """The owner still has to do it: these can be overdue."""
 ACTION_OPEN = (*WORKING, A.COMPLETION_SUBMITTED)
+UNFINISHED = (*ACTION_OPEN, A.DECLINED)
+"""Open, or declined and waiting to be reassigned: what a committee's list keeps in view."""
 DONE = (A.VERIFIED, A.REAUDIT_SCHEDULED, A.CLOSED)
 """Completed and verified (blue)."""
 FINISHED = frozenset({*DONE, A.REAUDIT_FAILED, A.DECLINED, A.CANCELLED})

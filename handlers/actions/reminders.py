@@ -5,11 +5,16 @@
 - action_overdue: day 1 after → owner (RAG turns red);
 - action_overdue_escalated: day 7 after → the owner's line manager and the governance lead;
 - completion_not_verified: 10 working days after completion → the verifier;
-- reaudit_due: 7 days before and on the re-audit date → the audit lead and the owner.
+- reaudit_due: 7 days before and on the re-audit date → the audit lead and the owner;
+- action_not_accepted: day 3 after it was assigned, if the owner has neither accepted nor
+  declined it → the owner, with Accept / Decline;
+- action_not_accepted_escalated: day 7 after → the governance leads (the chair if there are
+  none other than the owner).
 
 Only the latest occasion a rule has reached is raised: a clock back from a week's downtime
 sends "due in 3 days", not "due in 14 days" as well. Occasions for due dates carry the action's
-due_version, so an approved extension starts the sequence again for the new date.
+due_version, so an approved extension starts the sequence again for the new date, and so does a
+reassignment (for the new owner).
 """
 
 from __future__ import annotations
@@ -191,10 +196,66 @@ class ReauditDue:
                 )
 
 
+def _leads_or_chair(ctx: Context, action: Action) -> list[int]:
+    """Who hears that an owner has not accepted: the governance leads, else the chair (never
+    the owner themself)."""
+    for group in (
+        people.governance_leads(ctx, action.committee),
+        people.chair(ctx, action.committee),
+    ):
+        found = [p for p in group if p != action.owner_id]
+        if found:
+            return found
+    return []
+
+
+@dataclass(frozen=True)
+class NotAccepted:
+    """An owner who has neither accepted nor declined an action is reminded; later, the
+    governance lead is told. Counted from the (re)assignment, which is when an assigned action
+    last changed status."""
+
+    name: str = "action_not_accepted"
+    urgent: bool = False
+    escalate: bool = False
+
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
+        for threshold in sorted(set(rule.days_after)):
+            prefix = f"after{threshold}"
+            for action in ctx.uow.actions.assigned_before(
+                self.name,
+                prefix,
+                before=ctx.now - timedelta(days=threshold),
+                after=since - timedelta(days=threshold) if since else None,
+            ):  # an action past two thresholds is found twice: tick() raises the later only
+                yield self._due(ctx, action, prefix, threshold)
+
+    def _due(self, ctx: Context, action: Action, prefix: str, rank: int) -> Due:
+        days = (ctx.now - action.status_changed_at).days
+        text = f"{action.ref} was assigned {counted(days, 'day')} ago and has not been accepted."
+        if self.escalate:
+            recipients = _leads_or_chair(ctx, action)
+            text = f"Escalation: {text} Owner: {action.owner.display_name}."
+            buttons = [Button("Open", "action.show", {"ref": action.ref})]
+        else:
+            recipients = [action.owner_id]
+            text += " Please accept it, or decline it with a reason."
+            buttons = step_buttons(action, ["accept", "decline"])
+        return Due(
+            action.ref,
+            f"{prefix}#v{action.due_version}",
+            _message(ctx, action, text, buttons),
+            people=tuple(recipients),
+            rank=rank,
+        )
+
+
 RULES = (
     DueSoon(),
     Overdue(),
     Overdue(name="action_overdue_escalated", escalate=True),
     CompletionNotVerified(),
     ReauditDue(),
+    NotAccepted(),
+    NotAccepted(name="action_not_accepted_escalated", escalate=True),
 )

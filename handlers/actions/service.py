@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from handlers import duties, people
+from handlers import cards, duties, people
 from handlers.actions.lifecycle import ActionStatus, status_label
 from handlers.actions.transitions import ActionStep
 from handlers.actions.views import action_card
 from handlers.audit import record
 from handlers.context import Context
 from handlers.duties import Decision
-from handlers.errors import FieldProblem, NotFound, UserError
+from handlers.errors import FieldProblem, NotFound, StaleCard, UserError
 from handlers.lessons import service as lessons
 from handlers.lessons.lifecycle import LessonStatus
 from handlers.permissions import governs, sits_on
@@ -192,6 +192,7 @@ def tell_owner(
         action.owner_id,
         Reply(summary, blocks),
         f"action:{action.ref}:{headline}:{ctx.now.isoformat()}",
+        card=cards.key("action", action.ref),
     )
 
 
@@ -207,10 +208,11 @@ def tell(
     reply = card(ctx, action, buttons)
     message = Reply(headline, (Notice(headline, "info"), *reply.blocks))
     key = f"action:{action.ref}:{headline}:{ctx.now.isoformat()}"
-    ctx.enqueuer.to_people(staff_ids, message, key)
+    shows = cards.key("action", action.ref)
+    ctx.enqueuer.to_people(staff_ids, message, key, card=shows)
     committee_channel = people.channel_of(ctx, action.committee)
     if channel and committee_channel:
-        ctx.enqueuer.to_channel(committee_channel, message, key)
+        ctx.enqueuer.to_channel(committee_channel, message, key, card=shows)
 
 
 def verifiers(ctx: Context, action: Action) -> list[int]:
@@ -230,6 +232,13 @@ def verifiers(ctx: Context, action: Action) -> list[int]:
     return []
 
 
+def reassigners(ctx: Context, action: Action) -> list[int]:
+    """Who may reassign a declined `action`: the committee's governance leads and its chair,
+    never the owner who declined it (docs/domain.md: every open item has someone who can act)."""
+    found = [*people.governance_leads(ctx, action.committee), *people.chair(ctx, action.committee)]
+    return [p for p in dict.fromkeys(found) if not duties.barred(Decision.REASSIGN, p, action)]
+
+
 def may(ctx: Context, action: Action, step: ActionStep) -> bool:
     """Whether this person is one who takes `step`; the separation-of-duties table
     (handlers/duties.py) is asked separately, in `refusal`."""
@@ -246,6 +255,8 @@ def may(ctx: Context, action: Action, step: ActionStep) -> bool:
             return governs(roles, action.committee) or (
                 me is not None and me in people.chair(ctx, action.committee)
             )
+        case "reassigner":
+            return me is not None and me in reassigners(ctx, action)
     return False
 
 
@@ -259,6 +270,7 @@ WHO_TAKES = {
     "verifier": "its verifier (never the owner)",
     "audit_lead": "an audit lead",
     "chair_or_lead": "the committee's chair or a governance lead",
+    "reassigner": "its committee's governance lead or chair (not who declined it)",
 }
 
 
@@ -313,8 +325,11 @@ def _move(
 def check_step(ctx: Context, action: Action, step: ActionStep) -> None:
     """Raise a UserError saying why this person cannot take `step` now (if they cannot)."""
     said = refusal(ctx, action, step)
-    if said is not None:
-        raise UserError(said)
+    if said is None:
+        return
+    if action.status not in step.sources:  # the card it was pressed on is out of date
+        raise StaleCard("action", action.ref, said)
+    raise UserError(said)
 
 
 def apply(ctx: Context, action: Action, step: ActionStep, values: dict[str, Any]) -> str:
@@ -328,21 +343,23 @@ def apply(ctx: Context, action: Action, step: ActionStep, values: dict[str, Any]
             done = f"You have accepted {action.ref}. Thank you."
         case "decline":
             _move(ctx, action, A.DECLINED, "declined", values["reason"])
+            able = reassigners(ctx, action)
             tell(
                 ctx,
-                leads,
+                able,
                 action,
                 f"{action.ref} was declined by its owner: reassign it",
-                [
-                    Button(
-                        f"Add tier {action.tier} action…",
-                        "lesson.add_action",
-                        {"ref": lesson.ref, "tier": str(action.tier)},
-                    )
-                ],
+                step_buttons(action, ["reassign"]),
                 channel=True,
             )
-            done = f"{action.ref} goes back to the governance lead to reassign."
+            done = (
+                f"{action.ref} goes back to the governance lead to reassign."
+                if able
+                else f"{action.ref} is declined. Nobody can reassign it yet, so the committee's "
+                "digest lists it as stuck."
+            )
+        case "reassign":
+            done = reassign(ctx, action, values)
         case "update":
             record(
                 ctx,
@@ -409,10 +426,12 @@ def apply(ctx: Context, action: Action, step: ActionStep, values: dict[str, Any]
             done = f"{action.ref} sent back to its owner."
         case "reaudit":
             done = record_reaudit(ctx, action, values["result"], values["notes"])
-        case "cancel":
-            done = cancel(ctx, action, values["reason"])
-        case "undo_cancel":
-            done = undo_cancel(ctx, action)
+        case "cancel" | "undo_cancel":
+            done = (
+                cancel(ctx, action, values["reason"])
+                if step.name == "cancel"
+                else undo_cancel(ctx, action)
+            )
         case _:
             raise UserError("Unknown step.")
     lessons.refresh_progress(ctx, lesson)
@@ -468,6 +487,65 @@ def undo_cancel(ctx: Context, action: Action) -> str:
     )
 
 
+def reassign(ctx: Context, action: Action, values: dict[str, Any]) -> str:
+    """A declined action goes to a new owner (never the one who declined it), who is asked to
+    accept it; the reminders start again for them."""
+    previous = action.owner
+    owner = _person(
+        ctx,
+        "owner",
+        values["owner"],
+        required=True,
+        role="executive" if action.tier == 5 else None,
+        role_label="an executive",
+    )
+    assert owner is not None
+    if owner.id == previous.id:
+        raise FieldProblem("owner", f"{owner.display_name} declined it: choose someone else.")
+    if owner.id == action.verifier_id:
+        raise FieldProblem("owner", f"{owner.display_name} verifies it: choose someone else.")
+    due: date = values.get("due") or action.due_date
+    if due < today(ctx):
+        raise FieldProblem("due", f"The due date ({due:%d %b %Y}) has passed: give a new one.")
+    note = (values.get("note") or "").strip()
+    before = {
+        "status": action.status,
+        "owner": previous.display_name,
+        "due": action.due_date.isoformat(),
+    }
+    action.owner_id, action.owner = owner.id, owner
+    action.due_date = due
+    action.due_version += 1  # a new owner: the reminder sequences start again for them
+    action.status, action.status_reason = A.ASSIGNED.value, note
+    action.status_changed_at = action.updated_at = ctx.now
+    record(
+        ctx,
+        entity_type="action",
+        entity_ref=action.ref,
+        action="reassigned",
+        before=before,
+        after={"status": action.status, "owner": owner.display_name, "due": due.isoformat()},
+        reason=note or None,
+    )
+    tell_owner(
+        ctx,
+        action,
+        f"You own a reassigned tier {action.tier} action for {action.lesson.ref}",
+        ["accept", "decline"],
+        note or None,
+    )
+    tell(ctx, [previous.id], action, f"{action.ref} was reassigned to {owner.display_name}", [])
+    leads = [p for p in people.governance_leads(ctx, action.committee) if p != ctx.actor.staff_id]
+    tell(
+        ctx,
+        leads,
+        action,
+        f"{action.ref} was reassigned to {owner.display_name} by {ctx.actor.name}",
+        [],
+    )
+    return f"{action.ref} is reassigned to {owner.display_name}, who has been asked to accept it."
+
+
 def request_extension(ctx: Context, action: Action, new_due: date, reason: str) -> str:
     if ctx.uow.actions.pending_extension(action.id) is not None:
         raise UserError(f"{action.ref} already has an extension request waiting.")
@@ -518,7 +596,9 @@ def decide_extension(
 ) -> str:
     action = extension.action
     if extension.status != "pending":
-        raise UserError(f"That extension request was already {extension.status}.")
+        raise StaleCard(
+            "action", action.ref, f"That extension request was already {extension.status}."
+        )
     if not (
         sits_on(ctx.actor.roles, action.committee) or governs(ctx.actor.roles, action.committee)
     ):

@@ -10,7 +10,7 @@ from handlers.actions.lifecycle import ActionStatus
 from handlers.duties import Decision
 from messages.view import ButtonStyle
 
-Who = Literal["owner", "verifier", "audit_lead", "chair_or_lead"]
+Who = Literal["owner", "verifier", "audit_lead", "chair_or_lead", "reassigner"]
 A = ActionStatus
 
 
@@ -56,6 +56,15 @@ STEPS: tuple[ActionStep, ...] = (
         style="danger",
         confirm="Decline {ref}? It goes back to the governance lead to reassign.",
     ),
+    _s(
+        "reassign",
+        "Reassign…",
+        {A.DECLINED},
+        "reassigner",
+        A.ASSIGNED,
+        style="primary",
+        duty=Decision.REASSIGN,
+    ),
     _s("update", "Update…", {A.IN_PROGRESS, A.BLOCKED}, "owner", None),
     _s("block", "Blocked…", {A.IN_PROGRESS}, "owner", A.BLOCKED),
     _s("resume", "Unblocked", {A.BLOCKED}, "owner", A.IN_PROGRESS, form=False),
@@ -99,7 +108,7 @@ STEPS: tuple[ActionStep, ...] = (
     _s(
         "cancel",
         "Cancel action…",
-        {A.ASSIGNED, A.IN_PROGRESS, A.BLOCKED, A.COMPLETION_SUBMITTED},
+        {A.ASSIGNED, A.IN_PROGRESS, A.BLOCKED, A.COMPLETION_SUBMITTED, A.DECLINED},
         "chair_or_lead",
         A.CANCELLED,
         style="danger",

@@ -41,7 +41,8 @@ def action_rag(action: Action, today: date, pending: bool) -> Rag:
 
 def action_item(action: Action, today: date, pending: bool, *, owner: bool = True) -> Item:
     colour = action_rag(action, today, pending)
-    detail = f"{RAG_MARKS[colour]} · tier {action.tier} · due {action.due_date:%d %b %Y}"
+    mark = "DECLINED: to reassign" if action.status == "declined" else RAG_MARKS[colour]
+    detail = f"{mark} · tier {action.tier} · due {action.due_date:%d %b %Y}"
     if owner:
         detail += f" · {action.owner.display_name}"
     return Item(

@@ -9,7 +9,7 @@ from handlers.alerts import audience, broadcast, service, views
 from handlers.alerts.forms import COMPOSE, CORRECT, NEW_DEADLINE, REJECT, RETRACT
 from handlers.context import Context
 from handlers.duties import Decision
-from handlers.errors import FieldProblem, UserError
+from handlers.errors import FieldProblem, StaleCard
 from handlers.forms import typed_title
 from handlers.registry import Invocation, Press, Submission
 from messages.templates import count_people
@@ -205,8 +205,10 @@ def reject_button(ctx: Context, press: Press) -> Response:
     alert = service.find(ctx, press.value.get("ref", ""))
     duties.check(ctx, Decision.ALERT_APPROVAL, alert, alert.ref)
     if alert.status != "awaiting_approval":
-        raise UserError(
-            f"{alert.ref} is already {views.STATUS_LABELS.get(alert.status, alert.status)}."
+        raise StaleCard(
+            "alert",
+            alert.ref,
+            f"{alert.ref} is already {views.STATUS_LABELS.get(alert.status, alert.status)}.",
         )
     return OpenForm(REJECT, {}, {"ref": alert.ref})
 

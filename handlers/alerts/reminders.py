@@ -1,4 +1,4 @@
-"""The two alert rules from docs/domain.md, on the shared reminder ledger (so each occasion fires
+"""The alert rules from docs/domain.md, on the shared reminder ledger (so each occasion fires
 once, catches up after downtime and never doubles with two clocks):
 
 - alert_not_acknowledged: every `remind_every_minutes` of the alert's severity until the
@@ -11,8 +11,13 @@ once, catches up after downtime and never doubles with two clocks):
   button lists their own people), the publisher gets the list (with those who have no line
   manager on record) and the alert closes. Acknowledgements after that are still recorded
   (and marked late in the audit trail).
+- alert_approval_pending: while an alert awaits approval, every `remind_every_minutes` of its
+  severity the approvers are asked again, with Approve and Reject; once its deadline is within
+  one interval, the publisher is told (once) that it is still waiting. Occasion n is "n
+  intervals since approval was asked" (after downtime only the current one fires), and belongs to
+  one request, so a rejected alert sent for approval again is chased afresh.
 
-Both rules are urgent: alerts ignore quiet hours. Messages to non-acknowledgers and managers are
+All are urgent: alerts ignore quiet hours. Messages to non-acknowledgers and managers are
 queued by INSERT … SELECT (Due.fan_out), so 100,000 people are never listed in memory.
 """
 
@@ -23,11 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from handlers.alerts import broadcast, views
+from handlers import people
+from handlers.alerts import broadcast, service, views
 from handlers.audit import record
 from handlers.config import Rule
 from handlers.context import Context
 from handlers.reminders import Due
+from messages.templates import count_people
 from messages.view import (
     Block,
     Button,
@@ -168,4 +175,77 @@ class DeadlinePassed:
             )
 
 
-RULES = (NotAcknowledged(), DeadlinePassed())
+def interval_words(minutes: int) -> str:
+    """ "30 minutes", "2 hours", "1 day": how often a severity reminds, in plain words."""
+    for size, unit in ((1440, "day"), (60, "hour")):
+        if minutes % size == 0:
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _approvers_reminder(ctx: Context, alert: Alert, waited: str) -> Reply:
+    publisher = people.name_of(ctx, alert.publisher_id)
+    count = service.recipients_planned(ctx, alert)
+    text = (
+        f"Still waiting for approval ({waited}): {publisher} wants to send {alert.ref} to "
+        f"{count_people(count)}."
+    )
+    blocks: list[Block] = [Notice(text, "warning"), *service.broadcast_body(ctx, alert)]
+    if service.too_late_to_send(ctx, alert):
+        blocks.append(Text("Its deadline has passed or is near: approving asks you for a new one."))
+    blocks += [
+        Buttons(service.approval_buttons(alert)),
+        SmallPrint("You cannot approve your own alert; the first approver's decision counts."),
+    ]
+    return Reply(summary=text, blocks=tuple(blocks))
+
+
+def _publisher_warning(ctx: Context, alert: Alert) -> Reply:
+    text = (
+        f"{alert.ref} is still waiting for approval and its acknowledgement deadline "
+        f"({views.when(ctx.calendar, alert.ack_deadline)}) is near or past. The approvers have "
+        "been reminded; whoever approves it will be asked for a new deadline."
+    )
+    return Reply(
+        summary=text,
+        blocks=(
+            Heading(f"Not yet approved: {alert.title}"),
+            Notice(text, "warning"),
+            Buttons((Button("Status", "alert.status", {"ref": alert.ref}),)),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalPending:
+    name: str = "alert_approval_pending"
+    urgent: bool = True
+
+    def due(self, ctx: Context, rule: Rule, since: datetime | None) -> Iterable[Due]:
+        """Alerts awaiting approval are few: each tick looks at every one. Its status has not
+        changed since approval was asked, so `updated_at` is when that was."""
+        for alert in ctx.uow.alerts.with_status("awaiting_approval"):
+            asked = alert.updated_at
+            request = f"{asked:%Y%m%dT%H%M%S}"
+            severity = ctx.config.alert_severities.get(alert.severity)
+            minutes = rule.every_minutes or (severity.remind_every_minutes if severity else 30)
+            intervals = int((ctx.now - asked).total_seconds() // (minutes * 60))
+            if intervals >= 1:
+                waited = interval_words(minutes * intervals)
+                yield Due(
+                    alert.ref,
+                    f"approve{intervals}@{request}",
+                    _approvers_reminder(ctx, alert, waited),
+                    people=tuple(service.approvers(ctx, alert)),
+                )
+            if service.too_late_to_send(ctx, alert):
+                yield Due(
+                    alert.ref,
+                    f"deadline@{request}",
+                    _publisher_warning(ctx, alert),
+                    people=(alert.publisher_id,),
+                )
+
+
+RULES = (NotAcknowledged(), DeadlinePassed(), ApprovalPending())

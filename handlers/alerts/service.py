@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from handlers import duties, people
+from handlers import cards, duties, people
 from handlers.alerts import audience, broadcast, views
 from handlers.audit import record
 from handlers.context import Context
 from handlers.duties import Decision
-from handlers.errors import FieldProblem, NotFound, UserError
+from handlers.errors import FieldProblem, NotFound, StaleCard, UserError
 from handlers.permissions import allowed
 from messages.templates import count_people, counted
 from messages.view import Block, Button, Buttons, Notice, Reply, SmallPrint, Text
@@ -149,9 +149,11 @@ def check_own_draft(ctx: Context, alert: Alert) -> None:
     if alert.publisher_id != ctx.actor.staff_id:
         raise UserError(f"{alert.ref} is another publisher's alert.")
     if alert.status != "draft":
-        raise UserError(
+        raise StaleCard(
+            "alert",
+            alert.ref,
             f"{alert.ref} is {views.STATUS_LABELS.get(alert.status, alert.status)}, "
-            "so it can no longer be changed."
+            "so it can no longer be changed.",
         )
 
 
@@ -210,7 +212,11 @@ def request_approval(ctx: Context, alert: Alert) -> list[str]:
     ]
     reply = Reply(summary=f"Approval needed: {alert.ref} {alert.title}", blocks=tuple(blocks))
     ctx.enqueuer.to_people(
-        chosen, reply, f"alert:{alert.ref}:approve:{ctx.now.isoformat()}", urgent=True
+        chosen,
+        reply,
+        f"alert:{alert.ref}:approve:{ctx.now.isoformat()}",
+        urgent=True,
+        card=cards.key("alert", alert.ref),
     )
     return [people.name_of(ctx, s) for s in chosen]
 
@@ -285,8 +291,12 @@ def approve(ctx: Context, alert: Alert) -> int:
         state = views.STATUS_LABELS.get(alert.status, alert.status)
         if alert.approver_id:
             who = people.name_of(ctx, alert.approver_id)
-            raise UserError(f"{alert.ref} was already approved by {who} (now {state}).")
-        raise UserError(f"{alert.ref} is {state}, so there is nothing to approve.")
+            raise StaleCard(
+                "alert", alert.ref, f"{alert.ref} was already approved by {who} (now {state})."
+            )
+        raise StaleCard(
+            "alert", alert.ref, f"{alert.ref} is {state}, so there is nothing to approve."
+        )
     alert.approver_id = ctx.actor.staff_id
     alert.approved_at = ctx.now
     _set_status(ctx, alert, "awaiting_approval", "approved", approver_id=ctx.actor.staff_id)
@@ -308,8 +318,10 @@ def approve(ctx: Context, alert: Alert) -> int:
 def reject(ctx: Context, alert: Alert, reason: str) -> None:
     duties.check(ctx, Decision.ALERT_APPROVAL, alert, alert.ref)
     if alert.status != "awaiting_approval":
-        raise UserError(
-            f"{alert.ref} is already {views.STATUS_LABELS.get(alert.status, alert.status)}."
+        raise StaleCard(
+            "alert",
+            alert.ref,
+            f"{alert.ref} is already {views.STATUS_LABELS.get(alert.status, alert.status)}.",
         )
     alert.rejected_reason = reason
     _set_status(ctx, alert, "draft", "rejected", reason=reason)
@@ -319,7 +331,11 @@ def reject(ctx: Context, alert: Alert, reason: str) -> None:
         blocks=(Notice(text, "warning"), *broadcast_body(ctx, alert), draft_buttons(alert)),
     )
     ctx.enqueuer.to_person(
-        alert.publisher_id, reply, f"alert:{alert.ref}:rejected:{ctx.now.isoformat()}", urgent=True
+        alert.publisher_id,
+        reply,
+        f"alert:{alert.ref}:rejected:{ctx.now.isoformat()}",
+        urgent=True,
+        card=cards.key("alert", alert.ref),
     )
 
 

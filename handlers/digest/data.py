@@ -9,7 +9,7 @@ and acknowledgement rates, for the Patient Safety Committee) without this module
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -17,6 +17,7 @@ from typing import Generic, Protocol, TypeVar
 from handlers.actions.lifecycle import ACTION_OPEN, AMBER_DAYS, WORKING, ActionStatus
 from handlers.config import OrgConfig
 from handlers.ideas.lifecycle import IDEA_OPEN
+from handlers.ideas.views import sponsor_phrase
 from handlers.lessons.lifecycle import AWAITING_DECISION, LESSON_OPEN, LessonStatus
 from messages.view import Item
 from store.repos.digest import ActionRow, DigestRepo, LessonRow, Statuses, Window
@@ -38,6 +39,7 @@ STATUSES = Statuses(
     action_reaudit_scheduled=ActionStatus.REAUDIT_SCHEDULED.value,
     action_reaudit_results=(ActionStatus.CLOSED.value, ActionStatus.REAUDIT_FAILED.value),
     action_not_a_response=(ActionStatus.CANCELLED.value, ActionStatus.DECLINED.value),
+    action_declined=ActionStatus.DECLINED.value,
     idea_open=tuple(sorted(s.value for s in IDEA_OPEN)),
 )
 DIMENSION_LABELS = {"site": "Site", "department": "Department", "process": "Process", "srg": "SRG"}
@@ -121,6 +123,8 @@ class IdeaLine:
     ref: str
     title: str
     benefits: tuple[str, ...]
+    sponsor: str = ""
+    """A Big Idea's sponsor's answer ("awaiting sponsor"), or "" (handlers/ideas/views.py)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,17 @@ class ExtraSection:
     title: str
     text: str
     items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True)
+class StuckLine:
+    """An item nobody can move, or a reminder that reaches nobody: someone must fix who holds
+    which role before it can go anywhere."""
+
+    ref: str
+    problem: str
+    kind: str = "action"
+    """What `ref` is: "action", "lesson" or another record (drawn without an Open button)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +187,9 @@ class DigestData:
     lessons_without_unit: Listing[str]
     actions_without_measure: Listing[str]
     extra_sections: tuple[ExtraSection, ...] = ()
+    declined: Listing[ActionLine] = Listing((), 0)
+    """Declined by their owners, waiting for the governance lead or chair to reassign them."""
+    stuck: Listing[StuckLine] = Listing((), 0)
 
 
 def iso_week(day: date) -> str:
@@ -281,6 +299,64 @@ def _trends(repo: DigestRepo, config: OrgConfig, w: Window, committee: str) -> L
     return Listing(tuple(lines), total)
 
 
+STUCK_LIMIT = 10
+NO_VERIFIER = (
+    "Completion to verify, but nobody can: no verifier, governance lead or chair other than "
+    "its owner"
+)
+NO_REASSIGNER = (
+    "Declined, but nobody can reassign it: no governance lead or chair other than who declined it"
+)
+NO_APPROVER = "Critical alert awaiting approval, but no alert approver other than its publisher"
+
+
+def _at_most_one(ids: Iterable[int]) -> tuple[bool, int | None]:
+    """Whether excluding one person could leave nobody of `ids`, and who (None: anyone)."""
+    unique = set(ids)
+    if len(unique) > 1:
+        return False, None
+    return True, next(iter(unique), None)
+
+
+def stuck_items(uow: UnitOfWork, config: OrgConfig, code: str) -> Listing[StuckLine]:
+    """What nobody can move in committee `code`, or in the organisation (critical alerts), and
+    the reminders that found nobody to tell; a fixed handful of statements."""
+    committee = config.committees[code]
+    emails = [*committee.governance_leads, committee.chair]
+    pool = [p.id for p in uow.staff.by_emails(emails) if p.active]
+    repo = uow.digest
+    lines: list[StuckLine] = []
+    totals = 0
+    possible, owner = _at_most_one(pool)
+    if possible:
+        for found, problem in (
+            (repo.unverifiable(code, STATUSES, owner), NO_VERIFIER),
+            (repo.unreassignable(code, STATUSES, owner), NO_REASSIGNER),
+        ):
+            rows, total = found
+            lines += [StuckLine(r.ref, problem) for r in rows]
+            totals += total
+    possible, publisher = _at_most_one(p.id for p in uow.staff.with_role("alert_approver"))
+    if possible:
+        alerts, total = repo.unapprovable(publisher)
+        lines += [StuckLine(ref, NO_APPROVER, "alert") for ref in alerts]
+        totals += total
+    reminders, _ = uow.reminders.stuck(STUCK_LIMIT * 5)
+    committees = repo.committees_of({r.item_key for r in reminders})
+    seen = {line.ref for line in lines}
+    for reminder in reminders:
+        belongs = committees.get(reminder.item_key)
+        if reminder.item_key in seen or belongs not in (None, code):
+            continue
+        seen.add(reminder.item_key)
+        kind = "lesson" if reminder.item_key.startswith("LL-") else "action"
+        kind = kind if belongs else "other"
+        rule = reminder.rule.replace("_", " ")
+        lines.append(StuckLine(reminder.item_key, f"Its reminder ({rule}) reaches nobody", kind))
+        totals += 1
+    return Listing(tuple(lines[:STUCK_LIMIT]), max(totals, len(lines)))
+
+
 def build_digest(
     uow: UnitOfWork,
     config: OrgConfig,
@@ -346,7 +422,10 @@ def build_digest(
     )
     idea_rows, idea_total = repo.ideas(committee.idea_benefits, s)
     ideas = Listing(
-        tuple(IdeaLine(i.ref, i.title, tuple(i.expected_benefits)) for i in idea_rows),
+        tuple(
+            IdeaLine(i.ref, i.title, tuple(i.expected_benefits), sponsor_phrase(i.sponsor_state))
+            for i in idea_rows
+        ),
         idea_total,
     )
     without_unit, without_unit_total = repo.lessons_without_unit(code, s)
@@ -378,6 +457,11 @@ def build_digest(
         ideas=ideas,
         lessons_without_unit=Listing(tuple(without_unit), without_unit_total),
         actions_without_measure=Listing(tuple(without_measure), without_measure_total),
+    )
+    data = replace(
+        data,
+        declined=_actions(repo.declined(code, s), waiting),
+        stuck=stuck_items(uow, config, code),
     )
     extra = tuple(section for add in contributors for section in add(uow, config, period))
     return replace(data, extra_sections=extra) if extra else data

@@ -21,6 +21,7 @@ from handlers.digest.data import (
     IdeaLine,
     LessonLine,
     Listing,
+    StuckLine,
     TrendLine,
 )
 from messages.templates import count_of, day, render, sparkline
@@ -158,7 +159,29 @@ def _trend(line: TrendLine) -> Item:
 def _idea(line: IdeaLine, config: OrgConfig) -> Item:
     labels = {b.lower(): b for b in config.ideas.benefits}
     benefits = ", ".join(labels.get(b.lower(), b) for b in line.benefits)
-    return Item(line.title, line.ref, benefits, (Button("Open", "idea.show", {"ref": line.ref}),))
+    detail = " · ".join(part for part in (benefits, line.sponsor) if part)
+    return Item(line.title, line.ref, detail, (Button("Open", "idea.show", {"ref": line.ref}),))
+
+
+def _stuck_item(line: StuckLine) -> Item:
+    opener = {"action": open_action, "lesson": open_lesson}.get(line.kind)
+    return Item(line.problem, line.ref, "", (opener(line.ref),) if opener else ())
+
+
+def _stuck(data: DigestData) -> list[Block]:
+    """Absent when nothing is stuck: absence is the good news."""
+    listing = data.stuck
+    if not listing.items:
+        return []
+    return [
+        Heading("Stuck: nobody can move these"),
+        Notice(render("digest/stuck.txt", listing=listing), "warning"),
+        Items(tuple(_stuck_item(x) for x in listing.items)),
+    ]
+
+
+def _declined(line: ActionLine) -> Item:
+    return _action_item(line, f"Declined: {_on(line)}", _waiting(line.days))
 
 
 def _headline(data: DigestData) -> Facts:
@@ -306,10 +329,15 @@ def digest_reply(data: DigestData, config: OrgConfig) -> Reply:
         _headline(data),
         SmallPrint(render("digest/period.txt", d=data)),
     ]
+    blocks.extend(_stuck(data))
     for section in data.extra_sections:
         blocks.extend(_extra(section))
     blocks.extend(_decisions(data))
     blocks.extend(_assurance(data))
+    if data.declined.items:
+        blocks.extend(
+            _action_section("Declined, to reassign", "declined", data.declined, _declined)
+        )
     blocks.extend(_trends(data))
     blocks.extend(_action_section("Red actions", "red", data.red, _red))
     blocks.extend(

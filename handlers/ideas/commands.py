@@ -5,12 +5,24 @@ from __future__ import annotations
 from handlers import duties
 from handlers.context import Context
 from handlers.duties import Decision
-from handlers.errors import FieldProblem, UserError
-from handlers.forms import typed_title
-from handlers.ideas import service
-from handlers.ideas.forms import SUBMIT_FORM, decision_form_id
+from handlers.errors import FieldProblem, StaleCard, UserError
+from handlers.forms import as_raw, typed_title
+from handlers.ideas import service, sponsorship
+from handlers.ideas.forms import (
+    BUSINESS_CASE,
+    SPONSOR_DECLINE_FORM,
+    SUBMIT_BIG_FORM,
+    SUBMIT_FORM,
+    decision_form_id,
+)
 from handlers.ideas.lifecycle import AWAITING_PANEL, IDEA_OPEN, IdeaStatus, Transition
-from handlers.ideas.views import PAGE_SIZE, idea_card, idea_items, pager
+from handlers.ideas.views import (
+    PAGE_SIZE,
+    idea_card,
+    idea_items,
+    pager,
+    sponsor_buttons,
+)
 from handlers.permissions import allowed
 from handlers.registry import CommandHandler, Invocation, Press, Submission
 from handlers.submission import looks_like_receipt, receipt_hash
@@ -31,12 +43,14 @@ from store.models import Idea
 
 
 def open_submit_form(kind: str | None) -> CommandHandler:
+    form_id = SUBMIT_BIG_FORM if kind == "big" else SUBMIT_FORM
+
     def handler(ctx: Context, invocation: Invocation) -> Response:
-        values: dict[str, str] = {"kind": kind or "bright", "mode": "named"}
+        values: dict[str, str] = {"mode": "named"}
         title, shortened = typed_title(invocation.args)
         if title:
             values["title"] = title
-        return OpenForm(SUBMIT_FORM, values, errors=shortened)
+        return OpenForm(form_id, values, errors=shortened)
 
     return handler
 
@@ -56,13 +70,21 @@ def on_submit(ctx: Context, submission: Submission) -> Response:
     missing = [e for e in emails if e not in found]
     if missing:
         return FormErrors({"co_submitters": "Not in the staff directory: " + ", ".join(missing)})
-    result = service.submit(ctx, values, list(found.values()))
+    kind = "big" if submission.form_id == SUBMIT_BIG_FORM else "bright"
+    try:
+        result = service.submit(ctx, values, list(found.values()), kind)
+    except FieldProblem as exc:
+        return FormErrors({exc.field: str(exc)})
     idea = result.idea
-    kind = "Big Idea" if idea.kind == "big" else "Bright Idea"
-    blocks: list[Block] = [
-        Heading(f"Thank you: {idea.ref} received"),
-        Notice(f"Your {kind} '{idea.title}' is with the ideas panel for screening.", "success"),
-    ]
+    if idea.kind == "big":
+        sponsor = sponsorship.sponsor_name(ctx, idea)
+        where = (
+            f"Your Big Idea '{idea.title}' goes to the ideas panel once {sponsor}, "
+            "your sponsor, accepts: they have been asked."
+        )
+    else:
+        where = f"Your Bright Idea '{idea.title}' is with the ideas panel for screening."
+    blocks: list[Block] = [Heading(f"Thank you: {idea.ref} received"), Notice(where, "success")]
     if result.receipt:
         blocks += [
             Text(f"Your receipt code is {result.receipt}"),
@@ -109,6 +131,8 @@ def _viewer_card(ctx: Context, idea: Idea, receipt: str | None = None) -> list[B
             and not ctx.uow.ideas.has_support(idea.id, ctx.actor.staff_id)
         ):
             extra.append(Button("Support this idea", "idea.support", {"ref": idea.ref}))
+    if _asked_to_sponsor(ctx, idea):
+        extra = [*sponsor_buttons(idea), *extra]
     history = [
         (ctx.calendar.local(e.at).strftime("%d %b"), e.action.replace("_", " "))
         for e in ctx.uow.audit.for_entity("idea", idea.ref)
@@ -116,11 +140,21 @@ def _viewer_card(ctx: Context, idea: Idea, receipt: str | None = None) -> list[B
     return idea_card(
         idea,
         ctx.config,
-        submitter_names=service.submitter_names(ctx, idea),
+        submitter_names=sponsorship.submitter_names(ctx, idea),
         may_see_confidential=service.may_see_confidential(ctx) or mine,
         panel_buttons=may_decide,
         extra_buttons=extra,
         history=history,
+        sponsor_name=sponsorship.sponsor_name(ctx, idea),
+    )
+
+
+def _asked_to_sponsor(ctx: Context, idea: Idea) -> bool:
+    return (
+        idea.status == IdeaStatus.AWAITING_SPONSOR
+        and idea.sponsor_state == sponsorship.ASKED
+        and ctx.actor.staff_id is not None
+        and ctx.actor.staff_id == idea.sponsor_id
     )
 
 
@@ -241,9 +275,12 @@ def decide_button(ctx: Context, press: Press) -> Response:
     idea = service.find(ctx, press.value.get("ref", ""))
     transition = service.transition_named(press.value.get("to", ""))
     _check_panel_may(ctx, idea, transition)
+    values: dict[str, object] = {}
+    if transition.name == "promote":  # a case kept from a declined sponsorship, to improve on
+        values = {f.name: as_raw(f, getattr(idea, f.name)) for f in BUSINESS_CASE}
     return OpenForm(
         decision_form_id(transition),
-        {},
+        {k: v for k, v in values.items() if v is not None},
         {"ref": idea.ref, "to": transition.name},
         about=about(idea),
     )
@@ -254,12 +291,14 @@ def _check_panel_may(ctx: Context, idea: Idea, transition: Transition) -> None:
         raise UserError("That decision is not the panel's to make.")
     duties.check(ctx, Decision.IDEA_DECISION, idea, idea.ref)
     if idea.status not in transition.sources:
-        raise UserError(
+        raise StaleCard(
+            "idea",
+            idea.ref,
             f"{idea.ref} has moved on (now: {idea.status.replace('_', ' ')}); "
-            "open it again to see what can be done."
+            "open it again to see what can be done.",
         )
-    if transition.bright_only and idea.kind != "bright":
-        raise UserError(f"{idea.ref} is already a Big Idea.")
+    if transition.unsponsored_only and idea.sponsor_state == sponsorship.ACCEPTED:
+        raise UserError(f"{idea.ref} already has a sponsor who accepted.")
 
 
 def on_decision(ctx: Context, submission: Submission) -> Response:
@@ -295,7 +334,46 @@ def on_decision(ctx: Context, submission: Submission) -> Response:
             idea,
             ctx.config,
             panel_buttons=True,
-            submitter_names=service.submitter_names(ctx, idea),
+            submitter_names=sponsorship.submitter_names(ctx, idea),
             may_see_confidential=False,  # it replaces the panel's channel post: draw it as posted
+            sponsor_name=sponsorship.sponsor_name(ctx, idea),
         )
     return Reply(summary=f"{idea.ref} {idea.status}", blocks=tuple(blocks), replace_original=True)
+
+
+def sponsor_accept(ctx: Context, press: Press) -> Response:
+    """The named sponsor accepts (anyone else pressing a forwarded card is refused)."""
+    idea = service.find(ctx, press.value.get("ref", ""))
+    sponsorship.accept(ctx, idea)
+    text = f"Thank you: you are now the sponsor of {idea.ref}. {_who_was_told(idea)}"
+    return _answered(ctx, idea, text)
+
+
+def sponsor_decline_button(ctx: Context, press: Press) -> Response:
+    """Decline… asks for the reason first; nothing changes until it is given."""
+    idea = service.find(ctx, press.value.get("ref", ""))
+    sponsorship.check_sponsor_may_answer(ctx, idea)
+    return OpenForm(SPONSOR_DECLINE_FORM, {}, {"ref": idea.ref}, about=about(idea))
+
+
+def on_sponsor_decline(ctx: Context, submission: Submission) -> Response:
+    idea = service.find(ctx, submission.context.get("ref", ""))
+    sponsorship.decline(ctx, idea, submission.values["reason"])
+    text = f"You declined to sponsor {idea.ref}: it goes back to the ideas panel. " + (
+        _who_was_told(idea)
+    )
+    return _answered(ctx, idea, text)
+
+
+def _who_was_told(idea: Idea) -> str:
+    if idea.submitters:
+        return "The submitter and the ideas panel have been told."
+    return (
+        "The ideas panel has been told; the submitter is anonymous and will see it with "
+        "their receipt code."
+    )
+
+
+def _answered(ctx: Context, idea: Idea, text: str) -> Reply:
+    blocks: list[Block] = [Notice(text, "success"), *_viewer_card(ctx, idea)]
+    return Reply(summary=text, blocks=tuple(blocks), replace_original=True)

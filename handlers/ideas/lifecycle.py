@@ -3,6 +3,10 @@
 submitted → screened (eligible | duplicate | redirected | not eligible) → under review →
 approved | not progressed | promoted to Big → in implementation → implemented → recognised;
 withdrawn by the submitter from any open state. Every panel decision carries a reason.
+
+A Big Idea, submitted as one or promoted, waits as "awaiting sponsor" until its sponsor accepts
+(handlers/ideas/sponsorship.py): it then goes to the panel (submitted) or back to it
+(promoted); a declined sponsorship returns it to the panel as a Bright Idea, with the reason.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class IdeaStatus(StrEnum):
     IMPLEMENTED = "implemented"
     RECOGNISED = "recognised"
     WITHDRAWN = "withdrawn"
+    AWAITING_SPONSOR = "awaiting_sponsor"
 
 
 STATUS_LABELS: dict[IdeaStatus, str] = {
@@ -44,6 +49,7 @@ STATUS_LABELS: dict[IdeaStatus, str] = {
     IdeaStatus.IMPLEMENTED: "Implemented",
     IdeaStatus.RECOGNISED: "Implemented and recognised",
     IdeaStatus.WITHDRAWN: "Withdrawn by the submitter",
+    IdeaStatus.AWAITING_SPONSOR: "Awaiting sponsor: asked to accept",
 }
 
 IDEA_OPEN = frozenset(
@@ -54,6 +60,7 @@ IDEA_OPEN = frozenset(
         IdeaStatus.PROMOTED,
         IdeaStatus.APPROVED,
         IdeaStatus.IN_IMPLEMENTATION,
+        IdeaStatus.AWAITING_SPONSOR,
     }
 )
 AWAITING_PANEL = (
@@ -64,8 +71,10 @@ AWAITING_PANEL = (
     IdeaStatus.APPROVED,
     IdeaStatus.IN_IMPLEMENTATION,
     IdeaStatus.IMPLEMENTED,
+    IdeaStatus.AWAITING_SPONSOR,
 )
-"""Statuses in which the panel still has something to do (its `/idea list` queue)."""
+"""Statuses in which the panel still has something to do (its `/idea list` queue); an idea
+awaiting its sponsor is listed so the panel can see who to chase."""
 
 Actor = Literal["panel", "submitter"]
 
@@ -80,7 +89,8 @@ class Transition:
     headline: str
     """What the submitter is told, completing "Your idea IDEA-… …"."""
     style: ButtonStyle = "default"
-    bright_only: bool = False
+    unsponsored_only: bool = False
+    """Only for an idea without an accepted sponsor (promotion asks for one)."""
 
 
 def _t(
@@ -92,9 +102,11 @@ def _t(
     *,
     style: ButtonStyle = "default",
     by: Actor = "panel",
-    bright_only: bool = False,
+    unsponsored_only: bool = False,
 ) -> Transition:
-    return Transition(name, button, frozenset(sources), target, by, headline, style, bright_only)
+    return Transition(
+        name, button, frozenset(sources), target, by, headline, style, unsponsored_only
+    )
 
 
 S = IdeaStatus
@@ -150,9 +162,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         "promote",
         "Promote to Big Idea",
         {S.UNDER_REVIEW},
-        S.PROMOTED,
-        "has been promoted to a Big Idea",
-        bright_only=True,
+        S.AWAITING_SPONSOR,
+        "is to become a Big Idea: its sponsor has been asked to accept",
+        unsponsored_only=True,
     ),
     _t(
         "start",
@@ -190,12 +202,13 @@ TRANSITIONS: tuple[Transition, ...] = (
 BY_NAME: dict[str, Transition] = {t.name: t for t in TRANSITIONS}
 
 
-def available(status: str, kind: str, by: Actor) -> list[Transition]:
-    """The transitions `by` may take from `status` for an idea of `kind`, in display order."""
+def available(status: str, kind: str, by: Actor, *, sponsored: bool = False) -> list[Transition]:
+    """The transitions `by` may take from `status` for an idea of `kind` (with an accepted
+    sponsor or not), in display order."""
     return [
         t
         for t in TRANSITIONS
-        if t.by == by and status in t.sources and not (t.bright_only and kind != "bright")
+        if t.by == by and status in t.sources and not (t.unsponsored_only and sponsored)
     ]
 
 

@@ -50,7 +50,12 @@ RULES = (
     IdeaWaitingRule("idea_not_screened", (IdeaStatus.SUBMITTED,), "status", "screening"),
     IdeaWaitingRule(
         "idea_not_decided",
-        (IdeaStatus.ELIGIBLE, IdeaStatus.UNDER_REVIEW, IdeaStatus.PROMOTED),
+        (
+            IdeaStatus.ELIGIBLE,
+            IdeaStatus.UNDER_REVIEW,
+            IdeaStatus.PROMOTED,
+            IdeaStatus.AWAITING_SPONSOR,  # the panel chases a sponsor who has not answered
+        ),
         "created",
         "a decision",
     ),

@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from handlers import cards
 from handlers.audit import record
 from handlers.context import Context
-from handlers.errors import FieldProblem, UserError
+from handlers.errors import FieldProblem, StaleCard, UserError
+from handlers.ideas import sponsorship
+from handlers.ideas.forms import CASE_FIELDS
 from handlers.ideas.lifecycle import BY_NAME, IDEA_OPEN, IdeaStatus, Transition
+from handlers.ideas.sponsorship import submitter_names
 from handlers.ideas.views import decision_notice, idea_card
 from handlers.permissions import allowed
 from handlers.submission import among_submitters, find_by_ref_or_receipt, new_receipt, receipt_hash
@@ -26,15 +30,25 @@ class Submitted:
     receipt: str | None
 
 
-def submit(ctx: Context, values: dict[str, Any], co_submitter_ids: list[int]) -> Submitted:
-    """Store a new idea. Anonymous ideas record no identity, only a hash of the receipt code."""
+def submit(
+    ctx: Context, values: dict[str, Any], co_submitter_ids: list[int], kind: str = "bright"
+) -> Submitted:
+    """Store a new idea. Anonymous ideas record no identity, only a hash of the receipt code.
+
+    A Big Idea's sponsor is checked against the person submitting (even an anonymous one, who
+    is known for this one request and never stored) and is asked before the panel sees it."""
     anonymous = values["mode"] == "anonymous"
+    sponsor = None
+    if kind == "big":
+        assert ctx.actor.staff_id is not None
+        sharing = {ctx.actor.staff_id, *co_submitter_ids}
+        sponsor = sponsorship.sponsor_named(ctx, values["sponsor"], sharing)
     year = ctx.calendar.local(ctx.now).year
     ref = ctx.uow.refs.next_ref("IDEA", year)
     receipt = new_receipt() if anonymous else None
     idea = Idea(
         ref=ref,
-        kind=values["kind"],
+        kind=kind,
         title=values["title"],
         problem=values["problem"],
         proposed_change=values["proposed_change"],
@@ -56,7 +70,11 @@ def submit(ctx: Context, values: dict[str, Any], co_submitter_ids: list[int]) ->
         for staff_id in co_submitter_ids:
             if staff_id != ctx.actor.staff_id:
                 idea.submitters.append(IdeaSubmitter(staff_id=staff_id, is_lead=False))
+    if sponsor is not None:
+        sponsorship.store_case(idea, values)
     ctx.uow.ideas.add(idea)
+    if sponsor is not None:
+        sponsorship.ask(ctx, idea, sponsor)  # its first status: waiting for the sponsor
     record(
         ctx,
         entity_type="idea",
@@ -66,11 +84,18 @@ def submit(ctx: Context, values: dict[str, Any], co_submitter_ids: list[int]) ->
         anonymous=anonymous,
     )
     names = [] if anonymous else submitter_names(ctx, idea)
-    panel_card = idea_card(idea, ctx.config, submitter_names=names, panel_buttons=True)
+    panel_card = idea_card(
+        idea,
+        ctx.config,
+        submitter_names=names,
+        panel_buttons=True,
+        sponsor_name=sponsor.display_name if sponsor else None,
+    )
     ctx.enqueuer.to_channel(
         "ideas_panel",
         Reply(summary=f"New {idea.kind} idea {ref}: {idea.title}", blocks=tuple(panel_card)),
         key=f"idea:{ref}:submitted",
+        card=cards.key("idea", ref),
     )
     return Submitted(idea, receipt)
 
@@ -93,11 +118,6 @@ def may_see_confidential(ctx: Context) -> bool:
     return allowed(ctx.config, ctx.actor.roles, "idea.see_confidential")
 
 
-def submitter_names(ctx: Context, idea: Idea) -> list[str]:
-    people = [ctx.uow.staff.get(s.staff_id) for s in idea.submitters]
-    return [p.display_name for p in people if p is not None]
-
-
 def apply_transition(
     ctx: Context,
     idea: Idea,
@@ -109,9 +129,11 @@ def apply_transition(
 ) -> None:
     """Move `idea` along `transition`; the caller has checked who may. Notifies the submitters."""
     if idea.status not in transition.sources:
-        raise UserError(
+        raise StaleCard(
+            "idea",
+            idea.ref,
             f"{idea.ref} is now '{idea.status.replace('_', ' ')}', so it cannot be "
-            f"{transition.button.rstrip('…').lower()}ed any more. Nothing was changed."
+            f"{transition.button.rstrip('…').lower()}ed any more. Nothing was changed.",
         )
     before = {"status": idea.status}
     how = ""
@@ -128,25 +150,26 @@ def apply_transition(
         target = ctx.config.redirects[extra["redirect_to"]]
         idea.redirected_to = extra["redirect_to"]
         how = f"Please take it to {target.label}: {target.how}"
-    elif transition.name in ("approve", "promote"):
-        sponsor_email = extra.get("sponsor")
-        if sponsor_email:
-            sponsor = ctx.uow.staff.by_email(sponsor_email)
-            if sponsor is None:
-                raise FieldProblem("sponsor", f"{sponsor_email} is not in the staff directory.")
-            idea.sponsor_id = sponsor.id
-        if transition.name == "approve" and idea.kind == "big" and idea.sponsor_id is None:
-            raise FieldProblem(
-                "sponsor", "A Big Idea needs a sponsor before it is approved: add their email."
-            )
+    elif transition.name == "approve" and idea.kind == "big" and not sponsorship.accepted(idea):
+        raise UserError(
+            f"{idea.ref} is a Big Idea without a sponsor who has accepted, so it cannot be "
+            "approved yet: promote it with a sponsor, who is asked to accept."
+        )
+    sponsor = None
     if transition.name == "promote":
+        sharing = {s.staff_id for s in idea.submitters}
+        sponsor = sponsorship.sponsor_named(ctx, extra["sponsor"], sharing)
+        sponsorship.store_case(idea, extra)
         idea.kind = "big"
+        idea.promoted_at = ctx.now
     idea.status = transition.target.value
     idea.decision_reason = reason
     idea.status_changed_at = ctx.now
     idea.updated_at = ctx.now
     after: dict[str, Any] = {"status": idea.status}
-    after.update({k: v for k, v in extra.items() if v and k != "sponsor"})
+    after.update({k: v for k, v in extra.items() if v and k not in CASE_FIELDS})
+    if sponsor is not None:
+        sponsorship.ask(ctx, idea, sponsor)
     record(
         ctx,
         entity_type="idea",
@@ -161,7 +184,9 @@ def apply_transition(
     key = f"idea:{idea.ref}:{idea.status}:{ctx.now.isoformat()}"
     ctx.enqueuer.to_people((s.staff_id for s in idea.submitters), notice, key)
     if transition.by == "submitter":
-        ctx.enqueuer.to_channel("ideas_panel", notice_for_panel(idea, reason), key)
+        told = notice_for_panel(idea, reason)
+        ctx.enqueuer.to_channel("ideas_panel", told, key)
+        sponsorship.tell_sponsor_withdrawn(ctx, idea, told)
 
 
 def notice_for_panel(idea: Idea, reason: str | None) -> Reply:

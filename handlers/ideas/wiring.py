@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from handlers.config import OrgConfig
 from handlers.ideas import commands
-from handlers.ideas.forms import all_decision_forms, submit_form
+from handlers.ideas.forms import (
+    all_decision_forms,
+    sponsor_decline_form,
+    submit_big_form,
+    submit_form,
+)
 from handlers.ideas.reminders import RULES
+from handlers.ideas.views import SPONSOR_ACCEPT, SPONSOR_DECLINE
 from handlers.qi import command_help
 from handlers.registry import ActionSpec, Command, FormSpec, Registry, Subcommand
 
@@ -37,7 +43,7 @@ def register(registry: Registry, config: OrgConfig) -> None:
                 Subcommand(
                     name="big",
                     usage="/idea big [title]",
-                    summary="Share a Big Idea",
+                    summary="Share a Big Idea: with a business case and a sponsor",
                     permission="idea.submit",
                     handler=commands.open_submit_form("big"),
                 ),
@@ -90,6 +96,9 @@ def register(registry: Registry, config: OrgConfig) -> None:
         )
     )
     registry.add_form(FormSpec(submit_form(config), "idea.submit", commands.on_submit))
+    registry.add_form(FormSpec(submit_big_form(config), "idea.submit", commands.on_submit))
+    decline = sponsor_decline_form(config)
+    registry.add_form(FormSpec(decline, "idea.view", commands.on_sponsor_decline))
     for transition, form in all_decision_forms(config):
         permission = "idea.decide" if transition.by == "panel" else "idea.submit"
         registry.add_form(FormSpec(form, permission, commands.on_decision))
@@ -98,3 +107,6 @@ def register(registry: Registry, config: OrgConfig) -> None:
     registry.add_action(ActionSpec("idea.withdraw", "idea.submit", commands.withdraw_button))
     registry.add_action(ActionSpec("idea.support", "idea.support", commands.support_button))
     registry.add_action(ActionSpec("idea.list_page", "idea.list", commands.list_page))
+    # Any member of staff may be named a sponsor: the handler lets only the named one answer.
+    registry.add_action(ActionSpec(SPONSOR_ACCEPT, "idea.view", commands.sponsor_accept))
+    registry.add_action(ActionSpec(SPONSOR_DECLINE, "idea.view", commands.sponsor_decline_button))

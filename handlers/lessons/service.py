@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import people, visibility
+from handlers import cards, people, visibility
 from handlers.actions.lifecycle import DONE, ActionStatus
 from handlers.audit import record
 from handlers.context import Context
-from handlers.errors import FieldProblem, UserError
+from handlers.errors import FieldProblem, StaleCard
 from handlers.lessons.lifecycle import LESSON_OPEN, LessonStatus
 from handlers.lessons.redaction import scrub_outbox
 from handlers.lessons.views import lesson_card, submitter_notice
@@ -76,7 +76,8 @@ def committee_post(
         buttons=buttons,
     )
     blocks = [Notice(headline, "info"), *card]
-    ctx.enqueuer.to_channel(channel, Reply(summary=headline, blocks=tuple(blocks)), key)
+    reply = Reply(summary=headline, blocks=tuple(blocks))
+    ctx.enqueuer.to_channel(channel, reply, key, card=cards.key("lesson", lesson.ref))
 
 
 def submit(ctx: Context, values: dict[str, Any]) -> Submitted:
@@ -212,9 +213,11 @@ def move(
 
 def require_status(lesson: Lesson, *statuses: LessonStatus) -> None:
     if lesson.status not in statuses:
-        raise UserError(
+        raise StaleCard(
+            "lesson",
+            lesson.ref,
             f"{lesson.ref} is now '{lesson.status.replace('_', ' ')}', so that "
-            "can't be done any more. Open it again to see what can."
+            "can't be done any more. Open it again to see what can.",
         )
 
 

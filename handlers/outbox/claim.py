@@ -23,6 +23,8 @@ class Job:
     """One claimed message on its way: what to send, where, and what happened."""
 
     id: int
+    claim: str = ""
+    """The claim token the row was claimed with: only this claim may record its outcome."""
     reply: Reply | None = None
     """None when the job is not to be tried (see `failure`, or worn out)."""
     target: Recipient | ChannelTarget | None = None
@@ -53,7 +55,9 @@ def claimed_jobs(
     read: list[tuple[Mapping[str, Any], Reply, tuple[str, MessageHandle] | None]] = []
     jobs: list[Job] = []
     for row in rows:
-        job = Job(row.id, attempts=row.attempts, last_error=row.last_error)
+        job = Job(
+            row.id, claim=row.claim_token or "", attempts=row.attempts, last_error=row.last_error
+        )
         jobs.append(job)
         if worn_out(row.attempts, max_attempts):
             continue
@@ -70,7 +74,46 @@ def claimed_jobs(
             job.target = target_of(row, people, config)
         except DeliveryError as exc:
             job.failure = exc
+    _resolve_card_updates(uow, rows, jobs)
     return jobs
+
+
+NOT_DELIVERED_YET = "the card it updates is not delivered yet"
+UPDATE_RETRY_SECONDS = 5.0
+
+
+def card_row_of(payload: Mapping[str, Any]) -> int | None:
+    """A card update names the outbox row of the message it replaces ({"update": {"row": 12}})
+    rather than its handle: the handle is only known once that message is delivered, which
+    may be after the record changed (handlers/cards.py)."""
+    wanted = payload.get("update")
+    row = wanted.get("row") if isinstance(wanted, Mapping) else None
+    return row if isinstance(row, int) and not isinstance(row, bool) else None
+
+
+def _resolve_card_updates(uow: UnitOfWork, rows: Sequence[ClaimedRow], jobs: list[Job]) -> None:
+    """Find the handle of each card update's message. One still on its way waits for it
+    (a deferral spends no attempt); one that was never delivered has nothing to update."""
+    wanted = {job.id: card_row_of(row.payload) for row, job in zip(rows, jobs, strict=True)}
+    found = uow.outbox.delivered([r for r in wanted.values() if r is not None])
+    for job in jobs:
+        row_id = wanted[job.id]
+        if row_id is None or job.reply is None or job.failure is not None:
+            continue
+        status, platform, handle = found.get(row_id, ("missing", None, None))
+        if status == "sent" and platform and handle:
+            job.update = (platform, {str(k): str(v) for k, v in dict(handle).items()})
+        elif status in ("pending", "sending"):
+            job.failure = DeliveryError(
+                NOT_DELIVERED_YET,
+                retryable=True,
+                retry_after=UPDATE_RETRY_SECONDS,
+                deferred=True,
+            )
+        else:
+            job.failure = DeliveryError(
+                "the card it would update was never delivered", retryable=False
+            )
 
 
 def target_of(

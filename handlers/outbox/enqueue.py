@@ -24,6 +24,9 @@ class Enqueuer:
         self._config = config
         self._now = now
         self._seal_key = seal_key
+        self.fresh_cards: set[str] = set()
+        """Dedupe keys of the cards queued in this unit of work: drawn after the change, so
+        already current (handlers/cards.py leaves them alone)."""
 
     def payload(self, reply: Reply, **extra: Any) -> dict[str, Any]:
         """The outbox payload for `reply`, its buttons sealed (handlers.seals): every message
@@ -41,11 +44,14 @@ class Enqueuer:
         channels: Iterable[str] = (),
         urgent: bool = False,
         not_before: datetime | None = None,
+        card: str | None = None,
     ) -> list[dict[str, Any]]:
         """Outbox rows for `reply` to each person and channel; `key` makes each once-only
-        (e.g. "idea:IDEA-2026-0001:approved" becomes one row per recipient)."""
+        (e.g. "idea:IDEA-2026-0001:approved" becomes one row per recipient). `card` names the
+        record the message shows ("action:ACT-2026-0003"): it is then updated in place when
+        that record changes (handlers/cards.py)."""
         payload = self.payload(reply)
-        common = {"payload": payload, "urgent": urgent, "not_before": not_before}
+        common = {"payload": payload, "urgent": urgent, "not_before": not_before, "card": card}
         out = [
             {**common, "dedupe_key": f"{key}>p{staff_id}", "recipient_id": staff_id}
             for staff_id in dict.fromkeys(people)
@@ -58,6 +64,7 @@ class Enqueuer:
 
     def queue(self, rows: list[dict[str, Any]]) -> int:
         """Queue rows built by `rows()` (many at once: a tick's reminders share one insert)."""
+        self.fresh_cards.update(r["dedupe_key"][:200] for r in rows if r.get("card"))
         return self._uow.outbox.enqueue_many(rows, self._now) if rows else 0
 
     def to_person(
@@ -68,8 +75,11 @@ class Enqueuer:
         *,
         urgent: bool = False,
         not_before: datetime | None = None,
+        card: str | None = None,
     ) -> bool:
-        return bool(self.to_people([staff_id], reply, key, urgent=urgent, not_before=not_before))
+        return bool(
+            self.to_people([staff_id], reply, key, urgent=urgent, not_before=not_before, card=card)
+        )
 
     def to_people(
         self,
@@ -79,9 +89,10 @@ class Enqueuer:
         *,
         urgent: bool = False,
         not_before: datetime | None = None,
+        card: str | None = None,
     ) -> int:
         return self.queue(
-            self.rows(reply, key, people=staff_ids, urgent=urgent, not_before=not_before)
+            self.rows(reply, key, people=staff_ids, urgent=urgent, not_before=not_before, card=card)
         )
 
     def to_channel(
@@ -92,10 +103,10 @@ class Enqueuer:
         *,
         urgent: bool = False,
         not_before: datetime | None = None,
+        card: str | None = None,
     ) -> bool:
         """Queue a post to a configured channel (by its config key, e.g. "ideas_panel")."""
-        return bool(
-            self.queue(
-                self.rows(reply, key, channels=[channel], urgent=urgent, not_before=not_before)
-            )
+        rows = self.rows(
+            reply, key, channels=[channel], urgent=urgent, not_before=not_before, card=card
         )
+        return bool(self.queue(rows))

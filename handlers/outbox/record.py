@@ -23,9 +23,15 @@ ERROR_LENGTH = 500
 
 
 def columns(job: Job, outcome: Outcome, now: datetime) -> dict[str, Any]:
-    """The columns to write for one finished job (with its "id"): the lease is let go, and
-    the row says what `outcome` decided."""
-    done: dict[str, Any] = {"id": job.id, "claimed_by": None, "claimed_until": None}
+    """The columns to write for one finished job (with its "id" and "claim"): the lease is
+    let go, and the row says what `outcome` decided."""
+    done: dict[str, Any] = {
+        "id": job.id,
+        "claim": job.claim,
+        "claimed_by": None,
+        "claimed_until": None,
+        "claim_token": None,
+    }
     if outcome.kind is Kind.SENT:
         done.update(status="sent", sent_at=now, platform=job.platform)
         done["platform_ref"] = dict(job.handle)
@@ -50,15 +56,20 @@ def write_outcomes(
     jobs: Sequence[Job],
     report: SendReport,
 ) -> None:
-    """Record outcomes in one transaction, only for rows still leased to `worker` (a row whose
-    lease ran out may already belong to another sender), counting them in `report`. Plain
-    UPDATEs by id, one executemany per kind of outcome: loading each row (and its payload)
-    back through the ORM cost more than sending it did."""
+    """Record outcomes in one transaction, only for rows still held by the claim that took
+    them (a row whose lease ran out may since have been claimed by another sender, or again
+    by this one), counting them in `report`. An outcome whose claim was lost is dropped,
+    counted and logged: the row is the new claim's to send and record, so nothing is lost,
+    and what was sent under the old claim may be sent again, as any expired lease allows.
+    Plain UPDATEs by id, one executemany per kind of outcome: loading each row (and its
+    payload) back through the ORM cost more than sending it did."""
     with uow_factory() as uow:
-        mine = uow.outbox.still_claimed([job.id for job in jobs], worker)
+        mine = uow.outbox.still_claimed([(job.id, job.claim) for job in jobs], worker)
         outcomes = []
+        lost: list[Job] = []
         for job in jobs:
             if job.id not in mine:
+                lost.append(job)
                 continue
             assert job.outcome is not None, "a job is recorded only once finished"
             outcomes.append(columns(job, job.outcome, clock.now()))
@@ -66,6 +77,14 @@ def write_outcomes(
             _log(job, job.outcome)
         uow.outbox.record(outcomes, worker)
         uow.commit()
+    if lost:
+        report.lost += len(lost)
+        log.warning(
+            "outbox: %s outcomes dropped, their claim was lost (lease ran out and the rows were "
+            "claimed again): messages %s",
+            len(lost),
+            ", ".join(str(job.id) for job in lost[:20]) + (" …" if len(lost) > 20 else ""),
+        )
 
 
 def _log(job: Job, outcome: Outcome) -> None:

@@ -15,6 +15,9 @@ class SendReport:
     dead: int = 0
     unreachable: int = 0
     deferred: int = 0
+    lost: int = 0
+    """Outcomes not recorded because the claim was lost: the lease ran out and the row was
+    claimed again (the new claim sends and records it)."""
     resume_in: float | None = None
     """The shortest wait among this batch's deferrals (seconds): a caller looping while work
     is due sleeps this long after a batch that only deferred, instead of claiming (and

@@ -7,7 +7,7 @@ from store.models.bulletins import Bulletin
 from store.models.forms import FormSession, ServerSecret
 from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
 from store.models.inbound import InboundRequest
-from store.models.lease import Lease
+from store.models.lease import Heartbeat, Lease
 from store.models.lessons import Lesson, LessonOrgUnit, LessonSubmitter, Trend, TrendLesson
 from store.models.outbox import OutboxMessage
 from store.models.refs import RefCounter
@@ -24,6 +24,7 @@ __all__ = [
     "Bulletin",
     "DirectorySync",
     "FormSession",
+    "Heartbeat",
     "Idea",
     "IdeaSubmitter",
     "IdeaSupport",

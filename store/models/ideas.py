@@ -19,6 +19,7 @@ class Idea(Base):
     __table_args__ = (
         Index("ix_idea_status_changed", "status", "status_changed_at"),
         Index("ix_idea_status_created", "status", "created_at"),
+        Index("ix_idea_sponsor_status", "sponsor_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +38,18 @@ class Idea(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     receipt_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    sponsor_state: Mapped[str | None] = mapped_column(String(16))
+    """"asked", "accepted" or "declined": a Big Idea's sponsor must accept before it goes on."""
+    sponsor_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the sponsor declined (sent to the panel and the submitter)."""
+    sponsor_asked_at: Mapped[datetime | None]
+    promoted_at: Mapped[datetime | None]
+    """When the panel promoted it from a Bright Idea (None for a Big Idea submitted as one)."""
+    scope: Mapped[str | None] = mapped_column(Text)
+    resources: Mapped[str | None] = mapped_column(Text)
+    cost_pounds: Mapped[int | None]
+    cost_detail: Mapped[str | None] = mapped_column(Text)
+    success_measures: Mapped[str | None] = mapped_column(Text)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("idea.id"))
     redirected_to: Mapped[str | None] = mapped_column(String(32))
     support_count: Mapped[int] = mapped_column(default=0)

@@ -59,6 +59,17 @@ class ActionRepo:
         )
         return self.session.scalars(query).all()
 
+    def declined_in(self, committees: Sequence[str]) -> Sequence[Action]:
+        """Declined actions of `committees`, waiting to be reassigned (oldest first)."""
+        if not committees:
+            return []
+        query = (
+            select(Action)
+            .where(Action.status == "declined", Action.committee.in_(committees))
+            .order_by(Action.status_changed_at, Action.id)
+        )
+        return self.session.scalars(query).all()
+
     def reaudits_led_by(self, staff_id: int) -> Sequence[Action]:
         query = (
             select(Action)
@@ -172,6 +183,26 @@ class ActionRepo:
             last,
             changed_since,
         )
+
+    def assigned_before(
+        self,
+        rule: str,
+        prefix: str,
+        *,
+        before: datetime,
+        after: datetime | None,
+    ) -> Sequence[Action]:
+        """Actions still waiting for their owner to accept, assigned in [after, before], not
+        yet reminded."""
+        where = [
+            Action.status == "assigned",
+            Action.status_changed_at <= before,
+            self._not_reminded(rule, self.versioned(prefix)),
+        ]
+        if after is not None:
+            where.append(Action.status_changed_at >= after)
+        query = select(Action).where(*where).order_by(Action.status_changed_at, Action.id)
+        return self.session.scalars(query).all()
 
     def completed_before(
         self, rule: str, occasion: str, before: datetime, after: datetime | None = None

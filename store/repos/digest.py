@@ -36,6 +36,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from store.models import (
     Action,
     ActionExtension,
+    Alert,
     Idea,
     Lesson,
     ReminderSent,
@@ -78,6 +79,8 @@ class Statuses:
     action_reaudit_results: tuple[str, ...]
     action_not_a_response: tuple[str, ...]
     """Cancelled or declined: not part of the committee's answer to a trend."""
+    action_declined: str
+    """Declined by its owner, waiting to be reassigned."""
     idea_open: tuple[str, ...]
 
 
@@ -141,6 +144,8 @@ class IdeaRow(NamedTuple):
     title: str
     expected_benefits: list[str]
     created_at: datetime
+    kind: str
+    sponsor_state: str | None
 
 
 def unindexed(session: Session, column: Any) -> Any:
@@ -384,6 +389,62 @@ class DigestRepo:
         )
         return self._action_rows(where, Action.status_changed_at.desc())
 
+    def declined(self, committee: str, s: Statuses) -> tuple[list[ActionRow], int]:
+        """Declined actions waiting to be reassigned, longest waiting first."""
+        where = self._actions_in(committee, [s.action_declined])
+        return self._action_rows(where, Action.status_changed_at)
+
+    @staticmethod
+    def _owned_by(owner: int | None) -> ColumnElement[bool]:
+        return Action.owner_id == owner if owner is not None else literal(True)
+
+    def unverifiable(
+        self, committee: str, s: Statuses, owner: int | None
+    ) -> tuple[list[ActionRow], int]:
+        """Completions nobody can verify: no usable named verifier (none, left, or the owner),
+        and the committee's governance leads and chair are at most `owner` (None: nobody)."""
+        usable = exists().where(
+            Staff.id == Action.verifier_id, Staff.active.is_(True), Staff.id != Action.owner_id
+        )
+        where = and_(
+            self._actions_in(committee, [s.action_completion_submitted]),
+            ~usable,
+            self._owned_by(owner),
+        )
+        return self._action_rows(where, Action.status_changed_at)
+
+    def unreassignable(
+        self, committee: str, s: Statuses, owner: int | None
+    ) -> tuple[list[ActionRow], int]:
+        """Declined actions nobody can reassign: the leads and chair are at most who declined."""
+        where = and_(self._actions_in(committee, [s.action_declined]), self._owned_by(owner))
+        return self._action_rows(where, Action.status_changed_at)
+
+    def unapprovable(self, publisher: int | None) -> tuple[list[str], int]:
+        """Alerts awaiting approval with no approver but (at most) their own publisher."""
+        where = [Alert.status == "awaiting_approval"]
+        if publisher is not None:
+            where.append(Alert.publisher_id == publisher)
+        query = (
+            select(Alert.ref, func.count().over())
+            .where(*where)
+            .order_by(Alert.updated_at, Alert.id)
+            .limit(LIST_LIMIT)
+        )
+        rows, total = _with_total(self.session.execute(query).all())
+        return [row[0] for row in rows], total
+
+    def committees_of(self, refs: Collection[str]) -> dict[str, str]:
+        """The committee of each action or lesson among `refs` (other references are absent)."""
+        if not refs:
+            return {}
+        found = self.session.execute(
+            select(Action.ref, Action.committee)
+            .where(Action.ref.in_(refs))
+            .union_all(select(Lesson.ref, Lesson.committee).where(Lesson.ref.in_(refs)))
+        )
+        return {row[0]: row[1] for row in found}
+
     def actions_without_measure(self, committee: str, s: Statuses) -> tuple[list[str], int]:
         where = and_(
             self._actions_in(committee, s.action_open),
@@ -494,6 +555,8 @@ class DigestRepo:
                 Idea.title,
                 Idea.expected_benefits,
                 Idea.created_at,
+                Idea.kind,
+                Idea.sponsor_state,
                 func.count().over(),
             )
             .where(self._idea_touches(benefits, s))

@@ -35,6 +35,19 @@ class IdeaRepo:
         )
         return self.session.scalars(query).all()
 
+    def asked_to_sponsor(self, staff_id: int) -> Sequence[Idea]:
+        """Big Ideas waiting for `staff_id` to accept or decline sponsoring them, oldest first."""
+        query = (
+            select(Idea)
+            .where(
+                Idea.sponsor_id == staff_id,
+                Idea.status == "awaiting_sponsor",
+                Idea.sponsor_state == "asked",
+            )
+            .order_by(Idea.sponsor_asked_at, Idea.id)
+        )
+        return self.session.scalars(query).all()
+
     def page_by_status(
         self, statuses: Sequence[str], offset: int, limit: int
     ) -> tuple[Sequence[Idea], int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -48,6 +49,8 @@ class ClaimedRow(Protocol):
     def recipient_id(self) -> int | None: ...
     @property
     def channel(self) -> str | None: ...
+    @property
+    def claim_token(self) -> str | None: ...
 
 
 CHUNK = 200
@@ -93,6 +96,7 @@ class OutboxRepo:
                 "recipient_id": row.get("recipient_id"),
                 "channel": row.get("channel"),
                 "payload": row["payload"],
+                "card": row.get("card"),
                 "urgent": row.get("urgent", False),
                 "status": "pending",
                 "attempts": 0,
@@ -170,6 +174,8 @@ class OutboxRepo:
         """Claim up to `limit` due rows for `worker`; expired claims of a dead worker are reclaimed.
         Returns the claimed rows (every column, as plain rows rather than ORM objects), most
         urgent and longest due first. With `bulk` False, rows queued by a fan-out are left.
+        Every row of one claim carries the same new claim_token: only this claim may record
+        their outcomes (see `still_claimed` and `record`).
 
         One statement: UPDATE ... WHERE id IN (the due ids) RETURNING. PostgreSQL skips rows
         other senders hold (FOR UPDATE SKIP LOCKED in the subquery); SQLite serialises
@@ -199,6 +205,7 @@ class OutboxRepo:
                 status="sending",
                 claimed_by=worker,
                 claimed_until=now + lease,
+                claim_token=uuid.uuid4().hex,
             )
             .returning(*c)
         )
@@ -225,36 +232,90 @@ class OutboxRepo:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    def still_claimed(self, ids: Sequence[int], worker: str) -> set[int]:
-        """Which of `ids` are still leased to `worker` (the others were reclaimed after their
-        lease ran out, or never were ours): only those may be recorded."""
+    def cards_showing(self, card: str, limit: int) -> Sequence[OutboxMessage]:
+        """The newest `limit` messages queued as cards of `card` ("action:ACT-2026-0003") that
+        were or may yet be delivered (updates carry no card, so are not among them)."""
+        query = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.card == card,
+                OutboxMessage.status.in_(("pending", "sending", "sent")),
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
+    def rewrite_pending(self, message_id: int, payload: dict[str, Any]) -> bool:
+        """Replace the payload of a message nobody has claimed yet. False when a sender claimed
+        it meanwhile (it then needs an update once delivered)."""
+        table = cast_table(OutboxMessage.__table__)
+        result = self.session.connection().execute(
+            update(table)
+            .where(table.c.id == message_id, table.c.status == "pending")
+            .values(payload=payload)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def delivered(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None, Any]]:
+        """Status, platform and platform_ref of each of `ids` (what an update needs to find
+        the message it replaces)."""
+        if not ids:
+            return {}
+        query = select(
+            OutboxMessage.id,
+            OutboxMessage.status,
+            OutboxMessage.platform,
+            OutboxMessage.platform_ref,
+        ).where(OutboxMessage.id.in_(ids))
+        return {row[0]: (row[1], row[2], row[3]) for row in self.session.execute(query)}
+
+    def still_claimed(self, claims: Sequence[tuple[int, str]], worker: str) -> set[int]:
+        """Which of the (id, claim token) pairs are still claimed by `worker` with that very
+        claim (the others were reclaimed after their lease ran out): only those may be
+        recorded. On PostgreSQL the rows found are locked until the caller commits, so no
+        claim can take them between this check and `record`; on SQLite the unit of work
+        already holds the write lock."""
+        tokens = dict(claims)
+        ids = list(tokens)
         found: set[int] = set()
         for start in range(0, len(ids), 500):
-            query = select(OutboxMessage.id).where(
+            query = select(OutboxMessage.id, OutboxMessage.claim_token).where(
                 OutboxMessage.id.in_(ids[start : start + 500]),
                 OutboxMessage.claimed_by == worker,
             )
-            found.update(self.session.scalars(query))
+            if self.session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update()
+            found.update(i for i, token in self.session.execute(query) if token == tokens[i])
         return found
 
     def record(self, outcomes: Sequence[dict[str, Any]], worker: str) -> None:
-        """Write each outcome (column values by name, and "id") to its row while the row is
-        still leased to `worker`; outcomes setting the same columns share one executemany."""
+        """Write each outcome (column values by name, "id", and "claim", the claim token it
+        was claimed with) to its row while the row is still held by that claim of `worker`;
+        outcomes setting the same columns share one executemany."""
         table = cast_table(OutboxMessage.__table__)
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for outcome in outcomes:
-            columns = tuple(sorted(k for k in outcome if k != "id"))
+            columns = tuple(sorted(k for k in outcome if k not in ("id", "claim")))
             groups.setdefault(columns, []).append(outcome)
         connection = self.session.connection()
         for columns, rows in groups.items():
             statement = (
                 update(table)
-                .where(table.c.id == bindparam("row_id"), table.c.claimed_by == worker)
+                .where(
+                    table.c.id == bindparam("row_id"),
+                    table.c.claimed_by == worker,
+                    table.c.claim_token == bindparam("row_claim"),
+                )
                 .values({c: bindparam(f"new_{c}", type_=table.c[c].type) for c in columns})
             )
             connection.execute(
                 statement,
-                [{"row_id": r["id"], **{f"new_{c}": r[c] for c in columns}} for r in rows],
+                [
+                    {"row_id": r["id"], "row_claim": r["claim"]}
+                    | {f"new_{c}": r[c] for c in columns}
+                    for r in rows
+                ],
             )
 
     def next_due(self, now: datetime) -> datetime | None:

@@ -3,7 +3,7 @@ cutoff for the retention review. Each is bounded or streamed, never a whole tabl
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -54,6 +54,16 @@ class RegisterRepo:
         for idea_id, name in rows:
             found.setdefault(idea_id, []).append(name)
         return found
+
+    def staff_names(self, staff_ids: Iterable[int]) -> dict[int, str]:
+        """Display names by staff id (a Big Idea's sponsor, named in the register)."""
+        wanted = list(dict.fromkeys(staff_ids))
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(Staff.id, Staff.display_name).where(Staff.id.in_(wanted))
+        )
+        return {int(row[0]): str(row[1]) for row in rows}
 
     def created_before(
         self, model: type[Lesson] | type[Idea], cutoff: datetime, listed: int

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from store.models import ReminderSent, RuleWatermark
 from store.repos.dialect import insert_for
+
+STUCK, STUCK_END = "stuck:", "stuck;"
+"""Ledger rows under "stuck:<rule>" are reminders found due for nobody, never sent ones; the
+range [STUCK, STUCK_END) finds them all through the ledger's index."""
+
+
+@dataclass(frozen=True)
+class StuckReminder:
+    rule: str
+    item_key: str
+    occasion: str
+    since: datetime
+
 
 CHUNK = 500
 """Rows per multi-row INSERT: well inside SQLite's limit on bound parameters."""
@@ -46,6 +60,34 @@ class ReminderRepo:
             )
             claimed.update((item, occasion) for item, occasion in result)
         return claimed
+
+    def mark_stuck(self, rule: str, stuck: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Record what `rule` found due for nobody in this pass, under "stuck:<rule>" (never as
+        sent): earlier entries no longer found are removed, those still found keep their date."""
+        name = STUCK + rule
+        query = delete(ReminderSent).where(ReminderSent.rule == name)
+        if stuck:
+            query = query.where(tuple_(ReminderSent.item_key, ReminderSent.occasion).not_in(stuck))
+        self.session.execute(query)
+        if stuck:
+            self.claim_many(name, stuck, now)
+
+    def stuck(self, limit: int) -> tuple[list[StuckReminder], int]:
+        """Reminders that would reach nobody, as of each rule's latest pass (oldest first)."""
+        rows = self.session.execute(
+            select(
+                ReminderSent.rule,
+                ReminderSent.item_key,
+                ReminderSent.occasion,
+                ReminderSent.created_at,
+                func.count().over(),
+            )
+            .where(ReminderSent.rule >= STUCK, ReminderSent.rule < STUCK_END)
+            .order_by(ReminderSent.created_at, ReminderSent.id)
+            .limit(limit)
+        ).all()
+        found = [StuckReminder(r[0].removeprefix(STUCK), r[1], r[2], r[3]) for r in rows]
+        return found, int(rows[0][-1]) if rows else 0
 
     def watermark(self, rule: str) -> datetime | None:
         """When `rule` last finished a pass (None: never, so search everything once)."""

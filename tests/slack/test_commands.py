@@ -95,10 +95,10 @@ def test_text_after_the_command_prefills_the_form(slack: SlackHarness) -> None:
     validate_view(view)
     assert view["callback_id"] == "idea.submit"
     assert _initial(view, "title") == "Quieter night rounds"
-    assert (_initial(view, "kind"), _initial(view, "mode")) == ("bright", "named")
+    assert _initial(view, "mode") == "named"
     big = form_from(slack, ALEX, "/idea big A day-case lounge for radiotherapy")
-    assert (_initial(big, "kind"), _initial(big, "title")) == (
-        "big",
+    assert (big["callback_id"], _initial(big, "title")) == (
+        "idea.submit_big",
         "A day-case lounge for radiotherapy",
     )
     lesson = form_from(slack, ALEX, "/lesson Flush syringes look alike")

@@ -54,6 +54,13 @@ def digest(hub: Harness) -> dict[str, Any]:
     return blockkit.message(digest_reply(data, hub.app.config))
 
 
+def digest_stuck(hub: Harness) -> dict[str, Any]:
+    """The digest's stuck section and declined list (tests/test_digest_stuck.py)."""
+    from tests.test_digest_stuck import stuck_digest
+
+    return blockkit.message(digest_reply(stuck_digest(hub), hub.app.config))
+
+
 def _modal(hub: Harness, text: str) -> dict[str, Any]:
     opened = hub.command(ALEX, text)
     assert isinstance(opened, OpenForm), opened
@@ -77,6 +84,7 @@ CASES: dict[str, Callable[[Harness], dict[str, Any]]] = {
     "lesson_card": lesson_card,
     "action_card": action_card,
     "digest": digest,
+    "digest_stuck": digest_stuck,
     "modal_idea_submit": idea_submit_modal,
     "modal_lesson_submit": lesson_submit_modal,
 }

@@ -57,7 +57,12 @@ def test_app_home_shows_my_ideas_and_actions(slack: SlackHarness) -> None:
     assert act in text and "GREEN · tier 2 · due 31 Dec 2026" in text  # with its RAG
     assert ref in text and "Quieter night rounds" in text
     assert "Critical alerts to acknowledge" in text
-    assert labels(blocks_of(view))[:3] == ["Share an idea", "Share a lesson", "Search what changed"]
+    assert labels(blocks_of(view))[:4] == [
+        "Share an idea",
+        "Share a Big Idea",
+        "Share a lesson",
+        "Search what changed",
+    ]
     stranger = home_of(slack, STRANGER, "Ev0HOME4")
     assert "I can't find you in the" in flat(stranger)
 
