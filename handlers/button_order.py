@@ -51,9 +51,11 @@ ORDER: tuple[str, ...] = (
     "idea.decide:start",
     "idea.decide:implemented",
     "idea.decide:recognise",
+    "idea.sponsor_accept:",
     "idea.support:",
     "idea.decide:not_eligible",
     "idea.decide:not_progress",
+    "idea.sponsor_decline:",
     "idea.withdraw:",
     "idea.show:",
     # a critical alert

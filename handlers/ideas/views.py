@@ -206,7 +206,13 @@ def sponsor_buttons(idea: Idea) -> list[Button]:
     value = {"ref": idea.ref}
     return [
         Button("Accept sponsorship", SPONSOR_ACCEPT, value, style="primary"),
-        Button("Decline…", SPONSOR_DECLINE, value, style="danger"),
+        Button(
+            "Decline…",
+            SPONSOR_DECLINE,
+            value,
+            style="danger",
+            confirm=f"Decline to sponsor {idea.ref}? You are asked why next.",
+        ),
     ]
 
 
