@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bot.ack_web import mount_ack_links
 from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.clock_watch import ClockWatch
@@ -119,6 +120,7 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
         )
 
     mount_bulletins(web, app)
+    mount_ack_links(web, app)
     web.add_middleware(
         RequestObserver,
         metrics=metrics,

@@ -17,6 +17,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 
 import store.models  # noqa: F401  (registers every table on the metadata)
+from handlers.alerts import ack_links
+from handlers.catalogue import build_registry
+from handlers.clock import ManualClock
+from handlers.config import load_config
+from handlers.context import SYSTEM, Context, Services
 from store import migrate
 from store.base import Base, UTCDateTime
 from store.db import make_engine
@@ -488,13 +493,69 @@ def test_0012_adds_the_business_case_and_every_idea_comes_through(empty_engine: 
         assert found is not None and (found.scope, found.cost_pounds) == ("Both sites.", 12500)
 
 
+def test_0018_adds_ack_links_and_every_alert_row_comes_through(empty_engine: Engine) -> None:
+    """A live database at 0016 (a live alert, one recipient who acknowledged on Slack and one
+    who has not) upgrades through 0018 with every alert and recipient row as it was and no
+    links; then a personal link made on the upgraded database acknowledges for its person."""
+    migrate.upgrade(empty_engine, "0016")
+    staff = sa_table("staff", *(sa_column(n) for n in (
+        "email", "display_name", "active", "source", "created_at", "updated_at")))  # fmt: skip
+    alert = sa_table("alert", *(sa_column(n) for n in (
+        "ref", "kind", "title", "instructions", "severity", "audience_kind", "status",
+        "emergency", "publisher_id", "recipient_count", "created_at", "updated_at")),
+        sa_column("audience_values", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("ack_deadline", "sent_at")),
+    )  # fmt: skip
+    recipient = sa_table("alert_recipient", *(sa_column(n) for n in (
+        "alert_id", "staff_id", "platform", "ack_platform", "notified_count")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in (
+            "delivered_at", "acked_at", "last_notified_at")))  # fmt: skip
+    with empty_engine.begin() as connection:
+        for n, email in enumerate(("pat@t.example", "alex@t.example", "sam@t.example"), 1):
+            connection.execute(staff.insert().values(
+                email=email, display_name=f"Person {n}", active=True, source="config",
+                created_at=WHEN, updated_at=WHEN))  # fmt: skip
+        connection.execute(alert.insert().values(
+            ref="ALERT-2026-0001", kind="alert", title="Valve recall", instructions="Check it.",
+            severity="critical", audience_kind="all", audience_values=[], status="live",
+            emergency=False, publisher_id=1, recipient_count=2, created_at=WHEN,
+            updated_at=WHEN, ack_deadline=WHEN + timedelta(days=1), sent_at=WHEN))  # fmt: skip
+        connection.execute(recipient.insert().values(
+            alert_id=1, staff_id=2, platform="slack", ack_platform="slack", notified_count=1,
+            delivered_at=WHEN, acked_at=WHEN, last_notified_at=WHEN))  # fmt: skip
+        connection.execute(recipient.insert().values(
+            alert_id=1, staff_id=3, platform="teams", notified_count=2, delivered_at=WHEN,
+            last_notified_at=WHEN))  # fmt: skip
+    before = _dump(empty_engine, ("staff", "alert", "alert_recipient"))
+    migrate.upgrade(empty_engine, "0018")
+    assert _dump(empty_engine, ("staff", "alert", "alert_recipient")) == before
+    assert _dump(empty_engine, ("alert_ack_link",)) == {"alert_ack_link": []}
+    migrate.upgrade(empty_engine)  # the models are the head's
+    config = load_config()
+    services = Services(config, ManualClock(WHEN + timedelta(hours=1)), build_registry(config))
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        live = uow.alerts.by_ref("ALERT-2026-0001")
+        assert live is not None
+        url = ack_links.ack_link(Context(services, uow, SYSTEM, "email"), live, 3)
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        seen = ack_links.redeem(Context(services, uow, SYSTEM, "link"), url.rsplit("/", 1)[1])
+        uow.commit()
+    assert (seen.state, seen.new) == ("acknowledged", True)
+    with empty_engine.connect() as connection:
+        acked = connection.execute(
+            text("SELECT staff_id, ack_platform FROM alert_recipient ORDER BY staff_id")
+        ).all()
+    assert [tuple(row) for row in acked] == [(2, "slack"), (3, "link")]
+
+
 def test_0013_keeps_every_action_and_remembers_what_a_cancelled_one_was(
     empty_engine: Engine,
 ) -> None:
     """A live database's actions come through 0013 as they were. A cancelled action gets the
     status it had from the audit log's latest "cancelled" entry, so Undo cancel can restore it;
     one cancelled with no such entry keeps none (it cannot be undone, and says so)."""
-    migrate.upgrade(empty_engine, "0016")  # the revision before it
+    migrate.upgrade(empty_engine, "0018")  # the revision before it
     staff = sa_table(
         "staff",
         *(sa_column(n) for n in ("email", "display_name", "active", "source", "created_at")),

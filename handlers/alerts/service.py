@@ -404,25 +404,27 @@ def preview(ctx: Context, alert: Alert, *, replace: bool = False) -> Reply:
 
 
 def acknowledge(ctx: Context, alert: Alert) -> tuple[AlertRecipient | None, bool]:
-    """Record the actor's acknowledgement (once). Returns (their row, whether it is new)."""
+    """Record the actor's acknowledgement (once), on whichever channel they pressed
+    (`ctx.platform`). Returns (their row, whether it is new).
+
+    One conditional UPDATE decides "first": presses arriving together on chat and a link, or
+    on two replicas, record it once, and only the first is audited."""
     assert ctx.actor.staff_id is not None
     if alert.status not in SENT:
         raise UserError(f"{alert.ref} has not been sent.")
-    row = ctx.uow.alerts.recipient(alert.id, ctx.actor.staff_id)
+    new = ctx.uow.alerts.acknowledge(alert.id, ctx.actor.staff_id, ctx.now, ctx.platform)
+    row = ctx.uow.alerts.recipient_now(alert.id, ctx.actor.staff_id)
     if row is None:
         return None, False
-    if row.acked_at is not None:
-        return row, False
-    row.acked_at = ctx.now
-    row.ack_platform = ctx.platform
-    record(
-        ctx,
-        entity_type="alert",
-        entity_ref=alert.ref,
-        action="acknowledged",
-        after={"late": ctx.now > alert.ack_deadline},
-    )
-    return row, True
+    if new:
+        record(
+            ctx,
+            entity_type="alert",
+            entity_ref=alert.ref,
+            action="acknowledged",
+            after={"late": ctx.now > alert.ack_deadline, "via": ctx.platform},
+        )
+    return row, new
 
 
 def check_correctable(ctx: Context, alert: Alert) -> None:

@@ -1,7 +1,7 @@
 """Every model, imported here so the metadata (and Alembic) sees the whole schema."""
 
 from store.models.actions import Action, ActionExtension
-from store.models.alerts import Alert, AlertRecipient
+from store.models.alerts import Alert, AlertAckLink, AlertRecipient
 from store.models.audit import AuditEntry
 from store.models.bulletins import Bulletin
 from store.models.forms import FormSession, ServerSecret
@@ -19,6 +19,7 @@ __all__ = [
     "Action",
     "ActionExtension",
     "Alert",
+    "AlertAckLink",
     "AlertRecipient",
     "AuditEntry",
     "Bulletin",

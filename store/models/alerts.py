@@ -85,3 +85,25 @@ class AlertRecipient(Base):
     last_notified_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
     failure: Mapped[str | None] = mapped_column(String(500))
+
+
+class AlertAckLink(Base):
+    """One personal acknowledgement link (`/ack/{token}`), sent in one text or email.
+
+    Only the SHA-256 of the token is kept: a database dump yields no working link. The row binds
+    the link to one alert and one person; it expires with the alert (its deadline or closing,
+    checked when it is opened) and is spent by the first press (`used_at`).
+    """
+
+    __tablename__ = "alert_ack_link"
+    __table_args__ = (Index("ix_alert_ack_link_alert_staff", "alert_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"AlertAckLink({self.id}, alert={self.alert_id}, staff={self.staff_id})"

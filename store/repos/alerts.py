@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from store.base import UTCDateTime
-from store.models import Alert, AlertRecipient, OutboxMessage, Staff, StaffRole
+from store.models import Alert, AlertAckLink, AlertRecipient, OutboxMessage, Staff, StaffRole
 from store.repos.dialect import insert_for
 
 BATCH = 1000
@@ -353,6 +353,56 @@ class AlertRepo:
             select(AlertRecipient).where(
                 AlertRecipient.alert_id == alert_id, AlertRecipient.staff_id == staff_id
             )
+        )
+
+    def acknowledge(self, alert_id: int, staff_id: int, now: datetime, platform: str) -> bool:
+        """Record one person's acknowledgement if it is their first: a single conditional
+        UPDATE, so two presses at once (chat and a link, two replicas) record it exactly once.
+        True when this call recorded it."""
+        result = self.session.execute(
+            update(AlertRecipient)
+            .where(
+                AlertRecipient.alert_id == alert_id,
+                AlertRecipient.staff_id == staff_id,
+                AlertRecipient.acked_at.is_(None),
+            )
+            .values(acked_at=now, ack_platform=platform)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def recipient_now(self, alert_id: int, staff_id: int) -> AlertRecipient | None:
+        """The recipient row as the database has it now (not as this session first read it)."""
+        return self.session.scalar(
+            select(AlertRecipient)
+            .where(AlertRecipient.alert_id == alert_id, AlertRecipient.staff_id == staff_id)
+            .execution_options(populate_existing=True)
+        )
+
+    # ------------------------------------------------------------------ personal ack links
+    def add_ack_link(self, token_hash: str, alert_id: int, staff_id: int, now: datetime) -> None:
+        self.session.add(
+            AlertAckLink(
+                token_hash=token_hash, alert_id=alert_id, staff_id=staff_id, created_at=now
+            )
+        )
+        self.session.flush()
+
+    def ack_link(self, token_hash: str) -> AlertAckLink | None:
+        return self.session.scalar(
+            select(AlertAckLink)
+            .where(AlertAckLink.token_hash == token_hash)
+            .execution_options(populate_existing=True)
+        )
+
+    def spend_ack_link(self, link_id: int, now: datetime) -> None:
+        """Mark a link used. Two presses at the same moment may both get this far; the
+        acknowledgement itself (acknowledge above) is what records exactly once."""
+        self.session.execute(
+            update(AlertAckLink)
+            .where(AlertAckLink.id == link_id)
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
         )
 
     def awaiting_ack_by(self, staff_id: int, statuses: Sequence[str]) -> Sequence[Alert]:

@@ -1,7 +1,7 @@
 """the status a cancelled action had, so a cancellation can be undone
 
 Revision ID: 0013
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-04
 
 Cancelling an action now needs a second person and can be undone within a window (the
@@ -19,7 +19,7 @@ from alembic import op
 import store.base
 
 revision = '0013'
-down_revision = '0016'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
