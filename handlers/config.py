@@ -258,6 +258,12 @@ class IdeasSettings(Strict):
     reason_min_length: int = Field(default=10, ge=1, le=500)
 
 
+class ActionSettings(Strict):
+    cancel_undo_days: int = Field(default=7, ge=1, le=90)
+    """How long a cancelled action can be restored with "Undo cancel" (a week: a committee
+    that meets weekly sees the cancellation in its digest before the window closes)."""
+
+
 class TrendRule(Strict):
     min_lessons: int = Field(default=3, ge=2)
     window_days: int = Field(default=90, ge=7)
@@ -310,6 +316,7 @@ class OrgConfig(Strict):
     )
     alert_severities: dict[str, AlertSeverity] = Field(default_factory=dict)
     ideas: IdeasSettings
+    actions: ActionSettings = Field(default_factory=ActionSettings)
     retention: Retention = Field(default_factory=Retention)
     patient_data: PatientDataGuard = Field(default_factory=PatientDataGuard)
     bulletin: Schedule | None = None

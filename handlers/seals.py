@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from handlers.button_order import in_order
 from messages.view import Block, Button, Buttons, Items, Reply
 
 if TYPE_CHECKING:
@@ -63,12 +64,12 @@ def _seal_button(key: bytes, button: Button) -> Button:
 def _seal_block(key: bytes, block: Block) -> Block:
     match block:
         case Buttons(buttons=buttons):
-            return replace(block, buttons=tuple(_seal_button(key, b) for b in buttons))
+            return replace(block, buttons=tuple(_seal_button(key, b) for b in in_order(buttons)))
         case Items(items=items):
             return replace(
                 block,
                 items=tuple(
-                    replace(i, buttons=tuple(_seal_button(key, b) for b in i.buttons))
+                    replace(i, buttons=tuple(_seal_button(key, b) for b in in_order(i.buttons)))
                     if i.buttons
                     else i
                     for i in items
@@ -78,7 +79,8 @@ def _seal_block(key: bytes, block: Block) -> Block:
 
 
 def seal_reply(key: bytes, reply: Reply) -> Reply:
-    """`reply` with every button's value sealed for that button's action."""
+    """`reply` as it leaves the core: every button's value sealed for that button's action,
+    and the buttons in the one order (handlers/button_order.py)."""
     return replace(reply, blocks=tuple(_seal_block(key, b) for b in reply.blocks))
 
 

@@ -186,10 +186,34 @@ def _long_text(text: str, show_all: bool, **props: Any) -> list[dict[str, Any]]:
 
 
 def encode_button(button: Button) -> dict[str, Any]:
-    """An Action.Execute: Teams sends its data back in an adaptiveCard/action invoke."""
+    """An Action.Execute: Teams sends its data back in an adaptiveCard/action invoke.
+
+    A destructive one (with `confirm`) is an Action.ShowCard holding the question and the
+    Action.Execute: Teams has no confirm dialog for Action.Execute, and a ShowCard opens in
+    place on every Teams client (and the Agents Playground) without a round trip, so nothing
+    is sent until the person presses "Yes"."""
+    if button.confirm:
+        question: dict[str, Any] = {
+            "type": "AdaptiveCard",
+            "body": [_text_block(button.confirm)],
+            "actions": [_execute(button, f"Yes, {button.label.rstrip('…')}")],
+        }
+        ask: dict[str, Any] = {
+            "type": "Action.ShowCard",
+            "title": plain(button.label, BUTTON_TEXT) or " ",
+            "card": question,
+        }
+        style = BUTTON_STYLE.get(button.style)
+        if style:
+            ask["style"] = style
+        return ask
+    return _execute(button, button.label)
+
+
+def _execute(button: Button, title: str) -> dict[str, Any]:
     action: dict[str, Any] = {
         "type": "Action.Execute",
-        "title": plain(button.label, BUTTON_TEXT) or " ",
+        "title": plain(title, BUTTON_TEXT) or " ",
         "verb": VERB_BUTTON,
         "data": {"qi_action": button.action, "qi_value": dict(button.value)},
     }

@@ -42,6 +42,8 @@ FIELD_TEXT = 2000
 HEADER_TEXT = 150
 BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
+CONFIRM_TITLE, CONFIRM_TEXT, CONFIRM_BUTTON = 100, 300, 30
+"""A confirm dialog's limits (title, text, and each of its two buttons)."""
 ACTIONS_PER_BLOCK = 25
 FIELDS_PER_SECTION = 10
 CONTEXT_TEXT = 3000
@@ -101,6 +103,14 @@ def encode_button(button: Button, index: int) -> dict[str, Any]:
     }
     if button.style != "default":
         element["style"] = button.style
+    if button.confirm:  # Slack asks in its own dialog and sends the press only on yes
+        element["confirm"] = {
+            "title": plain("Are you sure?", CONFIRM_TITLE),
+            "text": plain(button.confirm, CONFIRM_TEXT),
+            "confirm": plain(button.label.rstrip("…"), CONFIRM_BUTTON),
+            "deny": plain("Go back", CONFIRM_BUTTON),
+            "style": "danger",
+        }
     return element
 
 

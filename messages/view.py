@@ -57,6 +57,9 @@ class Button:
     action: str
     value: Mapping[str, str] = field(default_factory=dict)
     style: ButtonStyle = "default"
+    confirm: str = ""
+    """A destructive choice's question ("Cancel ACT-2026-0001? …"): every platform asks it
+    and acts only on yes. Such buttons come last (handlers/button_order.py)."""
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def test_owner_accepts_completes_and_someone_else_verifies(hub: Harness) -> None
     lesson_ref = decided_lesson(hub, ["2"])
     ref = add_action(hub, lesson_ref, 2)
     assert labels(card(hub, ALEX, ref)) == []
-    assert labels(card(hub, TOM, ref)) == ["Accept", "Decline…", "Request extension…"]
+    assert labels(card(hub, TOM, ref)) == ["Accept", "Request extension…", "Decline…"]
     step(hub, TOM, ref, "Accept")
     assert action(hub, ref).status == "in_progress"
     assert lesson_status(hub, lesson_ref) == "in_progress"
@@ -197,6 +197,61 @@ def test_the_committee_cancels_with_a_reason(hub: Harness) -> None:
     assert lesson_status(hub, lesson_ref) == "awaiting_assurance"
 
 
+def _open_refs(hub: Harness, who: str, command: str) -> str:
+    reply = hub.command(who, command)
+    assert isinstance(reply, Reply), reply
+    return text(reply)
+
+
+def test_cancel_needs_a_second_person_tells_everyone_and_can_be_undone(hub: Harness) -> None:
+    """Only the chair or a governance lead other than the owner cancels, with a reason; the
+    owner, the committee's channel and its governance leads are told; Undo cancel restores
+    the action (back in /qi actions and the digest) within the window, and not after it."""
+    lesson_ref = decided_lesson(hub, ["2"])
+    ref = add_action(hub, lesson_ref, 2, due="2026-12-03")  # amber: in the digest's list
+    step(hub, TOM, ref, "Accept")
+    # Kim sits on the committee but is neither its chair nor a governance lead
+    assert "Cancel action…" not in labels(card(hub, KIM, ref))
+    refused = hub.press(KIM, hub.drawn_button("action.step", {"ref": ref, "step": "cancel"}))
+    assert isinstance(refused, Reply)
+    assert "Only the committee's chair or a governance lead can do that" in text(refused)
+    assert labels(card(hub, HELEN, ref))[-1] == "Cancel action…"  # destructive: last
+    opened = hub.press(HELEN, hub.drawn_button("action.step", {"ref": ref, "step": "cancel"}))
+    assert getattr(opened, "about", "").startswith(f"{ref}: ")  # the form names the action
+    assert "reason" in errors_of(hub.fill(HELEN, opened, {"reason": ""}))
+    hub.deliver()
+    hub.platform.sent.clear()
+    step(hub, HELEN, ref, "Cancel action", reason="Superseded by the process review.")
+    stored = action(hub, ref)
+    assert (stored.status, stored.cancelled_from) == ("cancelled", "in_progress")
+    assert ref not in _open_refs(hub, HELEN, "/qi actions PSC")
+    assert ref not in _open_refs(hub, HELEN, "/qi digest PSC")
+    hub.deliver()
+    told = "was cancelled by Helen Roberts: Superseded by the process review."
+    for who in (TOM, CHRIS, "#psc"):
+        assert any(told in r.summary for r in hub.platform.to(who)), who
+    [channel_post] = [r for r in hub.platform.to("#psc") if told in r.summary]
+    assert labels(channel_post) == ["Undo cancel"]
+    # the owner cannot undo it; the chair can, within the window
+    assert "Undo cancel" not in labels(card(hub, TOM, ref))
+    hub.clock.set(hub.clock.now().replace(day=30))  # four days on
+    undone = step(hub, HELEN, ref, "Undo cancel")
+    assert "is back to 'In progress'" in text(undone)
+    assert action(hub, ref).status == "in_progress"
+    assert ref in _open_refs(hub, HELEN, "/qi actions PSC")
+    assert ref in _open_refs(hub, HELEN, "/qi digest PSC")
+    assert ref in _open_refs(hub, TOM, "/qi mine")
+    # cancelled again, and the undo pressed after the window closes
+    step(hub, CHRIS, ref, "Cancel action", reason="Really not needed now.")
+    hub.clock.set(hub.clock.now().replace(month=12, day=8))  # eight days on
+    assert "Undo cancel" not in labels(card(hub, CHRIS, ref))
+    late = hub.press(CHRIS, hub.drawn_button("action.step", {"ref": ref, "step": "undo_cancel"}))
+    assert isinstance(late, Reply)
+    assert "was cancelled more than 7 days ago" in text(late)
+    assert "so it stays cancelled" in text(late)
+    assert action(hub, ref).status == "cancelled"
+
+
 def test_my_actions_reddest_first_and_the_committee_list(hub: Harness) -> None:
     lesson_ref = decided_lesson(hub, ["2", "3"])
     later = add_action(hub, lesson_ref, 2, due="2027-03-01")
@@ -253,6 +308,61 @@ def test_qi_mine_shows_verifications_that_fall_to_me_as_the_verify_step_resolves
     step(hub, HELEN, chris_owns, "Verify", note="Seen at committee.")
     assert action(hub, chris_owns).status == "verified"
     assert _waiting_for_me(hub, HELEN) == []
+
+
+def test_the_owner_is_never_named_their_own_audit_lead_or_verifier(hub: Harness) -> None:
+    """Lee holds the audit-lead role: as a tier-1 action's owner he cannot be its audit lead,
+    and nobody can be named the verifier of their own action."""
+    lesson_ref = decided_lesson(hub, ["1"])
+    values = {
+        "description": "Separate labelled bins.",
+        "owner": LEE,
+        "due": "2026-12-31",
+        "change": "Separate labelled bins",
+        "reaudit_date": "2027-03-01",
+        "audit_lead": LEE,
+    }
+    opened = hub.press(HELEN, button(card(hub, HELEN, lesson_ref), "Add tier 1 action"))
+    errors = errors_of(hub.fill(HELEN, opened, values))
+    assert errors == {"audit_lead": "The audit lead must be someone other than the owner."}
+    opened = hub.press(HELEN, button(card(hub, HELEN, lesson_ref), "Add tier 1 action"))
+    errors = errors_of(hub.fill(HELEN, opened, {**values, "audit_lead": CHRIS, "verifier": CHRIS}))
+    assert "audit_lead" in errors  # Chris is no audit lead
+    opened = hub.press(HELEN, button(card(hub, HELEN, lesson_ref), "Add tier 1 action"))
+    errors = errors_of(hub.fill(HELEN, opened, {**values, "owner": CHRIS, "verifier": CHRIS}))
+    assert errors == {"verifier": "The verifier must be someone other than the owner."}
+
+
+def test_a_chair_who_owns_the_action_is_not_asked_to_decide_its_extension(hub: Harness) -> None:
+    """The chair decides extensions; when the chair asked for one, the governance lead is
+    asked instead, and the chair's own card has no Approve or Decline."""
+    ref = add_action(hub, decided_lesson(hub, ["2"]), 2, owner=HELEN)
+    step(hub, HELEN, ref, "Accept")
+    step(hub, HELEN, ref, "Request extension", new_due="2027-02-28", reason="Estates delay.")
+    hub.deliver()
+    asked = [r for r in hub.platform.to(CHRIS) if "extension requested" in r.summary]
+    assert [labels(r) for r in asked] == [["Approve extension…", "Decline extension…"]]
+    assert not [r for r in hub.platform.to(HELEN) if "extension requested" in r.summary]
+    assert "Approve extension…" not in labels(card(hub, HELEN, ref))
+    step(hub, CHRIS, ref, "Approve extension", note="Agreed.")
+    assert action(hub, ref).due_date == date(2027, 2, 28)
+
+
+def test_a_named_verifier_who_became_the_owner_is_not_asked_to_verify(hub: Harness) -> None:
+    """Kim was named verifier, then the action became hers (as a reassignment makes it): the
+    committee's governance lead is asked instead, and Kim may not verify it."""
+    ref = add_action(hub, decided_lesson(hub, ["2"]), 2, verifier=KIM)
+    with hub.app.uow_factory() as uow:
+        found, kim = uow.actions.by_ref(ref), uow.staff.by_email(KIM)
+        assert found is not None and kim is not None
+        found.owner_id = kim.id
+        uow.commit()
+    step(hub, KIM, ref, "Accept")
+    step(hub, KIM, ref, "Submit completion", evidence="Huddle slides and attendance log.")
+    hub.deliver()
+    assert not [r for r in hub.platform.to(KIM) if "please verify" in r.summary]
+    assert [r for r in hub.platform.to(CHRIS) if "please verify" in r.summary]
+    assert "Verify" not in labels(card(hub, KIM, ref))
 
 
 def test_the_owners_card_is_redrawn_and_a_stale_verify_is_explained(hub: Harness) -> None:

@@ -238,7 +238,12 @@ def test_a_golden_card_carries_the_idea_as_the_panel_sees_it() -> None:
     }
     assert facts["Submitted by"] == "Alex Morgan"
     pressed = [a["data"]["qi_action"] for a in actions(card)]
-    assert pressed == ["idea.decide"] * 4 + ["idea.support"]
+    # "Not eligible" ends the idea: it comes last, its Action.Execute inside the question
+    assert pressed == ["idea.decide"] * 3 + ["idea.support", "idea.decide"]
+    ask = actions(card, "Action.ShowCard")
+    assert [a["title"] for a in ask] == ["Not eligible"]
+    assert "? The submitter is told." in unescape(ask[0]["card"]["body"][0]["text"])
+    assert [a["title"] for a in ask[0]["card"]["actions"]] == ["Yes, Not eligible"]
     assert {a["verb"] for a in actions(card)} == {ac.VERB_BUTTON}
     assert ALEX not in json.dumps(card)  # no email address in a message
     heading = card["body"][0]
@@ -249,7 +254,7 @@ def test_a_long_text_is_cut_with_a_show_all_card_holding_all_of_it() -> None:
     card = _golden("long_text")
     shown = [n for n in card["body"] if n.get("type") == "TextBlock" and "…" in n["text"]]
     assert shown, "the long problem should be cut on the card"
-    show = actions(card, "Action.ShowCard")
+    show = [a for a in actions(card, "Action.ShowCard") if a["title"] != "Not eligible"]
     assert [a["title"] for a in show] == ["Show all"]
     full = unescape(show[0]["card"]["body"][0]["text"])
     assert full == "Problem: " + long_text(2900)

@@ -135,6 +135,16 @@ BROKEN = [
         "channels.ideas_panel: this channel is required",
         id="ideas-panel-channel-removed",
     ),
+    pytest.param(
+        altered("cancel_undo_days = 7", "cancel_undo_days = 0"),
+        "actions.cancel_undo_days: ",
+        id="cancel-undo-window-of-no-days",
+    ),
+    pytest.param(
+        altered("cancel_undo_days = 7", "cancel_undo_days = 365"),
+        "actions.cancel_undo_days: ",
+        id="cancel-undo-window-of-a-year",
+    ),
 ]
 
 

@@ -91,9 +91,9 @@ def test_a_lesson_goes_to_its_sources_committee_for_triage(hub: Harness) -> None
         "Take to committee",
         "Route elsewhere…",
         "Merge into…",
-        "Not progressed…",
         "Redact…",
         "Open",
+        "Not progressed…",  # destructive: last, and asks first
     ]
 
 

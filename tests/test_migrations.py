@@ -665,3 +665,106 @@ def test_0019_adds_the_cas_confirmation_and_every_alert_comes_through(
     with UnitOfWorkFactory(empty_engine)() as uow:
         draft = uow.alerts.by_ref("ALERT-2026-0002")
         assert draft is not None and draft.cas_new_issue_of == "ALERT-2026-0001"
+
+
+def test_0020_keeps_every_action_and_remembers_what_a_cancelled_one_was(
+    empty_engine: Engine,
+) -> None:
+    """A live database's actions come through 0020 as they were. A cancelled action gets the
+    status it had from the audit log's latest "cancelled" entry, so Undo cancel can restore it;
+    one cancelled with no such entry keeps none (it cannot be undone, and says so)."""
+    migrate.upgrade(empty_engine, "0019")  # the revision before it
+    staff = sa_table(
+        "staff",
+        *(sa_column(n) for n in ("email", "display_name", "active", "source", "created_at")),
+        sa_column("updated_at"),
+    )
+    lesson = sa_table(
+        "lesson",
+        *(
+            sa_column(name)
+            for name in (
+                "ref", "title", "what_happened", "what_learned", "source", "committee",
+                "source_refs", "mode", "status", "tiers", "has_org_unit",
+                "created_at", "updated_at", "status_changed_at", "search_text",
+            )
+        ),
+    )  # fmt: skip
+    action = sa_table(
+        "action",
+        *(
+            sa_column(name)
+            for name in (
+                "ref", "lesson_id", "committee", "tier", "description", "owner_id", "due_date",
+                "due_version", "has_measure", "status", "status_reason", "audiences",
+                "extension_count", "created_at", "updated_at", "status_changed_at",
+            )
+        ),
+    )  # fmt: skip
+    statuses = {  # ref: (status, the status its "cancelled" audit entries had before)
+        "ACT-2026-0001": ("in_progress", []),
+        "ACT-2026-0002": ("cancelled", ["assigned", "completion_submitted"]),
+        "ACT-2026-0003": ("cancelled", []),
+        "ACT-2026-0004": ("verified", []),
+    }
+    with empty_engine.begin() as connection:
+        connection.execute(
+            staff.insert().values(
+                email="owner@trust.example", display_name="Owner", active=True,
+                source="config", created_at=WHEN, updated_at=WHEN,
+            )
+        )  # fmt: skip
+        owner_id = connection.execute(text("SELECT id FROM staff")).scalar_one()
+        connection.execute(
+            lesson.insert().values(
+                ref="LL-2026-0001", title="Lesson", what_happened="Happened.",
+                what_learned="Learned.", source="lfpse_event", committee="PSC",
+                source_refs="[]", mode="named", status="in_progress", tiers="[2]",
+                has_org_unit=False, created_at=WHEN, updated_at=WHEN,
+                status_changed_at=WHEN, search_text="Lesson",
+            )
+        )  # fmt: skip
+        lesson_id = connection.execute(text("SELECT id FROM lesson")).scalar_one()
+        for ref, (status, befores) in statuses.items():
+            connection.execute(
+                action.insert().values(
+                    ref=ref, lesson_id=lesson_id, committee="PSC", tier=2,
+                    description=f"Action {ref}", owner_id=owner_id, due_date=WHEN.date(),
+                    due_version=1, has_measure=False, status=status,
+                    status_reason="Superseded." if status == "cancelled" else None,
+                    audiences="[]", extension_count=0, created_at=WHEN, updated_at=WHEN,
+                    status_changed_at=WHEN,
+                )
+            )  # fmt: skip
+            for before in befores:
+                connection.execute(
+                    insert(AuditEntry).values(
+                        **{
+                            **_values(),
+                            "entity_type": "action",
+                            "entity_ref": ref,
+                            "action": "cancelled",
+                            "before": {"status": before},
+                            "after": {"status": "cancelled"},
+                        }
+                    )
+                )
+    before = _dump(empty_engine, ("staff", "lesson", "audit_log"))
+    actions_before = _dump(empty_engine, ("action",))["action"]
+    migrate.upgrade(empty_engine, "0020")
+    assert _dump(empty_engine, ("staff", "lesson", "audit_log")) == before
+    with empty_engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM action")).mappings().all()
+    assert (
+        sorted(tuple(str(v) for k, v in row.items() if k != "cancelled_from") for row in rows)
+        == actions_before
+    )
+    assert {row["ref"]: row["cancelled_from"] for row in rows} == {
+        "ACT-2026-0001": None,
+        "ACT-2026-0002": "completion_submitted",  # the latest cancellation
+        "ACT-2026-0003": None,
+        "ACT-2026-0004": None,
+    }
+    with UnitOfWorkFactory(empty_engine)() as uow:  # and the model reads it back
+        found = uow.actions.by_ref("ACT-2026-0002")
+        assert found is not None and found.cancelled_from == "completion_submitted"

@@ -70,6 +70,8 @@ class ConsoleSession:
         self.email = as_email
         self.buttons: list[Button] = []
         self.form: FormFill | None = None
+        self.confirming: Button | None = None
+        """A destructive button pressed and not yet confirmed (the next line answers y/N)."""
         self.sender = OutboxSender(app.uow_factory, [platform], app.config, clock, worker="console")
 
     # ------------------------------------------------------------------ output
@@ -86,6 +88,8 @@ class ConsoleSession:
         who = self.email.split("@", 1)[0]
         if self.form is not None:
             return f"[{self.form.form.title}] > "
+        if self.confirming is not None:
+            return "(y/N) > "
         return f"[{local:%a %d %b %H:%M}] {who}> "
 
     # ------------------------------------------------------------------ start
@@ -120,6 +124,9 @@ class ConsoleSession:
         text = line.strip()
         if self.form is not None:
             self._answer(text)
+            return True
+        if self.confirming is not None:
+            self._confirm(text)
             return True
         if not text:
             return True
@@ -179,7 +186,20 @@ class ConsoleSession:
             self.say("(!) No button with that number here. Buttons are numbered [1], [2]…")
             return
         button = self.buttons[number - 1]
+        if button.confirm:
+            self.confirming = button
+            self.say(f"(?) {clean(button.confirm)} Type y to go on; anything else leaves it.")
+            return
         self._run(lambda ctx: dispatch.press(ctx, button.action, button.value))
+
+    def _confirm(self, answer: str) -> None:
+        """The y/N answer to a destructive button's question: only yes presses it."""
+        button, self.confirming = self.confirming, None
+        assert button is not None
+        if answer.lower() in ("y", "yes"):
+            self._run(lambda ctx: dispatch.press(ctx, button.action, button.value))
+        else:
+            self.say("Nothing was done.")
 
     # ------------------------------------------------------------------ forms
     def _open_form(self, request: OpenForm) -> None:

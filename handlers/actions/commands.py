@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from handlers import duties
 from handlers.actions import service
 from handlers.actions.forms import EXTENSION_APPROVE, EXTENSION_DECLINE, step_form_id
 from handlers.actions.transitions import BY_NAME, STEPS, ActionStep
 from handlers.actions.views import short
 from handlers.context import Context
+from handlers.duties import Decision
 from handlers.errors import FieldProblem, StaleCard, UserError
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import Press, Submission
@@ -17,38 +19,27 @@ STEP_PERMISSIONS = {
     "owner": "action.work",
     "verifier": "action.verify",
     "audit_lead": "action.reaudit",
-    "committee": "action.manage",
+    "chair_or_lead": "action.manage",
     "reassigner": "action.manage",
 }
 
 
 def _permitted(ctx: Context, action: Action, step: ActionStep) -> bool:
-    return allowed(ctx.config, ctx.actor.roles, STEP_PERMISSIONS[step.who]) and service.may(
-        ctx, action, step
+    return (
+        allowed(ctx.config, ctx.actor.roles, STEP_PERMISSIONS[step.who])
+        and service.refusal(ctx, action, step) is None
     )
 
 
 def viewer_buttons(ctx: Context, action: Action) -> list[Button]:
-    buttons = service.step_buttons(
-        action, [s.name for s in STEPS if action.status in s.sources and _permitted(ctx, action, s)]
-    )
+    """What this person may do next (in the one order of handlers/button_order.py)."""
+    buttons = service.step_buttons(action, [s.name for s in STEPS if _permitted(ctx, action, s)])
     pending = ctx.uow.actions.pending_extension(action.id)
     member = sits_on(ctx.actor.roles, action.committee) or governs(
         ctx.actor.roles, action.committee
     )
-    if pending is not None and member and ctx.actor.staff_id != action.owner_id:
-        value = {"id": str(pending.id)}
-        buttons += [
-            Button(
-                "Approve extension…",
-                "action.extension",
-                {**value, "decision": "approve"},
-                "primary",
-            ),
-            Button(
-                "Decline extension…", "action.extension", {**value, "decision": "decline"}, "danger"
-            ),
-        ]
+    if pending is not None and member and duties.permits(ctx, Decision.EXTENSION, pending):
+        buttons += service.extension_buttons(action, pending)
     return buttons
 
 
@@ -57,6 +48,11 @@ def card(ctx: Context, action: Action, notice: str | None = None) -> Reply:
     if notice is None:
         return reply
     return Reply(reply.summary, (Notice(notice, "success"), *reply.blocks), replace_original=True)
+
+
+def about(action: Action) -> str:
+    """What a step or extension form says first, so nobody acts on the wrong action."""
+    return f"{action.ref}: {short(action.description)}"
 
 
 def show(ctx: Context, press: Press) -> Response:
@@ -83,9 +79,9 @@ def step_button(ctx: Context, press: Press) -> Response:
 
 
 def _about(action: Action, step: ActionStep) -> str:
-    """The record a reassignment acts on, with who declined it and why."""
+    """The record a step's form acts on; a reassignment's also says who declined it and why."""
     if step.name != "reassign":
-        return ""
+        return about(action)
     why = f": {action.status_reason}" if action.status_reason else ""
     return (
         f"{action.ref}: {short(action.description)}. Declined by {action.owner.display_name}{why}"
@@ -117,8 +113,9 @@ def extension_button(ctx: Context, press: Press) -> Response:
             extension.action.ref,
             f"That extension request was already {extension.status}.",
         )
+    duties.check(ctx, Decision.EXTENSION, extension, extension.action.ref)
     form = EXTENSION_APPROVE if press.value.get("decision") == "approve" else EXTENSION_DECLINE
-    return OpenForm(form, {}, {"id": extension_id})
+    return OpenForm(form, {}, {"id": extension_id}, about=about(extension.action))
 
 
 def on_extension(ctx: Context, submission: Submission) -> Response:

@@ -3,15 +3,16 @@ extensions and re-audits. Each change is audited and told to the people who must
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from handlers import cards, people
-from handlers.actions.lifecycle import ActionStatus
+from handlers import cards, duties, people
+from handlers.actions.lifecycle import ActionStatus, status_label
 from handlers.actions.transitions import ActionStep
 from handlers.actions.views import action_card
 from handlers.audit import record
 from handlers.context import Context
+from handlers.duties import Decision
 from handlers.errors import FieldProblem, NotFound, StaleCard, UserError
 from handlers.lessons import service as lessons
 from handlers.lessons.lifecycle import LessonStatus
@@ -75,8 +76,6 @@ def create(ctx: Context, lesson: Lesson, tier: int, values: dict[str, Any]) -> A
     )
     assert owner is not None
     verifier = _person(ctx, "verifier", values.get("verifier"))
-    if verifier is not None and verifier.id == owner.id:
-        raise FieldProblem("verifier", "The verifier must be someone other than the owner.")
     action = Action(
         ref=ctx.uow.refs.next_ref("ACT", ctx.calendar.local(ctx.now).year),
         lesson_id=lesson.id,
@@ -93,6 +92,8 @@ def create(ctx: Context, lesson: Lesson, tier: int, values: dict[str, Any]) -> A
         updated_at=ctx.now,
         status_changed_at=ctx.now,
     )
+    if verifier is not None and duties.barred(Decision.VERIFY, verifier.id, action):
+        raise FieldProblem("verifier", "The verifier must be someone other than the owner.")
     if tier == 1:
         reaudit: date = values["reaudit_date"]
         if reaudit <= due:
@@ -106,6 +107,8 @@ def create(ctx: Context, lesson: Lesson, tier: int, values: dict[str, Any]) -> A
             role_label="an audit lead",
         )
         assert lead is not None
+        if duties.barred(Decision.REAUDIT, lead.id, action):
+            raise FieldProblem("audit_lead", "The audit lead must be someone other than the owner.")
         action.change, action.reaudit_date, action.audit_lead_id = (
             values["change"],
             reaudit,
@@ -150,8 +153,32 @@ def step_buttons(action: Action, names: list[str]) -> list[Button]:
     from handlers.actions.transitions import BY_NAME
 
     return [
-        Button(BY_NAME[n].button, "action.step", {"ref": action.ref, "step": n}, BY_NAME[n].style)
+        Button(
+            BY_NAME[n].button,
+            "action.step",
+            {"ref": action.ref, "step": n},
+            BY_NAME[n].style,
+            BY_NAME[n].confirm.format(ref=action.ref),
+        )
         for n in names
+    ]
+
+
+def extension_buttons(action: Action, extension: ActionExtension) -> list[Button]:
+    """Approve and Decline, the same wherever someone who may decide meets the request."""
+    value = {"id": str(extension.id)}
+    return [
+        Button(
+            "Approve extension…", "action.extension", {**value, "decision": "approve"}, "primary"
+        ),
+        Button(
+            "Decline extension…",
+            "action.extension",
+            {**value, "decision": "decline"},
+            "danger",
+            f"Decline the extension of {action.ref}? It stays due "
+            f"{extension.previous_due:%d %b %Y}.",
+        ),
     ]
 
 
@@ -193,13 +220,13 @@ def verifiers(ctx: Context, action: Action) -> list[int]:
     verifier; if none is named, or they have left the directory or own the action, the
     committee's governance leads; if none of them can, the committee's chair."""
     named = ctx.uow.staff.get(action.verifier_id) if action.verifier_id is not None else None
-    if named is not None and named.active and named.id != action.owner_id:
+    if named is not None and named.active and not duties.barred(Decision.VERIFY, named.id, action):
         return [named.id]
     for group in (
         people.governance_leads(ctx, action.committee),
         people.chair(ctx, action.committee),
     ):
-        found = [p for p in group if p != action.owner_id]
+        found = [p for p in group if not duties.barred(Decision.VERIFY, p, action)]
         if found:
             return found
     return []
@@ -209,24 +236,66 @@ def reassigners(ctx: Context, action: Action) -> list[int]:
     """Who may reassign a declined `action`: the committee's governance leads and its chair,
     never the owner who declined it (docs/domain.md: every open item has someone who can act)."""
     found = [*people.governance_leads(ctx, action.committee), *people.chair(ctx, action.committee)]
-    return [p for p in dict.fromkeys(found) if p != action.owner_id]
+    return [p for p in dict.fromkeys(found) if not duties.barred(Decision.REASSIGN, p, action)]
 
 
 def may(ctx: Context, action: Action, step: ActionStep) -> bool:
+    """Whether this person is one who takes `step`; the separation-of-duties table
+    (handlers/duties.py) is asked separately, in `refusal`."""
     me = ctx.actor.staff_id
     roles = ctx.actor.roles
     match step.who:
         case "owner":
             return me == action.owner_id
         case "verifier":
-            return me is not None and me in verifiers(ctx, action)  # never the owner
+            return me is not None and me in verifiers(ctx, action)
         case "audit_lead":
             return me == action.audit_lead_id or "audit_lead" in roles
-        case "committee":
-            return sits_on(roles, action.committee) or governs(roles, action.committee)
+        case "chair_or_lead":
+            return governs(roles, action.committee) or (
+                me is not None and me in people.chair(ctx, action.committee)
+            )
         case "reassigner":
-            return me is not None and me in reassigners(ctx, action)  # never who declined
+            return me is not None and me in reassigners(ctx, action)
     return False
+
+
+def undo_closes(ctx: Context, action: Action) -> datetime:
+    """When "Undo cancel" stops working for a cancelled action (actions.cancel_undo_days)."""
+    return action.status_changed_at + timedelta(days=ctx.config.actions.cancel_undo_days)
+
+
+WHO_TAKES = {
+    "owner": "its owner",
+    "verifier": "its verifier (never the owner)",
+    "audit_lead": "an audit lead",
+    "chair_or_lead": "the committee's chair or a governance lead",
+    "reassigner": "its committee's governance lead or chair (not who declined it)",
+}
+
+
+def refusal(ctx: Context, action: Action, step: ActionStep) -> str | None:
+    """Why this person cannot take `step` on `action` now, in a sentence; None if they can."""
+    if action.status not in step.sources:
+        return (
+            f"{action.ref} is now '{action.status.replace('_', ' ')}'; that step "
+            "no longer applies. Open it again to see what can be done."
+        )
+    if step.duty is not None and not duties.permits(ctx, step.duty, action):
+        return duties.BY_DECISION[step.duty].refusal.format(ref=action.ref)
+    if not may(ctx, action, step):
+        return f"Only {WHO_TAKES[step.who]} can do that on {action.ref}."
+    if step.name == "undo_cancel":
+        closes = ctx.calendar.local(undo_closes(ctx, action))
+        if ctx.now > closes:
+            return (
+                f"{action.ref} was cancelled more than {ctx.config.actions.cancel_undo_days} "
+                f"days ago (undo closed {closes:%d %b %Y %H:%M}), so it stays cancelled: "
+                "add a new action to the lesson instead."
+            )
+        if action.cancelled_from is None:
+            return f"{action.ref} was cancelled before QI Hub kept its previous status."
+    return None
 
 
 def _move(
@@ -255,22 +324,12 @@ def _move(
 
 def check_step(ctx: Context, action: Action, step: ActionStep) -> None:
     """Raise a UserError saying why this person cannot take `step` now (if they cannot)."""
-    if action.status not in step.sources:
-        raise StaleCard(
-            "action",
-            action.ref,
-            f"{action.ref} is now '{action.status.replace('_', ' ')}'; that step "
-            "no longer applies. Open it again to see what can be done.",
-        )
-    if not may(ctx, action, step):
-        who = {
-            "owner": "its owner",
-            "verifier": "its verifier (never the owner)",
-            "audit_lead": "the audit lead",
-            "committee": "its committee",
-            "reassigner": "its committee's governance lead or chair (not who declined it)",
-        }[step.who]
-        raise UserError(f"Only {who} can do that on {action.ref}.")
+    said = refusal(ctx, action, step)
+    if said is None:
+        return
+    if action.status not in step.sources:  # the card it was pressed on is out of date
+        raise StaleCard("action", action.ref, said)
+    raise UserError(said)
 
 
 def apply(ctx: Context, action: Action, step: ActionStep, values: dict[str, Any]) -> str:
@@ -367,14 +426,65 @@ def apply(ctx: Context, action: Action, step: ActionStep, values: dict[str, Any]
             done = f"{action.ref} sent back to its owner."
         case "reaudit":
             done = record_reaudit(ctx, action, values["result"], values["notes"])
-        case "cancel":
-            _move(ctx, action, A.CANCELLED, "cancelled", values["reason"])
-            tell_owner(ctx, action, f"{action.ref} was cancelled", [], values["reason"])
-            done = f"{action.ref} cancelled."
+        case "cancel" | "undo_cancel":
+            done = (
+                cancel(ctx, action, values["reason"])
+                if step.name == "cancel"
+                else undo_cancel(ctx, action)
+            )
         case _:
             raise UserError("Unknown step.")
     lessons.refresh_progress(ctx, lesson)
     return done
+
+
+def _told_of_cancelling(ctx: Context, action: Action) -> list[int]:
+    """The governance leads told of a cancellation or its undoing (the owner is told apart)."""
+    leads = people.governance_leads(ctx, action.committee)
+    return [p for p in leads if p != action.owner_id]
+
+
+def cancel(ctx: Context, action: Action, reason: str) -> str:
+    """A second person cancels, with a reason; the owner, the committee's channel and its
+    governance leads are told, and it can be undone until `undo_closes`."""
+    action.cancelled_from = action.status
+    _move(ctx, action, A.CANCELLED, "cancelled", reason)
+    closes = ctx.calendar.local(undo_closes(ctx, action))
+    by = f"{action.ref} was cancelled by {ctx.actor.name}"
+    tell_owner(ctx, action, by, [], reason)
+    tell(
+        ctx,
+        _told_of_cancelling(ctx, action),
+        action,
+        f"{by}: {reason}",
+        step_buttons(action, ["undo_cancel"]),
+        channel=True,
+    )
+    return (
+        f"{action.ref} cancelled. Its owner, the committee and its governance leads have been "
+        f"told. Undo cancel restores it until {closes:%d %b %Y %H:%M}."
+    )
+
+
+def undo_cancel(ctx: Context, action: Action) -> str:
+    """Restore the status a cancelled action had (refusal() has checked the window)."""
+    assert action.cancelled_from is not None
+    restored = ActionStatus(action.cancelled_from)
+    action.cancelled_from = None
+    _move(
+        ctx,
+        action,
+        restored,
+        "cancel_undone",
+        f"The cancellation was undone by {ctx.actor.name}.",
+    )
+    headline = f"{action.ref}'s cancellation was undone by {ctx.actor.name}"
+    tell_owner(ctx, action, headline, [])
+    tell(ctx, _told_of_cancelling(ctx, action), action, headline, [], channel=True)
+    return (
+        f"{action.ref} is back to '{status_label(restored)}'. Its owner, the committee and its "
+        "governance leads have been told."
+    )
 
 
 def reassign(ctx: Context, action: Action, values: dict[str, Any]) -> str:
@@ -462,26 +572,20 @@ def request_extension(ctx: Context, action: Action, new_due: date, reason: str) 
         after={"requested_until": new_due.isoformat()},
         reason=reason,
     )
-    buttons = [
-        Button(
-            "Approve extension…",
-            "action.extension",
-            {"id": str(extension.id), "decision": "approve"},
-            "primary",
-        ),
-        Button(
-            "Decline extension…",
-            "action.extension",
-            {"id": str(extension.id), "decision": "decline"},
-            "danger",
-        ),
-    ]
+    deciders: list[int] = []
+    for group in (
+        people.chair(ctx, action.committee),
+        people.governance_leads(ctx, action.committee),
+    ):
+        deciders = deciders or [
+            p for p in group if not duties.barred(Decision.EXTENSION, p, extension)
+        ]
     tell(
         ctx,
-        people.chair(ctx, action.committee),
+        deciders,
         action,
         f"{action.ref}: extension requested to {new_due:%d %b %Y}",
-        buttons,
+        extension_buttons(action, extension),
         channel=True,
     )
     return f"Extension to {new_due:%d %b %Y} requested; the committee will decide."
@@ -499,8 +603,7 @@ def decide_extension(
         sits_on(ctx.actor.roles, action.committee) or governs(ctx.actor.roles, action.committee)
     ):
         raise UserError(f"Only the {action.committee} committee can decide this extension.")
-    if ctx.actor.staff_id == action.owner_id:
-        raise UserError("You asked for this extension, so someone else must decide it.")
+    duties.check(ctx, Decision.EXTENSION, extension, action.ref)
     extension.status = "approved" if approve else "declined"
     extension.decided_by_id, extension.decided_at = ctx.actor.staff_id, ctx.now
     extension.decision_reason = words

@@ -16,7 +16,8 @@ def register(registry: Registry, _config: OrgConfig) -> None:
     """Action buttons and step forms (creation forms belong to the lesson decision).
 
     Each step form carries the permission of whoever takes that step (owner, verifier, audit
-    lead, committee); the handler then checks it is *this* action's owner or verifier.
+    lead, the committee's chair or a governance lead); the handler then checks it is *this*
+    action's owner or verifier, and the separation-of-duties table (handlers/duties.py).
     """
     permission_of = {step_form_id(s.name): commands.STEP_PERMISSIONS[s.who] for s in STEPS}
     for form in step_forms():

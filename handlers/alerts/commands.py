@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers import duties
 from handlers.alerts import audience, broadcast, service, views
 from handlers.alerts.forms import COMPOSE, CORRECT, NEW_DEADLINE, REJECT, RETRACT
 from handlers.context import Context
-from handlers.errors import FieldProblem, StaleCard, UserError
+from handlers.duties import Decision
+from handlers.errors import FieldProblem, StaleCard
 from handlers.forms import typed_title
 from handlers.registry import Invocation, Press, Submission
 from messages.templates import count_people
@@ -188,7 +190,7 @@ def approve_button(ctx: Context, press: Press) -> Response:
     alert = service.find(ctx, press.value.get("ref", ""))
     if (
         alert.status == "awaiting_approval"
-        and alert.publisher_id != ctx.actor.staff_id
+        and duties.permits(ctx, Decision.ALERT_APPROVAL, alert)
         and service.too_late_to_send(ctx, alert)
     ):
         return OpenForm(NEW_DEADLINE, {}, {"ref": alert.ref})
@@ -202,8 +204,7 @@ def approve_button(ctx: Context, press: Press) -> Response:
 
 def reject_button(ctx: Context, press: Press) -> Response:
     alert = service.find(ctx, press.value.get("ref", ""))
-    if alert.publisher_id == ctx.actor.staff_id:
-        raise UserError(f"You published {alert.ref}: edit or discard it instead.")
+    duties.check(ctx, Decision.ALERT_APPROVAL, alert, alert.ref)
     if alert.status != "awaiting_approval":
         raise StaleCard(
             "alert",
@@ -223,7 +224,7 @@ def on_new_deadline(ctx: Context, submission: Submission) -> Response:
         )
     except FieldProblem as exc:
         return FormErrors({exc.field: str(exc)})
-    if alert.status == "awaiting_approval" and alert.publisher_id != ctx.actor.staff_id:
+    if alert.status == "awaiting_approval":  # approve() refuses its publisher: all rolls back
         service.move_deadline(ctx, alert, deadline)
     count = service.approve(ctx, alert)
     return _notice(

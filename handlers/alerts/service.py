@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from handlers import cards, people
+from handlers import cards, duties, people
 from handlers.alerts import audience, broadcast, cas, reach, views
 from handlers.audit import record
 from handlers.context import Context
+from handlers.duties import Decision
 from handlers.errors import FieldProblem, NotFound, StaleCard, UserError
 from handlers.permissions import allowed
 from messages.templates import count_people, counted
@@ -191,7 +192,11 @@ def _set_status(ctx: Context, alert: Alert, status: str, action: str, **extra: A
 
 def approvers(ctx: Context, alert: Alert) -> list[int]:
     """Alert approvers other than the publisher (four-eyes)."""
-    return [s for s in people.holders(ctx, "alert_approver") if s != alert.publisher_id]
+    return [
+        s
+        for s in people.holders(ctx, "alert_approver")
+        if not duties.barred(Decision.ALERT_APPROVAL, s, alert)
+    ]
 
 
 def request_approval(ctx: Context, alert: Alert) -> list[str]:
@@ -245,7 +250,13 @@ def approval_buttons(alert: Alert) -> tuple[Button, Button]:
     """Approve and Reject, the same wherever an approver meets a pending alert."""
     return (
         Button("Approve and send", "alert.approve", {"ref": alert.ref}, "primary"),
-        Button("Reject…", "alert.reject", {"ref": alert.ref}, "danger"),
+        Button(
+            "Reject…",
+            "alert.reject",
+            {"ref": alert.ref},
+            "danger",
+            f"Reject {alert.ref}? It goes back to its publisher as a draft.",
+        ),
     )
 
 
@@ -254,7 +265,7 @@ def may_approve(ctx: Context, alert: Alert) -> bool:
     they did not publish it (the same checks the press makes again)."""
     return (
         alert.status == "awaiting_approval"
-        and alert.publisher_id != ctx.actor.staff_id
+        and duties.permits(ctx, Decision.ALERT_APPROVAL, alert)
         and allowed(ctx.config, ctx.actor.roles, "alert.approve")
     )
 
@@ -284,10 +295,7 @@ def move_deadline(ctx: Context, alert: Alert, deadline: datetime) -> None:
 
 def approve(ctx: Context, alert: Alert) -> int:
     """A second person approves, and the alert is sent at once. Returns the recipient count."""
-    if alert.publisher_id == ctx.actor.staff_id:
-        raise UserError(
-            f"You published {alert.ref}, so another approver must approve it (four-eyes)."
-        )
+    duties.check(ctx, Decision.ALERT_APPROVAL, alert, alert.ref)
     if alert.status == "awaiting_approval" and too_late_to_send(ctx, alert):
         raise UserError(
             f"{alert.ref}'s acknowledgement deadline has passed or is too close: approve it "
@@ -323,8 +331,7 @@ def approve(ctx: Context, alert: Alert) -> int:
 
 
 def reject(ctx: Context, alert: Alert, reason: str) -> None:
-    if alert.publisher_id == ctx.actor.staff_id:
-        raise UserError(f"You published {alert.ref}: edit or discard it instead.")
+    duties.check(ctx, Decision.ALERT_APPROVAL, alert, alert.ref)
     if alert.status != "awaiting_approval":
         raise StaleCard(
             "alert",
@@ -381,7 +388,12 @@ def draft_buttons(alert: Alert) -> Buttons:
         (
             send,
             Button("Edit", "alert.edit", {"ref": alert.ref}),
-            Button("Discard", "alert.discard", {"ref": alert.ref}),
+            Button(
+                "Discard",
+                "alert.discard",
+                {"ref": alert.ref},
+                confirm=f"Discard {alert.ref}? The draft cannot be sent afterwards.",
+            ),
         )
     )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from handlers import duties
 from handlers.context import Context
+from handlers.duties import Decision
 from handlers.errors import FieldProblem, StaleCard, UserError
 from handlers.forms import as_raw, typed_title
 from handlers.ideas import service, sponsorship
@@ -105,12 +107,22 @@ def on_submit(ctx: Context, submission: Submission) -> Response:
 
 def _viewer_card(ctx: Context, idea: Idea, receipt: str | None = None) -> list[Block]:
     mine = service.is_submitter(ctx, idea)
-    may_decide = allowed(ctx.config, ctx.actor.roles, "idea.decide") and not mine
+    may_decide = allowed(ctx.config, ctx.actor.roles, "idea.decide") and duties.permits(
+        ctx, Decision.IDEA_DECISION, idea
+    )
     extra: list[Button] = []
     if idea.status in IDEA_OPEN:
         if (mine or receipt) and allowed(ctx.config, ctx.actor.roles, "idea.submit"):
             value = {"ref": idea.ref, **({"receipt": receipt} if receipt else {})}
-            extra.append(Button("Withdraw", "idea.withdraw", value, style="danger"))
+            extra.append(
+                Button(
+                    "Withdraw",
+                    "idea.withdraw",
+                    value,
+                    style="danger",
+                    confirm=f"Withdraw {idea.ref}? The ideas panel is told.",
+                )
+            )
         elif (
             not mine
             and not receipt
@@ -277,8 +289,7 @@ def decide_button(ctx: Context, press: Press) -> Response:
 def _check_panel_may(ctx: Context, idea: Idea, transition: Transition) -> None:
     if transition.by != "panel":
         raise UserError("That decision is not the panel's to make.")
-    if service.is_submitter(ctx, idea):
-        raise UserError(f"You submitted {idea.ref}, so another panel member must decide it.")
+    duties.check(ctx, Decision.IDEA_DECISION, idea, idea.ref)
     if idea.status not in transition.sources:
         raise StaleCard(
             "idea",

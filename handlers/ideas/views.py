@@ -38,11 +38,14 @@ def area_label(config: OrgConfig, code: str | None) -> str:
 
 
 def transition_button(idea: Idea, transition: Transition) -> Button:
+    """A panel decision; one that ends the idea asks first (it is told to the submitter)."""
+    ends = transition.name in ("not_eligible", "not_progress")
     return Button(
         transition.button,
         "idea.decide",
         {"ref": idea.ref, "to": transition.name},
         style=transition.style,
+        confirm=f"{transition.button} for {idea.ref}? The submitter is told." if ends else "",
     )
 
 
@@ -203,7 +206,13 @@ def sponsor_buttons(idea: Idea) -> list[Button]:
     value = {"ref": idea.ref}
     return [
         Button("Accept sponsorship", SPONSOR_ACCEPT, value, style="primary"),
-        Button("Decline…", SPONSOR_DECLINE, value, style="danger"),
+        Button(
+            "Decline…",
+            SPONSOR_DECLINE,
+            value,
+            style="danger",
+            confirm=f"Decline to sponsor {idea.ref}? You are asked why next.",
+        ),
     ]
 
 

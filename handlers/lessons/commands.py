@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from handlers import trends, visibility
+from handlers import duties, trends, visibility
 from handlers.actions import service as actions
 from handlers.actions.forms import create_form_id
 from handlers.context import Context
+from handlers.duties import Decision
 from handlers.errors import FieldProblem, UserError
 from handlers.forms import typed_title
 from handlers.lessons import escalation, forms, service
@@ -40,9 +41,13 @@ def viewer_buttons(ctx: Context, lesson: Lesson) -> list[Button]:
     roles, code, value = ctx.actor.roles, lesson.committee, {"ref": lesson.ref}
     member, lead = sits_on(roles, code), governs(roles, code)
     buttons: list[Button] = []
-    if lesson.status == L.SUBMITTED and lead:
+    if lesson.status == L.SUBMITTED and lead and duties.permits(ctx, Decision.TRIAGE, lesson):
         buttons += service.triage_buttons(lesson)
-    if lesson.status in AWAITING_DECISION and member:
+    if (
+        lesson.status in AWAITING_DECISION
+        and member
+        and duties.permits(ctx, Decision.DECIDE_TIERS, lesson)
+    ):
         buttons.append(Button("Decide tiers…", "lesson.decide", value, "primary"))
     if lesson.status in WITH_ACTIONS and (member or lead):
         buttons += [
@@ -242,6 +247,7 @@ def triage_button(ctx: Context, press: Press) -> Response:
     if form_id is None:
         raise UserError("Unknown triage choice.")
     _need(ctx, lesson, lead=True)
+    duties.check(ctx, Decision.TRIAGE, lesson, lesson.ref)
     service.require_status(lesson, L.SUBMITTED)
     values = (
         {field: getattr(lesson, field) for field in service.REDACTABLE}
@@ -254,6 +260,7 @@ def triage_button(ctx: Context, press: Press) -> Response:
 def on_triage(ctx: Context, submission: Submission) -> Response:
     lesson = service.find(ctx, submission.context.get("ref", ""))
     _need(ctx, lesson, lead=True)
+    duties.check(ctx, Decision.TRIAGE, lesson, lesson.ref)
     values = submission.values
     try:
         match submission.form_id:
@@ -305,6 +312,7 @@ def on_triage(ctx: Context, submission: Submission) -> Response:
 def decide_button(ctx: Context, press: Press) -> Response:
     lesson = service.find(ctx, press.value.get("ref", ""))
     _need(ctx, lesson, member=True)
+    duties.check(ctx, Decision.DECIDE_TIERS, lesson, lesson.ref)
     service.require_status(lesson, *AWAITING_DECISION)
     return OpenForm(forms.DECIDE, {}, {"ref": lesson.ref}, about=about(lesson))
 
@@ -312,6 +320,7 @@ def decide_button(ctx: Context, press: Press) -> Response:
 def on_decide(ctx: Context, submission: Submission) -> Response:
     lesson = service.find(ctx, submission.context.get("ref", ""))
     _need(ctx, lesson, member=True)
+    duties.check(ctx, Decision.DECIDE_TIERS, lesson, lesson.ref)
     tiers = sorted(int(t) for t in submission.values["tiers"])
     values = submission.values
     service.decide(ctx, lesson, tiers, values["rationale"], values.get("message"))

@@ -41,7 +41,13 @@ def triage_buttons(lesson: Lesson) -> list[Button]:
         Button("Take to committee", "lesson.triage", {**value, "to": "accept"}, "primary"),
         Button("Route elsewhere…", "lesson.triage", {**value, "to": "route"}),
         Button("Merge into…", "lesson.triage", {**value, "to": "merge"}),
-        Button("Not progressed…", "lesson.triage", {**value, "to": "not_progressed"}, "danger"),
+        Button(
+            "Not progressed…",
+            "lesson.triage",
+            {**value, "to": "not_progressed"},
+            "danger",
+            f"Close {lesson.ref} as not progressed? The reporter is told why.",
+        ),
         Button("Redact…", "lesson.triage", {**value, "to": "redact"}),
     ]
 

@@ -52,6 +52,8 @@ class Action(Base):
     verifier_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     status: Mapped[str] = mapped_column(String(24))
     status_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_from: Mapped[str | None] = mapped_column(String(24))
+    """The status a cancelled action had, so an undo within the window restores it."""
     evidence: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None]
     verified_at: Mapped[datetime | None]

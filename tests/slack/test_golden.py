@@ -118,5 +118,7 @@ def test_a_golden_card_carries_the_idea_as_the_panel_sees_it() -> None:
         if block["type"] == "actions"
         for element in block["elements"]
     ]
-    assert actions == ["idea.decide"] * 4 + ["idea.support"]
+    assert actions == ["idea.decide"] * 3 + ["idea.support", "idea.decide"]
+    last = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]][-1]
+    assert last["confirm"]["confirm"]["text"] == "Not eligible"  # asks first, in Slack's dialog
     assert ALEX not in json.dumps(card)  # no email address in a message

@@ -48,7 +48,17 @@ def card_button(card: Mapping[str, Any], title: str) -> dict[str, Any]:
     found = found or [a for a in actions(card) if str(a.get("title", "")).startswith(wanted)]
     if not found:
         raise AssertionError(f"no button {title!r} in {[a.get('title') for a in actions(card)]}")
-    return found[0]
+    return confirmed(found[0])
+
+
+def confirmed(action: dict[str, Any]) -> dict[str, Any]:
+    """The Action.Execute a person sends by pressing `action`: for a destructive button (an
+    Action.ShowCard asking first), the "Yes" inside it."""
+    if action.get("type") != "Action.ShowCard":
+        return action
+    inner = [a for a in actions(action["card"]) if a.get("type") == "Action.Execute"]
+    assert len(inner) == 1 and str(inner[0]["title"]).startswith("Yes, "), action
+    return inner[0]
 
 
 def inputs(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
