@@ -45,6 +45,9 @@ class Due:
     """The occasion's place in its rule's sequence for the item (larger is later, e.g. "3 days
     before" outranks "14 days before"). Of the ranked occasions one pass finds for an item,
     only the latest is raised; None: not part of a sequence (always raised)."""
+    card: str | None = None
+    """The record the reminder shows as a card ("action:ACT-2026-0003"), so it is redrawn when
+    the record moves on (handlers/cards.py) rather than keep buttons that no longer apply."""
 
 
 class ReminderRule(Protocol):
@@ -136,6 +139,7 @@ def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
                 channels=due.channels,
                 urgent=urgent,
                 not_before=not_before,
+                card=due.card,
             )
             report.raised[rule.name] = report.raised.get(rule.name, 0) + 1
         ctx.enqueuer.queue(rows)

@@ -47,6 +47,17 @@ def test_due_soon_fires_at_fourteen_and_three_days_once_each(hub: Harness) -> No
     ]
 
 
+def test_a_reminder_offers_only_the_steps_open_now(hub: Harness) -> None:
+    """An owner who has not accepted is offered Accept and Decline, not Submit completion
+    (a step that would only be refused)."""
+    ref = add_action(hub, decided_lesson(hub, ["3"]), 3, due="2026-12-31")
+    hub.clock.set(at("2026-12-17"))  # 14 days before
+    hub.tick()
+    (reminder,) = received(hub, TOM, "is due in")
+    labels = [b.label for b in all_buttons(reminder)]
+    assert labels == ["Accept", "Request extension…", "Decline…"], ref
+
+
 def all_buttons(reply: Reply) -> list:  # type: ignore[type-arg]
     from tests.harness import buttons_of
 

@@ -75,3 +75,39 @@ def test_anonymous_idea_leaves_no_identity_in_tables_or_logs(tmp_path: Path) -> 
         ).fetchall():
             dump = repr(db.execute(f"SELECT * FROM {table}").fetchall())
             assert "alex" not in dump.lower() and "morgan" not in dump.lower(), table
+
+
+def test_governance_lead_journey_holds(tmp_path: Path) -> None:
+    """Step 9's check, on the README's journey extended: no self-approval of any kind
+    succeeds, every stalled item reaches someone, and the duplicate reminder is gone."""
+    script = (GOLDEN / "governance_lead_journey_holds.in").read_text()
+    out = run_console(script, tmp_path).stdout
+    # Kim submitted the lesson: pressing Decide tiers in the channel is refused.
+    assert "You submitted LL-2026-0001, so another committee member must decide its tiers." in out
+    # Chris owns ACT-2026-0001 and is the committee's only governance lead: the chair verifies.
+    assert "Helen Roberts (the committee's chair: the governance lead owns this" in out
+    assert (
+        ">> new for Helen Roberts <helen.roberts@clatterbridge.example>: ACT-2026-0001 is complete"
+        in out
+    )
+    owner_view = out.split("chris.evans> 4\n", 1)[1].split("chris.evans> /as helen", 1)[0]
+    assert "Verify" not in owner_view
+    # The jump of 15 days raises one due reminder for ACT-2026-0002, the latest occasion.
+    jump = out.split("> /clock +15d\n", 1)[1].split("> /as tom", 1)[0]
+    assert jump.count("ACT-2026-0002 is due in") == 1
+    assert "ACT-2026-0002 is due in 3 days" in jump
+    # Only the chair or a governance lead other than the owner cancels; everyone is told.
+    assert (
+        "Cancel ACT-2026-0002? Its owner, the committee and its governance leads are told." in out
+    )
+    for who in ("Tom Baker", "Chris Evans", "#qi-patient-safety"):
+        assert f"new for {who}" in out.split("ACT-2026-0002 cancelled.", 1)[1].split("> /as tom")[0]
+    # Kim, a committee member but neither chair nor governance lead, is offered no Cancel.
+    kim = out.split("kim.jones> /qi show ACT-2026-0002\n", 1)[1].split("kim.jones> /clock", 1)[0]
+    assert "Cancel" not in kim
+    # Undone within the window, the action is open again and the lesson no longer awaits
+    # assurance.
+    assert "ACT-2026-0002 is back to 'In progress'." in out
+    digest = out.rsplit("chris.evans> /qi digest PSC\n", 1)[1]
+    assert "Open actions:         1" in digest
+    assert "awaiting the committee's assurance" not in digest

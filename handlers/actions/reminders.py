@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from handlers import people
+from handlers import cards, people
 from handlers.actions.lifecycle import WORKING
 from handlers.actions.service import card, step_buttons, verifiers
 from handlers.config import Rule
@@ -34,6 +34,9 @@ from messages.view import Button, Notice, Reply
 from store.models import Action
 
 STATUSES = [s.value for s in WORKING]
+
+OWNER_STEPS = ["accept", "decline", "update", "extend", "complete"]
+"""What a reminder to the owner offers; only the steps open at the action's status are drawn."""
 
 
 def windows(thresholds: Iterable[int]) -> list[tuple[int, int, int]]:
@@ -83,12 +86,13 @@ class DueSoon:
                     f"{action.ref} is due in {days} day{'s' if days != 1 else ''} "
                     f"({action.due_date:%d %b %Y})."
                 )
-                buttons = step_buttons(action, ["update", "extend", "complete"])
+                buttons = step_buttons(action, OWNER_STEPS)
                 yield Due(
                     action.ref,
                     f"{prefix}#v{action.due_version}",
                     _message(ctx, action, text, buttons),
                     people=(action.owner_id,),
+                    card=cards.key("action", action.ref),
                     rank=-threshold,
                 )
 
@@ -132,12 +136,13 @@ class Overdue:
             buttons = [Button("Open", "action.show", {"ref": action.ref})]
         else:
             recipients = [action.owner_id]
-            buttons = step_buttons(action, ["update", "extend", "complete"])
+            buttons = step_buttons(action, OWNER_STEPS)
         return Due(
             action.ref,
             f"{prefix}#v{action.due_version}",
             _message(ctx, action, text, buttons),
             people=tuple(recipients),
+            card=cards.key("action", action.ref),
             rank=rank,
         )
 
@@ -159,6 +164,7 @@ class CompletionNotVerified:
                 occasion,
                 _message(ctx, action, text, step_buttons(action, ["verify", "return"])),
                 people=tuple(verifiers(ctx, action)),
+                card=cards.key("action", action.ref),
             )
 
 
@@ -192,6 +198,7 @@ class ReauditDue:
                     occasion,
                     _message(ctx, action, text, step_buttons(action, ["reaudit"])),
                     people=tuple(recipients),
+                    card=cards.key("action", action.ref),
                     rank=-threshold,
                 )
 
@@ -246,6 +253,7 @@ class NotAccepted:
             f"{prefix}#v{action.due_version}",
             _message(ctx, action, text, buttons),
             people=tuple(recipients),
+            card=cards.key("action", action.ref),
             rank=rank,
         )
 

@@ -143,15 +143,38 @@ def card(ctx: Context, action: Action, buttons: list[Button]) -> Reply:
     pending = ctx.uow.actions.pending_extension(action.id) is not None
     ids = [action.verifier_id, action.audit_lead_id, action.expert_id]
     names = {i: people.name_of(ctx, i) for i in ids if i is not None}
+    checkers = verifiers(ctx, action)
+    if action.verifier_id is not None and checkers != [action.verifier_id]:
+        names.pop(action.verifier_id, None)  # named, but left or became the owner
     blocks = action_card(
-        action, ctx.config, today(ctx), pending=pending, names=names, buttons=buttons
+        action,
+        ctx.config,
+        today(ctx),
+        pending=pending,
+        names=names,
+        verifier=fallback_label(ctx, action, checkers),
+        buttons=buttons,
     )
     return Reply(summary=f"{action.ref}: {action.status}", blocks=tuple(blocks))
 
 
+def fallback_label(ctx: Context, action: Action, checkers: list[int]) -> str:
+    """Who verifies by fallback, by name and why, so an owner who is the only governance lead
+    sees that the chair will verify rather than "the governance lead" (themselves)."""
+    if not checkers:
+        return "Nobody yet: the committee has no governance lead or chair other than the owner"
+    who = ", ".join(people.name_of(ctx, i) for i in checkers)
+    if set(checkers) & set(people.governance_leads(ctx, action.committee)):
+        return f"{who} (the committee's governance lead)"
+    return f"{who} (the committee's chair: the governance lead owns this action)"
+
+
 def step_buttons(action: Action, names: list[str]) -> list[Button]:
+    """Buttons for the steps in `names` that apply to the action's status now: a reminder about
+    an action not yet accepted offers Accept, not Submit completion."""
     from handlers.actions.transitions import BY_NAME
 
+    names = [n for n in names if action.status in BY_NAME[n].sources]
     return [
         Button(
             BY_NAME[n].button,

@@ -60,9 +60,11 @@ def action_card(
     *,
     pending: bool,
     names: dict[int, str],
+    verifier: str = "The committee's governance lead",
     buttons: Sequence[Button] = (),
 ) -> list[Block]:
-    """Everything about one action; `names` maps staff ids to display names."""
+    """Everything about one action; `names` maps staff ids to display names, and `verifier`
+    says who verifies when no usable verifier is named (the fallback, by name)."""
     tier = config.tier(action.tier)
     colour = action_rag(action, today, pending)
     facts = [
@@ -72,7 +74,7 @@ def action_card(
         Fact("Owner", action.owner.display_name),
         Fact("Due", f"{action.due_date:%d %b %Y}"),
         Fact("Measure of success", action.measure or "None given"),
-        Fact("Verifier", names.get(action.verifier_id or 0, "The committee's governance lead")),
+        Fact("Verifier", names.get(action.verifier_id or 0, verifier)),
     ]
     if action.tier == 1:
         facts += [

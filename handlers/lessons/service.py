@@ -435,6 +435,10 @@ def refresh_progress(ctx: Context, lesson: Lesson) -> None:
     all_done = bool(actions) and all(a.status in DONE for a in actions)
     if lesson.status == L.DECIDED and started and not all_done:
         move(ctx, lesson, L.IN_PROGRESS, "in_progress", tell="is being acted on")
+    if lesson.status in (L.AWAITING_ASSURANCE, L.MONITORING) and not all_done:
+        # An action came back (a cancellation undone, a declined one reassigned): the lesson
+        # is being acted on again, not awaiting assurance on work that is not done.
+        move(ctx, lesson, L.IN_PROGRESS, "in_progress")
     if lesson.status in (L.DECIDED, L.IN_PROGRESS) and all_done:
         move(
             ctx,
