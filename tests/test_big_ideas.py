@@ -292,6 +292,10 @@ def test_withdrawing_tells_the_sponsor_and_their_buttons_stop(hub: Harness) -> N
     hub.fill(ALEX, opened, {"reason": "Found a simpler way."})
     hub.deliver()
     assert any("was withdrawn" in text_of(r) for r in hub.platform.to(HELEN))
+    # Cards show the truth: the sponsor's request is redrawn in place, without its buttons.
+    redrawn = [r for h, r in hub.platform.updated if h["to"] == HELEN]
+    assert redrawn and buttons_of(redrawn[-1]) == []
+    assert "Withdrawn" in text_of(redrawn[-1])
     late = hub.press(HELEN, button(request, "Accept sponsorship"))
     assert "no longer waiting for a sponsor" in text_of(late)
     assert idea(hub, ref).status == "withdrawn"

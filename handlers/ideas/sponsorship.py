@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from handlers import cards
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import FieldProblem, UserError
@@ -64,7 +65,12 @@ def ask(ctx: Context, idea: Idea, sponsor: Staff) -> None:
     idea.status_changed_at = ctx.now
     idea.updated_at = ctx.now
     request = sponsor_request(idea, ctx.config, sponsor.display_name, submitter_names(ctx, idea))
-    ctx.enqueuer.to_person(sponsor.id, request, f"idea:{idea.ref}:sponsor:{ctx.now.isoformat()}")
+    ctx.enqueuer.to_person(
+        sponsor.id,
+        request,
+        f"idea:{idea.ref}:sponsor:{ctx.now.isoformat()}",
+        card=cards.key("idea", idea.ref),  # redrawn without Accept once answered or withdrawn
+    )
 
 
 def sponsor_name(ctx: Context, idea: Idea) -> str | None:
