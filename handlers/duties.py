@@ -41,6 +41,7 @@ class Decision(StrEnum):
     EXTENSION = "action.extension"
     TRIAGE = "lesson.triage"
     DECIDE_TIERS = "lesson.decide"
+    ASSURE = "lesson.assure"
     IDEA_DECISION = "idea.decide"
     ALERT_APPROVAL = "alert.approve"
 
@@ -126,6 +127,13 @@ DUTIES: tuple[Duty, ...] = (
         "a member or chair of the lesson's committee",
         (R.SUBMITTER,),
         "You submitted {ref}, so another committee member must decide its tiers.",
+    ),
+    Duty(
+        D.ASSURE,
+        "Accept a lesson's assurance (its actions are done and verified)",
+        "a member or chair of the lesson's committee",
+        (R.SUBMITTER,),
+        "You submitted {ref}, so another committee member must accept its assurance.",
     ),
     Duty(
         D.IDEA_DECISION,

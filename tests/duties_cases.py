@@ -88,6 +88,15 @@ def build(hub: Harness) -> list[Case]:
     member_lesson = ref_in(submit_lesson(hub, KIM), "LL")  # Kim sits on the PSC
     opened = hub.press(CHRIS, button(card(hub, CHRIS, member_lesson), "Take to committee"))
     hub.fill(CHRIS, opened, {"deidentified": "yes"})
+    assured = ref_in(submit_lesson(hub, KIM), "LL")  # done and verified: awaits assurance
+    opened = hub.press(CHRIS, button(card(hub, CHRIS, assured), "Take to committee"))
+    hub.fill(CHRIS, opened, {"deidentified": "yes"})
+    opened = hub.press(HELEN, button(card(hub, HELEN, assured), "Decide tiers"))
+    hub.fill(HELEN, opened, {"tiers": ["2"], "rationale": "Proportionate to the risk."})
+    done = add_action(hub, assured, 2)
+    step(hub, TOM, done, "Accept")
+    step(hub, TOM, done, "Submit completion", evidence="Huddle slides and attendance.")
+    step(hub, CHRIS, done, "Verify")
     idea = ref_in(hub.submit_idea(SAM))  # Sam is on the ideas panel
     preview = compose(hub, who=HELEN)  # Helen approves alerts
     alert = ref_in(preview, "ALERT")
@@ -118,6 +127,7 @@ def build(hub: Harness) -> list[Case]:
         ),
         on_submission(D.TRIAGE, CHRIS, "lesson.triage", own_lesson, to="accept"),
         on_submission(D.DECIDE_TIERS, KIM, "lesson.decide", member_lesson),
+        on_submission(D.ASSURE, KIM, "lesson.assure", assured),
         on_submission(D.IDEA_DECISION, SAM, "idea.decide", idea, to="eligible"),
         Case(D.ALERT_APPROVAL, R.PUBLISHER, HELEN, "alert.approve", {"ref": alert}, alert),
     ]

@@ -110,6 +110,7 @@ SUBMITTED = {
         },
     ),
     Decision.DECIDE_TIERS: ("lesson.decide", {"tiers": ["2"], "rationale": "Proportionate."}),
+    Decision.ASSURE: ("lesson.assure", {"note": "Huddle attendance seen for every ward."}),
     Decision.ALERT_APPROVAL: ("alert.reject", {"reason": "Wrong audience for this one."}),
 }
 """Decisions whose form checks the table again on submission, with what to submit."""

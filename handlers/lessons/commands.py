@@ -54,7 +54,11 @@ def viewer_buttons(ctx: Context, lesson: Lesson) -> list[Button]:
             Button(f"Add tier {t} action…", "lesson.add_action", {**value, "tier": str(t)})
             for t in lesson.tiers
         ]
-    if lesson.status == L.AWAITING_ASSURANCE and member:
+    if (
+        lesson.status == L.AWAITING_ASSURANCE
+        and member
+        and duties.permits(ctx, Decision.ASSURE, lesson)
+    ):
         buttons.append(Button("Accept assurance…", "lesson.assure", value, "primary"))
     if (
         lesson.status in LESSON_OPEN
@@ -366,6 +370,7 @@ def on_create_action(ctx: Context, submission: Submission) -> Response:
 def assure_button(ctx: Context, press: Press) -> Response:
     lesson = service.find(ctx, press.value.get("ref", ""))
     _need(ctx, lesson, member=True)
+    duties.check(ctx, Decision.ASSURE, lesson, lesson.ref)
     service.require_status(lesson, L.AWAITING_ASSURANCE)
     return OpenForm(forms.ASSURE, {}, {"ref": lesson.ref}, about=about(lesson))
 
@@ -373,6 +378,7 @@ def assure_button(ctx: Context, press: Press) -> Response:
 def on_assure(ctx: Context, submission: Submission) -> Response:
     lesson = service.find(ctx, submission.context.get("ref", ""))
     _need(ctx, lesson, member=True)
+    duties.check(ctx, Decision.ASSURE, lesson, lesson.ref)
     service.assure(ctx, lesson, submission.values["note"], submission.values.get("message"))
     return full_card(ctx, lesson, Notice(f"{lesson.ref}: assurance accepted.", "success"))
 
