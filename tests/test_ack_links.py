@@ -269,7 +269,7 @@ def test_unknown_links_and_the_stored_hashes_are_no_links(
 
 def approved_draft(hub: Harness) -> str:
     """An alert composed but not sent, with Alex a recipient row (as a leftover would be)."""
-    draft = ref_in(compose(hub, title="Not sent"), "ALERT")
+    draft = ref_in(compose(hub, title="Not sent", cas_ref="NatPSA/2026/002"), "ALERT")
     alex = staff_id(hub, ALEX)
     with hub.app.uow_factory() as uow:
         alert = uow.alerts.by_ref(draft)
