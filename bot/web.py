@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from bot.ack_web import mount_ack_links
 from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
+from bot.notify.receipts import mount_notify_callback
 from bot.clock_watch import ClockWatch
 from bot.http_edge import from_this_machine
 from bot.observability import Metrics, RequestObserver
@@ -121,6 +122,7 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
 
     mount_bulletins(web, app)
     mount_ack_links(web, app)
+    mount_notify_callback(web, app)
     web.add_middleware(
         RequestObserver,
         metrics=metrics,

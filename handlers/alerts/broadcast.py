@@ -101,6 +101,9 @@ def send(ctx: Context, alert: Alert) -> int:
         )
     alert.status = "live"
     alert.sent_at = ctx.now
+    from handlers.alerts import policy  # noqa: PLC0415 (policy -> ack_links -> service -> here)
+
+    policy.start(ctx, alert)
     ctx.enqueuer.to_person(
         alert.publisher_id, status_reply(ctx, alert), status_key(alert), urgent=True
     )

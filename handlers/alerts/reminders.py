@@ -30,6 +30,7 @@ from functools import partial
 
 from handlers import people
 from handlers.alerts import broadcast, service, views
+from handlers.alerts.policy import PolicyStepDue
 from handlers.audit import record
 from handlers.config import Rule
 from handlers.context import Context
@@ -248,4 +249,4 @@ class ApprovalPending:
                 )
 
 
-RULES = (NotAcknowledged(), DeadlinePassed(), ApprovalPending())
+RULES = (NotAcknowledged(), DeadlinePassed(), ApprovalPending(), PolicyStepDue())
