@@ -15,9 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from bot.ack_web import mount_ack_links
 from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
-from bot.notify.receipts import mount_notify_callback
 from bot.clock_watch import ClockWatch
 from bot.http_edge import from_this_machine
+from bot.notify.receipts import mount_notify_callback
 from bot.observability import Metrics, RequestObserver
 from bot.outbox_workers import OutboxKicker, connected_platforms, worker_name
 from bot.settings import Settings

@@ -461,8 +461,7 @@ ALERT_RULES = {
     "line managers",
     "alert_approval_pending": "alerts awaiting approval would not be chased, nor their "
     "publisher told as the deadline nears",
-    "alert_policy_step": "texts and emails of the channel policy would wait for quiet hours "
-    "to end",
+    "alert_policy_step": "texts and emails of the channel policy would wait for quiet hours to end",
 }
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.repos.actions import ActionRepo
 from store.repos.alerts import AlertRepo
+from store.repos.attempts import AttemptRepo
 from store.repos.audit import AuditRepo
 from store.repos.bulletins import BulletinRepo
-from store.repos.attempts import AttemptRepo
 from store.repos.contacts import ContactRepo
 from store.repos.digest import DigestRepo
 from store.repos.forms import FormSessionRepo, SecretRepo

@@ -78,7 +78,9 @@ class NotAcknowledged:
                 broadcast.replace_late_deliveries(ctx, alert)
             ctx.uow.alerts.sync_deliveries(alert.id)
             tally = ctx.uow.alerts.tally(alert.id)
-            figures = f"s{tally.delivered}.{tally.acked}.{tally.failed}"
+            ctx.uow.attempts.sync(alert.id)
+            texts_failed = sum(ctx.uow.attempts.failures_by_site(alert.id).values())
+            figures = f"s{tally.delivered}.{tally.acked}.{tally.failed}.{texts_failed}"
             yield Due(
                 alert.ref,
                 figures,

@@ -97,9 +97,7 @@ class AttemptRepo:
         )
 
     def by_outbox(self, outbox_id: int) -> AlertAttempt | None:
-        return self.session.scalar(
-            select(AlertAttempt).where(AlertAttempt.outbox_id == outbox_id)
-        )
+        return self.session.scalar(select(AlertAttempt).where(AlertAttempt.outbox_id == outbox_id))
 
     def record_status(self, attempt: AlertAttempt, status: str, at: datetime) -> bool:
         """Notify's status for an attempt, monotone: a final status is never replaced (receipts
@@ -159,4 +157,6 @@ class AttemptRepo:
             )
             .group_by(func.coalesce(Staff.site, ""), AlertAttempt.channel)
         )
-        return {(str(site), str(channel)): int(n) for site, channel, n in self.session.execute(query)}
+        return {
+            (str(site), str(channel)): int(n) for site, channel, n in self.session.execute(query)
+        }
