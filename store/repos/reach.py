@@ -46,11 +46,13 @@ def _sms() -> ColumnElement[bool]:
 
 
 def _email() -> ColumnElement[bool]:
-    """An alert email on record that Notify has not refused, else the work address (what the
-    sender uses, handlers/outbox/claim.py direct_target)."""
+    """The work address unless Notify refused it (an alert email on record is used first, and
+    the work address when that was refused: handlers/outbox/claim.py direct_target)."""
     refused = exists(
         select(StaffContact.staff_id).where(
-            StaffContact.staff_id == Staff.id, StaffContact.email_failed_at.is_not(None)
+            StaffContact.staff_id == Staff.id,
+            StaffContact.email.is_(None),
+            StaffContact.email_failed_at.is_not(None),
         )
     )
     return and_(Staff.email.is_not(None), Staff.email != "", ~refused)
