@@ -141,7 +141,7 @@ class AttemptRepo:
             .subquery()
         )
         query = (
-            select(func.coalesce(Staff.site, ""), AlertAttempt.channel, func.count())
+            select(Staff.site, AlertAttempt.channel, func.count())
             .join(
                 latest,
                 and_(
@@ -155,7 +155,7 @@ class AttemptRepo:
                 AlertAttempt.alert_id == alert_id,
                 AlertAttempt.delivery_status.in_(sorted(FAILED)),
             )
-            .group_by(func.coalesce(Staff.site, ""), AlertAttempt.channel)
+            .group_by(Staff.site, AlertAttempt.channel)
         )
         return {
             (str(site), str(channel)): int(n) for site, channel, n in self.session.execute(query)

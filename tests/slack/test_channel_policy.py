@@ -169,7 +169,8 @@ def publish(slack: SlackHarness) -> str:
     ref = kit.ref_in(kit.flat(preview), "ALERT")
     since = kit.press(slack, kit.CHRIS, preview, "Send for approval", channel=kit.CHRIS)
     request = dm(slack, kit.HELEN, since, f"Approval needed: {ref}")
-    kit.press(slack, kit.HELEN, request, "Approve and send", channel=kit.HELEN)
+    since = kit.press(slack, kit.HELEN, request, "Approve and send", channel=kit.HELEN)
+    assert "sent to 3 people" in kit.flat(kit.wait_calls(slack, "response_url", since)[-1])
     return ref
 
 
@@ -266,8 +267,8 @@ def test_receipts_mark_delivered_and_failed_and_refuse_the_number_after(
     clock_tick(slack, 16)
     clock_tick(slack, 15)
     kim_text = latest(notify, MOBILES[KIM])  # her second text (she has not acknowledged)
-    alex_text = [s for s in notify.sent if s.to == MOBILES[ALEX]][0]
-    tom_email = [s for s in notify.sent if s.to == TOM][0]
+    alex_text = next(s for s in notify.sent if s.to == MOBILES[ALEX])
+    tom_email = next(s for s in notify.sent if s.to == TOM)
 
     assert receipt(slack, kim_text, "delivered", token="wrong-token-0123456789") == 401
     assert receipt(slack, kim_text, "delivered") == 204
