@@ -461,7 +461,8 @@ ALERT_RULES = {
     "line managers",
     "alert_approval_pending": "alerts awaiting approval would not be chased, nor their "
     "publisher told as the deadline nears",
-    "alert_policy_step": "texts and emails of the channel policy would wait for quiet hours to end",
+    "alert_policy_step": "the texts and emails of the severities' channel policies would "
+    "never be sent",
 }
 
 
@@ -483,12 +484,6 @@ def _check_alerts(config: OrgConfig, emails: set[str]) -> None:
 
 def _check_policy(config: OrgConfig, code: str, severity: AlertSeverity) -> None:
     """A policy step must be able to fire before the deadline, in order, and have a template."""
-    if severity.policy and not config.reminders["alert_policy_step"].enabled:
-        raise ConfigError(
-            "reminders.alert_policy_step.enabled",
-            "cannot be switched off while a severity has a policy: its texts and emails "
-            "would never be sent",
-        )
     previous = 0
     for index, step in enumerate(severity.policy):
         where = f"alert_severities.{code}.policy[{index}]"
