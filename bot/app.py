@@ -135,10 +135,12 @@ def require_current_schema(app: QIHub) -> None:
 
 def reach_of(settings: Settings) -> frozenset[str]:
     """The channels with credentials (bot.outbox_workers.connected_platforms builds the same
-    ones). With none, this is the console, which delivers to every person."""
+    ones). With no chat platform, this is the console, which delivers to every person; with
+    NOTIFY_API_KEY, texts and emails reach people with a number or address too."""
     found = {"slack"} if settings.slack_bot_token is not None else set()
     found |= {"teams"} if settings.teams_client_id is not None else set()
-    return frozenset(found or {ANYONE})
+    notify = {"sms", "email"} if settings.notify_api_key is not None else set()
+    return frozenset((found or {ANYONE}) | notify)
 
 
 def create_app(

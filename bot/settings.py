@@ -62,6 +62,8 @@ class Settings(BaseSettings):
 
     notify_api_key: SecretStr | None = None
     """GOV.UK Notify's live API key (docs/notify.md); unset, texts and emails are off."""
+    notify_callback_token: SecretStr | None = None
+    """The bearer token typed into Notify's Callbacks page; unset, no /notify/callback."""
     notify_api_url: str = "https://api.notifications.service.gov.uk"
     """Scheme and host only (the client drops any path): for tests and Notify-compatible
     services. Not NHS Notify, whose API is a different one and which cannot message staff."""

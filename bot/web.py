@@ -17,6 +17,7 @@ from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.clock_watch import ClockWatch
 from bot.http_edge import from_this_machine
+from bot.notify.receipts import mount_notify_callback
 from bot.observability import Metrics, RequestObserver
 from bot.outbox_workers import OutboxKicker, connected_platforms, worker_name
 from bot.settings import Settings
@@ -121,6 +122,7 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
 
     mount_bulletins(web, app)
     mount_ack_links(web, app)
+    mount_notify_callback(web, app)
     web.add_middleware(
         RequestObserver,
         metrics=metrics,

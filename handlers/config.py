@@ -202,6 +202,7 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
     "alert_not_acknowledged": {"urgent": True},
     "alert_deadline_passed": {"urgent": True},
     "alert_approval_pending": {"urgent": True},
+    "alert_policy_step": {"urgent": True},
     "committee_digest": {},
 }
 """docs/domain.md's reminder table, the one place its numbers are written: what applies to any
@@ -222,12 +223,25 @@ def _with_defaults(name: str, given: Any) -> Any:
     return {**DEFAULT_RULES[name], **chosen}
 
 
+class PolicyStep(Strict):
+    """One step of a severity's channel policy: a text or an email to the people `who` names
+    who have not acknowledged, `after_minutes` after the alert was sent (0: at once)."""
+
+    channel: Literal["sms", "email"]
+    after_minutes: int = Field(ge=0)
+    who: Literal["no_chat", "not_acked"]
+    """no_chat: only people no chat platform can message; not_acked: everyone who has not
+    acknowledged (on any channel) by then."""
+
+
 class AlertSeverity(Strict):
     label: Name
     remind_every_minutes: int = Field(default=0, ge=0)
     """0 (or left out) is refused by _check_alerts, naming the severity: an unacknowledged alert
     must be re-notified."""
     default_deadline_hours: int = Field(ge=1)
+    policy: list[PolicyStep] = Field(default_factory=list)
+    """Texts and emails beyond chat, in order (docs/notify.md "Channel policy")."""
 
 
 def _uuid(value: str) -> str:
@@ -447,6 +461,8 @@ ALERT_RULES = {
     "line managers",
     "alert_approval_pending": "alerts awaiting approval would not be chased, nor their "
     "publisher told as the deadline nears",
+    "alert_policy_step": "the texts and emails of the severities' channel policies would "
+    "never be sent",
 }
 
 
@@ -462,6 +478,31 @@ def _check_alerts(config: OrgConfig, emails: set[str]) -> None:
                 f"alert_severities.{code}.remind_every_minutes",
                 "missing or under 5, so unacknowledged alerts would not be re-notified; "
                 "give the minutes between reminders (at least 5)",
+            )
+        _check_policy(config, code, severity)
+
+
+def _check_policy(config: OrgConfig, code: str, severity: AlertSeverity) -> None:
+    """A policy step must be able to fire before the deadline, in order, and have a template."""
+    previous = 0
+    for index, step in enumerate(severity.policy):
+        where = f"alert_severities.{code}.policy[{index}]"
+        if step.after_minutes < previous:
+            raise ConfigError(
+                f"{where}.after_minutes", f"{step.after_minutes} comes before the step above it"
+            )
+        previous = step.after_minutes
+        if step.after_minutes >= severity.default_deadline_hours * 60:
+            raise ConfigError(
+                f"{where}.after_minutes",
+                f"{step.after_minutes} minutes is not before the default deadline "
+                f"({severity.default_deadline_hours} hours), so it would never be sent",
+            )
+        template = getattr(config.notify, f"{step.channel}_template_id")
+        if template is None:
+            raise ConfigError(
+                f"{where}.channel",
+                f"{step.channel} needs [notify] {step.channel}_template_id (docs/notify.md)",
             )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.repos.actions import ActionRepo
 from store.repos.alerts import AlertRepo
+from store.repos.attempts import AttemptRepo
 from store.repos.audit import AuditRepo
 from store.repos.bulletins import BulletinRepo
 from store.repos.contacts import ContactRepo
@@ -39,6 +40,7 @@ class UnitOfWork:
     session: Session
     staff: StaffRepo
     contacts: ContactRepo
+    attempts: AttemptRepo
     ideas: IdeaRepo
     inbound: InboundRepo
     lessons: LessonRepo
@@ -67,6 +69,7 @@ class UnitOfWork:
         self._before_commit: dict[str, Callable[[], None]] = {}
         self.staff = StaffRepo(self.session)
         self.contacts = ContactRepo(self.session)
+        self.attempts = AttemptRepo(self.session)
         self.ideas = IdeaRepo(self.session)
         self.inbound = InboundRepo(self.session)
         self.lessons = LessonRepo(self.session)

@@ -34,6 +34,18 @@ def altered(old: str, new: str) -> str:
     return BUNDLED_TEXT.replace(old, new)
 
 
+CRITICAL = "remind_every_minutes = 30, default_deadline_hours = 24"
+TEMPLATES = (
+    '\n[notify]\nsms_template_id = "9f1c0d6e-6f1e-4c1a-9a57-3d2b8a1e0c11"\n'
+    'email_template_id = "9f1c0d6e-6f1e-4c1a-9a57-3d2b8a1e0c12"\n'
+)
+
+
+def with_templates(text: str) -> str:
+    """`text` with Notify templates (appended: a TOML table may come last)."""
+    return text + TEMPLATES
+
+
 # ---------------------------------------------------------------- the bundled config
 
 
@@ -213,6 +225,52 @@ NOBODY_CAN_MOVE = [
         altered("number = 4\n", "number = 2\n"),
         "tiers: tier 2 is defined 2 times",
         id="tier-repeated",
+    ),
+    pytest.param(
+        altered(
+            CRITICAL,
+            CRITICAL + ', policy = [{ channel = "sms", after_minutes = 0, who = "no_chat" }]',
+        ),
+        "alert_severities.critical.policy[0].channel: sms needs [notify] sms_template_id "
+        "(docs/notify.md)",
+        id="policy-step-without-template",
+    ),
+    pytest.param(
+        with_templates(
+            altered(
+                CRITICAL,
+                CRITICAL + ", policy = ["
+                '{ channel = "email", after_minutes = 30, who = "not_acked" }, '
+                '{ channel = "sms", after_minutes = 15, who = "not_acked" }]',
+            )
+        ),
+        "alert_severities.critical.policy[1].after_minutes: 15 comes before the step above it",
+        id="policy-steps-out-of-order",
+    ),
+    pytest.param(
+        with_templates(
+            altered(
+                CRITICAL,
+                CRITICAL + ", policy = ["
+                '{ channel = "sms", after_minutes = 1440, who = "not_acked" }]',
+            )
+        ),
+        "alert_severities.critical.policy[0].after_minutes: 1440 minutes is not before the "
+        "default deadline (24 hours), so it would never be sent",
+        id="policy-step-after-deadline",
+    ),
+    pytest.param(
+        with_templates(
+            altered(
+                CRITICAL,
+                CRITICAL + ', policy = [{ channel = "sms", after_minutes = 0, who = "no_chat" }]',
+            ).replace(
+                "alert_policy_step = { urgent = true }", "alert_policy_step = { enabled = false }"
+            )
+        ),
+        "reminders.alert_policy_step.enabled: cannot be switched off: the texts and emails of "
+        "the severities' channel policies would never be sent",
+        id="policy-rule-switched-off",
     ),
     pytest.param(
         altered("remind_every_minutes = 120, ", ""),
@@ -412,6 +470,7 @@ DOCUMENTED_REMINDERS = {
     "alert_not_acknowledged": {"urgent": True},
     "alert_deadline_passed": {"urgent": True},
     "alert_approval_pending": {"urgent": True},
+    "alert_policy_step": {"urgent": True},
     "committee_digest": {},
 }
 """The README's reminder table, written out by hand here on purpose: a test that read the

@@ -768,3 +768,60 @@ def test_0020_keeps_every_action_and_remembers_what_a_cancelled_one_was(
     with UnitOfWorkFactory(empty_engine)() as uow:  # and the model reads it back
         found = uow.actions.by_ref("ACT-2026-0002")
         assert found is not None and found.cancelled_from == "completion_submitted"
+
+
+def test_0021_adds_alert_attempts_and_every_alert_row_comes_through(empty_engine: Engine) -> None:
+    """A live database at 0020 (a live alert, one recipient who acknowledged on Slack, one who
+    has not and was sent a personal link) upgrades through 0021 with every alert, recipient and
+    link row as it was, links of no known channel and no attempts; an attempt can then be
+    recorded and a receipt kept on it."""
+    migrate.upgrade(empty_engine, "0020")  # the revision before it
+    staff = sa_table("staff", *(sa_column(n) for n in (
+        "email", "display_name", "active", "source", "created_at", "updated_at")))  # fmt: skip
+    alert = sa_table("alert", *(sa_column(n) for n in (
+        "ref", "kind", "title", "instructions", "severity", "audience_kind", "status",
+        "emergency", "publisher_id", "recipient_count", "created_at", "updated_at")),
+        sa_column("audience_values", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("ack_deadline", "sent_at")),
+    )  # fmt: skip
+    recipient = sa_table("alert_recipient", *(sa_column(n) for n in (
+        "alert_id", "staff_id", "platform", "ack_platform", "notified_count")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in (
+            "delivered_at", "acked_at", "last_notified_at")))  # fmt: skip
+    link = sa_table("alert_ack_link", *(sa_column(n) for n in (
+        "token_hash", "alert_id", "staff_id")),
+        sa_column("created_at", UTCDateTime(timezone=True)))  # fmt: skip
+    with empty_engine.begin() as connection:
+        for n, email in enumerate(("pat@t.example", "alex@t.example", "sam@t.example"), 1):
+            connection.execute(staff.insert().values(
+                email=email, display_name=f"Person {n}", active=True, source="config",
+                created_at=WHEN, updated_at=WHEN))  # fmt: skip
+        connection.execute(alert.insert().values(
+            ref="ALERT-2026-0001", kind="alert", title="Valve recall", instructions="Check it.",
+            severity="critical", audience_kind="all", audience_values=[], status="live",
+            emergency=False, publisher_id=1, recipient_count=2, created_at=WHEN,
+            updated_at=WHEN, ack_deadline=WHEN + timedelta(days=1), sent_at=WHEN))  # fmt: skip
+        connection.execute(recipient.insert().values(
+            alert_id=1, staff_id=2, platform="slack", ack_platform="slack", notified_count=1,
+            delivered_at=WHEN, acked_at=WHEN, last_notified_at=WHEN))  # fmt: skip
+        connection.execute(recipient.insert().values(
+            alert_id=1, staff_id=3, platform="teams", notified_count=2, delivered_at=WHEN,
+            last_notified_at=WHEN))  # fmt: skip
+        connection.execute(link.insert().values(
+            token_hash="a" * 64, alert_id=1, staff_id=3, created_at=WHEN))  # fmt: skip
+    tables = ("staff", "alert", "alert_recipient")
+    before = _dump(empty_engine, tables)
+    links = _dump(empty_engine, ("alert_ack_link",))["alert_ack_link"]
+    migrate.upgrade(empty_engine, "0021")
+    assert _dump(empty_engine, tables) == before
+    assert _dump(empty_engine, ("alert_ack_link",))["alert_ack_link"] == [
+        (*row, "None") for row in links
+    ], "every link as it was, its channel unknown"
+    assert _dump(empty_engine, ("alert_attempt",)) == {"alert_attempt": []}
+    migrate.upgrade(empty_engine)  # the models are the head's
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        uow.attempts.add(1, 3, 0, "sms", None, WHEN)
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        tried = uow.attempts.tried(1, [2, 3])
+    assert tried[3].channels == ("sms",) and 2 not in tried

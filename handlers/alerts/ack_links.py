@@ -57,6 +57,8 @@ class Seen:
     """This request recorded the acknowledgement (the first press)."""
     link_id: int = 0
     staff_id: int = 0
+    channel: str = ""
+    """The channel whose message carried the link ("sms"/"email"; empty when not known)."""
 
 
 UNKNOWN = Seen("unknown")
@@ -67,10 +69,11 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def ack_link(ctx: Context, alert: Alert, staff_id: int) -> str:
-    """A new personal link for `staff_id` to acknowledge `alert` (a new one on every call)."""
+def ack_link(ctx: Context, alert: Alert, staff_id: int, channel: str | None = None) -> str:
+    """A new personal link for `staff_id` to acknowledge `alert` (a new one on every call),
+    for a message on `channel`, which an acknowledgement by it is then recorded as."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    ctx.uow.alerts.add_ack_link(digest(token), alert.id, staff_id, ctx.now)
+    ctx.uow.alerts.add_ack_link(digest(token), alert.id, staff_id, ctx.now, channel)
     return f"{ctx.config.organisation.web_base_url.rstrip('/')}/ack/{token}"
 
 
@@ -97,6 +100,7 @@ def look(uow: UnitOfWork, raw: str, now: datetime) -> Seen:
         original_ref=original.ref if original else None,
         link_id=link.id,
         staff_id=staff.id,
+        channel=link.channel or "",
     )
     if link.used_at is not None:
         recent = now - link.used_at <= AGAIN and row.acked_at is not None
@@ -120,7 +124,7 @@ def redeem(ctx: Context, raw: str) -> Seen:
         return seen
     staff = ctx.uow.staff.get(seen.staff_id)
     assert staff is not None
-    person = replace(ctx, actor=actor_for(ctx.uow, staff))
+    person = replace(ctx, actor=actor_for(ctx.uow, staff), platform=seen.channel or ctx.platform)
     if not allowed(ctx.config, person.actor.roles, "alert.ack"):
         return Seen("denied")
     ctx.uow.alerts.spend_ack_link(seen.link_id, ctx.now)

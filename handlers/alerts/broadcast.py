@@ -61,6 +61,7 @@ def status_reply(ctx: Context, alert: Alert) -> Reply:
         tally,
         ctx.uow.alerts.tally_by_site(alert.id),
         now=ctx.now,
+        failed=ctx.uow.attempts.failures_by_site(alert.id),
     )
     blocks[3:3] = reach.after_sending(ctx, alert)
     summary = f"{alert.ref}: {tally.acked} of {tally.total} acknowledged"
@@ -101,6 +102,9 @@ def send(ctx: Context, alert: Alert) -> int:
         )
     alert.status = "live"
     alert.sent_at = ctx.now
+    from handlers.alerts import policy
+
+    policy.start(ctx, alert)
     ctx.enqueuer.to_person(
         alert.publisher_id, status_reply(ctx, alert), status_key(alert), urgent=True
     )

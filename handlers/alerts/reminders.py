@@ -30,6 +30,7 @@ from functools import partial
 
 from handlers import people
 from handlers.alerts import broadcast, service, views
+from handlers.alerts.policy import PolicyStepDue
 from handlers.audit import record
 from handlers.config import Rule
 from handlers.context import Context
@@ -77,7 +78,9 @@ class NotAcknowledged:
                 broadcast.replace_late_deliveries(ctx, alert)
             ctx.uow.alerts.sync_deliveries(alert.id)
             tally = ctx.uow.alerts.tally(alert.id)
-            figures = f"s{tally.delivered}.{tally.acked}.{tally.failed}"
+            ctx.uow.attempts.sync(alert.id)
+            texts_failed = sum(ctx.uow.attempts.failures_by_site(alert.id).values())
+            figures = f"s{tally.delivered}.{tally.acked}.{tally.failed}.{texts_failed}"
             yield Due(
                 alert.ref,
                 figures,
@@ -248,4 +251,4 @@ class ApprovalPending:
                 )
 
 
-RULES = (NotAcknowledged(), DeadlinePassed(), ApprovalPending())
+RULES = (NotAcknowledged(), DeadlinePassed(), ApprovalPending(), PolicyStepDue())

@@ -3,7 +3,7 @@ acknowledged and superseded versions that replace a message in place, and the st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from handlers.alerts import audience
@@ -180,8 +180,11 @@ def status_blocks(
     by_site: Sequence[Tally],
     *,
     now: datetime,
+    failed: Mapping[tuple[str, str], int] | None = None,
 ) -> list[Block]:
-    """Delivered / acknowledged / not reached / pending, overall and by site."""
+    """Delivered / acknowledged / not reached / pending, overall and by site; `failed`:
+    (site, "sms"/"email") → texts and emails that did not arrive."""
+    failed = failed or {}
     blocks: list[Block] = [
         Heading(f"{alert.ref}: {alert.title}"),
         Text(
@@ -199,11 +202,18 @@ def status_blocks(
                 Item(
                     name,
                     detail=f"{site.acked}/{site.total} acknowledged · {site.delivered} "
-                    f"delivered · {site.failed} not reached · {site.pending} pending",
+                    f"delivered · {site.failed} not reached · {site.pending} pending"
+                    + _notify_failures(failed, site.label or ""),
                 )
             )
         blocks += [Heading("By site"), Items(tuple(items))]
     return blocks
+
+
+def _notify_failures(failed: Mapping[tuple[str, str], int], site: str) -> str:
+    texts, emails = failed.get((site, "sms"), 0), failed.get((site, "email"), 0)
+    out = f" · {texts} text{'s' if texts != 1 else ''} failed" if texts else ""
+    return out + (f" · {emails} email{'s' if emails != 1 else ''} failed" if emails else "")
 
 
 def alert_item(

@@ -186,11 +186,14 @@ def direct_target(
         raise DeliveryError("a text or email goes to a person, not a channel", retryable=False)
     contact = contacts.get(target.staff_id)
     mobile, email = usable(contact) if contact is not None else (None, None)
+    work_refused = (
+        contact is not None and contact.email is None and contact.email_failed_at is not None
+    )
     given = row.payload.get("notify")
     personal = {str(k): str(v) for k, v in given.items()} if isinstance(given, Mapping) else {}
     direct = DirectTarget(
         mobile=mobile,
-        email=email or target.email,
+        email=email or (None if work_refused else target.email),
         personalisation=personal,
         reference=f"qihub-o{row.id}",
         check_first=row.attempts > 1,

@@ -1,7 +1,7 @@
 """Every model, imported here so the metadata (and Alembic) sees the whole schema."""
 
 from store.models.actions import Action, ActionExtension
-from store.models.alerts import Alert, AlertAckLink, AlertRecipient
+from store.models.alerts import Alert, AlertAckLink, AlertAttempt, AlertRecipient
 from store.models.audit import AuditEntry
 from store.models.bulletins import Bulletin
 from store.models.contacts import StaffContact
@@ -21,6 +21,7 @@ __all__ = [
     "ActionExtension",
     "Alert",
     "AlertAckLink",
+    "AlertAttempt",
     "AlertRecipient",
     "AuditEntry",
     "Bulletin",

@@ -107,6 +107,40 @@ class AlertAckLink(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
     created_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(8))
+    """The channel whose message carried the link ("sms" / "email"): an acknowledgement by it
+    is recorded as acknowledged by that channel."""
 
     def __repr__(self) -> str:
         return f"AlertAckLink({self.id}, alert={self.alert_id}, staff={self.staff_id})"
+
+
+class AlertAttempt(Base):
+    """One text or email of the channel policy to one person (issue 15): the ledger of every
+    attempt beyond chat, with Notify's delivery receipt. Holds no number or address.
+
+    `step` is the policy step's index in the severity's `policy`, so a step reaches a person
+    once (the unique constraint), whichever clock fires it.
+    """
+
+    __tablename__ = "alert_attempt"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "staff_id", "step"),
+        Index("ix_alert_attempt_alert_channel", "alert_id", "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    step: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(8))
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="SET NULL"), index=True
+    )
+    queued_at: Mapped[datetime]
+    delivery_status: Mapped[str | None] = mapped_column(String(24))
+    """Notify's status from its receipt (delivered, permanent-failure, ...), or a send failure."""
+    status_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"AlertAttempt({self.id}, alert={self.alert_id}, staff={self.staff_id})"

@@ -449,10 +449,21 @@ class AlertRepo:
         )
 
     # ------------------------------------------------------------------ personal ack links
-    def add_ack_link(self, token_hash: str, alert_id: int, staff_id: int, now: datetime) -> None:
+    def add_ack_link(
+        self,
+        token_hash: str,
+        alert_id: int,
+        staff_id: int,
+        now: datetime,
+        channel: str | None = None,
+    ) -> None:
         self.session.add(
             AlertAckLink(
-                token_hash=token_hash, alert_id=alert_id, staff_id=staff_id, created_at=now
+                token_hash=token_hash,
+                alert_id=alert_id,
+                staff_id=staff_id,
+                created_at=now,
+                channel=channel,
             )
         )
         self.session.flush()

@@ -29,11 +29,14 @@ class ContactRepo:
 
     def mark_failed(self, staff_id: int, channel: str, now: datetime) -> None:
         """Notify refused this person's number ("sms") or address ("email"): skip it until it
-        changes."""
+        changes. A person with no contact row was emailed at their work address: the row is
+        made to remember that it was refused."""
         column = StaffContact.mobile_failed_at if channel == "sms" else StaffContact.email_failed_at
-        self.session.execute(
+        done = self.session.execute(
             update(StaffContact).where(StaffContact.staff_id == staff_id).values({column: now})
         )
+        if int(getattr(done, "rowcount", 0) or 0) == 0:
+            self.session.add(StaffContact(staff_id=staff_id, updated_at=now, **{column.key: now}))
 
     def counts(self) -> tuple[int, int]:
         """People with a usable mobile number, and with an alert email (no values read)."""

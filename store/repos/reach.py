@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
-from store.models import Staff, TeamsConversation
+from store.models import Staff, StaffContact, TeamsConversation
 
 ANYONE = "anyone"
 """The console (and the tests' in-memory platform): it delivers to every person."""
@@ -34,12 +34,41 @@ def _teams() -> ColumnElement[bool]:
     return and_(Staff.teams_aad_id.is_not(None), ~blocked)
 
 
+def _sms() -> ColumnElement[bool]:
+    """A mobile number on record that Notify has not refused."""
+    return exists(
+        select(StaffContact.staff_id).where(
+            StaffContact.staff_id == Staff.id,
+            StaffContact.mobile.is_not(None),
+            StaffContact.mobile_failed_at.is_(None),
+        )
+    )
+
+
+def _email() -> ColumnElement[bool]:
+    """The work address unless Notify refused it (an alert email on record is used first, and
+    the work address when that was refused: handlers/outbox/claim.py direct_target)."""
+    refused = exists(
+        select(StaffContact.staff_id).where(
+            StaffContact.staff_id == Staff.id,
+            StaffContact.email.is_(None),
+            StaffContact.email_failed_at.is_not(None),
+        )
+    )
+    return and_(Staff.email.is_not(None), Staff.email != "", ~refused)
+
+
 CLAUSES: dict[str, Callable[[], ColumnElement[bool]]] = {
     "slack": _slack,
     "teams": _teams,
+    "sms": _sms,
+    "email": _email,
     ANYONE: true,
 }
-"""Channel name → the staff it can message. Notify's `sms` and `email` go here."""
+"""Channel name → the staff it can message."""
+CHAT = frozenset({"slack", "teams", ANYONE})
+"""The channels an alert's first message and chat reminders go by (texts and emails go only
+by the channel policy, handlers/alerts/policy.py)."""
 
 
 def reachable_by(channels: Iterable[str]) -> ColumnElement[bool]:

@@ -1,0 +1,300 @@
+"""The channel policy end to end (issue 15 items 2 and 5): a critical alert to a mixed audience
+through the real Slack adapter (signed requests to `qihub web`), the real outbox sender with
+the official Notify client over HTTP to the fake Notify, the real reminder engine, real SQLite
+and PostgreSQL.
+
+The audience (site:liverpool and site:wirral): Alex is on Slack and has a mobile; Kim has only
+a mobile; Tom has only an email (his work address). The critical policy: a text at once to
+people no chat platform can message, a text after 15 minutes to whoever has not acknowledged,
+an email after 30. It is published at 23:30, in quiet hours, which hold none of it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+import uvicorn
+
+from bot.app import create_app
+from bot.outbox_workers import connected_platforms, direct_channels
+from bot.settings import Settings
+from bot.web import create_web_app
+from handlers.alerts.export import export_ledger
+from handlers.clock import ManualClock
+from handlers.config import OrgConfig, PolicyStep
+from handlers.contacts import ContactChange, apply_changes
+from handlers.context import SYSTEM, Context
+from handlers.leadership import CLOCK
+from handlers.outbox.sender import OutboxSender
+from handlers.reminders import tick
+from store.models import AlertAttempt, StaffContact
+from tests.conftest import START
+from tests.notify.fake_notify import FakeNotify, Sent
+from tests.slack import kit, signed
+from tests.slack.conftest import SlackHarness, slack_config
+from tests.slack.fake_api import FakeSlack
+from tests.slack.test_alerts import ALERT, dm
+
+SMS = "((org)) ((reminder))critical alert ((ref)): ((title))\nAcknowledge: ((ack_url))"
+EMAIL = "((severity)): ((title))\n\n((instructions))\n\nAcknowledge: ((ack_url))"
+CALLBACK_TOKEN = "receipts-token-0123456789"
+ALEX, KIM, TOM = (
+    "alex.morgan@clatterbridge.example",
+    "kim.jones@clatterbridge.example",
+    "tom.baker@clatterbridge.example",
+)
+MOBILES = {ALEX: "+447700900111", KIM: "+447700900222"}
+POLICY = [
+    PolicyStep(channel="sms", after_minutes=0, who="no_chat"),
+    PolicyStep(channel="sms", after_minutes=15, who="not_acked"),
+    PolicyStep(channel="email", after_minutes=30, who="not_acked"),
+]
+
+
+@pytest.fixture
+def notify() -> Iterator[FakeNotify]:
+    fake = FakeNotify()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def policy_config(config: OrgConfig, notify: FakeNotify) -> OrgConfig:
+    templates = config.notify.model_copy(
+        update={
+            "sms_template_id": notify.add_template("sms", SMS),
+            "email_template_id": notify.add_template("email", EMAIL),
+        }
+    )
+    severities = dict(config.alert_severities)
+    severities["critical"] = severities["critical"].model_copy(update={"policy": POLICY})
+    return slack_config(config).model_copy(
+        update={"notify": templates, "alert_severities": severities}
+    )
+
+
+@pytest.fixture
+def slack(
+    db_url: str, config: OrgConfig, fake_slack: FakeSlack, notify: FakeNotify
+) -> Iterator[SlackHarness]:
+    """tests/slack/conftest.py's live server, with Notify's key and callback token set."""
+    del fake_slack.users["U0KIM"], fake_slack.users["U0TOM"]  # not in the Slack workspace
+    settings = Settings(
+        database_url=db_url,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=signed.SECRET,
+        slack_api_url=f"{fake_slack.url}/api/",
+        notify_api_key=notify.api_key(),  # type: ignore[arg-type]
+        notify_api_url=notify.url,
+        notify_callback_token=CALLBACK_TOKEN,  # type: ignore[arg-type]
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    hub = create_app(settings, clock=ManualClock(START), config=policy_config(config, notify))
+    hub.sync_directory()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_web_app(hub), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    harness = SlackHarness(f"http://127.0.0.1:{port}", fake_slack, hub)
+    yield harness
+    harness.http.close()
+    server.should_exit = True
+    thread.join(timeout=10)
+    hub.engine.dispose()
+
+
+def setup_people(slack: SlackHarness) -> dict[str, int]:
+    """Alex's Slack id is on record (he has used the bot); Alex and Kim have mobiles."""
+    hub = slack.hub
+    send_all(slack)  # the clock holds its lease from the start
+    with hub.uow_factory() as uow:
+        ids = {s.email: s.id for s in uow.staff.by_emails([ALEX, KIM, TOM])}
+        alex = uow.staff.get(ids[ALEX])
+        assert alex is not None
+        alex.slack_user_id = "U0ALEX"
+        changes = [ContactChange(ids[e], mobile=m) for e, m in MOBILES.items()]
+        apply_changes(uow, changes, "csv", hub.clock.now())
+        uow.commit()
+    return ids
+
+
+def send_all(slack: SlackHarness) -> None:
+    """What `qihub clock` does: holding the clock's lease (so the web process leaves texts and
+    emails to it), the outbox goes out, texts and emails by Notify."""
+    hub = slack.hub
+    with hub.uow_factory() as uow:
+        assert uow.leases.take_or_renew(CLOCK, "test-clock", hub.clock.now(), timedelta(days=2))
+        uow.commit()
+    OutboxSender(
+        hub.uow_factory,
+        connected_platforms(hub),
+        hub.config,
+        hub.clock,
+        direct=direct_channels(hub),
+    ).drain(10)
+
+
+def clock_tick(slack: SlackHarness, minutes: float) -> None:
+    hub = slack.hub
+    assert isinstance(hub.clock, ManualClock)
+    hub.clock.advance(timedelta(minutes=minutes))
+    rules = [r for r in hub.rules if r.name.startswith("alert_")]
+    for _ in range(2):  # a second clock in the same minute changes nothing
+        with hub.uow_factory() as uow:
+            tick(Context(hub.services, uow, SYSTEM, "clock"), rules)
+            uow.commit()
+    send_all(slack)
+
+
+def publish(slack: SlackHarness) -> str:
+    view = kit.form_from(slack, kit.CHRIS, "/alert")
+    since = kit.mark(slack)
+    kit.submit(slack, kit.CHRIS, view, ALERT)
+    preview = dm(slack, kit.CHRIS, since, "Preview of ALERT-")
+    ref = kit.ref_in(kit.flat(preview), "ALERT")
+    since = kit.press(slack, kit.CHRIS, preview, "Send for approval", channel=kit.CHRIS)
+    request = dm(slack, kit.HELEN, since, f"Approval needed: {ref}")
+    since = kit.press(slack, kit.HELEN, request, "Approve and send", channel=kit.HELEN)
+    assert "sent to 3 people" in kit.flat(kit.wait_calls(slack, "response_url", since)[-1])
+    return ref
+
+
+def received(notify: FakeNotify) -> list[tuple[str, str]]:
+    """(kind, to) of everything Notify accepted, in order."""
+    with notify._lock:
+        return [(s.kind, s.to) for s in notify.sent]
+
+
+def latest(notify: FakeNotify, to: str) -> Sent:
+    with notify._lock:
+        return [s for s in notify.sent if s.to == to][-1]
+
+
+def ack_by_link(slack: SlackHarness, sent: Sent) -> None:
+    found = re.search(r"/ack/([A-Za-z0-9_-]{24})", sent.body)
+    assert found, sent.body
+    answer = slack.http.post(f"/ack/{found.group(1)}", data={"confirm": "yes"})
+    assert answer.status_code == 200, answer.text
+
+
+def receipt(slack: SlackHarness, sent: Sent, status: str, token: str = CALLBACK_TOKEN) -> int:
+    body = {
+        "id": sent.id,
+        "reference": sent.reference,
+        "to": sent.to,
+        "status": status,
+        "notification_type": sent.kind,
+    }
+    return slack.http.post(
+        "/notify/callback",
+        content=json.dumps(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    ).status_code
+
+
+def ledger(slack: SlackHarness, ref: str) -> dict[str, dict[str, str]]:
+    out = io.StringIO()
+    with slack.hub.uow_factory() as uow:
+        export_ledger(uow, ref, out)
+        uow.commit()
+    text = out.getvalue()
+    for number in MOBILES.values():
+        assert number[3:] not in re.sub(r"\D", "", text), "a mobile number in the ledger"
+    return {row["email"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_a_mixed_audience_is_reached_once_per_step_and_an_ack_stops_the_rest(
+    slack: SlackHarness, notify: FakeNotify, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup_people(slack)
+    slack.hub.clock.advance(timedelta(hours=14, minutes=30))  # type: ignore[attr-defined]
+    ref = publish(slack)  # 23:30: quiet hours
+    send_all(slack)
+    # At once: a text to Kim, whom no chat reaches. Not Alex (Slack), not Tom (no mobile).
+    assert received(notify) == [("sms", MOBILES[KIM])]
+    assert f"critical alert {ref}" in latest(notify, MOBILES[KIM]).body
+
+    ack_by_link(slack, latest(notify, MOBILES[KIM]))  # Kim acknowledges from her text
+    clock_tick(slack, 1)
+    assert len(received(notify)) == 1, "nothing new before the 15-minute step"
+
+    clock_tick(slack, 15)  # 15 minutes: a text to whoever has not acknowledged and has a mobile
+    assert received(notify)[1:] == [("sms", MOBILES[ALEX])], "Kim acknowledged: no second text"
+    assert "Reminder: " in latest(notify, MOBILES[ALEX]).body
+
+    clock_tick(slack, 15)  # 30 minutes: an email to whoever has not acknowledged
+    assert sorted(received(notify)[2:]) == [("email", ALEX), ("email", TOM)]
+    links = {s.body.split("/ack/")[1] for s in notify.sent}
+    assert len(links) == 4, "each message carries its own link"
+
+    clock_tick(slack, 45)  # later ticks and a second clock send nothing again
+    assert len(received(notify)) == 4 and notify.duplicates() == 0
+
+    with slack.hub.uow_factory() as uow:
+        kim = uow.staff.by_email(KIM)
+        assert kim is not None
+        row = uow.alerts.recipient_now(uow.alerts.by_ref(ref).id, kim.id)  # type: ignore[union-attr]
+        assert row is not None and row.ack_platform == "sms", "acknowledged from the text"
+    rows = ledger(slack, ref)
+    assert rows[KIM]["ack_platform"] == "sms" and rows[KIM]["channels_tried"] == "sms"
+    assert rows[ALEX]["channels_tried"] == "sms,email"
+    assert rows[TOM]["channels_tried"] == "email"
+    for text in caplog.messages:
+        assert "7700900" not in text and "tom.baker" not in text
+
+
+def test_receipts_mark_delivered_and_failed_and_refuse_the_number_after(
+    slack: SlackHarness, notify: FakeNotify, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = setup_people(slack)
+    ref = publish(slack)
+    send_all(slack)
+    clock_tick(slack, 16)
+    clock_tick(slack, 15)
+    kim_text = latest(notify, MOBILES[KIM])  # her second text (she has not acknowledged)
+    alex_text = next(s for s in notify.sent if s.to == MOBILES[ALEX])
+    tom_email = next(s for s in notify.sent if s.to == TOM)
+
+    assert receipt(slack, kim_text, "delivered", token="wrong-token-0123456789") == 401
+    assert receipt(slack, kim_text, "delivered") == 204
+    assert receipt(slack, alex_text, "permanent-failure") == 204
+    assert receipt(slack, alex_text, "permanent-failure") == 204  # a replay changes nothing
+    assert receipt(slack, tom_email, "sending") == 204
+    assert receipt(slack, tom_email, "permanent-failure") == 204
+    assert receipt(slack, tom_email, "delivered") == 204  # out of order: the failure stands
+    for stranger in ("qihub-o999999", "not-ours"):  # not ours: 200, nothing to retry
+        assert receipt(slack, replace(kim_text, reference=stranger), "delivered") == 200
+
+    rows = ledger(slack, ref)
+    assert rows[KIM]["sms_status"] == "delivered"
+    assert rows[ALEX]["sms_status"] == "permanent-failure"
+    assert rows[TOM]["email_status"] == "permanent-failure"
+
+    with slack.hub.uow_factory() as uow:
+        contacts = uow.contacts.for_staff(ids.values())
+        assert contacts[ids[ALEX]].mobile_failed_at is not None, "Alex's number is refused"
+        assert contacts[ids[KIM]].mobile_failed_at is None
+        assert contacts[ids[TOM]].email_failed_at is not None, "Tom's address is refused"
+        attempts = uow.session.query(AlertAttempt).count()
+        assert uow.session.get(StaffContact, ids[TOM]) is not None
+    assert attempts == 6  # Kim: 2 texts, 1 email; Alex: 1 text, 1 email; Tom: 1 email
+
+    status = kit.flat(kit.reply_to(slack, kit.CHRIS, f"/alert status {ref}"))
+    assert "1 text failed" in status and "1 email failed" in status, status
+    for text in caplog.messages:
+        assert "7700900" not in text and "tom.baker" not in text
