@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import tempfile
 import time
 import uuid
@@ -157,7 +156,7 @@ def _serve_fakes(conn: Connection) -> None:
     slack, connector = StormSlack(), StormConnector()
     servers = [slack.start(), connector.start()]
     conn.send({"slack": slack.url, "teams": connector.url})
-    while (message := conn.recv()) != "stop":
+    while conn.recv() != "stop":
         conn.send({**seen, **counts})
     for server in servers:
         server.shutdown()
@@ -593,7 +592,8 @@ def _run_backend(backend: str, tmp: str, fakes: Child, openid: Any, count: int) 
         ref = send_alert(hub, count)
         _add_staff(db_url, count + 1, count + WARM_PEOPLE, teams_url)  # not recipients
         seen = _ask(fakes)
-        assert seen["slack_button"] and seen["teams_button"], "no Acknowledge button delivered"
+        assert seen["slack_button"], "no Acknowledge button delivered on Slack"
+        assert seen["teams_button"], "no Acknowledge button delivered on Teams"
         entry, last = _measure("qihub", db_url, fakes, openid, seen, count)
         entry["ledger"] = ledger(db_url, ref)
         entry["status_message"] = status_lag(hub, fakes, count, last)
