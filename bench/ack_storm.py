@@ -156,7 +156,10 @@ def _serve_fakes(conn: Connection) -> None:
     slack, connector = StormSlack(), StormConnector()
     servers = [slack.start(), connector.start()]
     conn.send({"slack": slack.url, "teams": connector.url})
-    while conn.recv() != "stop":
+    while (message := conn.recv()) != "stop":
+        if message == "reset":  # a new database: new seal key, new alert
+            seen.update(slack_button=None, teams_button=None, updates=[])
+            counts.update(slack_posts=0, teams_posts=0)
         conn.send({**seen, **counts})
     for server in servers:
         server.shutdown()
@@ -545,7 +548,7 @@ def status_lag(hub: Any, fakes: Child, count: int, last_answer: float) -> dict[s
     deadline = time.monotonic() + 30
     while found is None and time.monotonic() < deadline:
         updates = _ask(fakes)["updates"]
-        found = next((at for at, text in updates if wanted in text), None)
+        found = next((at for at, text in updates if at >= began and wanted in text), None)
         if found is None:
             time.sleep(0.1)
     result: dict[str, Any] = {
@@ -585,6 +588,8 @@ def _measure(
 def _run_backend(backend: str, tmp: str, fakes: Child, openid: Any, count: int) -> dict[str, Any]:
     from bench import ack_databases
 
+    fakes.conn.send("reset")
+    fakes.conn.recv()
     with ack_databases.fresh(backend, tmp) as db_url:
         teams_url = f"{fakes.address['teams']}/"
         _add_staff(db_url, 1, count, teams_url)
