@@ -630,6 +630,9 @@ def _measure(
     if recorded:
         entry["press_to_recorded"] = _recorded_figures(samples, platforms, recorded)
         last = max(recorded.values())
+        first = min(s.scheduled for s in samples)
+        entry["recorded_per_s"] = round(len(recorded) / (last - first), 1)  # what one
+        # process sustained: every press from the first one's moment to the last in the ledger
     return entry, last
 
 
@@ -804,6 +807,7 @@ def report(result: dict[str, Any]) -> str:
                 f"      {name}: answered p50 {part.get('p50_ms')} / p99 {part.get('p99_ms')} ms; "
                 f"recorded p50 {rec.get('p50_ms')} / p99 {rec.get('p99_ms')} ms"
             )
+        lines.append(f"      recorded {ours.get('recorded_per_s')} a second overall")
         lines.append(
             f"      ledger: {book['acknowledged_rows']} acknowledged of {book['recipients']}, "
             f"{book['distinct_people_acknowledged']} people, via {book['via']}, audited "
