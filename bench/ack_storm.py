@@ -19,6 +19,11 @@ The floor, driven the same way in the same run: a bare ASGI app under the same u
 only checks the Slack signature (slack_sdk's SignatureVerifier) or the Teams token (PyJWT,
 RS256 against the same JWKS, audience and issuer) and answers 200.
 
+Answered is not recorded: the Slack listener acks at once and records in its own executor
+afterwards (bot.slack.listeners), so the server is kept running until every press is in the
+ledger, and "press to recorded" (each press's scheduled moment to its acked_at) is reported
+beside "press to answer", with the recording rate one process sustained.
+
 Exactly once: afterwards the acknowledgement ledger must hold 1,800 acknowledged rows for 1,800
 distinct people (900 via Slack, 900 via Teams) and the audit trail 1,800 "acknowledged" entries.
 
