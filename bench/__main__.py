@@ -4,7 +4,8 @@ QIHUB_BENCH_SCALE=0.1 runs the scale benchmarks on a tenth of the data (quicker,
 target); QIHUB_BENCH_BACKENDS=sqlite skips PostgreSQL (which is skipped anyway, with the
 reason, when it cannot be reached at QIHUB_BENCH_PG_URL / TEST_DATABASE_URL / localhost).
 The Slack ack and Teams task/submit benchmarks run each scenario for QIHUB_BENCH_SCALE x 30 s
-(at least 3 s). The broadcast benchmark sends QIHUB_BENCH_SCALE x 1,800 and x 100,000 messages
+(at least 3 s). The ack storm sends QIHUB_BENCH_SCALE x 1,800 Acknowledge presses in 10 s
+(bench/ack_storm.py). The broadcast benchmark sends QIHUB_BENCH_SCALE x 1,800 and x 100,000 messages
 through fakes enforcing Slack's and Teams' limits, scaled (see bench/broadcast.py).
 """
 
@@ -12,9 +13,17 @@ from __future__ import annotations
 
 import sys
 
-from bench import broadcast, console_startup, digest, reminder_tick, slack_ack, teams_submit
+from bench import (
+    ack_storm,
+    broadcast,
+    console_startup,
+    digest,
+    reminder_tick,
+    slack_ack,
+    teams_submit,
+)
 
-BENCHMARKS = [console_startup, reminder_tick, digest, slack_ack, teams_submit, broadcast]
+BENCHMARKS = [console_startup, reminder_tick, digest, slack_ack, teams_submit, ack_storm, broadcast]
 
 
 def main() -> int:

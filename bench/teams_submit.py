@@ -58,6 +58,8 @@ def _serve_connector(conn: Connection) -> None:
     """The fake Bot Connector of tests/teams/fake_connector.py, keeping no history."""
     from tests.teams.fake_connector import FakeConnector, Member
 
+    openers: dict[str, list[dict[str, Any]]] = {}
+
     class Forgetful(FakeConnector):
         def answer(
             self, method: str, path: str, headers: dict[str, str], body: Any
@@ -65,6 +67,9 @@ def _serve_connector(conn: Connection) -> None:
             answered = super().answer(method, path, headers, body)
             with self._lock:
                 self.calls.clear()  # keep memory flat; only the answers matter here
+                opener = _opener_of(body)
+                if opener is not None:  # "Open the form", with its form session, by chat
+                    openers.setdefault(path.split("/")[3], []).append(opener)
             return answered
 
     fake = Forgetful()
@@ -72,8 +77,21 @@ def _serve_connector(conn: Connection) -> None:
         fake.add_member(Member(_user(email), email, _aad(email), email))
     server = fake.start()
     conn.send(fake.url)
-    conn.recv()
+    while (message := conn.recv()) != "stop":
+        if message == "openers":
+            conn.send(dict(openers))
+            openers.clear()
     server.shutdown()
+
+
+def _opener_of(body: Any) -> dict[str, Any] | None:
+    """The data of the "Open the form" button (task/fetch) on a card the bot sent, if any."""
+    for attachment in (body or {}).get("attachments") or [] if isinstance(body, dict) else []:
+        for action in (attachment.get("content") or {}).get("actions") or []:
+            data = action.get("data") or {}
+            if data.get("qi_form") == "idea.submit" and "msteams" in data:
+                return dict(data)
+    return None
 
 
 def _user(email: str) -> str:
@@ -157,8 +175,55 @@ def _serve_web(
 
 
 # ------------------------------------------------------------------ requests, as Teams sends them
-def submission_data() -> dict[str, Any]:
-    """The idea dialog exactly as the app renders it, filled in as a person would."""
+ANSWERS = {
+    "kind": "bright",
+    "problem": "Saline and heparin flushes look alike on the trolley.",
+    "proposed_change": "Colour-coded labels on every flush syringe.",
+    "mode": "named",
+}
+
+
+def open_dialogs(port: int, service_url: str, connector: Child, count: int) -> list[dict[str, Any]]:
+    """`count` idea dialogs opened as people open them, not timed: each person types `idea`,
+    the bot answers with an "Open the form" card carrying a form session (captured at the fake
+    connector), and its task/fetch returns the dialog. Returns each dialog filled in (index i
+    by PEOPLE[i % 5]): what Teams posts on Submit, the session context included."""
+    import httpx
+
+    from tests.teams import activities
+    from tests.teams.cards import dialog_card, fill
+    from tests.teams.oidc import token
+
+    said = [
+        json.dumps(activities.message(service_url, _user(e), _aad(e), "idea")).encode()
+        for e in (PEOPLE[i % len(PEOPLE)] for i in range(count))
+    ]
+    bearer = {"Authorization": f"Bearer {token(service_url, lifetime=3600)}"}
+    drive(port, said, RATE_PER_S, lambda s, _c: None if s == 200 else f"HTTP {s}",
+          "/api/messages", lambda _b: {**bearer, "Content-Type": "application/json"})  # fmt: skip
+    openers: dict[str, list[dict[str, Any]]] = {}
+    deadline = time.monotonic() + 120
+    while sum(map(len, openers.values())) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+        connector.conn.send("openers")
+        for chat, found in connector.conn.recv().items():
+            openers.setdefault(chat, []).extend(found)
+    filled: list[dict[str, Any]] = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=bearer) as http:
+        for index in range(count):
+            email = PEOPLE[index % len(PEOPLE)]
+            chat = activities.personal_conversation(_user(email))
+            opener = openers[chat].pop()
+            fetch = activities.task_fetch(service_url, _user(email), _aad(email), opener)
+            answer = http.post("/api/messages", json=fetch)
+            assert answer.status_code == 200, answer.text
+            filled.append(fill(dialog_card(answer.json()), ANSWERS))
+    return filled
+
+
+def unsessioned_submission() -> dict[str, Any]:
+    """The idea dialog as the app renders it with no form session: for the floor only (the
+    floor answers without reading it; the product would refuse it)."""
     from handlers.catalogue import build_registry
     from handlers.config import load_config
     from messages import adaptivecards
@@ -169,25 +234,18 @@ def submission_data() -> dict[str, Any]:
     card = adaptivecards.form_card(
         spec.form, values, {}, submit="dialog", data={"qi_form": "idea.submit", "qi_context": {}}
     )
-    return fill(
-        card,
-        {
-            "kind": "bright",
-            "problem": "Saline and heparin flushes look alike on the trolley.",
-            "proposed_change": "Colour-coded labels on every flush syringe.",
-            "mode": "named",
-        },
-    )
+    return fill(card, ANSWERS)
 
 
-def bodies(run: str, count: int, service_url: str, data: dict[str, Any]) -> list[bytes]:
+def bodies(run: str, service_url: str, filled: list[dict[str, Any]]) -> list[bytes]:
+    """One task/submit per filled dialog (index i by PEOPLE[i % 5]), each a unique activity."""
     from tests.teams import activities
 
     out: list[bytes] = []
-    for index in range(count):
+    for index, data in enumerate(filled):
         email = PEOPLE[index % len(PEOPLE)]
-        filled = dict(data, title=f"{TITLE_PREFIX} {run} {index}: colour-coded flush labels")
-        activity = activities.task_submit(service_url, _user(email), _aad(email), filled)
+        titled = dict(data, title=f"{TITLE_PREFIX} {run} {index}: colour-coded flush labels")
+        activity = activities.task_submit(service_url, _user(email), _aad(email), titled)
         activity["id"] = f"f:bench-{run}-{index}"
         out.append(json.dumps(activity).encode())
     return out
@@ -220,19 +278,25 @@ def _stored(db_url: str, run: str) -> int:
 
 # ------------------------------------------------------------------ the run
 def _measure_server(
-    kind: str, db_url: str, openid_url: str, service_url: str, headers: dict[str, str],
-    count: int, data: dict[str, Any], tag: str = "",
+    kind: str, db_url: str, openid_url: str, connector: Child, headers: dict[str, str],
+    count: int, tag: str = "",
 ) -> dict[str, Any]:  # fmt: skip
-    """One server (the floor, or `qihub web` on `db_url`) driven open-loop."""
+    """One server (the floor, or `qihub web` on `db_url`) driven open-loop. For `qihub web`
+    the dialogs are opened first (untimed) so each submission carries a real form session."""
+    service_url = f"{connector.address}/"
     server = _start(_serve_web, kind, db_url, openid_url, service_url)
     try:
         run_id = f"{kind[0]}{tag}{os.getpid()}"
-        warm = bodies(f"{run_id}w", WARMUP_REQUESTS, service_url, data)
+        if kind == "qihub":
+            filled = open_dialogs(server.address, service_url, connector, WARMUP_REQUESTS + count)
+        else:
+            filled = [unsessioned_submission()] * (WARMUP_REQUESTS + count)
+        warm = bodies(f"{run_id}w", service_url, filled[:WARMUP_REQUESTS])
         drive(server.address, warm, RATE_PER_S / 2, _closed_dialog, "/api/messages",
               lambda _body: headers)  # fmt: skip
         outcome = drive(
             server.address,
-            bodies(run_id, count, service_url, data),
+            bodies(run_id, service_url, filled[WARMUP_REQUESTS:]),
             RATE_PER_S,
             _closed_dialog,
             "/api/messages",
@@ -255,7 +319,6 @@ def run() -> dict[str, Any]:
 
     duration = max(DURATION_S * scale(), 3.0)
     count = int(RATE_PER_S * duration)
-    data = submission_data()
     backends, skipped = ack_databases.chosen()
     result: dict[str, Any] = {
         "benchmark": "teams_submit",
@@ -275,7 +338,7 @@ def run() -> dict[str, Any]:
         service_url = f"{connector.address}/"
         bearer = token(service_url, lifetime=3600)
         headers = {"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"}
-        args = (openid.metadata_url, service_url, headers, count, data)
+        args = (openid.metadata_url, connector, headers, count)
         try:
             floor = _measure_server("floor", "", *args)
             for backend in backends:
