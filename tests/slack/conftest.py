@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2 as httpx
@@ -130,6 +131,14 @@ def slack(db_url: str, config: OrgConfig, fake_slack: FakeSlack) -> Iterator[Sla
         _env_file=None,
     )
     hub = create_app(settings, clock=ManualClock(START), config=slack_config(config))
+    with serve(hub, fake_slack) as harness:
+        yield harness
+
+
+@contextmanager
+def serve(hub: QIHub, fake_slack: FakeSlack) -> Iterator[SlackHarness]:
+    """`hub`'s real web app under uvicorn on a free local port, with its directory loaded, as
+    `qihub web` runs it; stopped and disposed of afterwards."""
     hub.sync_directory()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -142,8 +151,10 @@ def slack(db_url: str, config: OrgConfig, fake_slack: FakeSlack) -> Iterator[Sla
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     harness = SlackHarness(f"http://127.0.0.1:{port}", fake_slack, hub)
-    yield harness
-    harness.http.close()
-    server.should_exit = True
-    thread.join(timeout=10)
-    hub.engine.dispose()
+    try:
+        yield harness
+    finally:
+        harness.http.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        hub.engine.dispose()

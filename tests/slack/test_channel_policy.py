@@ -15,19 +15,15 @@ import csv
 import io
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-import uvicorn
 
 from bot.app import create_app
 from bot.outbox_workers import connected_platforms, direct_channels
 from bot.settings import Settings
-from bot.web import create_web_app
 from handlers.alerts.export import export_ledger
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig, PolicyStep
@@ -40,7 +36,7 @@ from store.models import AlertAttempt, StaffContact
 from tests.conftest import START
 from tests.notify.fake_notify import FakeNotify, Sent
 from tests.slack import kit, signed
-from tests.slack.conftest import SlackHarness, slack_config
+from tests.slack.conftest import SlackHarness, serve, slack_config
 from tests.slack.fake_api import FakeSlack
 from tests.slack.test_alerts import ALERT, dm
 
@@ -99,23 +95,8 @@ def slack(
         _env_file=None,  # type: ignore[call-arg]
     )
     hub = create_app(settings, clock=ManualClock(START), config=policy_config(config, notify))
-    hub.sync_directory()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_web_app(hub), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    harness = SlackHarness(f"http://127.0.0.1:{port}", fake_slack, hub)
-    yield harness
-    harness.http.close()
-    server.should_exit = True
-    thread.join(timeout=10)
-    hub.engine.dispose()
+    with serve(hub, fake_slack) as harness:
+        yield harness
 
 
 def setup_people(slack: SlackHarness) -> dict[str, int]:
