@@ -57,10 +57,10 @@ from bench.machine import describe
 from bench.slack_ack import (
     REQUEST_TIMEOUT_S,
     SECRET,
+    SEND_FAILURES,
     Child,
     Connections,
     Sample,
-    _Closed,
     _percentile,
     _start,
     scale,
@@ -492,14 +492,7 @@ async def _drive(
             last[0] = max(last[0], done)
             problem = _answered(path, status, content) if check else None
             samples[index] = Sample(at, done - at, problem)
-        except (
-            TimeoutError,
-            OSError,
-            ValueError,
-            IndexError,
-            _Closed,
-            asyncio.IncompleteReadError,
-        ) as exc:
+        except SEND_FAILURES as exc:
             samples[index] = Sample(at, None, type(exc).__name__)
 
     tasks = []

@@ -383,6 +383,17 @@ class _Closed(Exception):
     """The server closed a kept-alive connection before answering."""
 
 
+SEND_FAILURES = (
+    TimeoutError,
+    OSError,
+    ValueError,
+    IndexError,
+    _Closed,
+    asyncio.IncompleteReadError,
+)
+"""What a press that got no answer raises: recorded as a sample without a latency."""
+
+
 @dataclass
 class Sample:
     scheduled: float
@@ -417,14 +428,7 @@ async def _drive(
             latency = time.monotonic() - scheduled
             problem = check(status, content)
             drive.samples.append(Sample(scheduled, latency, problem))
-        except (
-            TimeoutError,
-            OSError,
-            ValueError,
-            IndexError,
-            _Closed,
-            asyncio.IncompleteReadError,
-        ) as exc:
+        except SEND_FAILURES as exc:
             drive.samples.append(Sample(scheduled, None, type(exc).__name__))
 
     start = time.monotonic() + 0.1

@@ -33,14 +33,7 @@ from tests.harness import (
     errors_of,
     ref_in,
 )
-
-
-def idea(hub: Harness, ref: str) -> Idea:
-    with hub.app.uow_factory() as uow:
-        found = uow.ideas.by_ref(ref)
-        assert found is not None
-        uow.session.expunge(found)
-        return found
+from tests.test_ideas import idea
 
 
 def state(stored: Idea) -> tuple[str, str, str | None]:
