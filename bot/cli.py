@@ -146,7 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValidationError as exc:
             first = exc.errors()[0]
             name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-            raise ConfigError(name, first["msg"], "environment") from None
+            message = str(first["msg"]).removeprefix("Value error, ")  # a validator's own words
+            raise ConfigError(name, message, "environment") from None
         from bot.observability import configure_logging
 
         # JSON lines for the services; the console's own few warnings stay readable text.

@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any
 
 from bot.app import QIHub, create_app, require_current_schema
+from bot.notify.poll import receipt_poller
 from bot.outbox_workers import (
     OutboxLoop,
     broadcast_sender,
@@ -36,6 +37,7 @@ from bot.settings import Settings
 from handlers.context import SYSTEM, Context
 from handlers.heartbeat import beat
 from handlers.leadership import CHECK_EVERY, Leadership
+from handlers.platform import Platform
 from handlers.reminders import tick
 from handlers.retention import queue_retention_review
 
@@ -89,6 +91,7 @@ def _led(leadership: Leadership, job: Callable[[], object]) -> Callable[[], obje
 
 
 REMINDER_SECONDS = 60
+RECEIPT_POLL_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,12 @@ class ClockJob:
     """Run once at start-up, not only after the first interval."""
 
 
-def clock_jobs(app: QIHub, leadership: Leadership) -> list[ClockJob]:
+def clock_jobs(
+    app: QIHub, leadership: Leadership, direct: Sequence[Platform] = ()
+) -> list[ClockJob]:
     """The clock's schedule. Every job is a short pass over rows (reminders and the rest are
-    ledgered, so a missed or doubled run is harmless); sending lives in the outbox loop."""
+    ledgered, so a missed or doubled run is harmless); sending lives in the outbox loop.
+    `direct`: the sender's Notify channels, whose rate limit the receipt poll shares."""
     settings = app.settings
     jobs = [
         ClockJob(
@@ -143,6 +149,17 @@ def clock_jobs(app: QIHub, leadership: Leadership) -> list[ClockJob]:
             "forget replay keys no platform will retry any more",
         ),
     ]
+    poller = receipt_poller(app, direct)
+    if poller is not None:
+        jobs.append(
+            ClockJob(
+                "notify-receipts",
+                "interval",
+                {"seconds": RECEIPT_POLL_SECONDS},
+                poller,
+                "ask GOV.UK Notify whether texts and emails arrived (NOTIFY_RECEIPTS polling)",
+            )
+        )
     directory = _directory_sync(app)
     if directory is not None:
         jobs.append(
@@ -204,7 +221,8 @@ def run_clock(settings: Settings) -> int:
             "or Teams credentials are set"
         )
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    sender = broadcast_sender(app, platforms, worker=worker, direct=direct_channels(app))
+    direct = direct_channels(app)
+    sender = broadcast_sender(app, platforms, worker=worker, direct=direct)
     scheduler = BlockingScheduler(timezone=app.config.organisation.timezone)
     leadership = Leadership(
         app.uow_factory, app.clock, worker, ttl=timedelta(seconds=settings.clock_lease_seconds)
@@ -217,7 +235,7 @@ def run_clock(settings: Settings) -> int:
         may_send=lambda: leadership.leading,  # a standby leaves delivery to the leader
     )
     leadership.check()
-    jobs = clock_jobs(app, leadership)
+    jobs = clock_jobs(app, leadership, direct)
     schedule(scheduler, jobs, leadership, app.clock.now())
     directory = settings.directory_sync_minutes if any(j.id == "directory" for j in jobs) else None
     role = "leads the clock" if leadership.leading else "is a standby (another clock leads)"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +66,12 @@ class Settings(BaseSettings):
     """GOV.UK Notify's live API key (docs/notify.md); unset, texts and emails are off."""
     notify_callback_token: SecretStr | None = None
     """The bearer token typed into Notify's Callbacks page; unset, no /notify/callback."""
+    notify_receipts: Literal["callback", "polling", "both"] | None = None
+    """How Notify's delivery receipts arrive (docs/notify.md): its callback to
+    /notify/callback, QI Hub polling for them from the clock, or both. Unset: the callback
+    when NOTIFY_CALLBACK_TOKEN is set, else polling."""
+    notify_poll_per_minute: int = Field(default=300, ge=1, le=1000)
+    """At most this many receipt asks a minute (they share the send rate limit)."""
     notify_api_url: str = "https://api.notifications.service.gov.uk"
     """Scheme and host only (the client drops any path): for tests and Notify-compatible
     services. Not NHS Notify, whose API is a different one and which cannot message staff."""
@@ -76,6 +84,22 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     """How long to wait for Notify's answer (connecting: 3 s). A send that times out may
     still have been made: it is looked up by its reference before it is sent again."""
+
+    @model_validator(mode="after")
+    def _callback_needs_token(self) -> Settings:
+        if self.notify_receipts in ("callback", "both") and self.notify_callback_token is None:
+            raise ValueError(
+                f"NOTIFY_RECEIPTS={self.notify_receipts} needs NOTIFY_CALLBACK_TOKEN (the "
+                "token typed into Notify's Callbacks page); or set NOTIFY_RECEIPTS=polling"
+            )
+        return self
+
+    def receipts_mode(self) -> Literal["callback", "polling", "both"]:
+        """NOTIFY_RECEIPTS, or its default: the callback when its token is set, else polling."""
+        if self.notify_receipts is not None:
+            return self.notify_receipts
+        return "callback" if self.notify_callback_token is not None else "polling"
+
     clock_lease_seconds: int = Field(default=40, ge=4, le=300)
     """How long a leading clock's lease lasts; a standby takes over within this plus ~10 s."""
     directory_sync_minutes: int = Field(default=360, ge=5)

@@ -825,3 +825,63 @@ def test_0021_adds_alert_attempts_and_every_alert_row_comes_through(empty_engine
     with UnitOfWorkFactory(empty_engine)() as uow:
         tried = uow.attempts.tried(1, [2, 3])
     assert tried[3].channels == ("sms",) and 2 not in tried
+
+
+def test_0024_adds_poll_at_and_every_attempt_comes_through(empty_engine: Engine) -> None:
+    """A database at 0021 with an alert, a text Notify accepted (in flight, "sending") and one
+    it delivered upgrades through 0024 with every attempt and outbox row as it was and no poll
+    time (never asked); the receipt poll then finds the one in flight, not the delivered one."""
+    migrate.upgrade(empty_engine, "0021")  # the revision before it
+    json = JSON().with_variant(JSONB(), "postgresql")
+    staff = sa_table("staff", *(sa_column(n) for n in (
+        "email", "display_name", "active", "source", "created_at", "updated_at")))  # fmt: skip
+    alert = sa_table("alert", *(sa_column(n) for n in (
+        "ref", "kind", "title", "instructions", "severity", "audience_kind", "status",
+        "emergency", "publisher_id", "recipient_count", "created_at", "updated_at")),
+        sa_column("audience_values", json),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("ack_deadline", "sent_at")),
+    )  # fmt: skip
+    outbox = sa_table("outbox", *(sa_column(n) for n in (
+        "dedupe_key", "recipient_id", "urgent", "bulk", "status", "attempts", "platform")),
+        sa_column("payload", json), sa_column("platform_ref", json),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in (
+            "next_attempt_at", "created_at", "sent_at")))  # fmt: skip
+    attempt = sa_table("alert_attempt", *(sa_column(n) for n in (
+        "alert_id", "staff_id", "step", "channel", "outbox_id", "delivery_status")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in (
+            "queued_at", "status_at")))  # fmt: skip
+    with empty_engine.begin() as connection:
+        for n, email in enumerate(("pat@t.example", "kim@t.example", "sam@t.example"), 1):
+            connection.execute(staff.insert().values(
+                email=email, display_name=f"Person {n}", active=True, source="config",
+                created_at=WHEN, updated_at=WHEN))  # fmt: skip
+        connection.execute(alert.insert().values(
+            ref="ALERT-2026-0001", kind="alert", title="Valve recall", instructions="Check it.",
+            severity="critical", audience_kind="all", audience_values=[], status="live",
+            emergency=False, publisher_id=1, recipient_count=2, created_at=WHEN,
+            updated_at=WHEN, ack_deadline=WHEN + timedelta(days=1), sent_at=WHEN))  # fmt: skip
+        for staff_id, status in ((2, "sending"), (3, "delivered")):
+            connection.execute(outbox.insert().values(
+                dedupe_key=f"alert:ALERT-2026-0001:directp0>sms{staff_id}",
+                recipient_id=staff_id, urgent=True, bulk=False, status="sent", attempts=1,
+                platform="sms", payload={"notify": {"ref": "ALERT-2026-0001"}},
+                platform_ref={"notification_id": f"n-{staff_id}",
+                              "reference": f"qihub-o{staff_id - 1}"},
+                next_attempt_at=WHEN, created_at=WHEN, sent_at=WHEN))  # fmt: skip
+            connection.execute(attempt.insert().values(
+                alert_id=1, staff_id=staff_id, step=0, channel="sms", outbox_id=staff_id - 1,
+                delivery_status=status, queued_at=WHEN, status_at=WHEN))  # fmt: skip
+    tables = ("staff", "alert", "outbox")
+    before = _dump(empty_engine, tables)
+    attempts = _dump(empty_engine, ("alert_attempt",))["alert_attempt"]
+    migrate.upgrade(empty_engine, "0024")
+    assert _dump(empty_engine, tables) == before
+    assert _dump(empty_engine, ("alert_attempt",))["alert_attempt"] == [
+        (*row, "None") for row in attempts
+    ], "every attempt as it was, never asked about"
+    migrate.upgrade(empty_engine)  # the models are the head's
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        due = uow.attempts.due_for_poll(
+            WHEN + timedelta(minutes=6), timedelta(minutes=5), timedelta(days=7), 10
+        )
+    assert [(d.outbox_id, d.notification_id) for d in due] == [(1, "n-2")]

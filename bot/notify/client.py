@@ -86,6 +86,13 @@ class NotifyClients:
         found = answer.get("notifications") or []
         return found[0] if found and isinstance(found[0], dict) else None
 
+    def notification(self, notification_id: str) -> dict[str, Any]:
+        """Notify's record of one message, with its status (a GET: no send budget)."""
+        answer: dict[str, Any] = self._client().get_notification_by_id(  # type: ignore[no-untyped-call]
+            notification_id
+        )
+        return answer
+
     def template(self, template_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = self._client().get_template(template_id)  # type: ignore[no-untyped-call]
         return answer

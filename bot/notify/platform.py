@@ -142,6 +142,11 @@ class NotifyChannel:
         self.kind: DirectVia = kind
         self._gate = gate
 
+    @property
+    def gate(self) -> NotifyGate:
+        """The clients and pacing this channel shares with the other (and the receipt poll)."""
+        return self._gate
+
     def prepare(self, people: Sequence[Recipient]) -> None:
         return None
 

@@ -1,11 +1,11 @@
 """POST /notify/callback: GOV.UK Notify's delivery receipts (docs/notify.md "Receipts").
 
-Mounted only when NOTIFY_CALLBACK_TOKEN is set. The bearer token is compared in constant time
-and nothing else is read until it matches; the body is read up to 8 KB. The body's `to` is a
-phone number or email address: it is dropped unread and nothing here logs the body. Answers:
-204 recorded (or a replay); 200 for a reference that is not ours (retrying cannot help); 400
-for a body that is not a receipt; 401 without the token; 503 when the database is down, which
-Notify retries.
+Mounted only when NOTIFY_CALLBACK_TOKEN is set and NOTIFY_RECEIPTS is not "polling". The
+bearer token is compared in constant time and nothing else is read until it matches; the body
+is read up to 8 KB. The body's `to` is a phone number or email address: it is dropped unread
+and nothing here logs the body. Answers: 204 recorded (or a replay); 200 for a reference that
+is not ours (retrying cannot help); 400 for a body that is not a receipt; 401 without the
+token; 503 when the database is down, which Notify retries.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ MAX_BODY = 8 * 1024
 
 def mount_notify_callback(web: FastAPI, app: QIHub) -> None:
     token = app.settings.notify_callback_token
-    if token is None:
+    if token is None or app.settings.receipts_mode() == "polling":
         return
     expected = f"Bearer {token.get_secret_value()}".encode()
 

@@ -141,6 +141,9 @@ class AlertAttempt(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(24))
     """Notify's status from its receipt (delivered, permanent-failure, ...), or a send failure."""
     status_at: Mapped[datetime | None]
+    poll_at: Mapped[datetime | None]
+    """When the receipt poll next asks Notify for this attempt's status (None: not yet asked;
+    bot/notify/poll.py)."""
 
     def __repr__(self) -> str:
         return f"AlertAttempt({self.id}, alert={self.alert_id}, staff={self.staff_id})"

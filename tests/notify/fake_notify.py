@@ -12,6 +12,9 @@
 - Requests are validated as the v2 schemas and `post_notifications` do: no unknown keys,
   the template exists and is of that type, every ((placeholder)) is given, the number is a UK
   mobile (Ofcom's 07700 900xxx range included), `reference` at most 1,000 characters.
+- `GET /v2/notifications/{id}` answers with the status `set_status` gave the message (else
+  `default_status`) and counts the asks (`asked`); `GET /v2/template/{id}` answers with the
+  template's type, body and (email) subject, as `get_template` reads them.
 - It can be told to answer 429 / 5xx, to accept a message and then answer 500 or not answer
   before the client's timeout (the duplicate hazard), and it counts messages per reference.
 
@@ -105,6 +108,14 @@ class FakeNotify(FakeHTTPServer):
     revoked: set[str] = field(default_factory=set)
     templates: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Template id -> (type, body)."""
+    subjects: dict[str, str] = field(default_factory=dict)
+    """Email template id -> its subject line (which may hold ((placeholders)) too)."""
+    default_status: str = "delivered"
+    """The status a GET answers for a message `set_status` has not named."""
+    statuses: dict[str, str] = field(default_factory=dict)
+    """Notification id -> its status, as a GET answers it."""
+    asked: Counter[str] = field(default_factory=Counter)
+    """Notification id -> how many times GET /v2/notifications/{id} asked about it."""
     sent: list[Sent] = field(default_factory=list)
     answered: Counter[int] = field(default_factory=Counter)
     scripted: list[Scripted] = field(default_factory=list)
@@ -124,10 +135,17 @@ class FakeNotify(FakeHTTPServer):
         secret = self.secrets.setdefault(name, str(uuid.uuid4()))
         return f"{name}-{self.service_id}-{secret}"
 
-    def add_template(self, kind: str, body: str) -> str:
+    def add_template(self, kind: str, body: str, subject: str | None = None) -> str:
         template_id = str(uuid.uuid4())
         self.templates[template_id] = (kind, body)
+        if kind == "email":
+            self.subjects[template_id] = subject if subject is not None else "Critical alert"
         return template_id
+
+    def set_status(self, notification_id: str, status: str) -> None:
+        """What Notify says of a message from now on (as its delivery moves on)."""
+        with self._lock:
+            self.statuses[notification_id] = status
 
     def fail(self, status: int | str, *, times: int = 1, path: str = "/v2/notifications/") -> None:
         """The next `times` requests whose path starts with `path` get `status` (or
@@ -299,7 +317,8 @@ class FakeNotify(FakeHTTPServer):
                 f"{template[0]} template is not suitable for {kind} notification",
             )
         given = data.get("personalisation") or {}
-        missing = [p for p in PLACEHOLDER.findall(template[1]) if p not in given]
+        subject = self.subjects.get(str(data["template_id"]), "")
+        missing = [p for p in PLACEHOLDER.findall(template[1] + subject) if p not in given]
         if missing:
             return 400, _errors(400, "BadRequestError", f"Missing personalisation: {missing[0]}")
         if kind == "sms" and not uk_mobile(str(data["phone_number"])):
@@ -360,6 +379,7 @@ class FakeNotify(FakeHTTPServer):
             }
         if path.startswith("/v2/notifications/"):
             wanted = path.rsplit("/", 1)[1]
+            self.asked[wanted] += 1
             hit = next((s for s in self.sent if s.id == wanted), None)
             if hit is None:
                 return 404, _errors(404, "NoResultFound", "No result found")
@@ -369,17 +389,23 @@ class FakeNotify(FakeHTTPServer):
             if wanted not in self.templates:
                 return 404, _errors(404, "NoResultFound", "No result found")
             kind, body = self.templates[wanted]
-            return 200, {"id": wanted, "type": kind, "body": body, "version": 1}
+            return 200, {
+                "id": wanted,
+                "name": f"QI Hub {kind}",
+                "type": kind,
+                "body": body,
+                "subject": self.subjects.get(wanted) if kind == "email" else None,
+                "version": 1,
+            }
         return 404, _errors(404, "BadRequestError", "Not found")
 
-    @staticmethod
-    def _view(sent: Sent) -> dict[str, Any]:
+    def _view(self, sent: Sent) -> dict[str, Any]:
         to = {"phone_number": sent.to} if sent.kind == "sms" else {"email_address": sent.to}
         return {
             "id": sent.id,
             "reference": sent.reference,
             "type": sent.kind,
-            "status": "delivered",
+            "status": self.statuses.get(sent.id, self.default_status),
             "body": sent.body,
             "created_at": sent.created_at,
             "template": {"id": sent.template_id, "version": 1},
