@@ -426,7 +426,9 @@ def acknowledge(ctx: Context, alert: Alert) -> tuple[AlertRecipient | None, bool
     (`ctx.platform`). Returns (their row, whether it is new).
 
     One conditional UPDATE decides "first": presses arriving together on chat and a link, or
-    on two replicas, record it once, and only the first is audited."""
+    on two replicas, record it once, and only the first is audited. The person's texts and
+    emails for the alert still waiting in the outbox are withdrawn (one a sender has already
+    taken goes out: Notify cannot take it back)."""
     assert ctx.actor.staff_id is not None
     if alert.status not in SENT:
         raise UserError(f"{alert.ref} has not been sent.")
@@ -435,6 +437,13 @@ def acknowledge(ctx: Context, alert: Alert) -> tuple[AlertRecipient | None, bool
     if row is None:
         return None, False
     if new:
+        # Their texts and emails still queued would only tell them again: never sent.
+        ctx.uow.attempts.withdraw_queued(
+            alert.id,
+            ctx.actor.staff_id,
+            f"withdrawn: acknowledged on {ctx.platform} before it was sent",
+            ctx.now,
+        )
         record(
             ctx,
             entity_type="alert",

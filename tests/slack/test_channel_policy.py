@@ -32,7 +32,7 @@ from handlers.context import SYSTEM, Context
 from handlers.leadership import CLOCK
 from handlers.outbox.sender import OutboxSender
 from handlers.reminders import tick
-from store.models import AlertAttempt, StaffContact
+from store.models import AlertAttempt, OutboxMessage, StaffContact
 from tests.conftest import START
 from tests.notify.fake_notify import FakeNotify, Sent
 from tests.slack import kit, signed
@@ -131,6 +131,12 @@ def send_all(slack: SlackHarness) -> None:
 
 
 def clock_tick(slack: SlackHarness, minutes: float) -> None:
+    rules_tick(slack, minutes)
+    send_all(slack)
+
+
+def rules_tick(slack: SlackHarness, minutes: float) -> None:
+    """The clock's reminder pass `minutes` later (what it queues is not yet sent)."""
     hub = slack.hub
     assert isinstance(hub.clock, ManualClock)
     hub.clock.advance(timedelta(minutes=minutes))
@@ -139,7 +145,6 @@ def clock_tick(slack: SlackHarness, minutes: float) -> None:
         with hub.uow_factory() as uow:
             tick(Context(hub.services, uow, SYSTEM, "clock"), rules)
             uow.commit()
-    send_all(slack)
 
 
 def publish(slack: SlackHarness) -> str:
@@ -279,3 +284,49 @@ def test_receipts_mark_delivered_and_failed_and_refuse_the_number_after(
     assert "1 text failed" in status and "1 email failed" in status, status
     for text in caplog.messages:
         assert "7700900" not in text and "tom.baker" not in text
+
+
+def test_an_acknowledgement_on_slack_withdraws_the_persons_queued_text(
+    slack: SlackHarness, notify: FakeNotify
+) -> None:
+    """Alex's 15-minute text is queued; he acknowledges on Slack before the clock sends it:
+    Notify never gets it, the ledger says why, and no later step (the email) is queued."""
+    setup_people(slack)
+    start = kit.mark(slack)
+    ref = publish(slack)
+    send_all(slack)
+    card = dm(slack, kit.ALEX, start, f"({ref})")
+    rules_tick(slack, 16)  # texts to Alex and Kim queued, not yet sent
+    with slack.hub.uow_factory() as uow:
+        queued = uow.session.query(OutboxMessage).filter(OutboxMessage.platform_ref.is_(None))
+        assert sum(1 for row in queued if "directp1>sms" in row.dedupe_key) == 2
+
+    since = kit.press(slack, kit.ALEX, card, "Acknowledge", channel=kit.ALEX)
+    assert "Acknowledged at" in kit.flat(kit.wait_calls(slack, "response_url", since)[-1])
+    send_all(slack)
+    assert ("sms", MOBILES[ALEX]) not in received(notify), "a withdrawn text never reaches Notify"
+    assert received(notify).count(("sms", MOBILES[KIM])) == 2, "Kim's own text still goes"
+
+    rows = ledger(slack, ref)
+    assert rows[ALEX]["sms_status"] == "withdrawn-acknowledged"
+    assert rows[ALEX]["ack_platform"] == "slack"
+    with slack.hub.uow_factory() as uow:
+        alex = uow.staff.by_email(ALEX)
+        assert alex is not None
+        row = uow.session.query(OutboxMessage).filter_by(recipient_id=alex.id).all()
+        texts = [r for r in row if "directp1>sms" in r.dedupe_key]
+        assert [(r.status, r.last_error) for r in texts] == [
+            ("withdrawn", "withdrawn: acknowledged on slack before it was sent")
+        ]
+    clock_tick(slack, 15)  # the email step: not to Alex, who acknowledged
+    assert ("email", ALEX) not in received(notify)
+    assert sorted(to for kind, to in received(notify) if kind == "email") == [KIM, TOM]
+
+    ack_by_link(slack, latest(notify, MOBILES[KIM]))  # all of Kim's messages already went
+    rows = ledger(slack, ref)
+    assert rows[KIM]["sms_status"] == "queued" and rows[KIM]["email_status"] == "queued"
+    with slack.hub.uow_factory() as uow:
+        kim = uow.staff.by_email(KIM)
+        assert kim is not None
+        sent = uow.session.query(OutboxMessage).filter_by(recipient_id=kim.id, platform="sms")
+        assert [r.status for r in sent] == ["sent", "sent"], "a sent message is never withdrawn"
