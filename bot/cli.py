@@ -116,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
         "import", help="import mobile numbers and alert emails from CSV (email,mobile,alert_email)"
     )
     contact_import.add_argument("file", metavar="FILE", help="the CSV file (UTF-8, with a header)")
+    notify = commands.add_parser("notify", help="GOV.UK Notify tasks (texts and emails)")
+    notify_commands = notify.add_subparsers(dest="notify_command", metavar="task", required=True)
+    notify_commands.add_parser(
+        "check", help="ask Notify whether the [notify] templates exist and fit (needs the key)"
+    )
     registers = commands.add_parser(
         "export", help="a register as CSV for the annual report: lessons, actions or ideas"
     )
@@ -178,19 +183,7 @@ def _reader_went_away() -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     match args.command:
         case "console":
-            from bot.console.run import run_console
-
-            start = None
-            if args.start:
-                try:
-                    start = datetime.fromisoformat(args.start)
-                except ValueError:
-                    raise ConfigError(
-                        "--start", "use an ISO time like 2026-11-26T09:00+00:00"
-                    ) from None
-                if start.tzinfo is None:
-                    raise ConfigError("--start", "include the UTC offset, e.g. +00:00")
-            return run_console(settings, as_email=args.as_email, start=start)
+            return _console(args, settings)
         case "config":
             from bot.config_check import check_config
 
@@ -219,11 +212,27 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return _alerts_export(args, settings)
         case "contacts":
             return _contacts_import(args, settings)
+        case "notify":
+            return _notify_check(settings)
         case "export":
             return _export_register(args, settings)
         case "safety":
             return _safety(args)
     return EXIT_USAGE  # pragma: no cover - argparse rejects anything else
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console.run import run_console
+
+    start = None
+    if args.start:
+        try:
+            start = datetime.fromisoformat(args.start)
+        except ValueError:
+            raise ConfigError("--start", "use an ISO time like 2026-11-26T09:00+00:00") from None
+        if start.tzinfo is None:
+            raise ConfigError("--start", "include the UTC offset, e.g. +00:00")
+    return run_console(settings, as_email=args.as_email, start=start)
 
 
 def _alerts_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -262,6 +271,14 @@ def _contacts_import(args: argparse.Namespace, settings: Settings) -> int:
 
     _existing_database(settings).dispose()  # refused in one sentence when absent or stale
     return run_contacts_import(settings, args.file, sys.stdout, sys.stderr)
+
+
+def _notify_check(settings: Settings) -> int:
+    """`qihub notify check`: the configured templates, as Notify has them."""
+    from bot.notify.check import run_notify_check
+    from handlers.config import load_config
+
+    return run_notify_check(settings, load_config(settings.qihub_config).notify, sys.stdout)
 
 
 def _existing_database(settings: Settings) -> Engine:

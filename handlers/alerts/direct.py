@@ -3,7 +3,7 @@
 The seam the channel policy (issue 15, item 2) and the acknowledgement links (item 3) build
 on: they decide who gets a text or an email and when, and make each person's `/ack/{token}`
 link; this queues the message. The fields below are the ((placeholders)) the operator's
-Notify templates use (docs/notify.md); `qihub config check` and the fake Notify in the tests
+Notify templates use (docs/notify.md); `qihub notify check` and the fake Notify in the tests
 hold the templates to them. No number or address is ever put in the outbox: the sender looks
 them up when it sends.
 """
