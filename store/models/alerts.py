@@ -127,6 +127,7 @@ class AlertAttempt(Base):
     __table_args__ = (
         UniqueConstraint("alert_id", "staff_id", "step"),
         Index("ix_alert_attempt_alert_channel", "alert_id", "channel"),
+        Index("ix_alert_attempt_delivery_status", "delivery_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

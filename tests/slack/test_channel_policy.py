@@ -281,7 +281,11 @@ def test_receipts_mark_delivered_and_failed_and_refuse_the_number_after(
     assert attempts == 6  # Kim: 2 texts, 1 email; Alex: 1 text, 1 email; Tom: 1 email
 
     status = kit.flat(kit.reply_to(slack, kit.CHRIS, f"/alert status {ref}"))
-    assert "1 text failed" in status and "1 email failed" in status, status
+    lines = status.split("\n")  # by site: the site's name, then its counts
+    liverpool = lines[lines.index("Clatterbridge Cancer Centre - Liverpool") + 1]
+    wirral = lines[lines.index("Clatterbridge Cancer Centre - Wirral") + 1]
+    assert "1 text failed" in liverpool and "email" not in liverpool, status  # Alex's text
+    assert "1 email failed" in wirral and "text" not in wirral, status  # Tom's email
     for text in caplog.messages:
         assert "7700900" not in text and "tom.baker" not in text
 
