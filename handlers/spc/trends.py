@@ -24,7 +24,7 @@ from datetime import datetime
 
 from handlers.context import Context
 from handlers.spc.series import EXCLUDED, Period, Series, period_name, periods
-from handlers.spc.xmr import Improvement, Variation, XmrChart
+from handlers.spc.xmr import RULE_LABELS, Improvement, Rule, Variation, XmrChart
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def decide(ctx: Context, dimension: str, value: str, lessons_in_window: int) -> 
     latest = chart.points[-1]
     raised = latest.variation is Variation.CONCERNING
     reason = (
-        f"special cause: {latest.reason}"
+        "special cause: " + "; ".join(RULE_LABELS[Rule(r)] for r in latest.rules)
         if latest.special
         else "common cause variation on the SPC chart"
     )
