@@ -28,6 +28,7 @@ DIMENSION_TITLES = {
     "site": "site",
     "department": "ward/department",
     "process": "process",
+    "srg": "Site Reference Group",
 }
 
 
@@ -117,7 +118,7 @@ def _values_of(fact: LessonFact, dimension: str) -> list[str]:
             return [code for kind, code in fact.units if kind == dimension]
 
 
-def _labels(ctx: Context, dimension: str) -> dict[str, str]:
+def value_labels(ctx: Context, dimension: str) -> dict[str, str]:
     config = ctx.config
     match dimension:
         case "source":
@@ -130,12 +131,14 @@ def _labels(ctx: Context, dimension: str) -> dict[str, str]:
             return {k: v.name for k, v in config.departments.items()}
         case "process":
             return dict(config.processes)
+        case "srg":
+            return dict(config.srgs)
     raise ValueError(f"unknown SPC dimension {dimension!r}")
 
 
 def lesson_counts(ctx: Context, dimension: str) -> list[Series]:
     """Lessons per period for every configured (or seen) value of `dimension`, zeros included."""
-    labels = _labels(ctx, dimension)
+    labels = value_labels(ctx, dimension)
     spans = periods(ctx)
     if not spans:
         return []

@@ -23,7 +23,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.context import Context
-from handlers.spc.series import EXCLUDED, Period, Series, period_name, periods
+from handlers.spc.series import (
+    DIMENSION_TITLES,
+    EXCLUDED,
+    Period,
+    Series,
+    period_name,
+    periods,
+    value_labels,
+)
 from handlers.spc.xmr import RULE_LABELS, Improvement, Rule, Variation, XmrChart
 
 
@@ -41,6 +49,7 @@ class TrendDecision:
 def dimension_series(ctx: Context, dimension: str, value: str) -> Series:
     """Lessons per period about one site, department, process or SRG."""
     spans = periods(ctx)
+    label = value_labels(ctx, dimension).get(value, value)
     counts = [0] * len(spans)
     if spans:
         times = ctx.uow.spc.lesson_times(dimension, value, spans[0].start, spans[-1].end, EXCLUDED)
@@ -48,12 +57,14 @@ def dimension_series(ctx: Context, dimension: str, value: str) -> Series:
             counts[_position(spans, moment)] += 1
     return Series(
         key=f"lessons.{dimension}.{value}",
-        title=f"Lessons per {period_name(ctx.config.spc.period_days)}: {dimension} {value}",
+        title=f"Lessons per {period_name(ctx.config.spc.period_days)}: "
+        f"{DIMENSION_TITLES.get(dimension, dimension)} {label}",
         unit="lessons",
         improvement=Improvement.DECREASE,
         points=tuple((s.first_day, float(n)) for s, n in zip(spans, counts, strict=True)),
         dimension=dimension,
         value=value,
+        label=label,
         periods=tuple(spans),
     )
 
