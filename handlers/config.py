@@ -283,6 +283,25 @@ class TrendRule(Strict):
     window_days: int = Field(default=90, ge=7)
     weak_tiers: list[int] = Field(default_factory=lambda: [2])
     """Tiers that are weak actions on their own: a trend answered only by these is flagged."""
+    rule: Literal["spc", "count"] = "spc"
+    """How a site or department trend is raised: special cause on its weekly SPC chart, or
+    min_lessons within window_days (for a small trust); docs/spc.md."""
+    spc_dimensions: list[Literal["site", "department", "process", "srg"]] = Field(
+        default=["site", "department"]
+    )
+    """The dimensions the spc rule decides; the others always use the count rule."""
+
+
+class SpcSettings(Strict):
+    """The periods SPC series are counted in (docs/spc.md)."""
+
+    period_days: int = Field(default=7, ge=1, le=91)
+    """One point per this many days; periods start on a Monday in the trust's zone."""
+    periods: int = Field(default=52, ge=12, le=260)
+    """How many periods a series looks back (the current, unfinished one included)."""
+    min_periods: int = Field(default=12, ge=5, le=260)
+    """Fewer periods of history than this and the trend rule counts lessons instead: before
+    then the limits are too unsettled to judge by (NHSRplotthedots' 'trial limits')."""
 
 
 class Retention(Strict):
@@ -323,6 +342,7 @@ class OrgConfig(Strict):
     audiences: dict[str, Name] = Field(default_factory=dict)
     harm_levels: dict[str, Name] = Field(default_factory=dict)
     trends: TrendRule = Field(default_factory=TrendRule)
+    spc: SpcSettings = Field(default_factory=SpcSettings)
     roles: dict[str, list[Email]] = Field(default_factory=dict)
     permissions: dict[str, list[str]] = Field(default_factory=dict)
     reminders: dict[str, Rule] = Field(

@@ -11,6 +11,7 @@ from handlers import people
 from handlers.audit import record
 from handlers.context import Context
 from handlers.lessons.lifecycle import LessonStatus
+from handlers.spc import trends as spc_trends
 from messages.templates import counted
 from messages.view import Block, Button, Buttons, Fact, Facts, Notice, Reply
 from store.models import Action, Lesson, Trend
@@ -61,7 +62,8 @@ def detect(ctx: Context, lesson: Lesson) -> list[Trend]:
     touched: list[Trend] = []
     for dimension, value in dimensions(lesson):
         sharing = ctx.uow.lessons.sharing(dimension, value, since, [LessonStatus.MERGED.value])
-        if len(sharing) < rule.min_lessons:
+        decision = spc_trends.decide(ctx, dimension, value, len(sharing))
+        if not decision.raised:  # [trends] rule: SPC special cause, or the count (docs/spc.md)
             continue
         trend = ctx.uow.trends.active(dimension, value, since)
         committees = sorted({x.committee for x in sharing})
@@ -86,7 +88,13 @@ def detect(ctx: Context, lesson: Lesson) -> list[Trend]:
                 entity_type="trend",
                 entity_ref=trend.ref,
                 action="raised",
-                after={"dimension": dimension, "value": value, "lessons": len(sharing)},
+                after={
+                    "dimension": dimension,
+                    "value": value,
+                    "lessons": len(sharing),
+                    "rule": decision.rule,
+                    "reason": decision.reason,
+                },
                 by_system=True,
             )
             _announce(ctx, trend, sharing, "New trend", committees)

@@ -32,6 +32,7 @@ from store.repos.refs import RefRepo
 from store.repos.registers import RegisterRepo
 from store.repos.reminders import ReminderRepo
 from store.repos.search import SearchRepo
+from store.repos.spc import SpcRepo
 from store.repos.staff import StaffRepo
 from store.repos.teams import TeamsConversationRepo
 
@@ -76,6 +77,7 @@ class UnitOfWork:
         self.actions = ActionRepo(self.session)
         self.alerts = AlertRepo(self.session)
         self.trends = TrendRepo(self.session)
+        self.spc = SpcRepo(self.session)
         self.audit = AuditRepo(self.session)
         self.bulletins = BulletinRepo(self.session)
         self.forms = FormSessionRepo(self.session)
