@@ -88,8 +88,14 @@ def alt_text(series: Series, chart: XmrChart | None) -> str:
         f"SPC chart (XmR) of {series.title.lower()}: {span}, {latest}; "
         f"mean {number(chart.mean, unit)}; process limits {number(chart.lower, unit)} to "
         f"{number(chart.upper, unit)}{trial}. {variation_label(chart)}"
-        f"{f' ({special} special-cause points)' if special else ''}."
+        f"{_special(special)}."
     )
+
+
+def _special(count: int) -> str:
+    if not count:
+        return ""
+    return f" ({count} special-cause {'point' if count == 1 else 'points'})"
 
 
 def render_png(series: Series) -> bytes:
