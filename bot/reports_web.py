@@ -8,6 +8,8 @@ board.py). The bulletin's strict Content-Security-Policy applies: no script runs
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
@@ -37,9 +39,49 @@ def mount_reports(web: FastAPI, app: QIHub) -> None:
         return code
 
     def series_of(code: str) -> tuple[Series, ...]:
-        today = app.clock.now().astimezone(app.config.zone).date()
         with app.uow_factory() as uow:
-            return committee_series(uow, app.config, (code,), today)
+            return committee_series(uow, app.config, (code,), _today(app))
+
+    @web.get("/reports/charts/{payload}/{seal}.png")
+    def sealed_chart(payload: str, seal: str) -> Response:
+        with app.uow_factory() as uow:
+            series = chart_from_path(uow, payload, seal, app.clock.now())
+        if series is None:
+            raise HTTPException(status_code=404, detail="No such chart")
+        return _png(series, CACHE_SEALED)
+
+    _mount_board(web, app)
+
+    @web.get("/reports/{committee}", response_class=HTMLResponse)
+    def committee(committee: str) -> HTMLResponse:
+        code = committee_code(committee)
+        name = app.config.committees[code].name
+        html = render_committee(
+            app.config.organisation.name, code, name, series_of(code), long_day(_today(app))
+        )
+        return HTMLResponse(html, headers={**HEADERS, "Cache-Control": CACHE})
+
+    @web.get("/reports/{committee}/charts/{key}.png")
+    def committee_chart(committee: str, key: str) -> Response:
+        found = next((s for s in series_of(committee_code(committee)) if s.key == key), None)
+        if found is None:
+            raise HTTPException(status_code=404, detail="No such chart")
+        return _png(found, CACHE)
+
+
+def _today(app: QIHub) -> date:
+    return app.clock.now().astimezone(app.config.zone).date()
+
+
+def _png(series: Series, cache: str) -> Response:
+    return Response(
+        render_png(series), media_type="image/png", headers={**HEADERS, "Cache-Control": cache}
+    )
+
+
+def _mount_board(web: FastAPI, app: QIHub) -> None:
+    """The board pack: /reports/board (this quarter), /reports/board/{quarter}, its CSV and
+    charts. A quarter not yet begun is a 404."""
 
     def pack(raw: str) -> BoardPack:
         quarter = parse_quarter(raw)
@@ -49,28 +91,10 @@ def mount_reports(web: FastAPI, app: QIHub) -> None:
         with app.uow_factory() as uow:
             return build_board_pack(uow, app.config, quarter, now)
 
-    def today() -> str:
-        return long_day(app.clock.now().astimezone(app.config.zone).date())
-
-    def png(series: Series, cache: str) -> Response:
-        return Response(
-            render_png(series), media_type="image/png", headers={**HEADERS, "Cache-Control": cache}
-        )
-
-    @web.get("/reports/charts/{payload}/{seal}.png")
-    def sealed_chart(payload: str, seal: str) -> Response:
-        with app.uow_factory() as uow:
-            series = chart_from_path(uow, payload, seal, app.clock.now())
-        if series is None:
-            raise HTTPException(status_code=404, detail="No such chart")
-        return png(series, CACHE_SEALED)
-
     @web.get("/reports/board", response_class=HTMLResponse)
     def board_now() -> Response:
         quarter = quarter_at(app.clock.now(), app.config.zone)
-        return Response(
-            status_code=307, headers={"Location": f"/reports/board/{quarter.code}"}
-        )
+        return Response(status_code=307, headers={"Location": f"/reports/board/{quarter.code}"})
 
     @web.get("/reports/board/{quarter}.csv")
     def board_figures(quarter: str) -> Response:
@@ -88,7 +112,7 @@ def mount_reports(web: FastAPI, app: QIHub) -> None:
 
     @web.get("/reports/board/{quarter}", response_class=HTMLResponse)
     def board(quarter: str) -> HTMLResponse:
-        html = render_board(app.config.organisation.name, pack(quarter), today())
+        html = render_board(app.config.organisation.name, pack(quarter), long_day(_today(app)))
         return HTMLResponse(html, headers={**HEADERS, "Cache-Control": CACHE})
 
     @web.get("/reports/board/{quarter}/charts/{key}.png")
@@ -96,18 +120,4 @@ def mount_reports(web: FastAPI, app: QIHub) -> None:
         found = next((s for s in pack(quarter).series if s.key == key), None)
         if found is None:
             raise HTTPException(status_code=404, detail="No such chart")
-        return png(found, CACHE)
-
-    @web.get("/reports/{committee}", response_class=HTMLResponse)
-    def committee(committee: str) -> HTMLResponse:
-        code = committee_code(committee)
-        name = app.config.committees[code].name
-        html = render_committee(app.config.organisation.name, code, name, series_of(code), today())
-        return HTMLResponse(html, headers={**HEADERS, "Cache-Control": CACHE})
-
-    @web.get("/reports/{committee}/charts/{key}.png")
-    def committee_chart(committee: str, key: str) -> Response:
-        found = next((s for s in series_of(committee_code(committee)) if s.key == key), None)
-        if found is None:
-            raise HTTPException(status_code=404, detail="No such chart")
-        return png(found, CACHE)
+        return _png(found, CACHE)

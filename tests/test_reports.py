@@ -85,7 +85,9 @@ def test_the_board_pack_counts_every_committee_and_its_csv_is_every_figure(
         assert figures.headers["content-type"].startswith("text/csv")
         for series in pack.series:
             if chart_of(series).chart is not None:
-                assert client.get(f"/reports/board/2026-Q3/charts/{series.key}.png").content[:8] == PNG
+                assert (
+                    client.get(f"/reports/board/2026-Q3/charts/{series.key}.png").content[:8] == PNG
+                )
         assert client.get("/reports/board/2027-Q4").status_code == 404  # not begun
         assert client.get("/reports/board/nonsense").status_code == 404
     assert "@media print" in page.text

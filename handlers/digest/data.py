@@ -19,7 +19,7 @@ from handlers.config import OrgConfig
 from handlers.ideas.lifecycle import IDEA_OPEN
 from handlers.ideas.views import sponsor_phrase
 from handlers.lessons.lifecycle import AWAITING_DECISION, LESSON_OPEN, LessonStatus
-from handlers.reports.digest import DigestCharts, digest_charts
+from handlers.reports.digest import NO_CHARTS, DigestCharts, digest_charts
 from messages.view import Item
 from store.repos.digest import ActionRow, DigestRepo, LessonRow, Statuses, Window
 from store.uow import UnitOfWork
@@ -191,7 +191,7 @@ class DigestData:
     declined: Listing[ActionLine] = Listing((), 0)
     """Declined by their owners, waiting for the governance lead or chair to reassign them."""
     stuck: Listing[StuckLine] = Listing((), 0)
-    charts: DigestCharts = DigestCharts((), ())
+    charts: DigestCharts = NO_CHARTS
     """The committee's SPC charts (handlers/reports), with their words."""
 
 

@@ -140,8 +140,14 @@ def build_board_pack(
         _alert_series(alerts),
     )
     return BoardPack(
-        quarter, quarter.first_day, quarter.last_day, tuple(tiers), tuple(times),
-        tuple(reaudit_rows), alerts, series,
+        quarter,
+        quarter.first_day,
+        quarter.last_day,
+        tuple(tiers),
+        tuple(times),
+        tuple(reaudit_rows),
+        alerts,
+        series,
     )
 
 

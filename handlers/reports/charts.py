@@ -83,7 +83,9 @@ def alt_text(series: Series, chart: XmrChart | None) -> str:
     if chart is None:
         return f"{series.title}: {span}, {latest}; too few points for an SPC chart."
     special = sum(1 for p in chart.points if p.special)
-    trial = "; trial limits (fewer than 13 points)" if len(chart.points) < TRIAL_LIMIT_POINTS else ""
+    trial = (
+        "; trial limits (fewer than 13 points)" if len(chart.points) < TRIAL_LIMIT_POINTS else ""
+    )
     return (
         f"SPC chart (XmR) of {series.title.lower()}: {span}, {latest}; "
         f"mean {number(chart.mean, unit)}; process limits {number(chart.lower, unit)} to "
@@ -116,7 +118,10 @@ def _draw(series: Series) -> bytes:
         axes.text(0.5, 0.5, "Too few points for an SPC chart", ha="center", color=INK)
         axes.set_axis_off()
     else:
-        days = [p.period for p in chart.points]
+        days = list(range(len(chart.points)))
+        place = {p.period: n for n, p in enumerate(chart.points)}
+        step = max(1, len(days) // 6)
+        axes.set_xticks(days[::step], [f"{p.period:%-d %b %Y}" for p in chart.points[::step]])
         values = [p.value for p in chart.points]
         axes.plot(days, values, color=GREY, linewidth=1.2, zorder=1)
         axes.plot(days, [p.mean for p in chart.points], color=INK, linewidth=1, label="Mean")
@@ -126,7 +131,7 @@ def _draw(series: Series) -> bytes:
             picked = [p for p in chart.points if p.variation is variation]
             if picked:
                 axes.scatter(
-                    [p.period for p in picked],
+                    [place[p.period] for p in picked],
                     [p.value for p in picked],
                     color=colour,
                     marker=MARKERS[variation],
@@ -148,7 +153,6 @@ def _draw(series: Series) -> bytes:
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
         axes.tick_params(colors=INK, labelsize=8)
-        figure.autofmt_xdate(rotation=0, ha="center")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()

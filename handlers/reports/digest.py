@@ -22,6 +22,9 @@ class DigestCharts:
     """The committee's reports page, where the same charts have their tables."""
 
 
+NO_CHARTS = DigestCharts((), ())
+
+
 def digest_charts(
     uow: UnitOfWork, config: OrgConfig, committee: str, now: datetime
 ) -> DigestCharts:

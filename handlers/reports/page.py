@@ -132,8 +132,13 @@ def _board_rows(pack: BoardPack) -> Iterable[tuple[Any, ...]]:
         yield ("tier_mix", t.committee, "actions_agreed_stronger", q, t.stronger)
     for r in pack.times:
         yield ("time_to_action", r.committee, "actions_agreed", q, r.actions)
-        yield ("time_to_action", r.committee, "median_days_report_to_action", q,
-               "" if r.median_days is None else r.median_days)
+        yield (
+            "time_to_action",
+            r.committee,
+            "median_days_report_to_action",
+            q,
+            "" if r.median_days is None else r.median_days,
+        )
     for a in pack.reaudits:
         yield ("reaudits", a.committee, "passed", q, a.passed)
         yield ("reaudits", a.committee, "failed", q, a.failed)
@@ -141,9 +146,13 @@ def _board_rows(pack: BoardPack) -> Iterable[tuple[Any, ...]]:
         yield ("alerts", "", f"{alert.ref} recipients", alert.sent_on.isoformat(), alert.recipients)
         rate = alert.rate
         yield (
-            "alerts", "", f"{alert.ref} acknowledged_percent", alert.sent_on.isoformat(),
-            "fewer than 5 recipients" if alert.suppressed else
-            ("" if rate is None else round(100 * rate, 1)),
+            "alerts",
+            "",
+            f"{alert.ref} acknowledged_percent",
+            alert.sent_on.isoformat(),
+            "fewer than 5 recipients"
+            if alert.suppressed
+            else ("" if rate is None else round(100 * rate, 1)),
         )
     for series in pack.series:
         drawn = chart_of(series)

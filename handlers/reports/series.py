@@ -100,7 +100,9 @@ def lessons_series(
 
 def overdue_series(actions: list[ActionDates], weeks: list[Week]) -> Series:
     points = tuple((w.monday, float(overdue_at(actions, w.end, w.end.date()))) for w in weeks)
-    return Series("overdue", "Overdue actions at the end of each week", "actions", "decrease", points)
+    return Series(
+        "overdue", "Overdue actions at the end of each week", "actions", "decrease", points
+    )
 
 
 def time_to_action_series(actions: list[ActionDates], weeks: list[Week]) -> Series:

@@ -135,7 +135,7 @@ class FakeSlack(FakeHTTPServer):
                 continue
             url = str(block.get("image_url") or "")
             try:
-                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (test)
+                with urllib.request.urlopen(url, timeout=5) as response:
                     data = response.read()
             except (OSError, ValueError):
                 return f"downloading image failed [{url}]"

@@ -30,6 +30,6 @@ def test_digest_charts_reach_teams_as_images_with_alt_text(outbound: Outbound) -
         for image in images:
             assert image["url"].startswith(f"{base}/reports/charts/")
             assert "mean" in image["altText"] and "process limits" in image["altText"]
-            with urllib.request.urlopen(image["url"], timeout=5) as response:  # noqa: S310
+            with urllib.request.urlopen(image["url"], timeout=5) as response:
                 assert response.headers["Content-Type"] == "image/png"
                 assert response.read().startswith(PNG)
