@@ -20,6 +20,7 @@ from bot.http_edge import from_this_machine
 from bot.notify.receipts import mount_notify_callback
 from bot.observability import Metrics, RequestObserver
 from bot.outbox_workers import OutboxKicker, connected_platforms, worker_name
+from bot.reports_web import mount_reports
 from bot.settings import Settings
 from bot.teams.doors import playground_problem
 from handlers.config import ConfigError
@@ -121,12 +122,13 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
         )
 
     mount_bulletins(web, app)
+    mount_reports(web, app)
     mount_ack_links(web, app)
     mount_notify_callback(web, app)
     web.add_middleware(
         RequestObserver,
         metrics=metrics,
-        routes={"/slack/events", "/api/messages", "/healthz", "/metrics", "/bulletins"},
+        routes={"/slack/events", "/api/messages", "/healthz", "/metrics", "/bulletins", "/reports"},
     )
     return web
 

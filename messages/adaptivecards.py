@@ -33,6 +33,7 @@ from messages.view import (
     FieldKind,
     Form,
     Heading,
+    Image,
     Items,
     Notice,
     Reply,
@@ -293,6 +294,16 @@ def render_block(block: Block, show_all: bool = True) -> list[dict[str, Any]]:
             return []  # drawn as a separator on whatever follows: see render_body
         case SmallPrint(text=text):
             return [_text_block(cut(text, SMALL_PRINT_TEXT), size="small", isSubtle=True)]
+        case Image(url=url, alt=alt, title=title):
+            image = {
+                "type": "Image",
+                "url": url,
+                "altText": cut(alt, TEXT_LIMIT),
+                "size": "stretch",
+            }
+            if not title:
+                return [image]
+            return [_text_block(cut(one_line(title), HEADING_TEXT), weight="bolder"), image]
     return []
 
 

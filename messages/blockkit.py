@@ -25,6 +25,7 @@ from messages.view import (
     FieldKind,
     Form,
     Heading,
+    Image,
     Item,
     Items,
     Notice,
@@ -47,6 +48,9 @@ CONFIRM_TITLE, CONFIRM_TEXT, CONFIRM_BUTTON = 100, 300, 30
 ACTIONS_PER_BLOCK = 25
 FIELDS_PER_SECTION = 10
 CONTEXT_TEXT = 3000
+IMAGE_URL = 3000
+IMAGE_ALT = 2000
+IMAGE_TITLE = 2000
 TITLE_TEXT = 24
 OPTIONS = 100
 OPTION_TEXT = 75
@@ -215,7 +219,19 @@ def render_block(block: Block, counter: _Counter) -> list[dict[str, Any]]:
             return [{"type": "divider"}]
         case SmallPrint(text=text):
             return _small_print(text)
+        case Image(url=url, alt=alt, title=title):
+            return _image(url, alt, title)
     return []
+
+
+def _image(url: str, alt: str, title: str) -> list[dict[str, Any]]:
+    """An image block, or (for an address too long for Slack) the alt text in its place."""
+    if len(url) > IMAGE_URL:
+        return _small_print(f"{title}: {alt}" if title else alt)
+    block: dict[str, Any] = {"type": "image", "image_url": url, "alt_text": cut(alt, IMAGE_ALT)}
+    if title:
+        block["title"] = plain(title, IMAGE_TITLE)
+    return [block]
 
 
 def _section_text_with_prefix(prefix: str, text: str) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from messages.view import (
     FieldKind,
     Form,
     Heading,
+    Image,
     Items,
     Notice,
     Reply,
@@ -99,6 +100,8 @@ def render_block(block: Block, out: Rendered) -> None:
             out.lines.append("  " + "-" * 40)
         case SmallPrint(text=text):
             out.lines.extend(_wrap(text, "  · ", "    "))
+        case Image(alt=alt, title=title):
+            out.lines.extend(_wrap(f"[Chart] {title}: {alt}" if title else f"[Chart] {alt}"))
 
 
 def render_reply(reply: Reply, numbered_from: int = 0) -> Rendered:

@@ -101,7 +101,21 @@ class SmallPrint:
     type: Literal["context"] = "context"
 
 
-Block = Heading | Text | Facts | Notice | Buttons | Items | Divider | SmallPrint
+@dataclass(frozen=True)
+class Image:
+    """A picture at `url` (a chart of aggregate figures, never anything personal).
+
+    `alt` says in words everything the picture shows: screen readers read it, and renderers
+    that cannot show pictures (the console, a platform that could not fetch the image) print
+    it instead, so nothing is lost without the picture."""
+
+    url: str
+    alt: str
+    title: str = ""
+    type: Literal["image"] = "image"
+
+
+Block = Heading | Text | Facts | Notice | Buttons | Items | Divider | SmallPrint | Image
 
 
 @dataclass(frozen=True)
@@ -256,6 +270,16 @@ def reply_from_payload(data: Mapping[str, Any]) -> Reply:
     return _REPLY.validate_python(data)
 
 
+def without_images(reply: Reply) -> Reply:
+    """`reply` with each picture replaced by its words: for a platform that could not fetch
+    one (Slack refuses a whole message whose image it cannot download)."""
+    blocks = tuple(
+        Text(f"{b.title}: {b.alt}" if b.title else b.alt, muted=True) if isinstance(b, Image) else b
+        for b in reply.blocks
+    )
+    return replace(reply, blocks=blocks)
+
+
 def all_text(reply: Reply) -> list[str]:
     """Every user-visible string in a reply (used by tests and the privacy scanner)."""
     out = [reply.summary]
@@ -267,6 +291,8 @@ def all_text(reply: Reply) -> list[str]:
                 out.extend(x for f in facts for x in (f.label, f.value))
             case Buttons(buttons=buttons):
                 out.extend(b.label for b in buttons)
+            case Image(alt=alt, title=title):
+                out.extend((title, alt))
             case Items(items=items):
                 for item in items:
                     out.extend([item.title, item.ref, item.detail])

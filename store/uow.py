@@ -31,6 +31,7 @@ from store.repos.outbox import OutboxRepo
 from store.repos.refs import RefRepo
 from store.repos.registers import RegisterRepo
 from store.repos.reminders import ReminderRepo
+from store.repos.reports import ReportRepo
 from store.repos.search import SearchRepo
 from store.repos.spc import SpcRepo
 from store.repos.staff import StaffRepo
@@ -60,6 +61,7 @@ class UnitOfWork:
     registers: RegisterRepo
     search: SearchRepo
     digest: DigestRepo
+    reports: ReportRepo
     teams: TeamsConversationRepo
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -90,6 +92,7 @@ class UnitOfWork:
         self.registers = RegisterRepo(self.session)
         self.search = SearchRepo(self.session)
         self.digest = DigestRepo(self.session)
+        self.reports = ReportRepo(self.session)
         self.teams = TeamsConversationRepo(self.session)
         return self
 

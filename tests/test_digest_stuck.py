@@ -9,8 +9,9 @@ from sqlalchemy import update
 
 from handlers.digest.data import NO_APPROVER, NO_REASSIGNER, NO_VERIFIER, DigestData, build_digest
 from handlers.digest.views import digest_reply
+from handlers.reports.links import KEY_ROW
 from messages.text import render_reply
-from store.models import Alert, ReminderSent, Staff
+from store.models import Alert, ReminderSent, ServerSecret, Staff
 from store.uow import UnitOfWork
 from tests.goldens import assert_golden
 from tests.harness import CHRIS, HELEN, KIM, RUTH, Harness
@@ -101,6 +102,9 @@ def alert(number: int, publisher: int) -> Alert:
 def stuck_digest(hub: Harness) -> DigestData:
     with hub.app.uow_factory() as uow:
         seed_stuck(uow)
+        # A fixed key for the charts' sealed addresses, so the golden Block Kit and cards
+        # carry the same image addresses on every run.
+        uow.session.add(ServerSecret(name=KEY_ROW, value="golden-chart-key", created_at=MONDAY))
         uow.commit()
     with hub.app.uow_factory() as uow:
         return build_digest(uow, hub.app.config, "PSC", MONDAY)

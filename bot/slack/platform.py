@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.pacing import Budget, Pacer
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
 from messages import blockkit
-from messages.view import Reply
+from messages.view import Reply, without_images
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +139,20 @@ class SlackPlatform:
         )
 
     def _post(self, channel: str, reply: Reply) -> MessageHandle:
-        response = self._call(
-            "chat_postMessage", channel, channel=channel, **blockkit.message(reply)
-        )
+        try:
+            response = self._call(
+                "chat_postMessage", channel, channel=channel, **blockkit.message(reply)
+            )
+        except DeliveryError as error:
+            # Slack refuses the whole message when it cannot download a picture (our web
+            # address unreachable from Slack): send it again with the pictures' words instead.
+            plain = without_images(reply)
+            if "invalid_blocks" not in error.reason or plain == reply:
+                raise
+            log.warning("Slack could not show a message's images; sent their alt text instead")
+            response = self._call(
+                "chat_postMessage", channel, channel=channel, **blockkit.message(plain)
+            )
         return {"channel": str(response["channel"]), "ts": str(response["ts"])}
 
     def _call(self, method: str, budget_key: str | None, **arguments: Any) -> Any:

@@ -19,6 +19,7 @@ from handlers.config import OrgConfig
 from handlers.ideas.lifecycle import IDEA_OPEN
 from handlers.ideas.views import sponsor_phrase
 from handlers.lessons.lifecycle import AWAITING_DECISION, LESSON_OPEN, LessonStatus
+from handlers.reports.digest import NO_CHARTS, DigestCharts, digest_charts
 from messages.view import Item
 from store.repos.digest import ActionRow, DigestRepo, LessonRow, Statuses, Window
 from store.uow import UnitOfWork
@@ -190,6 +191,8 @@ class DigestData:
     declined: Listing[ActionLine] = Listing((), 0)
     """Declined by their owners, waiting for the governance lead or chair to reassign them."""
     stuck: Listing[StuckLine] = Listing((), 0)
+    charts: DigestCharts = NO_CHARTS
+    """The committee's SPC charts (handlers/reports), with their words."""
 
 
 def iso_week(day: date) -> str:
@@ -462,6 +465,7 @@ def build_digest(
         data,
         declined=_actions(repo.declined(code, s), waiting),
         stuck=stuck_items(uow, config, code),
+        charts=digest_charts(uow, config, code, now),
     )
     extra = tuple(section for add in contributors for section in add(uow, config, period))
     return replace(data, extra_sections=extra) if extra else data

@@ -279,6 +279,20 @@ def _ideas(data: DigestData, config: OrgConfig) -> list[Block]:
     )
 
 
+def _charts(data: DigestData, room: int) -> list[Block]:
+    """The SPC charts, then the same in a few words for anyone the pictures do not reach.
+    They come after everything the committee must act on: when the message has no `room`
+    left for the pictures, the words and the link to the reports page stand in for them."""
+    charts = data.charts
+    if not charts.images:
+        return []
+    words = SmallPrint("\n".join((*charts.fallback, f"Charts and tables: {charts.page}")))
+    full: list[Block] = [Heading("Charts (SPC, last 26 weeks)"), *charts.images, words]
+    if len(full) <= room:
+        return full
+    return [words] if room > 0 else []
+
+
 def _data_quality(data: DigestData) -> list[Block]:
     lessons, actions = data.lessons_without_unit, data.actions_without_measure
     if not (lessons.total or actions.total):
@@ -356,5 +370,6 @@ def digest_reply(data: DigestData, config: OrgConfig) -> Reply:
     blocks.extend(_reaudits(data))
     blocks.extend(_ideas(data, config))
     blocks.extend(_data_quality(data))
+    blocks.extend(_charts(data, MAX_BLOCKS - 1 - sum(map(_cost, blocks))))
     blocks.append(SmallPrint(render("digest/footer.txt", d=data)))
     return Reply(summary=render("digest/summary.txt", d=data), blocks=_fit(blocks))

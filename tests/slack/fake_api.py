@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -37,6 +38,11 @@ class FakeSlack(FakeHTTPServer):
     calls: list[Call] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     url: str = ""
+    fetch_images: bool = False
+    """Fetch every image block's image_url as Slack's servers do, refusing the message with
+    invalid_blocks when it is not a PNG they can download (Slack does the same)."""
+    images: list[tuple[str, str, int]] = field(default_factory=list)
+    """(image_url, alt_text, bytes) of every image fetched."""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,7 +95,12 @@ class FakeSlack(FakeHTTPServer):
             case "views.open" | "views.update" | "views.push" | "views.publish":
                 body = {"ok": True, "view": {"id": "V" + ts.replace(".", "")}}
             case "chat.postMessage" | "chat.update":
-                body = {"ok": True, "channel": params.get("channel"), "ts": params.get("ts", ts)}
+                problem = self._image_problem(params.get("blocks") or [])
+                body = (
+                    {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+                    if problem
+                    else {"ok": True, "channel": params.get("channel"), "ts": params.get("ts", ts)}
+                )
             case "chat.postEphemeral":
                 body = {"ok": True, "message_ts": ts}
             case "users.info":
@@ -112,6 +123,26 @@ class FakeSlack(FakeHTTPServer):
                 body = {"ok": False, "error": "unknown_method"}
         call.response = body
         return 200, {}, body
+
+    def _image_problem(self, blocks: list[dict[str, Any]]) -> str:
+        for block in blocks:
+            if block.get("type") != "image":
+                continue
+            alt = str(block.get("alt_text") or "")
+            if not alt.strip() or len(alt) > 2000:
+                return "alt_text must be 1 to 2000 characters"
+            if not self.fetch_images:
+                continue
+            url = str(block.get("image_url") or "")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    data = response.read()
+            except (OSError, ValueError):
+                return f"downloading image failed [{url}]"
+            if not data.startswith(b"\x89PNG"):
+                return f"invalid image [{url}]"
+            self.images.append((url, alt, len(data)))
+        return ""
 
     # ------------------------------------------------------------------ server
     def respond(self, request: Request) -> None:

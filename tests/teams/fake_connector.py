@@ -32,6 +32,23 @@ class Call:
     def authorization(self) -> str | None:
         return self.headers.get("authorization")
 
+    def images(self) -> list[dict[str, Any]]:
+        """Every Adaptive Card Image element in this activity, as a Teams client meets them."""
+        found: list[dict[str, Any]] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") == "Image":
+                    found.append(node)
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(self.body.get("attachments") if isinstance(self.body, dict) else None)
+        return found
+
 
 @dataclass
 class Failure:

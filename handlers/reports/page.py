@@ -1,0 +1,166 @@
+"""The reports as accessible, printable HTML (and the board pack as CSV), figures only.
+
+Every chart has its alt text (handlers/reports/charts.py) and, under it, a table of every
+point with the mean and limits, so a screen reader, a printout and a spreadsheet all get the
+figures the picture shows. Jinja2 autoescapes everything.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from handlers.bulletin.page import long_day
+from handlers.reports.board import BoardPack
+from handlers.reports.charts import chart_of, number, variation_label
+from handlers.reports.series import Series
+from handlers.spc.xmr import RULE_LABELS, Rule
+from messages.csv_safe import neutralise
+from messages.templates import TEMPLATES
+
+
+@dataclass(frozen=True)
+class PointRow:
+    period: str
+    value: str
+    note: str
+
+
+@dataclass(frozen=True)
+class ChartView:
+    key: str
+    title: str
+    alt: str
+    summary: str
+    drawn: bool
+    rows: tuple[PointRow, ...]
+
+
+def chart_view(series: Series) -> ChartView:
+    drawn = chart_of(series)
+    chart = drawn.chart
+    rows = []
+    for n, (period, value) in enumerate(series.points):
+        note = ""
+        if chart is not None and chart.points[n].special:
+            rule = chart.points[n].rules[0]
+            note = f"Special cause: {RULE_LABELS[Rule(rule)]}"
+        rows.append(PointRow(long_day(period), number(value, series.unit), note))
+    summary = (
+        f"Mean {number(chart.mean, series.unit)}, process limits "
+        f"{number(chart.lower, series.unit)} to {number(chart.upper, series.unit)}. "
+        f"{variation_label(chart)}."
+        if chart is not None
+        else "Too few points for an SPC chart."
+    )
+    return ChartView(series.key, series.title, drawn.alt, summary, chart is not None, tuple(rows))
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES / "reports"),
+        autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(long_day=long_day)
+    return env
+
+
+def render_committee(
+    organisation: str, code: str, name: str, series: Sequence[Series], as_of: str
+) -> str:
+    return (
+        environment()
+        .get_template("committee.html")
+        .render(
+            organisation=organisation,
+            code=code,
+            name=name,
+            charts=[chart_view(s) for s in series],
+            as_of=as_of,
+        )
+    )
+
+
+def render_board(organisation: str, pack: BoardPack, as_of: str) -> str:
+    return (
+        environment()
+        .get_template("board.html")
+        .render(
+            organisation=organisation,
+            p=pack,
+            charts=[chart_view(s) for s in pack.series],
+            as_of=as_of,
+            code=pack.quarter.code,
+        )
+    )
+
+
+def _cell(value: Any) -> str:
+    """Numbers as numbers (a limit below zero stays -0.8), everything else neutralised."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return neutralise(value)
+
+
+def board_csv(pack: BoardPack) -> str:
+    """Every figure in the board pack, one per row: section, committee, measure, period, value."""
+    out = io.StringIO()
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    for row in _board_rows(pack):
+        writer.writerow([_cell(cell) for cell in row])
+    return out.getvalue()
+
+
+def _board_rows(pack: BoardPack) -> Iterable[tuple[Any, ...]]:
+    q = pack.quarter.code
+    yield ("section", "committee", "measure", "period", "value")
+    for t in pack.tiers:
+        for n, count in enumerate(t.by_tier, start=1):
+            yield ("tier_mix", t.committee, f"actions_agreed_tier_{n}", q, count)
+        yield ("tier_mix", t.committee, "actions_agreed", q, t.total)
+        yield ("tier_mix", t.committee, "actions_agreed_stronger", q, t.stronger)
+    for r in pack.times:
+        yield ("time_to_action", r.committee, "actions_agreed", q, r.actions)
+        yield (
+            "time_to_action",
+            r.committee,
+            "median_days_report_to_action",
+            q,
+            "" if r.median_days is None else r.median_days,
+        )
+    for a in pack.reaudits:
+        yield ("reaudits", a.committee, "passed", q, a.passed)
+        yield ("reaudits", a.committee, "failed", q, a.failed)
+    for alert in pack.alerts:
+        yield ("alerts", "", f"{alert.ref} recipients", alert.sent_on.isoformat(), alert.recipients)
+        rate = alert.rate
+        yield (
+            "alerts",
+            "",
+            f"{alert.ref} acknowledged_percent",
+            alert.sent_on.isoformat(),
+            "fewer than 5 recipients"
+            if alert.suppressed
+            else ("" if rate is None else round(100 * rate, 1)),
+        )
+    for series in pack.series:
+        drawn = chart_of(series)
+        for period, value in series.points:
+            yield ("spc", "all", series.key, period.isoformat(), value)
+        if drawn.chart is not None:
+            c = drawn.chart
+            yield ("spc", "all", f"{series.key} mean", q, round(c.mean, 2))
+            yield ("spc", "all", f"{series.key} lower_limit", q, round(c.lower, 2))
+            yield ("spc", "all", f"{series.key} upper_limit", q, round(c.upper, 2))
+            yield ("spc", "all", f"{series.key} variation", q, str(c.variation))
