@@ -329,9 +329,11 @@ def test_contents_list_only_what_was_completed_inside_the_quarter(hub: Harness) 
         ("lfpse_event", 3),
         ("complaint", 1),
     ]
-    assert (f.lessons_changed, f.lessons_concluded) == (2, 3)
-    assert "Of the 3 lessons reported by staff that reached an outcome, 2 led to a change." in (
-        render("bulletin/headline.txt", c=c)
+    # All three on lesson 2; lesson 4 was not progressed; closing a lesson is no new change.
+    assert (f.lessons_changed, f.lessons_not_progressed, f.lessons_concluded) == (1, 1, 2)
+    assert (f.reaudits_passed, f.reaudits_failed, f.ideas_implemented) == (1, 0, 3)
+    assert "3 changes to improve care were made and verified, in response to 1 lesson" in (
+        " ".join(render("bulletin/headline.txt", c=c).split())
     )
     q4 = contents_of(hub, Quarter(2026, 4))
     assert [a.ref for a in q4.verified] == ["ACT-2026-0004"]
@@ -447,7 +449,7 @@ def test_review_then_approval_by_another_person_publishes_to_all_staff(hub: Harn
     assert "runs until 31 Dec 2026" in notices(early)
     hub.clock.set(local("2027-01-04"))
     published = hub.press(HELEN, approve)
-    assert "approved and published, posted to all staff" in notices(published)
+    assert "approved and published, posted to #learning-for-improvement" in notices(published)
 
     b = bulletin(hub, "BUL-2026-Q3")
     assert b is not None and b.status == "published" and b.snapshot is not None
@@ -458,8 +460,9 @@ def test_review_then_approval_by_another_person_publishes_to_all_staff(hub: Harn
     assert frozen.ideas[0].credit == ("Alex Morgan",)
     assert [a.ref for a in frozen.verified] == [action]
     hub.deliver()
-    post = hub.platform.to("#all_staff")
+    post = hub.platform.to("#bulletin")  # its own channel ([bulletin] channel)
     assert len(post) == 1
+    assert not hub.platform.to("#all_staff")  # never among the critical alerts
     assert f"http://localhost:3000/bulletins/{b.id}" in " ".join(all_text(post[0]))
     with hub.app.uow_factory() as uow:
         trail = [e.action for e in uow.audit.for_entity("bulletin", "BUL-2026-Q3")]
@@ -544,7 +547,7 @@ def test_preview_and_list(hub: Harness) -> None:
     preview = hub.command(HELEN, "/bulletin preview")
     assert isinstance(preview, Reply)
     text = " ".join(all_text(preview))
-    assert "Not drafted yet" in text and "Actions verified" in text
+    assert "Not drafted yet" in text and "Changes made (actions verified)" in text
     assert "can't do that" in notices(hub.command(TOM, "/bulletin preview"))
     assert "not a quarter" in notices(hub.command(HELEN, "/bulletin preview soon"))
     listed = hub.command(HELEN, "/bulletin list")
@@ -624,7 +627,7 @@ def test_the_published_page_is_accessible_printable_html_with_charts(hub: Harnes
         assert [text for tag, text in page.headings if tag == "h2"] == [
             "Foreword",
             "The quarter in figures",
-            "Changes made and verified",
+            "You said, we did: changes made and verified",
             "Re-audits: did the changes work?",
             "Staff ideas put into practice",
             "Trends and our response",
@@ -726,6 +729,8 @@ def fixed_contents(config: OrgConfig) -> Contents:
                 "Flush syringes moved to separate, colour-coded drawers",
                 "Photos of all four trolleys; stock check log",
                 "2026-10-14",
+                "Flush syringes mixed up on the trolley",
+                "Look-alike flushes need separate, labelled storage.",
             ),
             ActionItem(
                 "ACT-2026-0015",
@@ -737,11 +742,22 @@ def fixed_contents(config: OrgConfig) -> Contents:
                 "Safety huddle on look-alike flushes on every ward",
                 "Attendance log: 94% of nursing staff",
                 "2026-11-02",
+                "Flush syringes mixed up on the trolley",
+                "Look-alike flushes need separate, labelled storage.",
             ),
         ),
         reaudits=(
             ReauditItem(
-                "ACT-2026-0007", "LL-2026-0012", "CEC", 1, True, "2026-12-01", "20 of 20 charts"
+                "ACT-2026-0007",
+                "LL-2026-0012",
+                "CEC",
+                1,
+                True,
+                "2026-12-01",
+                "20 of 20 charts",
+                "Sepsis screening missed at handover",
+                "The screening tool must travel with the patient.",
+                "Sepsis screen added to the handover form",
             ),
         ),
         ideas=(
@@ -797,8 +813,11 @@ def fixed_contents(config: OrgConfig) -> Contents:
             ),
             actions_verified=3,
             stronger_actions=1,
-            lessons_changed=5,
-            lessons_concluded=6,
+            lessons_changed=2,
+            lessons_not_progressed=1,
+            reaudits_passed=1,
+            reaudits_failed=0,
+            ideas_implemented=1,
         ),
     )
 
@@ -817,7 +836,7 @@ def test_charts_are_png_and_say_what_they_show(config: OrgConfig) -> None:
     figures = fixed_contents(config).figures
     for name in CHARTS:
         assert render_png(name, figures).startswith(PNG)
-    empty = Figures((), (), 0, 0, 0, 0)
+    empty = Figures((), (), 0, 0, 0)
     assert render_png("sources", empty).startswith(PNG)
     from handlers.bulletin.charts import alt_text
 

@@ -148,6 +148,24 @@ BROKEN = [
         id="ideas-panel-channel-removed",
     ),
     pytest.param(
+        altered('channel = "bulletin"', 'channel = "all_staff"'),
+        "bulletin.channel: the bulletin needs its own channel, not the critical-alerts channel",
+        id="bulletin-in-the-alerts-channel",
+    ),
+    pytest.param(
+        altered(
+            'bulletin = { name = "learning-for-improvement" }',
+            'bulletin = { name = "all-staff-alerts" }',
+        ),
+        "bulletin.channel: the bulletin needs its own channel, not the critical-alerts channel",
+        id="bulletin-channel-named-as-the-alerts-channel",
+    ),
+    pytest.param(
+        altered('bulletin = { name = "learning-for-improvement" }\n', ""),
+        "bulletin.channel: channel 'bulletin' is not in [channels]",
+        id="bulletin-channel-not-defined",
+    ),
+    pytest.param(
         altered("cancel_undo_days = 7", "cancel_undo_days = 0"),
         "actions.cancel_undo_days: ",
         id="cancel-undo-window-of-no-days",

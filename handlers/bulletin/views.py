@@ -43,21 +43,28 @@ def page_url(ctx: Context, bulletin: Bulletin) -> str:
 
 
 def _facts(c: Contents) -> Facts:
+    """The figures of docs/domain.md ("Bulletin figures, defined"), over the kept items."""
     f = c.figures
     share = f"{f.stronger_share:.0%}" if f.stronger_share is not None else "none verified"
-    passed = sum(1 for r in c.reaudits if r.passed)
     facts = [
-        Fact("Actions verified", str(f.actions_verified)),
+        Fact("Changes made (actions verified)", str(f.actions_verified)),
+        Fact("Lessons with a verified change", str(f.lessons_changed)),
         Fact("Stronger actions", share),
-        Fact("Re-audits", f"{len(c.reaudits)} ({passed} passed)"),
-        Fact("Ideas implemented", str(len(c.ideas))),
+        Fact("Re-audits", f"{f.reaudits} ({f.reaudits_passed} passed, {f.reaudits_failed} failed)"),
+        Fact("Ideas implemented", str(f.ideas_implemented)),
         Fact("Trends answered", str(len(c.trends))),
         Fact("Lessons reported", str(f.lessons_reported)),
-        Fact("Lessons that led to a change", f"{f.lessons_changed} of {f.lessons_concluded}"),
     ]
     if c.alerts:
         facts.append(Fact("Critical alerts", str(len(c.alerts))))
     return Facts(tuple(facts))
+
+
+def _lesson(ref: str, title: str, learned: str) -> str:
+    """ "LL-2026-0001 "Flush syringes mixed up": we learned that ..." (the reference alone
+    for an untriaged lesson, whose text is not for all staff)."""
+    said = f"{ref} \u201c{title}\u201d" if title else ref
+    return f"{said}; we learned: {learned}" if learned else said
 
 
 def _list(title: str, items: Sequence[Item]) -> list[Block]:
@@ -76,12 +83,14 @@ def _list(title: str, items: Sequence[Item]) -> list[Block]:
 def _sections(c: Contents) -> list[Block]:
     blocks: list[Block] = []
     blocks += _list(
-        "Changes made and verified",
+        "You said, we did: changes made and verified",
         [
             Item(
-                f"Tier {a.tier} ({a.strength}) on {a.lesson_ref}: {a.what}",
+                f"We did: {a.what}",
                 a.ref,
-                f"verified {a.verified_on}; evidence: {a.evidence}" if a.evidence else "",
+                f"You said: {_lesson(a.lesson_ref, a.lesson_title, a.learned)}. "
+                f"Tier {a.tier} ({a.strength}), verified {a.verified_on}"
+                + (f"; evidence: {a.evidence}" if a.evidence else ""),
             )
             for a in c.verified
         ],
@@ -90,9 +99,10 @@ def _sections(c: Contents) -> list[Block]:
         "Re-audits",
         [
             Item(
-                f"Re-audit {'passed' if r.passed else 'failed'}: tier {r.tier} on {r.lesson_ref}",
+                f"Re-audit {'passed' if r.passed else 'failed'}: {r.what or f'tier {r.tier}'}",
                 r.ref,
-                f"recorded {r.recorded_on}" + (f"; {r.notes}" if r.notes else ""),
+                f"For {_lesson(r.lesson_ref, r.lesson_title, r.learned)}. "
+                f"Recorded {r.recorded_on}" + (f"; {r.notes}" if r.notes else ""),
             )
             for r in c.reaudits
         ],
