@@ -40,7 +40,7 @@ from messages.templates import render
 from messages.view import FormErrors, Notice, OpenForm, Reply, Response, all_text
 from store.models import AuditEntry, Bulletin, Idea, IdeaSubmitter, StaffRole
 from tests.goldens import assert_golden
-from tests.harness import ALEX, CHRIS, HELEN, RUTH, SAM, TOM, Harness, button, ref_in
+from tests.harness import ALEX, CHRIS, HELEN, PRIYA, RUTH, SAM, TOM, Harness, button, ref_in
 from tests.lessons_flow import add_action, decided_lesson, step
 from tests.test_digest import Seed
 
@@ -197,6 +197,33 @@ def test_a_governance_lead_may_start_the_draft_early_and_is_not_asked_twice(
     assert reviewed is not None and reviewed.status == "reviewed"
 
 
+def test_review_opens_the_bulletin_the_reminder_names(hub: Harness) -> None:
+    """The reminder names its bulletin (BUL-2026-Q3) in its text and in its sealed buttons; a
+    bare /bulletin review opens the oldest draft awaiting review, not a new quarter's; the
+    reference typed is only a name, and the right to review is checked on every use."""
+    reminder = _review_card(hub)
+    assert "/bulletin review BUL-2026-Q3" in " ".join(all_text(reminder))
+    hub.clock.set(local("2027-03-22"))  # Q4's own draft moment has come too
+    assert drafted(hub) == 1
+    for typed in ("/bulletin review", "/bulletin review BUL-2026-Q3", "/bulletin review 2026-q3"):
+        opened = hub.command(CHRIS, typed)
+        assert isinstance(opened, Reply) and opened.summary.startswith("BUL-2026-Q3 is drafted")
+    q4 = hub.command(PRIYA, "/bulletin review BUL-2026-Q4")  # the PEC's lead: trust-wide
+    assert isinstance(q4, Reply) and q4.summary.startswith("BUL-2026-Q4 is drafted")
+    for who in (TOM, HELEN):  # staff; an executive who is no governance lead
+        assert "can't do that" in notices(hub.command(who, "/bulletin review BUL-2026-Q3"))
+    missing = hub.command(CHRIS, "/bulletin review BUL-2027-Q1")
+    assert "There is no bulletin 'BUL-2027-Q1'" in notices(missing)
+    assert bulletin(hub, "BUL-2027-Q1") is None
+    # The reminder's own button still acts on Q3, whatever else has been drafted since.
+    hub.press(CHRIS, button(reminder, "Mark reviewed"))
+    q3, q4_row = bulletin(hub, "BUL-2026-Q3"), bulletin(hub, "BUL-2026-Q4")
+    assert q3 is not None and q4_row is not None
+    assert (q3.status, q4_row.status) == ("reviewed", "draft")
+    opened = hub.command(CHRIS, "/bulletin review")
+    assert isinstance(opened, Reply) and opened.summary.startswith("BUL-2026-Q4 is drafted")
+
+
 # ---------------------------------------------------------------------- contents
 
 
@@ -339,6 +366,30 @@ def test_contents_list_only_what_was_completed_inside_the_quarter(hub: Harness) 
     assert [a.ref for a in q4.verified] == ["ACT-2026-0004"]
     assert [i.ref for i in q4.ideas] == ["IDEA-2026-0005"]
     assert [(r.ref, r.passed) for r in q4.reaudits] == [("ACT-2026-0007", False)]
+
+
+def test_left_out_items_count_nowhere_and_untriaged_text_is_never_shown(hub: Harness) -> None:
+    """What the governance lead leaves out leaves the figures too (docs/domain.md), and a
+    lesson's title and learning appear only once it is triaged (handlers/visibility.py)."""
+    seed_quarter(hub)
+    assert {(a.lesson_title, a.learned) for a in contents_of(hub).verified} == {("", "")}
+    with hub.app.uow_factory() as uow:
+        inside = uow.lessons.by_ref("LL-2026-0002")
+        assert inside is not None
+        inside.triaged_at = Q3.start(LONDON)
+        uow.commit()
+    c = contents_of(hub)
+    assert {(a.lesson_title, a.learned) for a in c.verified} == {("Inside", "What we learned.")}
+    with hub.app.uow_factory() as uow:
+        gone = ["act-2026-0005", "ACT-2026-0006", "IDEA-2026-0001"]
+        kept = build_contents(uow, hub.app.config, Q3, excluded=gone)
+    f = kept.figures
+    assert (f.actions_verified, f.stronger_actions, f.lessons_changed) == (2, 1, 1)
+    assert [x.count for x in f.actions_by_tier][:3] == [0, 1, 1]
+    assert (f.reaudits_passed, f.reaudits_failed, f.ideas_implemented) == (0, 0, 2)
+    assert kept.left_out == ("ACT-2026-0005", "ACT-2026-0006", "IDEA-2026-0001")
+    assert not set(kept.left_out) & set(kept.keys())
+    assert [t.actions for t in kept.trends] == [("ACT-2026-0002", "ACT-2026-0003")]
 
 
 def test_idea_credit_only_where_the_submitter_consented(hub: Harness) -> None:
