@@ -193,6 +193,27 @@ def test_broken_config_is_one_line_naming_the_key(
     assert "Traceback" not in err
 
 
+def test_the_bulletin_has_its_own_channel_never_the_alerts(tmp_path: Path) -> None:
+    """The bundled config posts the bulletin to its own channel; pointing it at the
+    critical-alerts channel (by key or by the same channel name) is refused by the check."""
+    bundled = load_config()
+    assert bundled.bulletin.channel == "bulletin"
+    assert bundled.channels["bulletin"].name != bundled.channels["all_staff"].name
+    for text in (
+        altered('channel = "bulletin"', 'channel = "all_staff"'),
+        altered(
+            'bulletin = { name = "learning-for-improvement" }',
+            'bulletin = { name = "all-staff-alerts" }',
+        ),
+    ):
+        path = tmp_path / "trust.toml"
+        path.write_text(text, "utf-8")
+        with pytest.raises(ConfigError) as raised:
+            load_config(path)
+        assert raised.value.key == "bulletin.channel"
+        assert "not the critical-alerts channel" in str(raised.value)
+
+
 @pytest.mark.parametrize(("text", "expected"), BROKEN)
 def test_config_error_carries_the_dotted_key(tmp_path: Path, text: str, expected: str) -> None:
     """Code that loads the config (the app, the console) gets the key as data, not only text."""
