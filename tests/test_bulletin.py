@@ -408,6 +408,28 @@ def test_a_snapshot_round_trips_exactly(hub: Harness) -> None:
     assert from_snapshot(to_snapshot(c)) == c
 
 
+def test_a_version_1_snapshot_still_reads(config: OrgConfig) -> None:
+    """Bulletins published before version 2 keep their page: their re-audit and idea counts
+    come from their own lists (which held only the kept items), new texts are empty."""
+    data = to_snapshot(fixed_contents(config))
+    old = {**data, "version": 1}
+    old["figures"] = {
+        k: v
+        for k, v in data["figures"].items()
+        if k not in ("lessons_not_progressed", "reaudits_passed", "reaudits_failed")
+        and k != "ideas_implemented"
+    } | {"lessons_concluded": 6}
+    old["verified"] = [
+        {k: v for k, v in a.items() if k not in ("lesson_title", "learned")}
+        for a in data["verified"]
+    ]
+    read = from_snapshot(old)
+    f = read.figures
+    assert (f.reaudits_passed, f.reaudits_failed, f.ideas_implemented) == (1, 0, 1)
+    assert {a.lesson_title for a in read.verified} == {""}
+    assert (f.actions_verified, f.lessons_changed) == (3, 2)
+
+
 def test_contents_cost_a_fixed_number_of_statements(hub: Harness) -> None:
     """Bounded and indexed: the same statements for an empty quarter as for a busy one."""
     from sqlalchemy import event

@@ -64,7 +64,7 @@ def _lesson(ref: str, title: str, learned: str) -> str:
     """ "LL-2026-0001 "Flush syringes mixed up": we learned that ..." (the reference alone
     for an untriaged lesson, whose text is not for all staff)."""
     said = f"{ref} \u201c{title}\u201d" if title else ref
-    return f"{said}; we learned: {learned}" if learned else said
+    return f"{said}; we learned: {learned.rstrip('. ')}" if learned else said
 
 
 def _list(title: str, items: Sequence[Item]) -> list[Block]:
