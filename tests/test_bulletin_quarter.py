@@ -125,7 +125,8 @@ def test_a_scripted_quarter_publishes_exactly_what_was_kept(hub: Harness) -> Non
     assert "/bulletin review BUL-2026-Q3" in " ".join(all_text(reminder))
     hub.clock.set(local("2027-01-04"))
     opened = hub.command(CHRIS, "/bulletin review")
-    assert isinstance(opened, Reply) and opened.summary == "BUL-2026-Q3 is drafted: please review it"
+    assert isinstance(opened, Reply)
+    assert opened.summary == "BUL-2026-Q3 is drafted: please review it"
     assert bulletin(hub, "BUL-2026-Q4") is None  # the next quarter is not drafted instead
     edited = hub.fill(
         CHRIS,
