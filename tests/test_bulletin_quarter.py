@@ -183,7 +183,14 @@ def test_a_scripted_quarter_publishes_exactly_what_was_kept(hub: Harness) -> Non
     hub.deliver()
     posts = hub.platform.to("#bulletin")
     assert len(posts) == 1 and not hub.platform.to("#all_staff")
-    assert headline in " ".join(" ".join(all_text(posts[0])).split())
+    post = " ".join(" ".join(all_text(posts[0])).split())
+    assert headline in post
+    assert (
+        f"{LESSONS['flush']['title']} {flush} We learned: Look-alike flushes need separate, "
+        "labelled storage. We changed: Safety huddle on look-alike flushes on every ward; "
+        "Flushes moved to separate colour-coded drawers."
+    ) in post
+    assert LESSONS["handover"]["title"] in post and LESSONS["discharge"]["title"] not in post
 
     with TestClient(create_web_app(hub.app)) as client:
         html = client.get(f"/bulletins/{b.id}").text

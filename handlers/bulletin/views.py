@@ -239,12 +239,27 @@ def preview(ctx: Context, quarter: Quarter, c: Contents, bulletin: Bulletin | No
 
 
 def published_post(c: Contents, url: str) -> Reply:
-    """The short summary every member of staff sees in the all-staff channel."""
-    blocks: list[Block] = [
-        _heading(c),
-        Text(render("bulletin/headline.txt", c=c)),
-        Text(render("bulletin/read_more.txt", url=url)),
-    ]
+    """The short summary every member of staff sees in the bulletin's channel: the headline,
+    then a few lessons with what was learned and what changed, so the why travels with it."""
+    groups = c.by_lesson()
+    shown = groups[:SHOWN_PER_SECTION]
+    blocks: list[Block] = [_heading(c), Text(render("bulletin/headline.txt", c=c))]
+    if shown:
+        items = tuple(
+            Item(
+                g.title or "A lesson reported by staff",
+                g.ref,
+                (f"We learned: {g.learned.rstrip('. ')}. " if g.learned else "")
+                + "We changed: "
+                + "; ".join(a.what.rstrip(". ") for a in g.changes)
+                + ".",
+            )
+            for g in shown
+        )
+        blocks += [Heading("You said, we did"), Items(items)]
+        if len(groups) > len(shown):
+            blocks.append(SmallPrint(f"…and {counted(len(groups) - len(shown), 'more lesson')}."))
+    blocks.append(Text(render("bulletin/read_more.txt", url=url)))
     return Reply(summary=render("bulletin/published.txt", c=c), blocks=tuple(blocks))
 
 
