@@ -620,6 +620,12 @@ def test_preview_and_list(hub: Harness) -> None:
     preview = hub.command(HELEN, "/bulletin preview")
     assert isinstance(preview, Reply)
     text = " ".join(all_text(preview))
+    headline = " ".join(render("bulletin/headline.txt", c=contents_of(hub)).split())
+    assert headline == (
+        "This quarter 1 change to improve care was made and verified, in response to 1 lesson "
+        "reported by staff. No staff ideas were put into practice. 0% of the changes were the "
+        "stronger kind (process redesign, not reminders)."
+    )
     assert "Not drafted yet" in text and "Changes made (actions verified)" in text
     assert "can't do that" in notices(hub.command(TOM, "/bulletin preview"))
     assert "not a quarter" in notices(hub.command(HELEN, "/bulletin preview soon"))
