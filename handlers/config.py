@@ -99,6 +99,20 @@ class Schedule(Strict):
     time: ClockTime = "08:00"
 
 
+ALERTS_CHANNEL = "all_staff"
+"""The channel key critical alerts are posted to (handlers/alerts/broadcast.py)."""
+
+
+class BulletinSettings(Strict):
+    weekday: Weekday = "monday"
+    """Not used (the draft's day is 10 days before the quarter ends); kept so configs load."""
+    time: ClockTime = "09:00"
+    """The local time of day the quarter's draft is made."""
+    channel: str = "bulletin"
+    """The [channels] key the published bulletin is posted to: its own channel, never the
+    critical-alerts one, so neither dilutes the other (_check_bulletin)."""
+
+
 class Committee(Strict):
     name: Name
     domain: Name
@@ -353,7 +367,7 @@ class OrgConfig(Strict):
     actions: ActionSettings = Field(default_factory=ActionSettings)
     retention: Retention = Field(default_factory=Retention)
     patient_data: PatientDataGuard = Field(default_factory=PatientDataGuard)
-    bulletin: Schedule | None = None
+    bulletin: BulletinSettings = Field(default_factory=BulletinSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     people: list[Person] = Field(default_factory=list)
 
@@ -541,6 +555,21 @@ def _check_places(config: OrgConfig, emails: set[str]) -> None:
             raise ConfigError(f"channels.{required}", "this channel is required")
 
 
+def _check_bulletin(config: OrgConfig, emails: set[str]) -> None:
+    """The bulletin is posted to its own channel: one the config defines, and not the alerts'
+    (an alert must stand out; a quarterly record among them would dull both)."""
+    key = config.bulletin.channel
+    if key not in config.channels:
+        raise ConfigError("bulletin.channel", f"channel {key!r} is not in [channels]")
+    alerts = config.channels.get(ALERTS_CHANNEL)
+    if key == ALERTS_CHANNEL or (alerts is not None and config.channels[key].name == alerts.name):
+        raise ConfigError(
+            "bulletin.channel",
+            "the bulletin needs its own channel, not the critical-alerts channel "
+            f"([channels] {ALERTS_CHANNEL})",
+        )
+
+
 def _check_roles(config: OrgConfig, emails: set[str]) -> None:
     for role, members in config.roles.items():
         for address in members:
@@ -589,6 +618,7 @@ REFERENCE_CHECKS = (
     _check_committees,
     _check_governance,
     _check_places,
+    _check_bulletin,
     _check_roles,
     _check_people,
     _check_alerts,

@@ -40,7 +40,7 @@ from messages.templates import render
 from messages.view import FormErrors, Notice, OpenForm, Reply, Response, all_text
 from store.models import AuditEntry, Bulletin, Idea, IdeaSubmitter, StaffRole
 from tests.goldens import assert_golden
-from tests.harness import ALEX, CHRIS, HELEN, RUTH, SAM, TOM, Harness, button, ref_in
+from tests.harness import ALEX, CHRIS, HELEN, PRIYA, RUTH, SAM, TOM, Harness, button, ref_in
 from tests.lessons_flow import add_action, decided_lesson, step
 from tests.test_digest import Seed
 
@@ -197,6 +197,33 @@ def test_a_governance_lead_may_start_the_draft_early_and_is_not_asked_twice(
     assert reviewed is not None and reviewed.status == "reviewed"
 
 
+def test_review_opens_the_bulletin_the_reminder_names(hub: Harness) -> None:
+    """The reminder names its bulletin (BUL-2026-Q3) in its text and in its sealed buttons; a
+    bare /bulletin review opens the oldest draft awaiting review, not a new quarter's; the
+    reference typed is only a name, and the right to review is checked on every use."""
+    reminder = _review_card(hub)
+    assert "/bulletin review BUL-2026-Q3" in " ".join(all_text(reminder))
+    hub.clock.set(local("2027-03-22"))  # Q4's own draft moment has come too
+    assert drafted(hub) == 1
+    for typed in ("/bulletin review", "/bulletin review BUL-2026-Q3", "/bulletin review 2026-q3"):
+        opened = hub.command(CHRIS, typed)
+        assert isinstance(opened, Reply) and opened.summary.startswith("BUL-2026-Q3 is drafted")
+    q4 = hub.command(PRIYA, "/bulletin review BUL-2026-Q4")  # the PEC's lead: trust-wide
+    assert isinstance(q4, Reply) and q4.summary.startswith("BUL-2026-Q4 is drafted")
+    for who in (TOM, HELEN):  # staff; an executive who is no governance lead
+        assert "can't do that" in notices(hub.command(who, "/bulletin review BUL-2026-Q3"))
+    missing = hub.command(CHRIS, "/bulletin review BUL-2027-Q1")
+    assert "There is no bulletin 'BUL-2027-Q1'" in notices(missing)
+    assert bulletin(hub, "BUL-2027-Q1") is None
+    # The reminder's own button still acts on Q3, whatever else has been drafted since.
+    hub.press(CHRIS, button(reminder, "Mark reviewed"))
+    q3, q4_row = bulletin(hub, "BUL-2026-Q3"), bulletin(hub, "BUL-2026-Q4")
+    assert q3 is not None and q4_row is not None
+    assert (q3.status, q4_row.status) == ("reviewed", "draft")
+    opened = hub.command(CHRIS, "/bulletin review")
+    assert isinstance(opened, Reply) and opened.summary.startswith("BUL-2026-Q4 is drafted")
+
+
 # ---------------------------------------------------------------------- contents
 
 
@@ -329,14 +356,40 @@ def test_contents_list_only_what_was_completed_inside_the_quarter(hub: Harness) 
         ("lfpse_event", 3),
         ("complaint", 1),
     ]
-    assert (f.lessons_changed, f.lessons_concluded) == (2, 3)
-    assert "Of the 3 lessons reported by staff that reached an outcome, 2 led to a change." in (
-        render("bulletin/headline.txt", c=c)
+    # All three on lesson 2; lesson 4 was not progressed; closing a lesson is no new change.
+    assert (f.lessons_changed, f.lessons_not_progressed, f.lessons_concluded) == (1, 1, 2)
+    assert (f.reaudits_passed, f.reaudits_failed, f.ideas_implemented) == (1, 0, 3)
+    assert "3 changes to improve care were made and verified, in response to 1 lesson" in (
+        " ".join(render("bulletin/headline.txt", c=c).split())
     )
     q4 = contents_of(hub, Quarter(2026, 4))
     assert [a.ref for a in q4.verified] == ["ACT-2026-0004"]
     assert [i.ref for i in q4.ideas] == ["IDEA-2026-0005"]
     assert [(r.ref, r.passed) for r in q4.reaudits] == [("ACT-2026-0007", False)]
+
+
+def test_left_out_items_count_nowhere_and_untriaged_text_is_never_shown(hub: Harness) -> None:
+    """What the governance lead leaves out leaves the figures too (docs/domain.md), and a
+    lesson's title and learning appear only once it is triaged (handlers/visibility.py)."""
+    seed_quarter(hub)
+    assert {(a.lesson_title, a.learned) for a in contents_of(hub).verified} == {("", "")}
+    with hub.app.uow_factory() as uow:
+        inside = uow.lessons.by_ref("LL-2026-0002")
+        assert inside is not None
+        inside.triaged_at = Q3.start(LONDON)
+        uow.commit()
+    c = contents_of(hub)
+    assert {(a.lesson_title, a.learned) for a in c.verified} == {("Inside", "What we learned.")}
+    with hub.app.uow_factory() as uow:
+        gone = ["act-2026-0005", "ACT-2026-0006", "IDEA-2026-0001"]
+        kept = build_contents(uow, hub.app.config, Q3, excluded=gone)
+    f = kept.figures
+    assert (f.actions_verified, f.stronger_actions, f.lessons_changed) == (2, 1, 1)
+    assert [x.count for x in f.actions_by_tier][:3] == [0, 1, 1]
+    assert (f.reaudits_passed, f.reaudits_failed, f.ideas_implemented) == (0, 0, 2)
+    assert kept.left_out == ("ACT-2026-0005", "ACT-2026-0006", "IDEA-2026-0001")
+    assert not set(kept.left_out) & set(kept.keys())
+    assert [t.actions for t in kept.trends] == [("ACT-2026-0002", "ACT-2026-0003")]
 
 
 def test_idea_credit_only_where_the_submitter_consented(hub: Harness) -> None:
@@ -353,6 +406,28 @@ def test_a_snapshot_round_trips_exactly(hub: Harness) -> None:
     seed_quarter(hub)
     c = contents_of(hub)
     assert from_snapshot(to_snapshot(c)) == c
+
+
+def test_a_version_1_snapshot_still_reads(config: OrgConfig) -> None:
+    """Bulletins published before version 2 keep their page: their re-audit and idea counts
+    come from their own lists (which held only the kept items), new texts are empty."""
+    data = to_snapshot(fixed_contents(config))
+    old = {**data, "version": 1}
+    old["figures"] = {
+        k: v
+        for k, v in data["figures"].items()
+        if k not in ("lessons_not_progressed", "reaudits_passed", "reaudits_failed")
+        and k != "ideas_implemented"
+    } | {"lessons_concluded": 6}
+    old["verified"] = [
+        {k: v for k, v in a.items() if k not in ("lesson_title", "learned")}
+        for a in data["verified"]
+    ]
+    read = from_snapshot(old)
+    f = read.figures
+    assert (f.reaudits_passed, f.reaudits_failed, f.ideas_implemented) == (1, 0, 1)
+    assert {a.lesson_title for a in read.verified} == {""}
+    assert (f.actions_verified, f.lessons_changed) == (3, 2)
 
 
 def test_contents_cost_a_fixed_number_of_statements(hub: Harness) -> None:
@@ -447,7 +522,7 @@ def test_review_then_approval_by_another_person_publishes_to_all_staff(hub: Harn
     assert "runs until 31 Dec 2026" in notices(early)
     hub.clock.set(local("2027-01-04"))
     published = hub.press(HELEN, approve)
-    assert "approved and published, posted to all staff" in notices(published)
+    assert "approved and published, posted to #learning-for-improvement" in notices(published)
 
     b = bulletin(hub, "BUL-2026-Q3")
     assert b is not None and b.status == "published" and b.snapshot is not None
@@ -458,8 +533,9 @@ def test_review_then_approval_by_another_person_publishes_to_all_staff(hub: Harn
     assert frozen.ideas[0].credit == ("Alex Morgan",)
     assert [a.ref for a in frozen.verified] == [action]
     hub.deliver()
-    post = hub.platform.to("#all_staff")
+    post = hub.platform.to("#bulletin")  # its own channel ([bulletin] channel)
     assert len(post) == 1
+    assert not hub.platform.to("#all_staff")  # never among the critical alerts
     assert f"http://localhost:3000/bulletins/{b.id}" in " ".join(all_text(post[0]))
     with hub.app.uow_factory() as uow:
         trail = [e.action for e in uow.audit.for_entity("bulletin", "BUL-2026-Q3")]
@@ -544,7 +620,13 @@ def test_preview_and_list(hub: Harness) -> None:
     preview = hub.command(HELEN, "/bulletin preview")
     assert isinstance(preview, Reply)
     text = " ".join(all_text(preview))
-    assert "Not drafted yet" in text and "Actions verified" in text
+    headline = " ".join(render("bulletin/headline.txt", c=contents_of(hub)).split())
+    assert headline == (
+        "This quarter 1 change to improve care was made and verified, in response to 1 lesson "
+        "reported by staff. No staff ideas were put into practice. 0% of the changes were the "
+        "stronger kind (process redesign, not reminders)."
+    )
+    assert "Not drafted yet" in text and "Changes made (actions verified)" in text
     assert "can't do that" in notices(hub.command(TOM, "/bulletin preview"))
     assert "not a quarter" in notices(hub.command(HELEN, "/bulletin preview soon"))
     listed = hub.command(HELEN, "/bulletin list")
@@ -624,7 +706,7 @@ def test_the_published_page_is_accessible_printable_html_with_charts(hub: Harnes
         assert [text for tag, text in page.headings if tag == "h2"] == [
             "Foreword",
             "The quarter in figures",
-            "Changes made and verified",
+            "You said, we did: changes made and verified",
             "Re-audits: did the changes work?",
             "Staff ideas put into practice",
             "Trends and our response",
@@ -726,6 +808,8 @@ def fixed_contents(config: OrgConfig) -> Contents:
                 "Flush syringes moved to separate, colour-coded drawers",
                 "Photos of all four trolleys; stock check log",
                 "2026-10-14",
+                "Flush syringes mixed up on the trolley",
+                "Look-alike flushes need separate, labelled storage.",
             ),
             ActionItem(
                 "ACT-2026-0015",
@@ -737,11 +821,22 @@ def fixed_contents(config: OrgConfig) -> Contents:
                 "Safety huddle on look-alike flushes on every ward",
                 "Attendance log: 94% of nursing staff",
                 "2026-11-02",
+                "Flush syringes mixed up on the trolley",
+                "Look-alike flushes need separate, labelled storage.",
             ),
         ),
         reaudits=(
             ReauditItem(
-                "ACT-2026-0007", "LL-2026-0012", "CEC", 1, True, "2026-12-01", "20 of 20 charts"
+                "ACT-2026-0007",
+                "LL-2026-0012",
+                "CEC",
+                1,
+                True,
+                "2026-12-01",
+                "20 of 20 charts",
+                "Sepsis screening missed at handover",
+                "The screening tool must travel with the patient.",
+                "Sepsis screen added to the handover form",
             ),
         ),
         ideas=(
@@ -797,8 +892,11 @@ def fixed_contents(config: OrgConfig) -> Contents:
             ),
             actions_verified=3,
             stronger_actions=1,
-            lessons_changed=5,
-            lessons_concluded=6,
+            lessons_changed=2,
+            lessons_not_progressed=1,
+            reaudits_passed=1,
+            reaudits_failed=0,
+            ideas_implemented=1,
         ),
     )
 
@@ -817,7 +915,7 @@ def test_charts_are_png_and_say_what_they_show(config: OrgConfig) -> None:
     figures = fixed_contents(config).figures
     for name in CHARTS:
         assert render_png(name, figures).startswith(PNG)
-    empty = Figures((), (), 0, 0, 0, 0)
+    empty = Figures((), (), 0, 0, 0)
     assert render_png("sources", empty).startswith(PNG)
     from handlers.bulletin.charts import alt_text
 

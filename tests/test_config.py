@@ -148,6 +148,24 @@ BROKEN = [
         id="ideas-panel-channel-removed",
     ),
     pytest.param(
+        altered('channel = "bulletin"', 'channel = "all_staff"'),
+        "bulletin.channel: the bulletin needs its own channel, not the critical-alerts channel",
+        id="bulletin-in-the-alerts-channel",
+    ),
+    pytest.param(
+        altered(
+            'bulletin = { name = "learning-for-improvement" }',
+            'bulletin = { name = "all-staff-alerts" }',
+        ),
+        "bulletin.channel: the bulletin needs its own channel, not the critical-alerts channel",
+        id="bulletin-channel-named-as-the-alerts-channel",
+    ),
+    pytest.param(
+        altered('bulletin = { name = "learning-for-improvement" }\n', ""),
+        "bulletin.channel: channel 'bulletin' is not in [channels]",
+        id="bulletin-channel-not-defined",
+    ),
+    pytest.param(
         altered("cancel_undo_days = 7", "cancel_undo_days = 0"),
         "actions.cancel_undo_days: ",
         id="cancel-undo-window-of-no-days",
@@ -173,6 +191,27 @@ def test_broken_config_is_one_line_naming_the_key(
     assert err.endswith("\n")
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_the_bulletin_has_its_own_channel_never_the_alerts(tmp_path: Path) -> None:
+    """The bundled config posts the bulletin to its own channel; pointing it at the
+    critical-alerts channel (by key or by the same channel name) is refused by the check."""
+    bundled = load_config()
+    assert bundled.bulletin.channel == "bulletin"
+    assert bundled.channels["bulletin"].name != bundled.channels["all_staff"].name
+    for text in (
+        altered('channel = "bulletin"', 'channel = "all_staff"'),
+        altered(
+            'bulletin = { name = "learning-for-improvement" }',
+            'bulletin = { name = "all-staff-alerts" }',
+        ),
+    ):
+        path = tmp_path / "trust.toml"
+        path.write_text(text, "utf-8")
+        with pytest.raises(ConfigError) as raised:
+            load_config(path)
+        assert raised.value.key == "bulletin.channel"
+        assert "not the critical-alerts channel" in str(raised.value)
 
 
 @pytest.mark.parametrize(("text", "expected"), BROKEN)

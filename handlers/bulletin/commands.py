@@ -36,15 +36,18 @@ def preview_command(ctx: Context, invocation: Invocation) -> Response:
 
 
 def _target(ctx: Context, text: str) -> Bulletin:
-    return (
-        service.find(ctx, text)
-        if text.strip()
-        else service.ensure_draft(ctx, service.current_quarter(ctx))
-    )
+    """The bulletin named (as the reminder names it), else the oldest draft still awaiting
+    review (the one the reminder was about, even once the next quarter has begun), else this
+    quarter's, drafted now. The reference is only a name: the bulletin, its state and the
+    caller's right to review it (the registry's bulletin.review) are all the server's."""
+    if text.strip():
+        return service.find(ctx, text)
+    waiting = ctx.uow.bulletins.oldest_in_status(BulletinStatus.DRAFT.value)
+    return waiting or service.ensure_draft(ctx, service.current_quarter(ctx))
 
 
 def review_command(ctx: Context, invocation: Invocation) -> Response:
-    """`/bulletin review [ref]`: the current quarter's bulletin (drafted now if need be)."""
+    """`/bulletin review [ref]`: the bulletin named, else the one awaiting review."""
     bulletin = _target(ctx, invocation.args)
     contents = service.contents(ctx, bulletin)
     if bulletin.status == BulletinStatus.DRAFT:

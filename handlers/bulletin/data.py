@@ -1,12 +1,16 @@
 """What a quarter's bulletin says, gathered in a fixed handful of bounded queries.
 
 Only what was *completed* inside the quarter counts: an action verified, a re-audit recorded,
-an idea implemented, an alert sent, each with its moment inside [start, end). The bulletin is
-trust-wide and read by every member of staff, so it carries references and what changed, never
-names, with one exception: an implemented idea credits its submitters where they consented
-(Idea.credit_consent); an anonymous idea never can. Everything here is plain data that turns
-into JSON and back (the snapshot frozen at approval), so the published page is drawn from the
-snapshot alone and can never change afterwards.
+an idea implemented, an alert sent, each with its moment inside [start, end). Whatever the
+governance lead left out at review is left out of everything, the lists *and* the figures
+(docs/domain.md, "Bulletin figures, defined"), so the headline never counts what staff cannot
+see. Each change is shown with its lesson's title and what was learned ("you said, we did"):
+texts checked for patient data when submitted and again at triage, and shown only for a
+triaged lesson, the rule every member of staff reads lessons under (handlers/visibility.py).
+Lessons are never credited to anyone (no consent to that is asked); an implemented idea
+credits its submitters only where they consented and submitted it by name. Everything here is
+plain data that turns into JSON and back (the snapshot frozen at approval), so the published
+page is drawn from the snapshot alone and can never change afterwards.
 """
 
 from __future__ import annotations
@@ -26,16 +30,8 @@ from handlers.ideas.lifecycle import IdeaStatus
 from handlers.lessons.lifecycle import LessonStatus
 from store.uow import UnitOfWork
 
-SNAPSHOT_VERSION = 1
-
-CHANGED = (
-    LessonStatus.AWAITING_ASSURANCE.value,
-    LessonStatus.MONITORING.value,
-    LessonStatus.CLOSED.value,
-)
-"""A lesson moved here once every one of its actions was completed and verified: it changed
-something. With NOT_CHANGED, the outcomes that make "X of Y lessons led to a change"."""
-NOT_CHANGED = (LessonStatus.NOT_PROGRESSED.value,)
+SNAPSHOT_VERSION = 2
+"""2: figures over kept items only, lessons' titles and learning on each change."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +47,9 @@ class ActionItem:
     evidence: str
     verified_on: str
     """ISO date, in the trust's zone."""
+    lesson_title: str = ""
+    learned: str = ""
+    """The lesson's "what we learned" (empty for an untriaged lesson, and in version 1)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,10 @@ class ReauditItem:
     passed: bool
     recorded_on: str
     notes: str
+    lesson_title: str = ""
+    learned: str = ""
+    what: str = ""
+    """The change that was re-audited."""
 
 
 @dataclass(frozen=True)
@@ -119,14 +122,29 @@ class Figures:
     actions_by_tier: tuple[Count, ...]
     """Actions verified in the quarter, by tier (key = the tier's strength)."""
     actions_verified: int
+    """Changes made: kept actions verified in the quarter."""
     stronger_actions: int
     """Of actions_verified, those in a tier the config calls "stronger"."""
     lessons_changed: int
-    lessons_concluded: int
+    """Lessons with at least one kept action verified in the quarter."""
+    lessons_not_progressed: int = 0
+    """Lessons the committee decided not to progress in the quarter (a count, never listed)."""
+    reaudits_passed: int = 0
+    reaudits_failed: int = 0
+    ideas_implemented: int = 0
 
     @property
     def stronger_share(self) -> float | None:
         return self.stronger_actions / self.actions_verified if self.actions_verified else None
+
+    @property
+    def reaudits(self) -> int:
+        return self.reaudits_passed + self.reaudits_failed
+
+    @property
+    def lessons_concluded(self) -> int:
+        """Lessons that reached an outcome: a change made, or not progressed."""
+        return self.lessons_changed + self.lessons_not_progressed
 
     @property
     def lessons_reported(self) -> int:
@@ -139,6 +157,16 @@ class Section:
 
     total: int
     more: int = 0
+
+
+@dataclass(frozen=True)
+class LessonChanges:
+    """One lesson and the changes made in response to it this quarter ("you said, we did")."""
+
+    ref: str
+    title: str
+    learned: str
+    changes: tuple[ActionItem, ...]
 
 
 @dataclass(frozen=True)
@@ -162,6 +190,17 @@ class Contents:
     left_out: tuple[str, ...] = ()
     """References the governance lead left out (kept out of every list above)."""
 
+    def by_lesson(self) -> list[LessonChanges]:
+        """The verified changes grouped under their lesson, in order of the first change."""
+        groups: dict[str, LessonChanges] = {}
+        for a in self.verified:
+            found = groups.get(a.lesson_ref)
+            if found is None:
+                groups[a.lesson_ref] = LessonChanges(a.lesson_ref, a.lesson_title, a.learned, (a,))
+            else:
+                groups[a.lesson_ref] = replace(found, changes=(*found.changes, a))
+        return list(groups.values())
+
     def keys(self) -> list[str]:
         """Every item reference in the lists, in page order (what can be left out)."""
         refs = [x.ref for x in self.verified] + [x.ref for x in self.reaudits]
@@ -183,28 +222,18 @@ def to_snapshot(contents: Contents) -> dict[str, Any]:
 
 
 def from_snapshot(data: Mapping[str, Any]) -> Contents:
+    """The frozen contents; a version 1 snapshot (before the figures followed the kept items)
+    gets its re-audit and idea counts from its own lists, which were the kept items."""
+    if data.get("version", 1) < 2:
+        figures = dict(data["figures"])
+        figures.pop("lessons_concluded", None)
+        reaudits = data.get("reaudits", [])
+        passed = sum(1 for r in reaudits if r.get("passed"))
+        figures.setdefault("reaudits_passed", passed)
+        figures.setdefault("reaudits_failed", len(reaudits) - passed)
+        figures.setdefault("ideas_implemented", len(data.get("ideas", [])))
+        data = {**data, "figures": figures}
     return _CONTENTS.validate_python(data)
-
-
-def leave_out(contents: Contents, refs: Collection[str]) -> Contents:
-    """The contents without the items whose references are in `refs` (the figures, being
-    de-identified counts of everything done, stay whole)."""
-    gone = {r.upper() for r in refs}
-    if not gone:
-        return contents
-    return replace(
-        contents,
-        verified=tuple(x for x in contents.verified if x.ref not in gone),
-        reaudits=tuple(x for x in contents.reaudits if x.ref not in gone),
-        ideas=tuple(x for x in contents.ideas if x.ref not in gone),
-        trends=tuple(
-            replace(t, actions=tuple(a for a in t.actions if a not in gone))
-            for t in contents.trends
-            if t.ref not in gone
-        ),
-        alerts=tuple(x for x in contents.alerts if x.ref not in gone),
-        left_out=tuple(sorted(gone)),
-    )
 
 
 def _day(config: OrgConfig, moment: datetime) -> str:
@@ -212,16 +241,22 @@ def _day(config: OrgConfig, moment: datetime) -> str:
 
 
 def build_contents(
-    uow: UnitOfWork, config: OrgConfig, quarter: Quarter, foreword: str | None = None
+    uow: UnitOfWork,
+    config: OrgConfig,
+    quarter: Quarter,
+    foreword: str | None = None,
+    excluded: Collection[str] = (),
 ) -> Contents:
-    """Everything completed in `quarter`, as of now: a constant number of bounded queries."""
+    """Everything completed in `quarter` as of now, without the references in `excluded` (in
+    the lists and in the figures alike): a constant number of bounded queries."""
     repo = uow.bulletins
     zone = config.zone
+    gone = sorted({r.upper() for r in excluded})
     start, end = quarter.start(zone), quarter.end(zone)
     committees = sorted(config.committees)
     tiers = {t.number: t for t in config.tiers}
 
-    verified_rows, verified_total = repo.verified_actions(committees, start, end)
+    verified_rows, verified_total = repo.verified_actions(committees, start, end, gone)
     verified = tuple(
         ActionItem(
             ref=r.ref,
@@ -233,12 +268,13 @@ def build_contents(
             what=r.change or r.description,
             evidence=r.evidence or "",
             verified_on=_day(config, r.verified_at),
+            lesson_title=r.lesson_title if r.lesson_triaged else "",
+            learned=r.lesson_learned if r.lesson_triaged else "",
         )
         for r in verified_rows
     )
-    reaudit_rows, reaudit_total = repo.reaudit_results(
-        committees, ActionStatus.CLOSED.value, ActionStatus.REAUDIT_FAILED.value, start, end
-    )
+    passed, failed = ActionStatus.CLOSED.value, ActionStatus.REAUDIT_FAILED.value
+    reaudit_rows, reaudit_total = repo.reaudit_results(committees, passed, failed, start, end, gone)
     reaudits = tuple(
         ReauditItem(
             r.ref,
@@ -248,11 +284,14 @@ def build_contents(
             r.passed,
             _day(config, r.recorded_at),
             r.notes or "",
+            lesson_title=r.lesson_title if r.lesson_triaged else "",
+            learned=r.lesson_learned if r.lesson_triaged else "",
+            what=r.what,
         )
         for r in reaudit_rows
     )
     idea_rows, idea_total = repo.implemented_ideas(
-        (IdeaStatus.IMPLEMENTED.value, IdeaStatus.RECOGNISED.value), start, end
+        (IdeaStatus.IMPLEMENTED.value, IdeaStatus.RECOGNISED.value), start, end, gone
     )
     names = repo.credited_names([i.id for i in idea_rows if i.credit_consent])
     labels = {b.lower(): b for b in config.ideas.benefits}
@@ -268,8 +307,8 @@ def build_contents(
         )
         for i in idea_rows
     )
-    trends = _trends(uow, config, verified_rows)
-    alert_rows, alert_total = repo.alerts_issued(start, end)
+    trends = tuple(t for t in _trends(uow, config, verified_rows) if t.ref not in gone)
+    alert_rows, alert_total = repo.alerts_issued(start, end, gone)
     alerts = tuple(
         AlertItem(
             a.ref,
@@ -284,6 +323,15 @@ def build_contents(
         )
         for a in alert_rows
     )
+    reaudits_passed, reaudits_failed = repo.reaudit_counts(
+        committees, passed, failed, start, end, gone
+    )
+    figures = replace(
+        _figures(uow, config, committees, start, end, gone),
+        reaudits_passed=reaudits_passed,
+        reaudits_failed=reaudits_failed,
+        ideas_implemented=idea_total,
+    )
     return Contents(
         version=SNAPSHOT_VERSION,
         ref=quarter.ref,
@@ -297,7 +345,7 @@ def build_contents(
         ideas=ideas,
         trends=trends,
         alerts=alerts,
-        figures=_figures(uow, config, committees, start, end),
+        figures=figures,
         more={
             name: total - shown
             for name, total, shown in (
@@ -308,6 +356,7 @@ def build_contents(
             )
             if total > shown
         },
+        left_out=tuple(gone),
     )
 
 
@@ -342,7 +391,12 @@ def _trends(uow: UnitOfWork, config: OrgConfig, verified: list[Any]) -> tuple[Tr
 
 
 def _figures(
-    uow: UnitOfWork, config: OrgConfig, committees: list[str], start: datetime, end: datetime
+    uow: UnitOfWork,
+    config: OrgConfig,
+    committees: list[str],
+    start: datetime,
+    end: datetime,
+    excluded: Collection[str],
 ) -> Figures:
     repo = uow.bulletins
     sources = repo.lessons_by_source(start, end, [LessonStatus.MERGED.value])
@@ -359,19 +413,18 @@ def _figures(
             key=lambda c: (-c.count, c.label),
         )
     )
-    by_tier = repo.verified_by_tier(committees, start, end)
+    by_tier, lessons_changed = repo.verified_by_tier(committees, start, end, excluded)
     tiers = sorted(config.tiers, key=lambda t: t.number)
     actions_by_tier = tuple(
         Count(f"Tier {t.number}: {t.name}", by_tier.get(t.number, 0), t.strength) for t in tiers
     )
     stronger = {t.number for t in tiers if t.strength == "stronger"}
-    concluded = repo.lessons_concluded((*CHANGED, *NOT_CHANGED), start, end)
-    changed = sum(concluded.get(s, 0) for s in CHANGED)
+    not_progressed = repo.lessons_concluded((LessonStatus.NOT_PROGRESSED.value,), start, end)
     return Figures(
         lessons_by_source=by_source,
         actions_by_tier=actions_by_tier,
         actions_verified=sum(by_tier.values()),
         stronger_actions=sum(n for tier, n in by_tier.items() if tier in stronger),
-        lessons_changed=changed,
-        lessons_concluded=sum(concluded.values()),
+        lessons_changed=lessons_changed,
+        lessons_not_progressed=sum(not_progressed.values()),
     )

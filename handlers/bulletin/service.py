@@ -3,7 +3,8 @@
 Two different people sign a bulletin off (four-eyes): a governance lead reviews it (writes the
 foreword, leaves items out) and an executive, who must not be that reviewer, approves it.
 Approval freezes the contents into a snapshot and publishes at once: the summary goes to the
-all-staff channel(s) with a link to the web page, and the bulletin it replaces is archived.
+bulletin's own channel ([bulletin] channel, never the critical-alerts one) with a link to the
+web page, and the bulletin it replaces is archived.
 An edit after review sends the bulletin back to draft, so what the executive approves is
 always exactly what a governance lead last reviewed. Each step checks its own rules, changes
 state, writes the audit log and queues notifications in the caller's transaction.
@@ -17,7 +18,7 @@ from datetime import time
 
 from handlers import people
 from handlers.audit import record
-from handlers.bulletin.data import Contents, build_contents, from_snapshot, leave_out, to_snapshot
+from handlers.bulletin.data import Contents, build_contents, from_snapshot, to_snapshot
 from handlers.bulletin.lifecycle import EDITABLE, S
 from handlers.bulletin.quarters import Quarter, bulletin_quarter, parse_quarter, quarter_at
 from handlers.bulletin.views import approval_card, page_url, published_post
@@ -26,8 +27,6 @@ from handlers.errors import FieldProblem, UserError
 from messages.templates import day
 from store.models import Bulletin
 
-ALL_STAFF_CHANNELS = ("all_staff",)
-"""Config channel keys the published summary goes to (each only if the trust configures it)."""
 _REF_SPLIT = re.compile(r"[\s,;]+")
 
 
@@ -36,9 +35,8 @@ def current_quarter(ctx: Context) -> Quarter:
 
 
 def draft_time(ctx: Context) -> time:
-    """The local time of day a draft is made: the config's [bulletin] time, else 09:00."""
-    schedule = ctx.config.bulletin
-    return time.fromisoformat(schedule.time) if schedule is not None else time(9, 0)
+    """The local time of day a draft is made: the config's [bulletin] time (09:00)."""
+    return time.fromisoformat(ctx.config.bulletin.time)
 
 
 def ensure_draft(ctx: Context, quarter: Quarter) -> Bulletin:
@@ -82,8 +80,8 @@ def contents(ctx: Context, bulletin: Bulletin) -> Contents:
     """What the bulletin says: its frozen snapshot once approved, else worked out now."""
     if bulletin.snapshot is not None:
         return from_snapshot(bulletin.snapshot)
-    live = build_contents(ctx.uow, ctx.config, bulletin_quarter(bulletin.ref), bulletin.foreword)
-    return leave_out(live, bulletin.excluded)
+    quarter = bulletin_quarter(bulletin.ref)
+    return build_contents(ctx.uow, ctx.config, quarter, bulletin.foreword, bulletin.excluded)
 
 
 def live_contents(ctx: Context, quarter: Quarter) -> Contents:
@@ -208,8 +206,7 @@ def approve(ctx: Context, bulletin: Bulletin) -> str:
         after={"status": bulletin.status, "url": page_url(ctx, bulletin)},
     )
     post = published_post(frozen, page_url(ctx, bulletin))
-    channels = [c for c in ALL_STAFF_CHANNELS if c in ctx.config.channels]
-    for channel in channels:
-        ctx.enqueuer.to_channel(channel, post, f"bulletin:{bulletin.ref}:published")
-    where = "posted to all staff" if channels else "not posted (no all-staff channel configured)"
+    channel = ctx.config.bulletin.channel  # always in [channels]: the config check says so
+    ctx.enqueuer.to_channel(channel, post, f"bulletin:{bulletin.ref}:published")
+    where = f"posted to #{ctx.config.channels[channel].name}"
     return f"{bulletin.ref} is approved and published, {where}: {page_url(ctx, bulletin)}"

@@ -43,21 +43,28 @@ def page_url(ctx: Context, bulletin: Bulletin) -> str:
 
 
 def _facts(c: Contents) -> Facts:
+    """The figures of docs/domain.md ("Bulletin figures, defined"), over the kept items."""
     f = c.figures
     share = f"{f.stronger_share:.0%}" if f.stronger_share is not None else "none verified"
-    passed = sum(1 for r in c.reaudits if r.passed)
     facts = [
-        Fact("Actions verified", str(f.actions_verified)),
+        Fact("Changes made (actions verified)", str(f.actions_verified)),
+        Fact("Lessons with a verified change", str(f.lessons_changed)),
         Fact("Stronger actions", share),
-        Fact("Re-audits", f"{len(c.reaudits)} ({passed} passed)"),
-        Fact("Ideas implemented", str(len(c.ideas))),
+        Fact("Re-audits", f"{f.reaudits} ({f.reaudits_passed} passed, {f.reaudits_failed} failed)"),
+        Fact("Ideas implemented", str(f.ideas_implemented)),
         Fact("Trends answered", str(len(c.trends))),
         Fact("Lessons reported", str(f.lessons_reported)),
-        Fact("Lessons that led to a change", f"{f.lessons_changed} of {f.lessons_concluded}"),
     ]
     if c.alerts:
         facts.append(Fact("Critical alerts", str(len(c.alerts))))
     return Facts(tuple(facts))
+
+
+def _lesson(ref: str, title: str, learned: str) -> str:
+    """ "LL-2026-0001 "Flush syringes mixed up": we learned that ..." (the reference alone
+    for an untriaged lesson, whose text is not for all staff)."""
+    said = f"{ref} \u201c{title}\u201d" if title else ref
+    return f"{said}; we learned: {learned.rstrip('. ')}" if learned else said
 
 
 def _list(title: str, items: Sequence[Item]) -> list[Block]:
@@ -76,12 +83,14 @@ def _list(title: str, items: Sequence[Item]) -> list[Block]:
 def _sections(c: Contents) -> list[Block]:
     blocks: list[Block] = []
     blocks += _list(
-        "Changes made and verified",
+        "You said, we did: changes made and verified",
         [
             Item(
-                f"Tier {a.tier} ({a.strength}) on {a.lesson_ref}: {a.what}",
+                f"We did: {a.what}",
                 a.ref,
-                f"verified {a.verified_on}; evidence: {a.evidence}" if a.evidence else "",
+                f"You said: {_lesson(a.lesson_ref, a.lesson_title, a.learned)}. "
+                f"Tier {a.tier} ({a.strength}), verified {a.verified_on}"
+                + (f"; evidence: {a.evidence}" if a.evidence else ""),
             )
             for a in c.verified
         ],
@@ -90,9 +99,10 @@ def _sections(c: Contents) -> list[Block]:
         "Re-audits",
         [
             Item(
-                f"Re-audit {'passed' if r.passed else 'failed'}: tier {r.tier} on {r.lesson_ref}",
+                f"Re-audit {'passed' if r.passed else 'failed'}: {r.what or f'tier {r.tier}'}",
                 r.ref,
-                f"recorded {r.recorded_on}" + (f"; {r.notes}" if r.notes else ""),
+                f"For {_lesson(r.lesson_ref, r.lesson_title, r.learned)}. "
+                f"Recorded {r.recorded_on}" + (f"; {r.notes}" if r.notes else ""),
             )
             for r in c.reaudits
         ],
@@ -229,12 +239,27 @@ def preview(ctx: Context, quarter: Quarter, c: Contents, bulletin: Bulletin | No
 
 
 def published_post(c: Contents, url: str) -> Reply:
-    """The short summary every member of staff sees in the all-staff channel."""
-    blocks: list[Block] = [
-        _heading(c),
-        Text(render("bulletin/headline.txt", c=c)),
-        Text(render("bulletin/read_more.txt", url=url)),
-    ]
+    """The short summary every member of staff sees in the bulletin's channel: the headline,
+    then a few lessons with what was learned and what changed, so the why travels with it."""
+    groups = c.by_lesson()
+    shown = groups[:SHOWN_PER_SECTION]
+    blocks: list[Block] = [_heading(c), Text(render("bulletin/headline.txt", c=c))]
+    if shown:
+        items = tuple(
+            Item(
+                g.title or "A lesson reported by staff",
+                g.ref,
+                (f"We learned: {g.learned.rstrip('. ')}. " if g.learned else "")
+                + "We changed: "
+                + "; ".join(a.what.rstrip(". ") for a in g.changes)
+                + ".",
+            )
+            for g in shown
+        )
+        blocks += [Heading("You said, we did"), Items(items)]
+        if len(groups) > len(shown):
+            blocks.append(SmallPrint(f"…and {counted(len(groups) - len(shown), 'more lesson')}."))
+    blocks.append(Text(render("bulletin/read_more.txt", url=url)))
     return Reply(summary=render("bulletin/published.txt", c=c), blocks=tuple(blocks))
 
 

@@ -30,7 +30,8 @@ def register(registry: Registry, config: OrgConfig) -> None:
                     name="review",
                     usage="/bulletin review [BUL-2026-Q3]",
                     summary=(
-                        "Review the bulletin: foreword, items to leave out (drafts it if need be)"
+                        "Review the bulletin named, else the one awaiting review: foreword, "
+                        "items to leave out"
                     ),
                     permission="bulletin.review",
                     handler=commands.review_command,

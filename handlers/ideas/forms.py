@@ -168,7 +168,8 @@ def _idea_fields(config: OrgConfig, case: tuple[Field, ...]) -> tuple[Field, ...
             "credit",
             "Credit me by name if it is implemented",
             FieldKind.BOOL,
-            help="Named in the quarterly bulletin. Never for anonymous ideas.",
+            help="Named in the quarterly bulletin if submitted by name "
+            "(never confidential or anonymous).",
         ),
     )
 

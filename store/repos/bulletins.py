@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, inspect, select
+from sqlalchemy import ColumnElement, and_, distinct, func, inspect, select, true
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -41,6 +41,9 @@ class VerifiedRow(NamedTuple):
     ref: str
     lesson_id: int
     lesson_ref: str
+    lesson_title: str
+    lesson_learned: str
+    lesson_triaged: bool
     committee: str
     tier: int
     description: str
@@ -52,6 +55,10 @@ class VerifiedRow(NamedTuple):
 class ReauditRow(NamedTuple):
     ref: str
     lesson_ref: str
+    lesson_title: str
+    lesson_learned: str
+    lesson_triaged: bool
+    what: str
     committee: str
     tier: int
     passed: bool
@@ -67,6 +74,7 @@ class IdeaRow(NamedTuple):
     proposed_change: str
     expected_benefits: list[str]
     credit_consent: bool
+    """Consented *and* named: a confidential submitter's name is for governance only."""
     implemented_at: datetime
 
 
@@ -89,6 +97,12 @@ class AlertRow(NamedTuple):
     sent_at: datetime
     recipients: int
     acknowledged: int
+
+
+def kept(column: Any, excluded: Collection[str]) -> ColumnElement[bool]:
+    """Rows whose reference the governance lead did not leave out (a bounded list: the form
+    caps it at 2,000 characters)."""
+    return column.not_in(sorted(excluded)) if excluded else true()
 
 
 def _with_total(rows: Sequence[Sequence[Any]]) -> tuple[list[tuple[Any, ...]], int]:
@@ -131,6 +145,16 @@ class BulletinRepo:
         )
         return list(self.session.scalars(query))
 
+    def oldest_in_status(self, status: str) -> Bulletin | None:
+        """The earliest quarter's bulletin in `status` (along (status, quarter_start))."""
+        query = (
+            select(Bulletin)
+            .where(Bulletin.status == status)
+            .order_by(Bulletin.quarter_start, Bulletin.id)
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
     def latest(self, limit: int) -> list[Bulletin]:
         query = select(Bulletin).order_by(Bulletin.quarter_start.desc()).limit(limit)
         return list(self.session.scalars(query))
@@ -147,13 +171,19 @@ class BulletinRepo:
     # ------------------------------------------------------------------ a quarter's contents
 
     def verified_actions(
-        self, committees: Collection[str], start: datetime, end: datetime
+        self,
+        committees: Collection[str],
+        start: datetime,
+        end: datetime,
+        excluded: Collection[str] = (),
     ) -> tuple[list[VerifiedRow], int]:
-        """Actions verified in [start, end), oldest first, along (committee, verified_at)."""
+        """Actions verified in [start, end) and kept, oldest first, along (committee,
+        verified_at), with their lesson's title and what was learned (shown only if triaged)."""
         where = and_(
             Action.committee.in_(committees),
             Action.verified_at >= start,
             Action.verified_at < end,
+            kept(Action.ref, excluded),
         )
         top = (
             select(Action.id.label("id"), func.count().over().label("total"))
@@ -167,6 +197,9 @@ class BulletinRepo:
                 Action.ref,
                 Action.lesson_id,
                 Lesson.ref,
+                Lesson.title,
+                Lesson.what_learned,
+                Lesson.triaged_at.is_not(None),
                 Action.committee,
                 Action.tier,
                 Action.description,
@@ -181,7 +214,7 @@ class BulletinRepo:
             .order_by(Action.verified_at, Action.id)
         )
         rows, total = _with_total(self.session.execute(query).all())
-        return [VerifiedRow(*row) for row in rows], total
+        return [VerifiedRow._make((*row[:5], bool(row[5]), *row[6:])) for row in rows], total
 
     def reaudit_results(
         self,
@@ -190,18 +223,14 @@ class BulletinRepo:
         failed: str,
         start: datetime,
         end: datetime,
+        excluded: Collection[str] = (),
     ) -> tuple[list[ReauditRow], int]:
-        """Re-audits recorded in [start, end): the action's last move, to `passed` (closed)
-        or `failed`, both final, so its status change is the day the result was recorded."""
-        where = and_(
-            Action.committee.in_(committees),
-            Action.status.in_([passed, failed]),
-            Action.status_changed_at >= start,
-            Action.status_changed_at < end,
-        )
+        """Re-audits recorded in [start, end) and kept: the action's last move, to `passed`
+        (closed) or `failed`, both final, so its status change is the day it was recorded."""
+        where = _reaudited(committees, passed, failed, start, end, excluded)
         top = (
             select(Action.id.label("id"), func.count().over().label("total"))
-            .where(where, Action.reaudit_result.is_not(None))
+            .where(where)
             .order_by(Action.status_changed_at, Action.id)
             .limit(LIST_LIMIT)
             .subquery()
@@ -210,6 +239,10 @@ class BulletinRepo:
             select(
                 Action.ref,
                 Lesson.ref,
+                Lesson.title,
+                Lesson.what_learned,
+                Lesson.triaged_at.is_not(None),
+                func.coalesce(Action.change, Action.description),
                 Action.committee,
                 Action.tier,
                 Action.status == passed,
@@ -223,10 +256,35 @@ class BulletinRepo:
             .order_by(Action.status_changed_at, Action.id)
         )
         rows, total = _with_total(self.session.execute(query).all())
-        return [ReauditRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows], total
+        return [
+            ReauditRow._make((*r[:4], bool(r[4]), *r[5:8], bool(r[8]), *r[9:])) for r in rows
+        ], total
+
+    def reaudit_counts(
+        self,
+        committees: Collection[str],
+        passed: str,
+        failed: str,
+        start: datetime,
+        end: datetime,
+        excluded: Collection[str] = (),
+    ) -> tuple[int, int]:
+        """How many kept re-audits recorded in [start, end) passed and failed (every one,
+        beyond the list limit too)."""
+        query = (
+            select(Action.status, func.count())
+            .where(_reaudited(committees, passed, failed, start, end, excluded))
+            .group_by(Action.status)
+        )
+        counts = {status: int(n) for status, n in self.session.execute(query)}
+        return counts.get(passed, 0), counts.get(failed, 0)
 
     def implemented_ideas(
-        self, statuses: Collection[str], start: datetime, end: datetime
+        self,
+        statuses: Collection[str],
+        start: datetime,
+        end: datetime,
+        excluded: Collection[str] = (),
     ) -> tuple[list[IdeaRow], int]:
         """Ideas marked implemented in [start, end), by the audit log's "implemented" entry.
 
@@ -251,6 +309,7 @@ class BulletinRepo:
             .where(
                 Idea.status.in_(statuses),
                 Idea.status_changed_at >= start,
+                kept(Idea.ref, excluded),
                 AuditEntry.at >= start,
                 AuditEntry.at < end,
             )
@@ -267,7 +326,7 @@ class BulletinRepo:
                 Idea.title,
                 Idea.proposed_change,
                 Idea.expected_benefits,
-                Idea.credit_consent,
+                Idea.credit_consent & (Idea.mode == "named"),
                 top.c.at,
                 top.c.total,
             )
@@ -276,7 +335,7 @@ class BulletinRepo:
             .order_by(top.c.at, Idea.id)
         )
         rows, total = _with_total(self.session.execute(query).all())
-        return [IdeaRow(*row) for row in rows], total
+        return [IdeaRow._make((*row[:6], bool(row[6]), row[7])) for row in rows], total
 
     def credited_names(self, idea_ids: Collection[int]) -> dict[int, list[str]]:
         """Submitters' names for these ideas, the lead submitter first. The caller passes only
@@ -331,18 +390,23 @@ class BulletinRepo:
         return {source: int(count) for source, count in self.session.execute(query)}
 
     def verified_by_tier(
-        self, committees: Collection[str], start: datetime, end: datetime
-    ) -> dict[int, int]:
-        query = (
-            select(Action.tier, func.count())
-            .where(
-                Action.committee.in_(committees),
-                Action.verified_at >= start,
-                Action.verified_at < end,
-            )
-            .group_by(Action.tier)
+        self,
+        committees: Collection[str],
+        start: datetime,
+        end: datetime,
+        excluded: Collection[str] = (),
+    ) -> tuple[dict[int, int], int]:
+        """Kept actions verified in [start, end) per tier, and how many lessons they are on."""
+        where = and_(
+            Action.committee.in_(committees),
+            Action.verified_at >= start,
+            Action.verified_at < end,
+            kept(Action.ref, excluded),
         )
-        return {int(tier): int(count) for tier, count in self.session.execute(query)}
+        query = select(Action.tier, func.count()).where(where).group_by(Action.tier)
+        by_tier = {int(tier): int(count) for tier, count in self.session.execute(query)}
+        lessons = self.session.scalar(select(func.count(distinct(Action.lesson_id))).where(where))
+        return by_tier, int(lessons or 0)
 
     def lessons_concluded(
         self, statuses: Collection[str], start: datetime, end: datetime
@@ -359,7 +423,9 @@ class BulletinRepo:
         )
         return {status: int(count) for status, count in self.session.execute(query)}
 
-    def alerts_issued(self, start: datetime, end: datetime) -> tuple[list[AlertRow], int]:
+    def alerts_issued(
+        self, start: datetime, end: datetime, excluded: Collection[str] = ()
+    ) -> tuple[list[AlertRow], int]:
         """Critical alerts sent in [start, end) and how many recipients acknowledged each.
 
         Tolerant by design: the alerts capability is built alongside this one, so when its
@@ -379,7 +445,7 @@ class BulletinRepo:
             return [], 0
         top = (
             select(alert.id.label("id"), func.count().over().label("total"))
-            .where(alert.sent_at >= start, alert.sent_at < end)
+            .where(alert.sent_at >= start, alert.sent_at < end, kept(alert.ref, excluded))
             .order_by(alert.sent_at, alert.id)
             .limit(LIST_LIMIT)
             .subquery()
@@ -409,3 +475,21 @@ class BulletinRepo:
         return [
             AlertRow(r[0], r[1], r[2], r[3], r[4], int(r[5] or 0), int(r[6] or 0)) for r in rows
         ], total
+
+
+def _reaudited(
+    committees: Collection[str],
+    passed: str,
+    failed: str,
+    start: datetime,
+    end: datetime,
+    excluded: Collection[str],
+) -> ColumnElement[bool]:
+    return and_(
+        Action.committee.in_(committees),
+        Action.status.in_([passed, failed]),
+        Action.status_changed_at >= start,
+        Action.status_changed_at < end,
+        Action.reaudit_result.is_not(None),
+        kept(Action.ref, excluded),
+    )
