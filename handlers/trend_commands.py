@@ -50,6 +50,14 @@ DISMISS_FORM = "trend.dismiss"
 LIST_LIMIT = 20
 
 
+def committees_of(trend: Trend) -> str:
+    """ "the PSC committee", "the PEC and PSC committees"."""
+    codes = trend.committees
+    if len(codes) == 1:
+        return f"the {codes[0]} committee"
+    return f"the {', '.join(codes[:-1])} and {codes[-1]} committees"
+
+
 def _leads(ctx: Context, trend: Trend) -> bool:
     return trend.response_owner_id is not None and trend.response_owner_id == ctx.actor.staff_id
 
@@ -72,9 +80,7 @@ def find(ctx: Context, ref: str) -> Trend:
     if "admin" not in roles and not any(
         sits_on(roles, code) or governs(roles, code) for code in trend.committees
     ):
-        raise UserError(
-            f"Only members of the {', '.join(trend.committees)} committees can open {trend.ref}."
-        )
+        raise UserError(f"Only members of {committees_of(trend)} can open {trend.ref}.")
     return trend
 
 
@@ -127,9 +133,7 @@ def _decision(ctx: Context, trend: Trend) -> list[Block]:
                 "info",
             )
         ]
-    blocks: list[Block] = [
-        Notice(f"Awaiting a decision by the {', '.join(trend.committees)} committees.", "warning")
-    ]
+    blocks: list[Block] = [Notice(f"Awaiting a decision by {committees_of(trend)}.", "warning")]
     if trend.reopened_at is not None:
         again = ctx.calendar.local(trend.reopened_at)
         blocks.append(
@@ -193,7 +197,7 @@ def trend_card(ctx: Context, trend: Trend, notice: Notice | None = None) -> Repl
         blocks.append(
             SmallPrint(
                 f"{counted(hidden, 'more lesson')} not yet checked for patient data: "
-                "only its committee's governance leads can open it until then."
+                "named here once a governance lead has checked them."
             )
         )
     buttons = decision_buttons(ctx, trend)
@@ -279,8 +283,8 @@ def _about(ctx: Context, trend: Trend) -> str:
 def _may(ctx: Context, trend: Trend) -> None:
     if not trends.may_decide(ctx, trend):
         raise UserError(
-            f"Only members, chairs and governance leads of the {', '.join(trend.committees)} "
-            f"committees can decide on {trend.ref}."
+            f"Only members, chairs and governance leads of {committees_of(trend)} can decide "
+            f"on {trend.ref}."
         )
     duties.check(ctx, Decision.TREND_DECISION, trend, trend.ref)
     trends.require_open(trend)
