@@ -199,6 +199,22 @@ def test_a_decision_needs_the_permission_whatever_button_is_held(hub: Harness) -
     assert trend(hub).status == "open"
 
 
+def test_a_trust_that_lets_only_chairs_decide_shows_members_no_decision(hub: Harness) -> None:
+    """trend.decide is the config's: granted to chairs only, a member sees no buttons and is
+    refused at the press; the chair still decides."""
+    raise_trend(hub)
+    config = hub.app.services.config
+    chairs = {**config.permissions, "trend.decide": ["committee_chair"]}
+    hub.app.services.config = config.model_copy(update={"permissions": chairs})
+    try:
+        assert "Accept as a theme" not in text_of(hub.command(KIM, f"/qi show {TR}"))
+        pressed = hub.press(KIM, hub.drawn_button("trend.decide", {"ref": TR, "to": "accept"}))
+        assert said(pressed).startswith("Sorry, you can't do that: it is for committee chair")
+        assert f"{TR} accepted as a theme" in said(accept(hub, HELEN))
+    finally:
+        hub.app.services.config = config
+
+
 def test_a_member_who_is_not_on_its_committees_may_not_decide(hub: Harness) -> None:
     """may_decide: holding trend.decide (a member of the PEC) is not enough for a PSC trend,
     even for someone an admin let look (here: a PEC lead made admin too)."""
