@@ -24,22 +24,27 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('trend') as batch:
-        batch.add_column(sa.Column('response_owner_id', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('decision_reason', sa.Text(), nullable=True))
-        batch.add_column(sa.Column('decided_at', store.base.UTCDateTime(timezone=True), nullable=True))  # fmt: skip
-        batch.add_column(sa.Column('decided_by_id', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('reopened_at', store.base.UTCDateTime(timezone=True), nullable=True))  # fmt: skip
-        batch.create_foreign_key(op.f('fk_trend_response_owner_id_staff'), 'staff', ['response_owner_id'], ['id'])  # fmt: skip
-        batch.create_foreign_key(op.f('fk_trend_decided_by_id_staff'), 'staff', ['decided_by_id'], ['id'])  # fmt: skip
+    # Plain ADD COLUMN, never a batch copy: on SQLite a batch would drop and rebuild `trend`,
+    # and trend_lesson's ON DELETE CASCADE would empty it (tests/test_migrations.py).
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    for name in ('response_owner_id', 'decided_by_id'):
+        if sqlite:  # SQLite adds a reference with the column, or not at all
+            op.execute(f'ALTER TABLE trend ADD COLUMN {name} INTEGER REFERENCES staff (id)')
+        else:
+            op.add_column('trend', sa.Column(name, sa.Integer(), nullable=True))
+            op.create_foreign_key(op.f(f'fk_trend_{name}_staff'), 'trend', 'staff', [name], ['id'])
+    op.add_column('trend', sa.Column('decision_reason', sa.Text(), nullable=True))
+    op.add_column('trend', sa.Column('decided_at', store.base.UTCDateTime(timezone=True), nullable=True))  # fmt: skip
+    op.add_column('trend', sa.Column('reopened_at', store.base.UTCDateTime(timezone=True), nullable=True))  # fmt: skip
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('trend') as batch:
-        batch.drop_constraint(op.f('fk_trend_decided_by_id_staff'), type_='foreignkey')
-        batch.drop_constraint(op.f('fk_trend_response_owner_id_staff'), type_='foreignkey')
-        batch.drop_column('reopened_at')
-        batch.drop_column('decided_by_id')
-        batch.drop_column('decided_at')
-        batch.drop_column('decision_reason')
-        batch.drop_column('response_owner_id')
+    # Plain DROP COLUMN (SQLite 3.35+ drops a column that no index or constraint names; the
+    # references go with their columns), for the same reason as above.
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    for name in ('reopened_at', 'decided_at', 'decision_reason'):
+        op.drop_column('trend', name)
+    for name in ('decided_by_id', 'response_owner_id'):
+        if not sqlite:
+            op.drop_constraint(op.f(f'fk_trend_{name}_staff'), 'trend', type_='foreignkey')
+        op.drop_column('trend', name)
