@@ -67,7 +67,9 @@ def help_reply(ctx: Context, invocation: Invocation) -> Response:
 def audit_trail(ctx: Context, invocation: Invocation) -> Response:
     ref = invocation.args.strip().upper()
     entity = ref.split("-", 1)[0].lower() if ref else ""
-    entity_type = {"idea": "idea", "ll": "lesson", "act": "action"}.get(entity, entity)
+    entity_type = {"idea": "idea", "ll": "lesson", "act": "action", "tr": "trend"}.get(
+        entity, entity
+    )
     entries = ctx.uow.audit.for_entity(entity_type, ref)
     if not entries:
         return Reply(

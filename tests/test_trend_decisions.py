@@ -315,3 +315,5 @@ def test_who_decided_is_audited_as_themselves_and_the_reason_kept(hub: Harness) 
         chris = uow.staff.by_email(CHRIS)
         assert chris is not None and entry.actor_id == chris.id
         assert entry.reason == "Three unrelated lessons at the main hub."
+    trail = text_of(hub.command(NADIA, f"/qi audit {TR}"))  # the admin's audit trail
+    assert "Did: raised" in trail and "Did: dismissed" in trail and CHRIS in trail
