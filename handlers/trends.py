@@ -273,9 +273,11 @@ def _message(trend: Trend, headline: str, text: str) -> Reply:
 
 
 def _tell_committees(ctx: Context, trend: Trend, headline: str, text: str) -> None:
-    """Every committee the trend concerns hears of the decision: one committee decides for all,
-    so the others can open it and see why."""
-    message = _message(trend, headline, text)
+    """Every committee the trend concerns hears of the decision, who made it and why: one
+    committee decides for all, so the others can open it and see why."""
+    who = ctx.uow.staff.get(ctx.actor.staff_id) if ctx.actor.staff_id is not None else None
+    by = f"Decided by {who.display_name}: " if who is not None else ""
+    message = _message(trend, headline, by + text)
     for code in trend.committees:
         channel = people.channel_of(ctx, code)
         if channel is not None:

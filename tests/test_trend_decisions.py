@@ -244,6 +244,8 @@ def test_accepting_a_trend_names_its_response_and_lead_who_is_told(hub: Harness)
     assert posts(hub, "#psc", "accepted as a theme") == [
         f"{TR} accepted as a theme: Lee Hughes leads the response"
     ]
+    [post] = [r for r in hub.platform.to("#psc") if "accepted as a theme" in r.summary]
+    assert "Decided by Helen Roberts: A deep dive into ID checks." in str(post.blocks)
     mine = text_of(hub.command(LEE, "/qi mine"))
     assert "Trend responses you lead" in mine and TR in mine
     shown = text_of(hub.command(LEE, f"/qi show {TR}"))
