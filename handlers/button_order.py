@@ -30,6 +30,10 @@ ORDER: tuple[str, ...] = (
     "action.extension:decline",
     "action.step:cancel",
     "action.show:",
+    # a trend (its announcement opens the trend before its lessons)
+    "trend.decide:accept",
+    "trend.decide:dismiss",
+    "trend.show:",
     # a lesson
     "lesson.triage:accept",
     "lesson.triage:route",

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from handlers.context import Context
 from handlers.errors import UserError
-from store.models import Action, ActionExtension, Alert, Idea, Lesson
+from store.models import Action, ActionExtension, Alert, Idea, Lesson, Trend
 
 
 class Relation(StrEnum):
@@ -22,12 +22,14 @@ class Relation(StrEnum):
     OWNER = "owner"
     SUBMITTER = "submitter"
     PUBLISHER = "publisher"
+    CONTRIBUTOR = "contributor"
 
 
 RELATION_WORDS = {
     Relation.OWNER: "owns the action",
     Relation.SUBMITTER: "submitted it (named or confidential; co-submitters too)",
     Relation.PUBLISHER: "published the alert",
+    Relation.CONTRIBUTOR: "submitted one of its lessons (named or confidential; co-submitters too)",
 }
 
 
@@ -44,6 +46,7 @@ class Decision(StrEnum):
     ASSURE = "lesson.assure"
     IDEA_DECISION = "idea.decide"
     ALERT_APPROVAL = "alert.approve"
+    TREND_DECISION = "trend.decide"
 
 
 @dataclass(frozen=True)
@@ -149,10 +152,17 @@ DUTIES: tuple[Duty, ...] = (
         (R.PUBLISHER,),
         "You published {ref}, so another approver must approve it or reject it (four-eyes).",
     ),
+    Duty(
+        D.TREND_DECISION,
+        "Accept a trend as a theme (a response and its lead) or dismiss it (with a reason)",
+        "a member, chair or governance lead of a committee the trend concerns",
+        (R.CONTRIBUTOR,),
+        "You submitted a lesson in {ref}, so another committee member must decide on it.",
+    ),
 )
 BY_DECISION = {duty.decision: duty for duty in DUTIES}
 
-Record = Action | ActionExtension | Lesson | Idea | Alert
+Record = Action | ActionExtension | Lesson | Idea | Alert | Trend
 
 
 def relations(staff_id: int | None, record: Record) -> frozenset[Relation]:
@@ -170,6 +180,9 @@ def relations(staff_id: int | None, record: Record) -> frozenset[Relation]:
             return frozenset({R.SUBMITTER}) if mine else frozenset()
         case Alert():
             return frozenset({R.PUBLISHER}) if record.publisher_id == staff_id else frozenset()
+        case Trend():  # a submitter of any of its lessons
+            mine = any(relations(staff_id, lesson) for lesson in record.lessons)
+            return frozenset({R.CONTRIBUTOR}) if mine else frozenset()
     return frozenset()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import work
+from handlers import trend_commands, work
 from handlers.actions import commands as action_commands
 from handlers.audit import describe_change
 from handlers.config import OrgConfig
@@ -67,7 +67,9 @@ def help_reply(ctx: Context, invocation: Invocation) -> Response:
 def audit_trail(ctx: Context, invocation: Invocation) -> Response:
     ref = invocation.args.strip().upper()
     entity = ref.split("-", 1)[0].lower() if ref else ""
-    entity_type = {"idea": "idea", "ll": "lesson", "act": "action"}.get(entity, entity)
+    entity_type = {"idea": "idea", "ll": "lesson", "act": "action", "tr": "trend"}.get(
+        entity, entity
+    )
     entries = ctx.uow.audit.for_entity(entity_type, ref)
     if not entries:
         return Reply(
@@ -96,7 +98,7 @@ def audit_trail(ctx: Context, invocation: Invocation) -> Response:
 
 
 def show(ctx: Context, invocation: Invocation) -> Response:
-    """Open anything by its reference: IDEA-…, LL-…, ACT-… (or a receipt code)."""
+    """Open anything by its reference: IDEA-…, LL-…, ACT-…, TR-… (or a receipt code)."""
     ref = invocation.args.strip().upper()
     prefix = ref.split("-", 1)[0]
     if prefix == "IDEA":
@@ -105,7 +107,11 @@ def show(ctx: Context, invocation: Invocation) -> Response:
         return lesson_commands.show(ctx, Press("lesson.show", {"ref": ref}))
     if prefix == "ACT":
         return action_commands.show(ctx, Press("action.show", {"ref": ref}))
-    raise UserError("Give a reference like IDEA-2026-0001, LL-2026-0001 or ACT-2026-0001.")
+    if prefix == "TR":
+        return trend_commands.show_ref(ctx, ref)
+    raise UserError(
+        "Give a reference like IDEA-2026-0001, LL-2026-0001, ACT-2026-0001 or TR-2026-0001."
+    )
 
 
 def digest(ctx: Context, invocation: Invocation) -> Response:
@@ -177,10 +183,18 @@ def register(registry: Registry, _config: OrgConfig) -> None:
                 Subcommand(
                     name="show",
                     usage="/qi show <reference>",
-                    summary="Open an idea, lesson or action",
+                    summary="Open an idea, lesson, action or trend",
                     permission="lesson.view",
                     handler=show,
                     example_args="{action_ref}",
+                ),
+                Subcommand(
+                    name="trends",
+                    usage="/qi trends [committee]",
+                    summary="The trends a committee monitors, undecided first",
+                    permission=trend_commands.VIEW,
+                    handler=trend_commands.list_trends,
+                    example_args="{committee}",
                 ),
                 Subcommand(
                     name="search",
@@ -211,3 +225,4 @@ def register(registry: Registry, _config: OrgConfig) -> None:
     )
     registry.add_action(ActionSpec("search.page", "qi.search", turn_search_page))
     registry.add_action(ActionSpec("qi.command", "qi.help", run_command_button))
+    trend_commands.register(registry)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import people
+from handlers import people, trend_commands
 from handlers.actions.lifecycle import ACTION_OPEN, UNFINISHED, Rag
 from handlers.actions.service import reassigners, today, verifiers
 from handlers.actions.views import action_item, action_rag
@@ -52,6 +52,7 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
             Items(tuple(action_item(a, day, False) for a in reaudits)),
         ]
     blocks += sponsorships_waiting(ctx, ctx.actor.staff_id)
+    blocks += trend_commands.responses_led(ctx, ctx.actor.staff_id)
     summary = f"{len(owned)} open action{'s' if len(owned) != 1 else ''}"
     if red:
         summary += f", {red} overdue"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers.duties import BY_DECISION, Decision, Relation
-from store.models import Action, Alert, Idea, Lesson
+from store.models import Action, Alert, Idea, Lesson, Trend
 from tests.harness import (
     CHRIS,
     HELEN,
@@ -52,6 +52,7 @@ def states(hub: Harness) -> dict[str, str]:
         found |= {x.ref: x.status for x in session.query(Lesson)}
         found |= {x.ref: x.status for x in session.query(Idea)}
         found |= {x.ref: x.status for x in session.query(Alert)}
+        found |= {x.ref: x.status for x in session.query(Trend)}
     return found
 
 
@@ -62,6 +63,15 @@ def _extension_id(hub: Harness, ref: str) -> str:
         pending = uow.actions.pending_extension(action.id)
         assert pending is not None
         return str(pending.id)
+
+
+def _trend_of(hub: Harness, lesson_ref: str) -> str:
+    with hub.app.uow_factory() as uow:
+        lesson = uow.lessons.by_ref(lesson_ref)
+        assert lesson is not None
+        found = [t.ref for t in uow.trends.for_lesson(lesson.id) if t.dimension == "site"]
+    assert found, f"{lesson_ref} is in no site trend"
+    return found[0]
 
 
 def build(hub: Harness) -> list[Case]:
@@ -102,6 +112,7 @@ def build(hub: Harness) -> list[Case]:
     alert = ref_in(preview, "ALERT")
     hub.press(HELEN, button(preview, "Send for approval"))
     extension = _extension_id(hub, extended)
+    trend = _trend_of(hub, member_lesson)  # Kim's lesson joined the PSC's site trend
     D, R = Decision, Relation
 
     def on_action(decision: Decision, who: str, ref: str, name: str) -> Case:
@@ -130,6 +141,14 @@ def build(hub: Harness) -> list[Case]:
         on_submission(D.ASSURE, KIM, "lesson.assure", assured),
         on_submission(D.IDEA_DECISION, SAM, "idea.decide", idea, to="eligible"),
         Case(D.ALERT_APPROVAL, R.PUBLISHER, HELEN, "alert.approve", {"ref": alert}, alert),
+        Case(
+            D.TREND_DECISION,
+            R.CONTRIBUTOR,
+            KIM,
+            "trend.decide",
+            {"ref": trend, "to": "accept"},
+            trend,
+        ),
     ]
 
 
@@ -141,6 +160,7 @@ MORE: dict[Decision, Callable[[Case], list[dict[str, str]]]] = {
     Decision.IDEA_DECISION: lambda c: [
         {**c.value, "to": to} for to in ("duplicate", "redirect", "not_eligible")
     ],
+    Decision.TREND_DECISION: lambda c: [{**c.value, "to": "dismiss"}],
 }
 """The same decision's other buttons (decline as well as approve, every triage choice)."""
 

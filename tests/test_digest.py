@@ -188,12 +188,14 @@ class Seed:
         created: datetime,
         committees: tuple[str, ...] = ("PSC",),
         added: datetime | None = None,
+        status: str = "open",
     ) -> Trend:
         last = max(lesson.created_at for lesson in lessons)
         trend = Trend(
             ref=f"TR-2026-{number:04d}",
             dimension=dimension,
             value=value,
+            status=status,
             lesson_count=len(lessons),
             committees=list(committees),
             created_at=created,
@@ -381,7 +383,8 @@ def seed_register(uow: UnitOfWork) -> Seed:
     s.action(12, scanner, tier=3, status="cancelled", due=d("2027-03-01"))
     s.action(20, complaint, tier=2, status="in_progress", due=d("2026-10-01"))  # PEC, red
 
-    # Trends: one new with only weak actions, one grown, one old, one another committee's.
+    # Trends: one new with only weak actions, one grown, one old and decided, one old awaiting
+    # a decision, one another committee's.
     s.trend(
         1,
         "process",
@@ -401,7 +404,8 @@ def seed_register(uow: UnitOfWork) -> Seed:
         10, "Bed rails left down", status="in_progress", created=local("2026-11-26", "13:00")
     )
     s.join(ward, rails)  # the ward 4 trend grew this week
-    s.trend(3, "process", "msc-referral", [mscc], created=local("2026-06-20"))
+    s.trend(3, "process", "msc-referral", [mscc], created=local("2026-06-20"), status="accepted")
+    s.trend(5, "site", "liverpool", [mscc], created=local("2026-07-01"))
     s.trend(4, "srg", "breast", [complaint], created=local("2026-11-25"), committees=("PEC",))
 
     # Ideas: open with a safety benefit (any case), patients only, and a closed one.
@@ -478,7 +482,11 @@ def test_trends_are_new_or_grown_with_counts_a_weekly_series_and_the_weak_flag(
     seeded: Harness,
 ) -> None:
     trends = {t.ref: t for t in digest_for(seeded).trends.items}
-    assert set(trends) == {"TR-2026-0001", "TR-2026-0002"}  # not the old one, not PEC's
+    # Not the old decided one, nor PEC's; the old undecided one every week until decided.
+    assert set(trends) == {"TR-2026-0001", "TR-2026-0002", "TR-2026-0005"}
+    waiting = trends["TR-2026-0005"]
+    assert (waiting.decision, waiting.is_new, waiting.added) == ("open", False, 0)
+    assert trends["TR-2026-0001"].decision == "open"
     new = trends["TR-2026-0001"]
     assert (new.is_new, new.lessons, new.added, new.label) == (
         True,

@@ -112,6 +112,7 @@ SUBMITTED = {
     Decision.DECIDE_TIERS: ("lesson.decide", {"tiers": ["2"], "rationale": "Proportionate."}),
     Decision.ASSURE: ("lesson.assure", {"note": "Huddle attendance seen for every ward."}),
     Decision.ALERT_APPROVAL: ("alert.reject", {"reason": "Wrong audience for this one."}),
+    Decision.TREND_DECISION: ("trend.dismiss", {"reason": "Unrelated lessons at a big site."}),
 }
 """Decisions whose form checks the table again on submission, with what to submit."""
 

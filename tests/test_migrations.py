@@ -828,10 +828,10 @@ def test_0021_adds_alert_attempts_and_every_alert_row_comes_through(empty_engine
 
 
 def test_0024_adds_poll_at_and_every_attempt_comes_through(empty_engine: Engine) -> None:
-    """A database at 0021 with an alert, a text Notify accepted (in flight, "sending") and one
+    """A database at 0023 with an alert, a text Notify accepted (in flight, "sending") and one
     it delivered upgrades through 0024 with every attempt and outbox row as it was and no poll
     time (never asked); the receipt poll then finds the one in flight, not the delivered one."""
-    migrate.upgrade(empty_engine, "0021")  # the revision before it
+    migrate.upgrade(empty_engine, "0023")  # the revision before it
     json = JSON().with_variant(JSONB(), "postgresql")
     staff = sa_table("staff", *(sa_column(n) for n in (
         "email", "display_name", "active", "source", "created_at", "updated_at")))  # fmt: skip
@@ -885,3 +885,63 @@ def test_0024_adds_poll_at_and_every_attempt_comes_through(empty_engine: Engine)
             WHEN + timedelta(minutes=6), timedelta(minutes=5), timedelta(days=7), 10
         )
     assert [(d.outbox_id, d.notification_id) for d in due] == [(1, "n-2")]
+
+
+def test_0023_adds_trend_decisions_and_every_trend_comes_through(empty_engine: Engine) -> None:
+    """A live database at 0021 (two trends, one lesson in both, its staff and audit rows)
+    upgrades through 0023 with every trend and link as it was, each still "open" (awaiting a
+    decision) and undecided; a decision can then be recorded and read back."""
+    migrate.upgrade(empty_engine, "0021")  # the revision before it
+    staff = sa_table("staff", *(sa_column(n) for n in (
+        "email", "display_name", "active", "source", "created_at", "updated_at")))  # fmt: skip
+    lesson = sa_table("lesson", *(sa_column(n) for n in (
+        "ref", "title", "what_happened", "what_learned", "source", "committee", "source_refs",
+        "mode", "status", "tiers", "has_org_unit", "created_at", "updated_at",
+        "status_changed_at", "search_text")))  # fmt: skip
+    trend = sa_table("trend", *(sa_column(n) for n in (
+        "ref", "dimension", "value", "status", "lesson_count", "response")),
+        sa_column("committees", JSON().with_variant(JSONB(), "postgresql")),
+        *(sa_column(n, UTCDateTime(timezone=True)) for n in (
+            "created_at", "updated_at", "last_lesson_at")))  # fmt: skip
+    link = sa_table("trend_lesson", sa_column("trend_id"), sa_column("lesson_id"),
+        sa_column("added_at", UTCDateTime(timezone=True)))  # fmt: skip
+    with empty_engine.begin() as connection:
+        connection.execute(staff.insert().values(
+            email="lead@t.example", display_name="Lead", active=True, source="config",
+            created_at=WHEN, updated_at=WHEN))  # fmt: skip
+        connection.execute(lesson.insert().values(
+            ref="LL-2026-0001", title="Lesson", what_happened="Happened.",
+            what_learned="Learned.", source="lfpse_event", committee="PSC", source_refs="[]",
+            mode="named", status="submitted", tiers="[]", has_org_unit=True, created_at=WHEN,
+            updated_at=WHEN, status_changed_at=WHEN, search_text="Lesson"))  # fmt: skip
+        for n, (dimension, value) in enumerate((("site", "liverpool"), ("process", "id")), 1):
+            connection.execute(trend.insert().values(
+                ref=f"TR-2026-000{n}", dimension=dimension, value=value, status="open",
+                lesson_count=3, response=None, committees=["PEC", "PSC"], created_at=WHEN,
+                updated_at=WHEN, last_lesson_at=WHEN))  # fmt: skip
+            connection.execute(link.insert().values(trend_id=n, lesson_id=1, added_at=WHEN))
+        connection.execute(insert(AuditEntry).values(
+            **{**_values(), "entity_type": "trend", "entity_ref": "TR-2026-0001",
+               "action": "raised"}))  # fmt: skip
+    tables = ("staff", "lesson", "trend_lesson", "audit_log")
+    before = _dump(empty_engine, tables)
+    trends_before = _dump(empty_engine, ("trend",))["trend"]
+    migrate.upgrade(empty_engine, "0023")
+    assert _dump(empty_engine, tables) == before
+    assert _dump(empty_engine, ("trend",))["trend"] == [
+        (*row, "None", "None", "None", "None", "None") for row in trends_before
+    ], "every trend as it was, undecided"
+    migrate.upgrade(empty_engine)  # the models are the head's
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        found = uow.trends.by_ref("TR-2026-0001")
+        assert found is not None and found.status == "open" and found.decided_at is None
+        assert [x.ref for x in found.lessons] == ["LL-2026-0001"]
+        assert [t.ref for t in uow.trends.for_committee("PSC", 10)[0]] == [
+            "TR-2026-0002",
+            "TR-2026-0001",
+        ]
+        found.status, found.response, found.response_owner_id = "accepted", "Deep dive.", 1
+        found.decided_at, found.decided_by_id = WHEN, 1
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        assert [t.ref for t in uow.trends.led_by(1)] == ["TR-2026-0001"]

@@ -117,6 +117,9 @@ class TrendLine:
     """Lessons per ISO week, oldest first, the last being the digest's own week so far."""
     weak_only: bool
     """Every action on its lessons is in a weak tier (and there is at least one)."""
+    decision: str = "open"
+    """The committee's decision: "open" (awaiting one: listed every week), "accepted" or
+    "dismissed" (listed only in a week it is new or a lesson joins)."""
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,7 @@ def _trends(repo: DigestRepo, config: OrgConfig, w: Window, committee: str) -> L
                 is_new=row.created_at >= w.since,
                 weekly=tuple(weekly.get(row.id, [0] * WEEKS_CHARTED)),
                 weak_only=bool(stat and stat.actions and not stat.strong_actions),
+                decision=row.status,
             )
         )
     return Listing(tuple(lines), total)

@@ -146,14 +146,23 @@ def _reaudit_result(line: ActionLine) -> Item:
     return _action_item(line, f"Re-audit {outcome}: {_on(line)}", recorded)
 
 
+TREND_DECISIONS = {
+    "open": "awaiting a decision",
+    "accepted": "accepted as a theme",
+    "dismissed": "dismissed",
+}
+
+
 def _trend(line: TrendLine) -> Item:
     parts = [f"{count_of(line.lessons, 'lesson')}, {line.added} joined this week"]
     if line.is_new:
         parts[0] = f"new: {parts[0]}"
+    parts.insert(0, TREND_DECISIONS.get(line.decision, line.decision))
     parts.append(sparkline(line.weekly))
     if line.weak_only:
         parts.append("only weak actions so far")
-    return Item(f"{line.dimension}: {line.label}", line.ref, " · ".join(parts))
+    opens = (Button("Open", "trend.show", {"ref": line.ref}),)
+    return Item(f"{line.dimension}: {line.label}", line.ref, " · ".join(parts), opens)
 
 
 def _idea(line: IdeaLine, config: OrgConfig) -> Item:
@@ -232,10 +241,12 @@ def _assurance(data: DigestData) -> list[Block]:
 def _trends(data: DigestData) -> list[Block]:
     listing = data.trends
     if not listing.items:
-        return _none("New or growing trends")
+        return _none("Trends awaiting a decision, new or growing")
     new = sum(1 for t in listing.items if t.is_new)
+    grown = sum(1 for t in listing.items if not t.is_new and t.added)
     weak = sum(1 for t in listing.items if t.weak_only)
-    prose = _prose("trends", listing=listing, new=new, grown=len(listing.items) - new, weak=weak)
+    awaiting = sum(1 for t in listing.items if t.decision == "open")
+    prose = _prose("trends", listing=listing, new=new, grown=grown, weak=weak, awaiting=awaiting)
     return _section("Trends", prose, [_trend(t) for t in listing.items])
 
 

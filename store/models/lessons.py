@@ -103,7 +103,9 @@ class LessonOrgUnit(Base):
 
 
 class Trend(Base):
-    """Three or more lessons sharing a process, department, site or SRG within the window."""
+    """Lessons sharing a process, department, site or SRG within the window, and what the
+    committee decided about them: `status` is "open" (awaiting a decision), "accepted" (a theme,
+    with a response and its lead) or "dismissed" (with a reason; a new lesson reopens it)."""
 
     __tablename__ = "trend"
     __table_args__ = (Index("ix_trend_dimension_value", "dimension", "value", "status"),)
@@ -119,7 +121,20 @@ class Trend(Base):
     updated_at: Mapped[datetime]
     last_lesson_at: Mapped[datetime]
     response: Mapped[str | None] = mapped_column(Text)
+    """Accepted: the committee's response to the theme (what will be done about it)."""
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    response_owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    """Accepted: who leads the response (told when named; sees it in /qi mine)."""
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    """Dismissed: why. Kept when a new lesson reopens the trend, so the reopened one says so."""
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    reopened_at: Mapped[datetime | None]
+    """When a new lesson reopened a dismissed trend (it is raised again, once per dismissal)."""
+
+    lessons: Mapped[list[Lesson]] = relationship(
+        secondary="trend_lesson", viewonly=True, order_by="Lesson.created_at"
+    )
 
 
 class TrendLesson(Base):

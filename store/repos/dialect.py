@@ -38,3 +38,15 @@ def not_reminded(rule: str, item_key: Any, occasion: Any) -> Any:
         )
         .offset(0)
     )
+
+
+def json_list_has(session: Session, column: Any, value: str) -> Any:
+    """`value` is an element of the JSON list in `column`: JSONB containment on PostgreSQL,
+    json_each on SQLite (trend committees; trends are few, so scanning them is cheap)."""
+    from sqlalchemy import exists, func, literal, select, type_coerce
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, JSONB).contains([value])
+    member = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(member).where(member.c.value == value))

@@ -26,9 +26,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
@@ -44,6 +42,7 @@ from store.models import (
     Trend,
     TrendLesson,
 )
+from store.repos.dialect import json_list_has
 
 LIST_LIMIT = 10
 """Rows per list: a digest is read on a phone between meetings, not a report to scroll."""
@@ -128,6 +127,7 @@ class TrendRow(NamedTuple):
     value: str
     created_at: datetime
     last_lesson_at: datetime
+    status: str
 
 
 class TrendStats(NamedTuple):
@@ -186,21 +186,17 @@ class DigestRepo:
         return self._actions_in(committee, s.action_working)
 
     def _trend_touches(self, committee: str, w: Window) -> ColumnElement[bool]:
-        """Trends that list this committee and are new, or had a lesson join, in the window.
-
-        Trend.committees is a JSON list: JSONB containment on PostgreSQL, json_each on SQLite.
-        Trends are few (each needs several lessons), so scanning them is cheap.
-        """
-        if self._postgres:
-            touches: ColumnElement[bool] = type_coerce(Trend.committees, JSONB).contains(
-                [committee]
-            )
-        else:
-            member = func.json_each(Trend.committees).table_valued("value")
-            touches = exists(
-                select(literal(1)).select_from(member).where(member.c.value == committee)
-            )
-        return and_(touches, or_(Trend.created_at >= w.since, Trend.last_lesson_at >= w.since))
+        """Trends that list this committee and await its decision, or are new or had a lesson
+        join in the window: an undecided trend is listed every week until it is decided."""
+        touches = json_list_has(self.session, Trend.committees, committee)
+        return and_(
+            touches,
+            or_(
+                Trend.status == "open",
+                Trend.created_at >= w.since,
+                Trend.last_lesson_at >= w.since,
+            ),
+        )
 
     def _idea_touches(self, benefits: Collection[str], s: Statuses) -> ColumnElement[bool]:
         """Open ideas with an expected benefit in `benefits` (compared in lower case)."""
@@ -484,6 +480,7 @@ class DigestRepo:
                 Trend.value,
                 Trend.created_at,
                 Trend.last_lesson_at,
+                Trend.status,
                 func.count().over(),
             )
             .where(self._trend_touches(committee, w))

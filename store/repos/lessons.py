@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from store.models import Lesson, LessonOrgUnit, LessonSubmitter, Trend, TrendLesson
-from store.repos.dialect import not_reminded
+from store.repos.dialect import json_list_has, not_reminded
 
 UNIT_KINDS = ("site", "department")
 """Trend dimensions held in lesson_org_unit; "process" and "srg" are columns on the lesson."""
@@ -144,19 +144,42 @@ class TrendRepo:
         return self.session.scalar(select(Trend).where(Trend.ref == ref.strip().upper()))
 
     def active(self, dimension: str, value: str, since: datetime) -> Trend | None:
-        """The open trend on this value whose last lesson is inside the window, if any."""
+        """The trend on this value whose last lesson is inside the window, if any, whatever
+        the committee decided: a new lesson joins it (and reopens it if it was dismissed)."""
         query = (
             select(Trend)
             .where(
                 Trend.dimension == dimension,
                 Trend.value == value,
-                Trend.status == "open",
                 Trend.last_lesson_at >= since,
             )
             .order_by(Trend.id.desc())
             .limit(1)
         )
         return self.session.scalar(query)
+
+    def for_committee(self, committee: str, limit: int) -> tuple[Sequence[Trend], int]:
+        """Up to `limit` trends concerning `committee`: those awaiting a decision first, then
+        the most recently joined; and how many there are in all."""
+        where = json_list_has(self.session, Trend.committees, committee)
+        total = self.session.scalar(select(func.count()).select_from(Trend).where(where)) or 0
+        awaiting = case((Trend.status == "open", 0), else_=1)
+        query = (
+            select(Trend)
+            .where(where)
+            .order_by(awaiting, Trend.last_lesson_at.desc(), Trend.id.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(query).all(), total
+
+    def led_by(self, staff_id: int) -> Sequence[Trend]:
+        """Accepted trends whose response `staff_id` leads (their /qi mine)."""
+        query = (
+            select(Trend)
+            .where(Trend.response_owner_id == staff_id, Trend.status == "accepted")
+            .order_by(Trend.decided_at, Trend.id)
+        )
+        return self.session.scalars(query).all()
 
     def lesson_ids(self, trend_id: int) -> set[int]:
         query = select(TrendLesson.lesson_id).where(TrendLesson.trend_id == trend_id)

@@ -1,7 +1,7 @@
 """when to next ask GOV.UK Notify for an attempt's status (receipts by polling)
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 Create Date: 2026-12-05
 
 `alert_attempt.poll_at`: for a text or email Notify accepted but has not yet given a final
@@ -18,7 +18,7 @@ from alembic import op
 import store.base
 
 revision = '0024'
-down_revision = '0021'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
