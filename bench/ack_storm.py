@@ -818,15 +818,21 @@ def _measure(
             drive(server.address, warm, 25 * workers, check=False)
         presses = _presses(seen, list(range(1, count + 1)), fakes.address, bearer)
         duplicates = _duplicates(seen, presses, fakes.address, bearer, rate)
+        cpu_before = sum(_cpu_s(one.process.pid) for one in servers)
         samples, platforms, last, dups = drive_with_duplicates(
             server.address, presses, duplicates, rate
         )
         recorded = _wait_recorded(db_url, ref, count) if kind == "qihub" else {}
+        cpu = sum(_cpu_s(one.process.pid) for one in servers) - cpu_before
     finally:
         for one in servers:
             one.stop()
     entry = summarise(samples)
     entry["web_workers"] = workers
+    entry["server_cpu_ms_per_request"] = round(cpu * 1000 / (len(presses) + len(dups)), 2)
+    # CPU time of the server process(es) from the storm's first press to its last record,
+    # over every request: what a press costs whatever else shares the machine (its latency
+    # depends on the load; this hardly does)
     entry["by_platform"] = _by_platform(samples, platforms)
     entry["duplicates"] = _duplicate_figures(dups)
     entry["duplicate_errors"] = sum(1 for _k, _p, sample in dups if sample.error)
@@ -924,6 +930,15 @@ def _run_backend(
     return entry
 
 
+def _cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _load(figures: tuple[float, float, float]) -> list[float]:
     """The 1, 5 and 15 minute load averages: other work sharing the machine's CPUs."""
     return [round(x, 2) for x in figures]
@@ -1018,7 +1033,8 @@ def _median_run(entries: list[dict[str, Any]]) -> dict[str, Any]:
 def _run_summary(run: dict[str, Any], count: int) -> dict[str, Any]:
     """One run in brief: the spread between runs on a shared machine is part of the result."""
     floor = run["floor"]
-    out: dict[str, Any] = {"floor": {k: floor.get(k) for k in ("p50_ms", "p99_ms")}}
+    wanted = ("p50_ms", "p99_ms", "server_cpu_ms_per_request")
+    out: dict[str, Any] = {"floor": {k: floor.get(k) for k in wanted}}
     for key, mine in run["ours"].items():
         out[key] = {
             "p50_ms": mine.get("p50_ms"),
@@ -1026,6 +1042,7 @@ def _run_summary(run: dict[str, Any], count: int) -> dict[str, Any]:
             "errors": mine["errors"],
             "p99_ratio_to_its_floor": _ratio(mine, floor, "p99_ms"),
             "recorded_per_s": mine.get("recorded_per_s"),
+            "server_cpu_ms_per_request": mine["server_cpu_ms_per_request"],
             "exactly_once": _exactly_once(mine, count),
             "load_average": mine["load_average"],
         }
@@ -1055,7 +1072,9 @@ def report(result: dict[str, Any]) -> str:
         lines.append(
             f"  {backend}: p50 {ours.get('p50_ms')} / p95 {ours.get('p95_ms')} / p99 "
             f"{ours.get('p99_ms')} / max {ours.get('max_ms')} ms, {ours['errors']} errors "
-            f"(x{ours['p50_ratio_to_floor']} / x{ours['p99_ratio_to_floor']} of the floor)"
+            f"(x{ours['p50_ratio_to_floor']} / x{ours['p99_ratio_to_floor']} of the floor); "
+            f"server CPU {ours['server_cpu_ms_per_request']} ms a request "
+            f"(floor {floor.get('server_cpu_ms_per_request')}), {ours['web_workers']} process(es)"
         )
         for name, part in ours["by_platform"].items():
             rec = ours.get("press_to_recorded", {}).get(name, {})
