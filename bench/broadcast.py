@@ -1,23 +1,28 @@
 """Benchmark: a broadcast to 1,800 and to 100,000 people through fakes that enforce the limits.
 
-One mixed run per size and database: half the recipients are Slack users (a DM each), half are
-Teams users with a 1:1 chat already installed (an activity each), interleaved by staff id,
-queued by OutboxRepo.enqueue_from_select (one INSERT ... SELECT) and delivered by the
+One mixed run per size and database: of every 20 recipients 9 are Slack users (a DM each), 9
+are Teams users with a 1:1 chat already installed (an activity each), one has only a mobile
+number (a text) and one only their work email (an email), interleaved by staff id. The chat
+messages are queued by OutboxRepo.enqueue_from_select (one INSERT ... SELECT), the texts and
+emails one by one by the enqueuer's direct_to_person (as a channel policy step queues them,
+each with its own acknowledgement link); all are delivered by the
 sender `qihub clock` runs (bot.outbox_workers.broadcast_sender in an OutboxLoop), in its
 own process, until nothing is left. The fake Slack Web API and Bot Connector
-(tests/limited_fakes.py) run in this process and answer 429 + Retry-After to anything over a
-limit; they count what each DM channel / conversation received.
+(tests/limited_fakes.py) and the fake GOV.UK Notify (tests/notify/fake_notify.py: real JWT
+checks, Notify's token bucket and daily limits) run in this process and answer 429 to anything
+over a limit; they count what each DM channel / conversation / reference received.
 
 Time is scaled by raising the two budgets that bind a broadcast (each DM is its own channel or
 conversation, so the per-channel and per-conversation limits never do): Slack's workspace
 budget of 300 a minute x SLACK_SCALE and Teams' per-tenant 50 requests a second x TEAMS_SCALE.
 The sender is configured with the same figures, as an operator would set
 SLACK_MESSAGES_PER_MINUTE / TEAMS_TENANT_REQUESTS_PER_SECOND. Reported per platform:
-the achieved rate (messages / first-to-last delivery) against that ceiling (target >= 90 %),
+the achieved rate (messages / first-to-last delivery) against that ceiling (target >= 95 %),
 429s met, duplicates (must be 0), lost recipients (must be 0), and the sender process's
 peak RSS (os.wait4's rusage of the child; target <= 200 MB at 100,000).
 
-The sender is configured 5 % under the fakes' limits (HEADROOM).
+The chat senders are configured 1 % under the fakes' limits (HEADROOM); Notify's at its
+published limit, which the fake enforces unscaled (3,000 a minute).
 QIHUB_BENCH_BROADCAST_SLACK_SCALE and QIHUB_BENCH_BROADCAST_TEAMS_SCALE change the two
 multipliers (24 and 2.4: 120 a second each).
 QIHUB_BENCH_SCALE=0.1 sends a tenth as many messages; QIHUB_BENCH_BACKENDS picks databases
@@ -57,11 +62,14 @@ TEAMS_SCALE = float(os.environ.get("QIHUB_BENCH_BROADCAST_TEAMS_SCALE", "2.4"))
 """Teams' per-tenant 50 requests/s x 2.4: a ceiling of 120 a second. With Slack's, 240
 messages a second: 100,000 in about seven minutes, within what this 2-core machine sustains
 (about 450 a second with no limits, sharing the CPUs with the fakes and PostgreSQL)."""
-HEADROOM = float(os.environ.get("QIHUB_BENCH_BROADCAST_HEADROOM", "0.95"))
-"""The sender is configured 5 % under the fakes' limits, as an operator should configure
-it under the published ones: a request's arrival at the server jitters by milliseconds, so
-pacing at exactly the limit meets a 429 (and a second's pause) now and then."""
-TARGET_SHARE = 0.90
+HEADROOM = float(os.environ.get("QIHUB_BENCH_BROADCAST_HEADROOM", "0.99"))
+"""The chat senders are configured 1 % under the fakes' limits (QIHUB_BENCH_BROADCAST_HEADROOM
+changes it). Until 2026-12-05 it was 5 %, which capped the achieved share at 95 %: the sender
+counted each send from its slot, and a send held up on its way arrived inside a window
+already full (a 429 and a second's pause) unless the sender kept well under the limit. It now
+counts each send against the platform's limit until it was answered (bot/pacing.py), so
+arrival jitter cannot fill a window; the 1 % is left for the web process's own sends."""
+TARGET_SHARE = 0.95
 TARGET_RSS_MB = 200.0
 BOT_TOKEN = "xoxb-bench-token"
 TEAMS_TOKEN = "bench.teams.token"
