@@ -647,6 +647,7 @@ def broadcast(backend: str, count: int, scratch: str) -> dict[str, Any]:
         "real_time": real_time(
             counts["slack"], counts["teams"], counts["notify"], notify.rate_limit
         ),
+        "first_delivery_after_s": round(min(everything) - started, 2) if everything else None,
         "reached_99_percent_after_s": reached_share_after(everything, started, count, 0.99),
         "reached_all_after_s": reached_share_after(everything, started, count, 1.0),
         "enqueue_s": seeded["enqueue_s"],
@@ -710,6 +711,9 @@ def run() -> dict[str, Any]:
         "machine": describe(),
         "load_average_at_end": _load(),
     }
+    from bench import reach
+
+    result["trust_reach"] = reach.run()
     ran = [r for r in runs.values() if "skipped" not in r]
     result["meets_target"] = bool(ran) and all(r["meets_target"] for r in ran)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -751,8 +755,13 @@ def report(result: dict[str, Any]) -> str:
             f"{r['dispatcher_peak_rss_mb']} MB; queued in {r['enqueue_s']} s (INSERT ... SELECT); "
             f"CPU: sender {r['cpu']['dispatcher_cpu_s']} s, fakes {r['cpu']['fakes_cpu_s']} s; "
             f"99 % reached after {r['reached_99_percent_after_s']} s (scaled, from the "
-            f"sender's start); load average {r['load_average']}"
+            f"sender's start; first message after {r['first_delivery_after_s']} s); load "
+            f"average {r['load_average']}"
         )
+    if "trust_reach" in result:
+        from bench import reach
+
+        lines.append(reach.report(result["trust_reach"]))
     lines.append(
         f"  target >= {TARGET_SHARE:.0%} of each ceiling, 0 duplicates, 0 lost, peak RSS <= "
         f"{TARGET_RSS_MB:g} MB at 100,000: {'met' if result['meets_target'] else 'MISSED'}"
