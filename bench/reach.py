@@ -20,7 +20,7 @@ What is sent when:
   reaches), so its measured time can be set beside the model's.
 
 Each channel is a queue served at its paced rate: Slack's workspace budget, Teams' per-tenant
-budget (both HEADROOM under the limit, as the benchmark configures them), Notify's bucket
+budget (both at HEADROOM x the limit, as the benchmark configures them), Notify's bucket
 (a burst, then its refill rate; texts and emails share it). Messages queued at the same time
 go in staff order, as the sender claims them.
 
