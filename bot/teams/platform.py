@@ -58,6 +58,10 @@ BLOCKED = "the person has blocked QI Hub or removed it in Teams"
 BLOCKED_CODES = ("MessageWritesBlocked", "ConversationBlockedByUser")
 RETRYABLE_STATUSES = frozenset({408, 412, 500, 502, 503, 504})
 """Teams asks bots to retry 412, 502, 503 and 504 with backoff (and 429 after Retry-After)."""
+CATCH_UP = 1.25
+"""The tenant's sends are spaced at this multiple of its rate: evenly, but with room to win
+back slots a busy moment lost. The per-second limit itself (counted until each send was
+answered, bot/pacing.py) still keeps every second within the tenant's budget."""
 PREPARED_SECONDS = 30.0
 """How long a batch's conversations read by `prepare` are trusted (a batch takes seconds;
 a person installing or blocking the bot meanwhile is seen on the next batch)."""
@@ -102,7 +106,7 @@ class TeamsPlatform:
         self._clock = clock or SystemClock()
         self._pacer = Pacer("Teams")
         self._tenant = RateLimitItemPerSecond(tenant_per_second)
-        self._tenant_spacing = Window.spacing(tenant_per_second)
+        self._tenant_spacing = Window.spacing(tenant_per_second * CATCH_UP)
         self._per_second = RateLimitItemPerSecond(conversation_per_second)
         self._per_30s = RateLimitItemPerSecond(conversation_per_30s, 30)
         self._prepared: dict[int, tuple[float, _Conversation | None]] = {}
