@@ -481,27 +481,20 @@ def platform_figures(
 
 
 def notify_figures(fake: Any, expected: dict[str, list[str]], wall_s: float) -> dict[str, Any]:
-    """Notify's leg, figured like a chat platform's: its ceiling is the rate limit's steady
-    rate (3,000 a minute: 50 a second), after the burst its bucket allows (up to 1,000 at
-    once). The steady rate is measured from the end of the last whole second that exceeded
-    the ceiling by more than a tenth (the burst is over), and over the last 60 % of the span at
-    most, so the burst cannot flatter it; a run whose texts and emails all went in the burst
-    has no steady part (None). The target applies from NOTIFY_MEASURED messages on."""
+    """Notify's leg, figured against what its limit allowed: a token bucket lets a burst of
+    `burst` go at once and then `rate` a second, so over a run of T seconds from the first
+    message to the last it accepts at most burst + rate x T. The share of that ceiling is the
+    achieved share (a rate measured "after the burst" is fragile: on a busy machine the
+    sender's own bucket refills while it waits for the CPU, and spends it in small bursts).
+    Below NOTIFY_MEASURED messages the run is mostly burst and is not held to the target."""
     with fake._lock:
         sent = [(s.reference, s.kind) for s in fake.sent]
         stamps = sorted(t for t, _ in fake.stamps)
-    ceiling = fake.rate_limit / 60
     counts = Counter(reference for reference, _ in sent)
     wanted = [r for refs in expected.values() for r in refs]
     lost = sum(1 for reference in wanted if counts.get(reference, 0) == 0)
     span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
-    settled = _burst_over(stamps, ceiling)
-    if settled is not None:  # and not in the first 40 % of the span: a starved burst dribbles
-        settled = max(settled, 0.4 * span)
-    steady = steady_rate(stamps, settled) if settled is not None else None
-    bucket = min(math.ceil(fake.rate_limit / 3) + 1, 1000)
     return {
-        "messages": len(sent),
         "texts": sum(1 for _, kind in sent if kind == "sms"),
         "emails": sum(1 for _, kind in sent if kind == "email"),
         "recipients": len(counts),
@@ -510,29 +503,33 @@ def notify_figures(fake: Any, expected: dict[str, list[str]], wall_s: float) -> 
         "first_to_last_s": round(span, 3),
         "expected": len(wanted),
         "lost": lost,
-        "ceiling_per_s": ceiling,
-        "ceiling": f"{fake.rate_limit}/min per key (token bucket of {bucket}, refilled at "
-        f"{ceiling:g}/s); daily {fake.daily['sms']:,} texts, {fake.daily['email']:,} emails",
-        "burst_s": round(settled, 1) if settled is not None else None,
-        "overall_per_s": round((len(sent) - 1) / span, 1) if span > 0 else None,
-        "steady_per_s": round(steady, 1) if steady is not None else None,
-        "achieved_per_s": round(steady, 1) if steady is not None else None,
-        "share_of_ceiling": round(steady / ceiling, 3) if steady is not None else None,
+        **bucket_figures(len(sent), span, fake.rate_limit),
+        "ceiling": f"{fake.rate_limit}/min per key (a token bucket: a burst of "
+        f"{notify_burst(fake.rate_limit)}, then {fake.rate_limit / 60:g}/s); daily "
+        f"{fake.daily['sms']:,} texts, {fake.daily['email']:,} emails",
         "wall_s": round(wall_s, 1),
     }
 
 
-def _burst_over(stamps: list[float], ceiling: float) -> float | None:
-    """Seconds from the first message to the end of the last whole second in which more than
-    1.1 x `ceiling` arrived: the bucket's burst is over by then (a second that was slow only
-    because the machine was busy does not end it early). None if no whole second is left."""
-    if not stamps:
-        return None
-    per_second = Counter(int(t - stamps[0]) for t in stamps)
-    last = int(stamps[-1] - stamps[0])  # the last second is partial
-    bursts = [second for second in range(last) if per_second.get(second, 0) > 1.1 * ceiling]
-    over = (max(bursts) + 1) if bursts else 0
-    return float(over) if over < last else None
+def notify_burst(rate_limit: int) -> int:
+    """What Notify's bucket lets go at once: min(ceil(rate / 3) + 1, 1000) tokens, refused
+    under one left (tests/notify/fake_notify.py, as Notify's own script)."""
+    return min(math.ceil(rate_limit / 3) + 1, 1000) - 1
+
+
+def bucket_figures(messages: int, span: float, rate_limit: int) -> dict[str, Any]:
+    """`messages` over `span` seconds against a bucket's ceiling over that span."""
+    rate = rate_limit / 60
+    allowed = notify_burst(rate_limit) + rate * span
+    measured = messages > notify_burst(rate_limit)
+    return {
+        "messages": messages,
+        "ceiling_per_s": rate,
+        "ceiling_over_run": round(allowed),
+        "overall_per_s": round((messages - 1) / span, 1) if span > 0 else None,
+        "achieved_per_s": round((messages - 1) / span, 1) if span > 0 and measured else None,
+        "share_of_ceiling": round(messages / allowed, 3) if measured else None,
+    }
 
 
 def reached_share_after(
@@ -672,8 +669,8 @@ def broadcast(backend: str, count: int, scratch: str) -> dict[str, Any]:
 
 
 NOTIFY_MEASURED = 5_000
-"""Texts and emails from which Notify's steady rate is held to the target: fewer are mostly
-its burst (1,000 at once) and the seconds after it."""
+"""Texts and emails from which Notify's share is held to the target: fewer are mostly its
+burst (999 at once) and the seconds after it."""
 BACKLOG_NOTIFY = 1024
 """The fake Notify's listen backlog, as the other fakes' (tests/limited_fakes.BACKLOG)."""
 
@@ -742,6 +739,13 @@ def report(result: dict[str, Any]) -> str:
         parts = []
         for platform, f in r["platforms"].items():
             share = f["share_of_ceiling"]
+            if platform == "notify" and share is not None:
+                parts.append(
+                    f"notify {f['messages']:,} texts and emails at {f['achieved_per_s']}/s "
+                    f"({share:.1%} of the {f['ceiling_over_run']:,} its limit allowed in "
+                    f"{f['first_to_last_s']:.0f} s), {f['answered_429']} x 429"
+                )
+                continue
             parts.append(
                 f"{platform} {f['messages']:,} msgs at {f['achieved_per_s']}/s "
                 f"({share:.1%} of {f['ceiling_per_s']:g}/s), {f['answered_429']} x 429"
