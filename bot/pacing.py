@@ -18,11 +18,11 @@ server, a stalled thread, sends that left together after a garbage collection) c
 make a later one arrive inside a window that is already full. That is what lets the sender
 run close to the limit without meeting a 429: counted from their slots, sends held up
 together arrived together, and a sender configured 2 % under the limit met a 429 (and a
-second's pause of the whole platform) every few seconds on a busy machine. The cost is the
-round trip: a window that binds hands out its next slot one round trip later, about 1 % of the
-budget at a few milliseconds a call. Smoothing windows (`Window.spacing`, Slack's per-second
-share of its minute) are ours, not the platform's, and count slots only, so a late send
-never pushes every later slot back.
+second's pause of the whole platform) eight times in 90 seconds on a busy machine. The cost is
+the round trip: a one-second limit that binds hands out its next slot a round trip later
+(Teams: 1 to 3 % of its budget on the loaded benchmark machine). Smoothing windows
+(`Window.spacing`, Slack's per-second share of its minute) are ours, not the platform's, and
+count slots only, so a late send never pushes every later slot back.
 
 A 429 pauses the whole platform for Retry-After seconds, slots already handed out included.
 
