@@ -14,7 +14,9 @@ What is sent when:
   not acknowledged every `remind_every_minutes` (30 for "critical", handlers/defaults) until
   the deadline (24 h): the rule `alert_not_acknowledged`;
 - texts and emails: the severity's channel policy (handlers/alerts/policy.py). The bundled
-  configuration has NONE, so people without chat are never told (POLICIES["bundled"]); the
+  configuration writes none, so the default critical policy applies once Notify is set up
+  (POLICIES["bundled"], handlers/config.py DEFAULT_CRITICAL_POLICY); with `policy = []` or
+  no Notify, people without chat are never told (POLICIES["chat_only"]); the
   policy docs/notify.md section 7 gives as its example is POLICIES["documented"]; "at_once"
   is what the broadcast benchmark sends (a text or an email at once to each person no chat
   reaches), so its measured time can be set beside the model's.
@@ -51,6 +53,7 @@ from bench.broadcast import (
     TEAMS_SCALE,
     reached_by,
 )
+from handlers.config import DEFAULT_CRITICAL_POLICY
 
 STAFF = 1_800
 SEED = 15
@@ -86,7 +89,10 @@ class Step:
 
 
 POLICIES: dict[str, tuple[Step, ...]] = {
-    "bundled": (),
+    "bundled": tuple(
+        Step(step.channel, step.after_minutes * 60, step.who) for step in DEFAULT_CRITICAL_POLICY
+    ),
+    "chat_only": (),
     "documented": (
         Step("sms", 0, "no_chat"),
         Step("sms", 15 * 60, "not_acked"),
@@ -250,7 +256,11 @@ def run() -> dict[str, Any]:
             for name, curve in ACK_CURVES.items()
         },
         "policies": {
-            "bundled": "handlers/defaults/clatterbridge.toml: no channel policy (chat only)",
+            "bundled": "the bundled configuration writes no critical policy, so with Notify's "
+            "templates set the default applies (handlers/config.py DEFAULT_CRITICAL_POLICY): a "
+            "text and an email at once to those no chat reaches, a text at 15 min and an email "
+            "at 30 min to anyone not yet acknowledged",
+            "chat_only": "a severity written with policy = [] (or Notify not set up): chat only",
             "documented": "docs/notify.md section 7: a text at once to those no chat reaches, "
             "a text at 15 min and an email at 30 min to anyone not yet acknowledged",
             "at_once": "what the broadcast benchmark sends: a text or an email at once to "
