@@ -16,7 +16,9 @@ from bot.app import create_app
 from bot.settings import Settings
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
+from handlers.context import SYSTEM, Context
 from handlers.spc import Improvement, Variation, xmr
+from handlers.spc.series import committee_series, lesson_counts
 from messages.text import render_reply
 from store.models import AuditEntry, Trend
 from tests.conftest import START
@@ -185,3 +187,20 @@ def test_the_count_rule_still_works(count_hub: Harness) -> None:
 
 def test_a_clock_at_start_is_a_thursday() -> None:
     assert START.weekday() == 3 and WEEK_START.weekday() == 0
+
+
+def test_a_committees_rise_in_reporting_is_not_called_concerning(hub: Harness) -> None:
+    """A committee's lessons per week have no better direction: eight busy weeks are special
+    cause, shown as neither improving nor concerning, while the same lessons at the ward are a
+    concern (the cluster a trend is raised for)."""
+    seed_weeks(hub, [*[2, 3, 1, 2, 3, 2, 1, 2, 3, 2, 2, 1], *[6] * 8, 0])
+    with hub.app.uow_factory() as uow:
+        ctx = Context(hub.app.services, uow, SYSTEM, "test")
+        lessons, _ = committee_series(ctx, "PSC")
+        committee = lessons.chart()
+        [ward] = [s for s in lesson_counts(ctx, "department") if s.value == "ward-4"]
+        ward_chart = ward.chart()
+    assert committee is not None and ward_chart is not None
+    assert committee.improvement is Improvement.NEITHER
+    assert committee.points[-1].variation is Variation.NEITHER
+    assert ward_chart.points[-2].variation is Variation.CONCERNING

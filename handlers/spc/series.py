@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
@@ -431,12 +431,15 @@ def days_to_verified_change(
 def committee_series(ctx: Source, committee: str) -> tuple[Series, Series]:
     """What a committee sees every week (its digest and its reports page): its lessons per
     period and its overdue actions at each period's end, over the last REPORT_PERIODS whole
-    periods."""
+    periods. A committee's lessons have no better direction (NEITHER): more reporting is as
+    likely a healthier reporting culture as more harm, and an orange "concerning" over a rise
+    in reporting would tell committees to discourage it. A site's or ward's own series keeps
+    DECREASE, for the trend rule: there a rise is the cluster a trend is raised for."""
     spans = periods(ctx, count=REPORT_PERIODS, before=ctx.now.astimezone(ctx.config.zone).date())
     found = [s for s in lesson_counts(ctx, "committee", spans=spans) if s.value == committee]
     per = period_name(ctx.config.spc.period_days)
     lessons = (
-        found[0]
+        replace(found[0], improvement=Improvement.NEITHER)
         if found
         else _measure(
             f"lessons.committee.{committee}",
@@ -444,7 +447,7 @@ def committee_series(ctx: Source, committee: str) -> tuple[Series, Series]:
             None,
             spans,
             "lessons",
-            Improvement.DECREASE,
+            Improvement.NEITHER,
             (),
         )
     )
