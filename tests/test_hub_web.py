@@ -181,3 +181,13 @@ def test_the_vendored_assets_are_served_with_long_caches_and_their_types(hub: Ha
         assert client.get("/assets/manifest.json").status_code == 200
         for missing in ("nhsuk.min.js", "../pages.py", "..%2Fpages.py", "hub.css", "VERSION"):
             assert client.get(f"/assets/{missing}").status_code == 404, missing
+
+
+def test_hostile_queries_are_answered_never_a_500(hub: Harness) -> None:
+    with TestClient(create_web_app(hub.app), raise_server_exceptions=False) as client:
+        for page in ("99999999999999999999999", "%C2%B2", "-1", "1e308", "%00"):
+            assert client.get(f"/bulletins?page={page}").status_code == 404, page
+        for q in ("%00", "%F0%9F%92%A9", "..%2F..%2Fetc%2Fpasswd", "%25", "x%20" * 20):
+            assert client.get(f"/hub/search?q={q}").status_code in (200, 400), q
+        assert client.get("/assets/%2e%2e/pages.py").status_code == 404
+        assert client.get("/assets/" + "x" * 3000).status_code == 404
