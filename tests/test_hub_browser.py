@@ -38,8 +38,8 @@ WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = (320, 1280)
 NHS_BLUE = "rgb(0, 94, 184)"
 NHS_FONTS = "assets.nhs.uk"
-"""The only thing the CSP refuses on these pages: the Frutiger font the NHS stylesheet names
-(font-src 'self', bot/pages.py). Any other refusal is a bug in a template."""
+"""The only thing the CSP may refuse on these pages: the Frutiger font the NHS stylesheet names
+(font-src 'self', bot/pages.py). Any other refusal (an inline style, say) is a bug."""
 
 
 @pytest.fixture
