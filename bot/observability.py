@@ -261,6 +261,10 @@ def _link_press(scope: Scope) -> str | None:
 def _route_family(path: str) -> str:
     if path.startswith("/bulletins/"):
         return "/bulletins/{id}"
+    if path.startswith("/hub/"):
+        return "/hub/{page}"
+    if path.startswith("/assets/"):
+        return "/assets/{file}"
     if path.startswith("/ack/"):
         return "/ack/{token}"  # the token itself never becomes a label
     return "other"

@@ -3,24 +3,25 @@ their charts, and the sealed chart addresses the digest's pictures point at.
 
 No sign-in yet, so these pages carry aggregate figures only (counts, rates, SPC limits): no
 name, no lesson text, and rates about fewer than five people are withheld (handlers/reports/
-board.py). The bulletin's strict Content-Security-Policy applies: no script runs here.
+board.py). The pages are drawn in the hub's NHS.UK shell (bot/pages.py) under its strict
+Content-Security-Policy: no script runs here.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bot.app import QIHub
-from bot.bulletin_web import HEADERS
+from bot.pages import HEADERS, Shell, page
 from handlers.bulletin.page import long_day
 from handlers.bulletin.quarters import parse_quarter, quarter_at
 from handlers.reports.board import BoardPack, build_board_pack
 from handlers.reports.charts import render_png
 from handlers.reports.links import chart_from_path
-from handlers.reports.page import board_csv, render_board, render_committee
+from handlers.reports.page import board_csv, chart_view
 from handlers.spc.series import At, Series, committee_series
 
 CACHE = "private, max-age=300"
@@ -53,13 +54,17 @@ def mount_reports(web: FastAPI, app: QIHub) -> None:
     _mount_board(web, app)
 
     @web.get("/reports/{committee}", response_class=HTMLResponse)
-    def committee(committee: str) -> HTMLResponse:
+    def committee(request: Request, committee: str) -> HTMLResponse:
         code = committee_code(committee)
-        name = app.config.committees[code].name
-        html = render_committee(
-            app.config.organisation.name, code, name, series_of(code), long_day(_today(app))
+        return page(
+            "reports/committee.html",
+            Shell.of(request, app.config.organisation.name),
+            cache=CACHE,
+            code=code,
+            name=app.config.committees[code].name,
+            charts=[chart_view(s) for s in series_of(code)],
+            as_of=long_day(_today(app)),
         )
-        return HTMLResponse(html, headers={**HEADERS, "Cache-Control": CACHE})
 
     @web.get("/reports/{committee}/charts/{key}.png")
     def committee_chart(committee: str, key: str) -> Response:
@@ -111,9 +116,17 @@ def _mount_board(web: FastAPI, app: QIHub) -> None:
         )
 
     @web.get("/reports/board/{quarter}", response_class=HTMLResponse)
-    def board(quarter: str) -> HTMLResponse:
-        html = render_board(app.config.organisation.name, pack(quarter), long_day(_today(app)))
-        return HTMLResponse(html, headers={**HEADERS, "Cache-Control": CACHE})
+    def board(request: Request, quarter: str) -> HTMLResponse:
+        found = pack(quarter)
+        return page(
+            "reports/board.html",
+            Shell.of(request, app.config.organisation.name),
+            cache=CACHE,
+            p=found,
+            code=found.quarter.code,
+            charts=[chart_view(s) for s in found.series],
+            as_of=long_day(_today(app)),
+        )
 
     @web.get("/reports/board/{quarter}/charts/{key}.png")
     def board_chart(quarter: str, key: str) -> Response:

@@ -1,4 +1,5 @@
-"""`qihub web`: the ASGI application: Slack at /slack/events, Teams at /api/messages, health."""
+"""`qihub web`: the ASGI application: Slack at /slack/events, Teams at /api/messages, health,
+and the Improvement Hub's pages in the NHS.UK shell (/hub, /bulletins, /reports; docs/web.md)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.clock_watch import ClockWatch
 from bot.http_edge import from_this_machine
+from bot.hub_web import mount_hub
 from bot.notify.receipts import mount_notify_callback
 from bot.observability import Metrics, RequestObserver
 from bot.outbox_workers import OutboxKicker, connected_platforms, worker_name
 from bot.reports_web import mount_reports
 from bot.settings import Settings
 from bot.teams.doors import playground_problem
+from bot.web_assets import mount_assets
 from handlers.config import ConfigError
 from handlers.heartbeat import clock_health
 from handlers.leadership import CLOCK
@@ -121,6 +124,8 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
             }
         )
 
+    mount_assets(web)
+    mount_hub(web, app)
     mount_bulletins(web, app)
     mount_reports(web, app)
     mount_ack_links(web, app)
@@ -128,7 +133,15 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
     web.add_middleware(
         RequestObserver,
         metrics=metrics,
-        routes={"/slack/events", "/api/messages", "/healthz", "/metrics", "/bulletins", "/reports"},
+        routes={
+            "/slack/events",
+            "/api/messages",
+            "/healthz",
+            "/metrics",
+            "/bulletins",
+            "/reports",
+            "/hub",
+        },
     )
     return web
 

@@ -18,6 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
+from bot.pages import Shell
+from bot.pages import render as render_html
 from bot.web import create_web_app
 from handlers.bulletin.charts import CHARTS, render_png
 from handlers.bulletin.data import (
@@ -33,7 +35,7 @@ from handlers.bulletin.data import (
     from_snapshot,
     to_snapshot,
 )
-from handlers.bulletin.page import render_page
+from handlers.bulletin.page import page_context
 from handlers.bulletin.quarters import Quarter, draft_moment, parse_quarter, quarter_at, quarter_of
 from handlers.config import OrgConfig
 from messages.templates import render
@@ -42,6 +44,7 @@ from store.models import AuditEntry, Bulletin, Idea, IdeaSubmitter, StaffRole
 from tests.goldens import assert_golden
 from tests.harness import ALEX, CHRIS, HELEN, PRIYA, RUTH, SAM, TOM, Harness, button, ref_in
 from tests.lessons_flow import add_action, decided_lesson, step
+from tests.pages_kit import printable
 from tests.test_digest import Seed
 
 LONDON = ZoneInfo("Europe/London")
@@ -713,7 +716,7 @@ def test_the_published_page_is_accessible_printable_html_with_charts(hub: Harnes
             "Critical alerts",
         ]
         assert len(page.all("main")) == 1 and page.all("header")
-        assert "@media print" in html
+        assert printable(client, html)
         images = page.all("img")
         assert [i["src"] for i in images] == [
             f"/bulletins/{bulletin_id}/charts/{name}.png" for name in CHARTS
@@ -905,7 +908,12 @@ def test_golden_html_of_a_fixed_quarter(config: OrgConfig) -> None:
     contents = fixed_contents(config)
     published = local("2027-01-05", "10:00")
     headline = render("bulletin/headline.txt", c=contents)
-    html = render_page(7, contents, published, LONDON, headline)
+    html = render_html(
+        "bulletin/page.html",
+        Shell(organisation=contents.organisation, path="/bulletins/7"),
+        **page_context(7, contents, published, LONDON, headline),
+    )
+    html = re.sub(r"/assets/hub-[0-9a-f]{12}\.css", "/assets/hub-<hash>.css", html)  # hub.css edits
     expected = GOLDEN / "q3_page.html"
     assert_golden(expected, html)
     assert "Alex Morgan" in html  # consented credit is the only name on the page

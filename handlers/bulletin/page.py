@@ -1,22 +1,19 @@
-"""The published bulletin as an accessible, printable HTML page, from its snapshot alone.
+"""What the published bulletin's page shows, from its snapshot alone.
 
-Jinja2 with autoescaping on: every value reaching the page is escaped, so a foreword or an
-evidence note containing markup shows as text. (The chat templates keep autoescaping off
-because chat renderers escape for themselves; HTML has no later step to rely on.)
+The page itself is drawn by the web adapter in the NHS.UK shell (bot/bulletin_web.py,
+messages/templates/web/bulletin/), whose environment autoescapes: a foreword or an evidence
+note containing markup shows as text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from handlers.bulletin import charts
 from handlers.bulletin.data import Contents, Figures
-from messages.templates import TEMPLATES, plural
 
 
 @dataclass(frozen=True)
@@ -45,19 +42,6 @@ def long_day(value: str | date | datetime) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES / "bulletin"),
-        autoescape=select_autoescape(["html"], default_for_string=True, default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(long_day=long_day, plural=plural)
-    return env
-
-
 def chart_views(figures: Figures) -> list[ChartView]:
     views = []
     for name in charts.CHARTS:
@@ -74,33 +58,22 @@ def chart_views(figures: Figures) -> list[ChartView]:
     return views
 
 
-def render_page(
+def page_context(
     bulletin_id: int, contents: Contents, published_at: datetime, zone: ZoneInfo, headline: str
-) -> str:
+) -> dict[str, Any]:
+    """The bulletin page's template variables (messages/templates/web/bulletin/page.html)."""
     start = contents.start.astimezone(zone).date()
     last = contents.end.astimezone(zone).date() - timedelta(days=1)
     share = contents.figures.stronger_share
-    return (
-        environment()
-        .get_template("page.html")
-        .render(
-            id=bulletin_id,
-            c=contents,
-            f=contents.figures,
-            organisation=contents.organisation,
-            published=long_day(published_at.astimezone(zone).date()),
-            first_day=long_day(start),
-            last_day=long_day(last),
-            stronger_share=f"{share:.0%}" if share is not None else "None",
-            headline=headline,
-            charts=chart_views(contents.figures),
-        )
-    )
-
-
-def render_archive(organisation: str, entries: list[ArchiveEntry]) -> str:
-    return (
-        environment()
-        .get_template("archive.html")
-        .render(organisation=organisation, bulletins=entries)
-    )
+    return {
+        "id": bulletin_id,
+        "c": contents,
+        "f": contents.figures,
+        "organisation": contents.organisation,
+        "published": long_day(published_at.astimezone(zone).date()),
+        "first_day": long_day(start),
+        "last_day": long_day(last),
+        "stronger_share": f"{share:.0%}" if share is not None else "None",
+        "headline": headline,
+        "charts": chart_views(contents.figures),
+    }

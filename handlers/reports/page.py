@@ -1,27 +1,33 @@
-"""The reports as accessible, printable HTML (and the board pack as CSV), figures only.
+"""What the report pages show (and the board pack as CSV), figures only.
 
 Every chart has its alt text (handlers/reports/charts.py) and, under it, a table of every
 point with the mean and limits, so a screen reader, a printout and a spreadsheet all get the
-figures the picture shows. Jinja2 autoescapes everything.
+figures the picture shows. The pages themselves are drawn by the web adapter in the NHS.UK
+shell (bot/reports_web.py, messages/templates/web/reports/).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from handlers.bulletin.page import long_day
 from handlers.reports.board import BoardPack
 from handlers.reports.charts import chart_of, number, summary
 from handlers.spc.series import Series
-from handlers.spc.xmr import RULE_LABELS, Rule
+from handlers.spc.xmr import RULE_LABELS, Rule, Variation
 from messages.csv_safe import neutralise
-from messages.templates import TEMPLATES
+
+RAG = {
+    Variation.CONCERNING: ("red", "Concerning"),
+    Variation.NEITHER: ("amber", "Special cause"),
+    Variation.IMPROVING: ("green", "Improving"),
+    Variation.COMMON: ("grey", "Common cause"),
+}
+"""The chart's status as a RAG tag beside its summary: red for special cause that is
+concerning, green improving, amber special cause in neither direction, grey common cause."""
 
 RUN_CHART = "run_chart_no_limits"
 """The CSV's variation for a mostly-zero series: no limits were drawn, nothing was judged."""
@@ -42,6 +48,8 @@ class ChartView:
     summary: str
     drawn: bool
     rows: tuple[PointRow, ...]
+    rag: str = ""
+    status: str = ""
 
 
 def chart_view(series: Series) -> ChartView:
@@ -54,6 +62,13 @@ def chart_view(series: Series) -> ChartView:
             rule = chart.points[n].rules[0]
             note = f"Special cause: {RULE_LABELS[Rule(rule)]}"
         rows.append(PointRow(long_day(period), number(value, series.unit), note))
+    rag, status = (
+        ("", "")
+        if chart is None
+        else ("grey", "Run chart")
+        if chart.sparse
+        else RAG[chart.variation]
+    )
     return ChartView(
         series.key,
         series.title,
@@ -61,49 +76,8 @@ def chart_view(series: Series) -> ChartView:
         summary(series, chart),
         chart is not None,
         tuple(rows),
-    )
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES / "reports"),
-        autoescape=select_autoescape(["html"], default_for_string=True, default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(long_day=long_day)
-    return env
-
-
-def render_committee(
-    organisation: str, code: str, name: str, series: Sequence[Series], as_of: str
-) -> str:
-    return (
-        environment()
-        .get_template("committee.html")
-        .render(
-            organisation=organisation,
-            code=code,
-            name=name,
-            charts=[chart_view(s) for s in series],
-            as_of=as_of,
-        )
-    )
-
-
-def render_board(organisation: str, pack: BoardPack, as_of: str) -> str:
-    return (
-        environment()
-        .get_template("board.html")
-        .render(
-            organisation=organisation,
-            p=pack,
-            charts=[chart_view(s) for s in pack.series],
-            as_of=as_of,
-            code=pack.quarter.code,
-        )
+        rag,
+        status,
     )
 
 

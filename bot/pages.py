@@ -1,0 +1,132 @@
+"""Every HTML page of `qihub web` in one shell: the NHS.UK design system, one CSP (docs/web.md).
+
+Pages render through their own Jinja environment, separate from the chat templates in
+messages/templates.py: autoescaping on (HTML has no later step that escapes), templates from
+messages/templates/web/ first and then the NHS.UK frontend macros (`nhsuk-frontend-jinja`,
+pinned to the vendored CSS's version). `ChainableUndefined` because those macros read
+`params.a.b` of options a page leaves out; a page's own misspelt variable renders empty, so
+every page has a test that looks for its content.
+
+A page is added by writing a template that extends "layout.html" and returning `page(...)`
+from the route: the shell (header with search and navigation, skip link, footer, stylesheet)
+and the security headers come with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+
+from bot.web_assets import stylesheets
+from handlers.bulletin.page import long_day
+from messages.templates import TEMPLATES, plural
+
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "manifest-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+"""No script at all (default-src 'none' covers script-src), styles and pictures from this
+server only, no inline style or script, forms post only here, never framed. The NHS Frutiger
+font is served from assets.nhs.uk, which `font-src 'self'` leaves out on purpose: no
+request leaves for another site, and the stylesheet falls back to Arial (docs/web.md)."""
+
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+"""Every page's and every page asset's headers (charts, CSV, stylesheets, icons)."""
+
+NAVIGATION = (
+    ("Home", "/hub"),
+    ("Bulletins", "/bulletins"),
+    ("Board pack", "/reports/board"),
+)
+"""The header's navigation: (text, address). An item is current on its address and below."""
+
+
+@dataclass(frozen=True)
+class Shell:
+    """What the layout needs about the request, the same on every page.
+
+    `person` is the signed-in person's display name and `sign_in` the sign-in address; both
+    are None until sign-in exists (a later step fills them from the session). The header's
+    account area shows the name, or the sign-in link, whichever is set.
+    """
+
+    organisation: str
+    path: str
+    person: str | None = None
+    sign_in: str | None = None
+
+    @classmethod
+    def of(cls, request: Request, organisation: str) -> Shell:
+        """The shell for this request (nobody signed in yet: sign-in is a later step)."""
+        return cls(organisation=organisation, path=request.url.path)
+
+    def navigation(self) -> list[dict[str, Any]]:
+        return [
+            {"text": text, "href": href, "current": _under(self.path, href)}
+            for text, href in NAVIGATION
+        ]
+
+    def account(self) -> list[dict[str, Any]]:
+        if self.person:
+            return [{"text": self.person, "icon": True}]
+        if self.sign_in:
+            return [{"text": "Sign in", "href": self.sign_in}]
+        return []
+
+
+def _under(path: str, href: str) -> bool:
+    return path == href or path.startswith(href.rstrip("/") + "/")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES / "web"),
+                PackageLoader("nhsuk_frontend_jinja"),
+            ]
+        ),
+        autoescape=True,
+        undefined=ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(plural=plural, long_day=long_day)
+    return env
+
+
+def render(template: str, shell: Shell, **context: Any) -> str:
+    """The page's HTML: `template` (under messages/templates/web/) inside the shell."""
+    return (
+        environment()
+        .get_template(template)
+        .render(shell=shell, stylesheets=stylesheets(), **context)
+    )
+
+
+def page(
+    template: str,
+    shell: Shell,
+    *,
+    status: int = 200,
+    cache: str = "no-cache",
+    headers: Mapping[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """The response for a page: its HTML with the shell's security headers and `cache`."""
+    return HTMLResponse(
+        render(template, shell, **context),
+        status_code=status,
+        headers={**HEADERS, "Cache-Control": cache, **(headers or {})},
+    )
