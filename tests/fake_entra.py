@@ -166,6 +166,8 @@ class FakeEntra(FakeHTTPServer):
         if got.get("redirect_uri") != asked["redirect_uri"]:
             return 400, {"error": "invalid_grant", "error_description": "redirect_uri"}
         claims = {
+            "sub": "pairwise-" + str(grant["claims"].get("oid", "")),
+            "ver": "2.0",
             "iss": self.issuer(),
             "aud": CLIENT_ID,
             "tid": TENANT_ID,
@@ -174,7 +176,9 @@ class FakeEntra(FakeHTTPServer):
         }
         key = claims.pop("_key", SIGNING_KEY)
         id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
+        client_info = {"uid": claims.get("oid", ""), "utid": claims.get("tid", "")}
         return 200, {
+            "client_info": base64.urlsafe_b64encode(json.dumps(client_info).encode()).decode(),
             "token_type": "Bearer",
             "scope": "openid profile email",
             "expires_in": 3600,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -93,6 +94,32 @@ def nonce_hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode("ascii")).hexdigest()
 
 
+def tls(verify: str | bool) -> ssl.SSLContext | bool:
+    """httpx's `verify` for a CA bundle path (or the system's trust store)."""
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+
+
+class _Http:
+    """msal's HTTP client, on httpx: our `verify` holds even where requests would let an
+    environment variable (REQUESTS_CA_BUNDLE) replace it."""
+
+    def __init__(self, verify: str | bool) -> None:
+        self.client = httpx.Client(verify=tls(verify), timeout=TIMEOUT_SECONDS)
+
+    def get(self, url: str, params: Any = None, headers: Any = None, **_: Any) -> httpx.Response:
+        return self.client.get(url, params=params, headers=headers)
+
+    def post(
+        self, url: str, params: Any = None, data: Any = None, headers: Any = None, **_: Any
+    ) -> httpx.Response:
+        if isinstance(data, str | bytes):
+            return self.client.post(url, params=params, content=data, headers=headers)
+        return self.client.post(url, params=params, data=data, headers=headers)
+
+    def close(self) -> None:
+        self.client.close()
+
+
 class EntraSignIn:
     def __init__(self, config: EntraConfig) -> None:
         self.config = config
@@ -107,8 +134,7 @@ class EntraSignIn:
             instance_discovery=False,
             exclude_scopes=["offline_access"],
             token_cache=msal.TokenCache(),
-            verify=self.config.verify,
-            timeout=TIMEOUT_SECONDS,
+            http_client=_Http(self.config.verify),
         )
 
     def begin(self) -> dict[str, Any]:
@@ -126,7 +152,7 @@ class EntraSignIn:
             raise EntraRefused(f"entra:{answer['error'][:40]}")
         try:
             result = self._client().acquire_token_by_auth_code_flow(flow, answer)
-        except (ValueError, RuntimeError) as error:  # msal: state or nonce mismatch
+        except Exception as error:  # msal: a state or nonce mismatch, a malformed answer
             raise EntraRefused(f"msal:{type(error).__name__}") from None
         if not isinstance(result, dict) or "id_token" not in result:
             code = result.get("error", "no id_token") if isinstance(result, dict) else "?"
@@ -138,7 +164,7 @@ class EntraSignIn:
     def _keys(self) -> jwt.PyJWKSet:
         """The tenant's signing keys, from its OpenID configuration (fetched per sign-in, so a
         key rollover needs nothing from us)."""
-        with httpx.Client(verify=self.config.verify, timeout=TIMEOUT_SECONDS) as http:
+        with httpx.Client(verify=tls(self.config.verify), timeout=TIMEOUT_SECONDS) as http:
             discovery = http.get(f"{self.config.issuer}/.well-known/openid-configuration")
             discovery.raise_for_status()
             keys = http.get(str(discovery.json()["jwks_uri"]))
