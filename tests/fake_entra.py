@@ -32,7 +32,7 @@ from cryptography.x509.oid import NameOID
 from tests.fake_http import FakeHTTPServer, Request, json_bytes, read_text, reply
 
 CLIENT_ID = "5f0c8d2e-7a51-4c3e-9b1d-2f6a7e8c9d10"
-CLIENT_SECRET = "fake-entra-client-secret"  # noqa: S105 (a test value)
+CLIENT_SECRET = "fake-entra-client-secret"
 TENANT_ID = "0b6f5c4a-3e2d-4c1b-8a9f-7e6d5c4b3a21"
 OTHER_TENANT = "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d"
 SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -17,10 +17,10 @@ LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 @dataclass(frozen=True)
 class CookiePolicy:
-    session: str
+    session_name: str
     """The session cookie (HttpOnly, SameSite=Lax: sent when someone follows a link to the Hub
     from chat or email, never with another site's POST)."""
-    flow: str
+    flow_name: str
     """Binds an Entra ID sign-in to the browser that started it. SameSite=None, because
     Entra ID returns by a cross-site POST (form_post), which a Lax cookie would miss; and so
     always Secure (browsers allow that on localhost, where the trial runs)."""

@@ -116,7 +116,7 @@ class Gate:
     def set_session(self, response: Response, token: str) -> None:
         assert self.cookies is not None
         response.set_cookie(
-            self.cookies.session,
+            self.cookies.session_name,
             token,
             path="/",
             secure=self.cookies.secure,
@@ -127,7 +127,7 @@ class Gate:
     def clear_session(self, response: Response) -> None:
         assert self.cookies is not None
         response.delete_cookie(
-            self.cookies.session,
+            self.cookies.session_name,
             path="/",
             secure=self.cookies.secure,
             httponly=True,
@@ -150,7 +150,7 @@ def current_person(request: Request) -> SignedIn | None:
         return cached
     gate = gate_of(request)
     person: SignedIn | None = None
-    raw = request.cookies.get(gate.cookies.session, "") if gate.cookies else ""
+    raw = request.cookies.get(gate.cookies.session_name, "") if gate.cookies else ""
     if raw:
         with gate.app.uow_factory() as uow:
             person = sessions.resolve(uow, raw, gate.app.clock.now(), gate.policy)
@@ -238,7 +238,7 @@ def _mount_pages(web: FastAPI, gate: Gate) -> None:
 
     def sign_out(request: Request, everywhere: bool) -> Callable[[], None]:
         def run() -> None:
-            raw = request.cookies.get(gate.cookies.session, "") if gate.cookies else ""
+            raw = request.cookies.get(gate.cookies.session_name, "") if gate.cookies else ""
             with gate.app.uow_factory() as uow:
                 person = sessions.resolve(uow, raw, gate.app.clock.now(), gate.policy)
                 if everywhere and person is not None:
@@ -273,7 +273,7 @@ def _mount_pages(web: FastAPI, gate: Gate) -> None:
 
 def _start_session(gate: Gate, request: Request, staff_id: int, method: str) -> str:
     """A new session (and the end of any this browser had: no session fixation)."""
-    old = request.cookies.get(gate.cookies.session, "") if gate.cookies else ""
+    old = request.cookies.get(gate.cookies.session_name, "") if gate.cookies else ""
     with gate.app.uow_factory() as uow:
         now = gate.app.clock.now()
         sessions.end(uow, old)
@@ -356,7 +356,7 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
             return gate.note(503, "Please try again", unavailable)
         response = RedirectResponse(auth_uri, status_code=303, headers=dict(HEADERS))
         response.set_cookie(
-            gate.cookies.flow,
+            gate.cookies.flow_name,
             binding,
             max_age=int(FLOW_LIFETIME.total_seconds()),
             path="/",
@@ -412,7 +412,7 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
         answer = await posted(request, MAX_CALLBACK_BODY)
         if answer is None:
             return gate.note(413, "Not signed in", "That request was too large.")
-        binding = request.cookies.get(gate.cookies.flow, "")
+        binding = request.cookies.get(gate.cookies.flow_name, "")
         outcome = await run_in_threadpool(finish, binding, answer, request)
         if isinstance(outcome, Response):
             response: Response = outcome
@@ -421,7 +421,7 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
             response = gate.see_other(next_path)
             gate.set_session(response, token)
         response.delete_cookie(
-            gate.cookies.flow, path="/", secure=True, httponly=True, samesite="none"
+            gate.cookies.flow_name, path="/", secure=True, httponly=True, samesite="none"
         )
         return response
 
