@@ -52,6 +52,7 @@ def issue(ctx: Context) -> tuple[str, datetime]:
             f"{int(WINDOW.total_seconds() // 60)} minutes. Please wait a few minutes and ask "
             "again; the last link still works for five minutes after it was sent."
         )
+    ctx.uow.hub.forget_links_before(ctx.now - WINDOW)  # spent or expired, and out of the count
     token = tokens.new_token()
     expires = ctx.now + LIFETIME
     ctx.uow.hub.add_link(tokens.digest(token), staff_id, ctx.now, expires)
