@@ -268,8 +268,10 @@ def test_a_deactivated_person_is_refused(
         tom = uow.staff.by_email(TOM)
         assert tom is not None
         tom.active = False
+        tom.teams_aad_id = "tom-object-id"
         uow.commit()
-    refused(sign_in(hub, site, entra, email=TOM), hub)
+    refused(sign_in(hub, site, entra, email=TOM), hub)  # by email
+    refused(sign_in(hub, site, entra, oid="tom-object-id", email="t.baker@nhs.example"), hub)
 
 
 def test_starting_from_another_site_is_refused(hub: Harness, site: httpx.Client) -> None:
@@ -312,3 +314,28 @@ def test_entra_sign_in_uses_the_bots_app_registration() -> None:
     off = Settings(_env_file=None, teams_client_id=CLIENT_ID, teams_tenant_id=TENANT_ID)
     assert entra_config(off, config) is None  # no secret
     assert entra_config(settings.model_copy(update={"hub_entra_sign_in": False}), config) is None
+
+
+def test_an_id_token_for_another_sign_in_is_refused(hub: Harness, entra: FakeEntra) -> None:
+    """Our own nonce check, beside msal's: a valid token minted for another sign-in (another
+    nonce) is refused, as is one missing a claim we rely on."""
+    import jwt
+
+    from bot.signin.entra import EntraRefused, EntraSignIn
+    from tests.fake_entra import KID, SIGNING_KEY
+
+    checker = EntraSignIn(
+        EntraConfig(CLIENT_ID, CLIENT_SECRET, TENANT_ID, entra.url, "", verify=entra.ca_file)
+    )
+    base = {**claims(hub), "iss": entra.issuer(), "aud": CLIENT_ID, "tid": TENANT_ID}
+
+    def signed(**changes: Any) -> str:
+        body = {k: v for k, v in {**base, **changes}.items() if v is not None}
+        return jwt.encode(body, SIGNING_KEY, algorithm="RS256", headers={"kid": KID})
+
+    now = hub.clock.now()
+    assert checker.validate(signed(nonce="ours"), "ours", now)["oid"] == f"oid-{ALEX}"
+    with pytest.raises(EntraRefused, match="nonce"):
+        checker.validate(signed(nonce="another sign-in's"), "ours", now)
+    with pytest.raises(EntraRefused, match="MissingRequiredClaimError"):
+        checker.validate(signed(nonce="ours", tid=None), "ours", now)
