@@ -954,7 +954,8 @@ def test_0030_adds_web_sign_in_and_every_staff_row_comes_through(empty_engine: E
     migrate.upgrade(empty_engine, "0024")  # the revision before it
     staff = sa_table("staff", *(sa_column(n) for n in (
         "email", "display_name", "active", "source", "teams_aad_id")),
-        *(sa_column(n, UTCDateTime(timezone=True)) for n in ("created_at", "updated_at")))  # fmt: skip
+        *(sa_column(n, UTCDateTime(timezone=True))
+          for n in ("created_at", "updated_at")))  # fmt: skip
     role = sa_table("staff_role", *(sa_column(n) for n in ("staff_id", "role", "source")))
     with empty_engine.begin() as connection:
         for n, (email, oid, active) in enumerate(
