@@ -6,7 +6,8 @@ reason, when it cannot be reached at QIHUB_BENCH_PG_URL / TEST_DATABASE_URL / lo
 The Slack ack and Teams task/submit benchmarks run each scenario for QIHUB_BENCH_SCALE x 30 s
 (at least 3 s). The ack storm sends QIHUB_BENCH_SCALE x 1,800 Acknowledge presses in 10 s
 (bench/ack_storm.py). The broadcast benchmark sends QIHUB_BENCH_SCALE x 1,800 and x 100,000 messages
-through fakes enforcing Slack's and Teams' limits, scaled (see bench/broadcast.py).
+through fakes enforcing Slack's, Teams' (scaled) and GOV.UK Notify's limits (see
+bench/broadcast.py), and adds the trust's reach model (bench/reach.py).
 """
 
 from __future__ import annotations

@@ -30,5 +30,6 @@ def describe() -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu": _cpu_model(),
         "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # 1, 5, 15 min: shared CPUs
         "note": os.environ.get("QIHUB_BENCH_MACHINE_NOTE", ""),
     }

@@ -11,13 +11,14 @@ from bot.settings import Settings
 from handlers.catalogue import build_registry, reminder_rules
 from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, OrgConfig, load_config
-from handlers.context import Context, Services
-from handlers.directory import resolve_actor, sync_config_directory
+from handlers.context import Actor, Context, Services
+from handlers.directory import actor_of, resolve_actor, sync_config_directory
 from handlers.reminders import ReminderRule
 from handlers.seals import seal_key, seal_reply
 from messages.view import FormErrors, Notice, Reply, Response
 from store.db import DATABASE_ERRORS, Engine, check_connection, make_engine
 from store.migrate import current_revision, head_revision
+from store.models import Staff
 from store.repos.reach import ANYONE
 from store.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -52,6 +53,23 @@ def database_errors_as_not_saved() -> Iterator[None]:
         raise NotSaved from None
 
 
+Lookup = Callable[[UnitOfWork], Staff | None]
+"""How a platform adapter finds the person behind a request by its own id for them (a Slack
+user id, an Entra ID object id), inside the request's unit of work."""
+
+
+class NotLinked(Exception):
+    """No staff record is linked to the platform's id for this person yet: the adapter finds
+    their email on the platform (and links it), then asks again by email."""
+
+
+def _linked(uow: UnitOfWork, lookup: Lookup) -> Actor:
+    staff = lookup(uow)
+    if staff is None:
+        raise NotLinked  # rolls the unit of work back, the replay key with it
+    return actor_of(uow, staff)
+
+
 @dataclass
 class QIHub:
     settings: Settings
@@ -77,9 +95,14 @@ class QIHub:
         return response
 
     def interact_once(
-        self, email: str, platform: str, key: str, call: Callable[[Context], Response]
+        self, who: str | Lookup, platform: str, key: str, call: Callable[[Context], Response]
     ) -> Response | None:
         """Like interact(), but None for a request already handled (a replay or a retry).
+
+        `who` is the person's email, or a lookup of their staff record by the platform's id
+        for them, run in this same unit of work (one transaction per press, not one to find
+        the person and another to act: under a storm of presses every transaction counts);
+        NotLinked when nobody is linked to that id yet (nothing was written).
 
         The key is written in the same transaction as whatever the call changes. A refused
         request is rolled back (see handlers.dispatch), taking the key with it, so only a
@@ -88,9 +111,9 @@ class QIHub:
         with database_errors_as_not_saved(), self.uow_factory() as uow:
             if not uow.inbound.first_time(key, self.clock.now()):
                 return None
-            actor = resolve_actor(uow, email)
+            actor = resolve_actor(uow, who) if isinstance(who, str) else _linked(uow, who)
             response = self._sealed(uow, call(Context(self.services, uow, actor, platform)))
-            if not isinstance(response, FormErrors):
+            if uow.rolled_back and not isinstance(response, FormErrors):
                 # A refusal rolled the key back with everything else, but it was answered:
                 # remember it, so a retry is not answered again (field errors stay retryable).
                 uow.inbound.first_time(key, self.clock.now())

@@ -11,11 +11,18 @@ its slot, or the message is deferred without spending anything, so one busy chan
 holds up the rest of the queue. Slots further away than `hold` are deferrals too
 (DeliveryError with deferred=True, which costs the message none of its attempts).
 
-A send that leaves late (its thread was held up: a garbage collection, the sender claiming
-its next batch) is counted in the windows when it actually left, not when its slot was: the
-sends held up together leave together, and a window counted by slots would let the next
-second's sends follow them in full, which is just how a sender that kept to the limit meets a
-429 a second later. Counted when they left, the next second makes room for them.
+A platform's own limits (a `limits` RateLimitItem, or a Window that is not `smoothing`) count
+each send until the platform answered it (`Ticket.answered`), not from its slot: the server
+counted it somewhere between our send and its answer, so a send held up on its way (a busy
+server, a stalled thread, sends that left together after a garbage collection) can never
+make a later one arrive inside a window that is already full. That is what lets the sender
+run close to the limit without meeting a 429: counted from their slots, sends held up
+together arrived together, and a sender configured 2 % under the limit met a 429 (and a
+second's pause of the whole platform) eight times in 90 seconds on a busy machine. The cost is
+the round trip: a one-second limit that binds hands out its next slot a round trip later
+(Teams: 1 to 3 % of its budget on the loaded benchmark machine). Smoothing windows
+(`Window.spacing`, Slack's per-second share of its minute) are ours, not the platform's, and
+count slots only, so a late send never pushes every later slot back.
 
 A 429 pauses the whole platform for Retry-After seconds, slots already handed out included.
 
@@ -44,9 +51,6 @@ log = logging.getLogger(__name__)
 HOLD = 0.5
 """The furthest ahead (seconds) a send takes a slot and waits for it rather than being
 deferred. Short enough that the web process's delivery thread is never held up for long."""
-LATE = 0.005
-"""A send this much (seconds) or more behind its slot is counted when it left instead (one GIL
-switch interval: less is the ordinary jitter of waking a thread)."""
 SWEEP_EVERY = 2000
 """Sends between sweeps of the keys whose windows have all passed."""
 
@@ -58,13 +62,15 @@ class Window:
 
     amount: int
     seconds: float
+    smoothing: bool = False
+    """Ours, not the platform's: counted at each send's slot, never moved to its answer."""
 
     def get_expiry(self) -> float:
         return self.seconds
 
     @classmethod
     def spacing(cls, per_second: float) -> Window:
-        return cls(1, 1 / per_second)
+        return cls(1, 1 / per_second, smoothing=True)
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,21 @@ reason. Buckets are for platform-wide budgets only (`shared`)."""
 
 _Key = tuple[object, ...]
 _Times = deque[float]
+
+
+class Ticket:
+    """One send's place in its platform's limits: `answered()` once the platform answered
+    (however it went) counts it from then on (see the module's docstring)."""
+
+    def __init__(self, pacer: Pacer | None, slot: float, windows: list[_Times]) -> None:
+        self._pacer = pacer
+        self._slot = slot
+        self._windows = windows
+
+    def answered(self) -> None:
+        pacer, self._pacer = self._pacer, None
+        if pacer is not None and self._windows:
+            pacer._answered(self._slot, self._windows)
 
 
 def _move(times: _Times, slot: float, left: float) -> None:
@@ -124,16 +145,22 @@ class Pacer:
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
-    def spend(self, shared: Sequence[Budget], own: Sequence[Budget] = ()) -> None:
+    def spend(self, shared: Sequence[Budget], own: Sequence[Budget] = ()) -> Ticket:
         """Take the next slot the `shared` budgets allow and wait for it, or defer the message
         without spending anything: when the platform is paused, when the slot is more than
-        `hold` away, or when a budget in `own` (the destination's) would not allow it then."""
+        `hold` away, or when a budget in `own` (the destination's) would not allow it then.
+        Call the ticket's `answered()` once the platform has answered the send."""
         with self._lock:
             now = time.monotonic()
             self._raise_if_paused(now)
             slot, binding = max(self._last_slot, now), shared[0][2] if shared else ""
             counted = [(i, k, w) for i, k, w in shared if not isinstance(i, Bucket)]
             windows = [self._window(item, keys, now) for item, keys, _ in counted]
+            limits = [
+                times
+                for (item, _, _), (_, times) in zip(counted, windows, strict=True)
+                if not (isinstance(item, Window) and item.smoothing)
+            ]
             for (item, _keys, what), (seconds, times) in zip(counted, windows, strict=True):
                 if len(times) >= item.amount and times[-item.amount] + seconds > slot:
                     slot, binding = times[-item.amount] + seconds, what
@@ -151,6 +178,7 @@ class Pacer:
                 if len(times) >= limit.amount and times[-limit.amount] + seconds > slot:
                     raise self._spent_error(what, times[-limit.amount] + seconds - now)
                 windows.append(window)
+                limits.append(times)
             for _, times in windows:
                 times.append(slot)
             for bucket, state, _ in buckets:
@@ -159,16 +187,23 @@ class Pacer:
             self._spent += 1
             if self._spent % SWEEP_EVERY == 0:
                 self._sweep(now)
+        ticket = Ticket(self, slot, limits)
         wait = slot - time.monotonic()
         if wait > 0:
             time.sleep(wait)
-        left = time.monotonic()
-        if wait > 0 or left - slot >= LATE:
-            with self._lock:  # a 429 met while this send waited for its slot holds it too
-                self._raise_if_paused(left)
-                if left - slot >= LATE:
-                    for _, times in windows:
-                        _move(times, slot, left)
+            try:
+                with self._lock:  # a 429 met while this send waited for its slot holds it too
+                    self._raise_if_paused(time.monotonic())
+            except DeliveryError:
+                ticket.answered()  # never sent: counted as if it had been, from now
+                raise
+        return ticket
+
+    def _answered(self, slot: float, windows: list[_Times]) -> None:
+        answered = time.monotonic()
+        with self._lock:
+            for times in windows:
+                _move(times, slot, answered)
 
     def _raise_if_paused(self, now: float) -> None:
         wait = self._paused_until - now

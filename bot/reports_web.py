@@ -21,7 +21,7 @@ from handlers.reports.board import BoardPack, build_board_pack
 from handlers.reports.charts import render_png
 from handlers.reports.links import chart_from_path
 from handlers.reports.page import board_csv, render_board, render_committee
-from handlers.reports.series import Series, committee_series
+from handlers.spc.series import At, Series, committee_series
 
 CACHE = "private, max-age=300"
 """Live figures: a few minutes' cache at most."""
@@ -40,7 +40,7 @@ def mount_reports(web: FastAPI, app: QIHub) -> None:
 
     def series_of(code: str) -> tuple[Series, ...]:
         with app.uow_factory() as uow:
-            return committee_series(uow, app.config, (code,), _today(app))
+            return committee_series(At(uow, app.config, app.clock.now()), code)
 
     @web.get("/reports/charts/{payload}/{seal}.png")
     def sealed_chart(payload: str, seal: str) -> Response:

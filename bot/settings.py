@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     host: str | None = None
     """Where `qihub web` listens: all interfaces by default, this machine only in Playground
     mode."""
+    web_workers: int = Field(default=1, ge=1, le=16)
+    """`qihub web` processes serving the one port (PostgreSQL only): a Python process does
+    its work on one core at a time, so a burst of button presses (a whole trust acknowledging
+    an alert) is served faster by more of them (bench/README.md, the acknowledgement storm)."""
     log_level: str = "WARNING"
     metrics_token: SecretStr | None = None
     """Bearer token for GET /metrics from another machine; without one, only this machine

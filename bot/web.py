@@ -29,7 +29,7 @@ from handlers.config import ConfigError
 from handlers.heartbeat import clock_health
 from handlers.leadership import CLOCK
 from handlers.outbox.sender import OutboxSender
-from store.db import DATABASE_ERRORS, check_connection
+from store.db import DATABASE_ERRORS, check_connection, is_sqlite_url
 
 log = logging.getLogger(__name__)
 
@@ -149,13 +149,37 @@ def may_read_metrics(request: Request, token: str | None) -> bool:
     return hmac.compare_digest(offered.encode(), f"Bearer {token}".encode())
 
 
+def workers_problem(settings: Settings) -> str | None:
+    """Why WEB_WORKERS above 1 cannot be honoured, or None."""
+    if settings.web_workers == 1:
+        return None
+    if is_sqlite_url(settings.database_url):
+        return (
+            "WEB_WORKERS above 1 needs PostgreSQL: SQLite takes one writer at a time, and "
+            "processes queueing for it wait far longer than one process's threads"
+        )
+    if settings.slack_app_token is not None:
+        return "WEB_WORKERS above 1 cannot use Slack Socket Mode (SLACK_APP_TOKEN): use HTTP"
+    return None
+
+
+def worker_app() -> FastAPI:
+    """One of WEB_WORKERS processes (uvicorn's factory): the app from the environment, as
+    the parent checked it; the parent has already synchronised the directory."""
+    from bot.outbox_workers import freeze_startup_heap
+
+    web = create_web_app(create_app(Settings()))
+    freeze_startup_heap()
+    return web
+
+
 def run_web(settings: Settings) -> int:
     import uvicorn
 
     from bot.outbox_workers import freeze_startup_heap
 
     host = settings.host or ("127.0.0.1" if settings.qihub_teams_playground else "0.0.0.0")  # noqa: S104
-    problem = playground_problem(settings, host)
+    problem = playground_problem(settings, host) or workers_problem(settings)
     if problem is not None:
         raise ConfigError("", problem)
     app = create_app(settings)
@@ -165,6 +189,17 @@ def run_web(settings: Settings) -> int:
         from bot.slack.app import check_token, web_client
 
         check_token(web_client(settings))
+    if settings.web_workers > 1:
+        app.engine.dispose()  # each worker opens its own connections
+        uvicorn.run(
+            "bot.web:worker_app",
+            factory=True,
+            workers=settings.web_workers,
+            host=host,
+            port=settings.port,
+            log_level="warning",
+        )
+        return 0
     web = create_web_app(app)
     if settings.slack_app_token is not None:
         from bot.slack.app import start_socket_mode

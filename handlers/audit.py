@@ -50,12 +50,16 @@ def record(
     reason: str | None = None,
     anonymous: bool = False,
     by_system: bool = False,
+    redraws: bool = True,
 ) -> None:
     """Append one audit entry in the caller's unit of work (so it commits with the change).
 
     `anonymous=True` records no actor at all: anonymous submissions keep no identity anywhere.
     `by_system=True` is for what a rule did (a trend raised) during someone's request: it
     records the system, so the person whose request it was is not named beside it.
+    `redraws=False`: the change shows on none of the record's cards (handlers/cards.py), so
+    they are not drawn again (an acknowledgement of an alert, which a whole trust may make
+    within seconds).
     """
     if anonymous:
         actor_id, label = None, "anonymous"
@@ -77,4 +81,5 @@ def record(
             reason=reason,
         )
     )
-    cards.changed(ctx, entity_type, entity_ref)
+    if redraws:
+        cards.changed(ctx, entity_type, entity_ref)

@@ -254,8 +254,34 @@ class AlertSeverity(Strict):
     """0 (or left out) is refused by _check_alerts, naming the severity: an unacknowledged alert
     must be re-notified."""
     default_deadline_hours: int = Field(ge=1)
-    policy: list[PolicyStep] = Field(default_factory=list)
-    """Texts and emails beyond chat, in order (docs/notify.md "Channel policy")."""
+    policy: list[PolicyStep] | None = None
+    """Texts and emails beyond chat, in order (docs/notify.md "Channel policy"). Left out, a
+    `critical` severity takes DEFAULT_CRITICAL_POLICY (see `effective_policy`); `[]` is none."""
+
+
+DEFAULT_CRITICAL_POLICY = (
+    PolicyStep(channel="sms", after_minutes=0, who="no_chat"),
+    PolicyStep(channel="email", after_minutes=0, who="no_chat"),
+    PolicyStep(channel="sms", after_minutes=15, who="not_acked"),
+    PolicyStep(channel="email", after_minutes=30, who="not_acked"),
+)
+"""A critical alert reaches staff no chat platform can message at once, by text and email, and
+everyone still not acknowledged by a text at 15 minutes and an email at 30 (issue 15): a trust
+that sets up Notify and writes no policy must not leave a tenth of its staff untold."""
+
+
+def effective_policy(config: OrgConfig, code: str) -> list[PolicyStep]:
+    """The severity's steps: its own, or for `critical` left without one, the default's steps
+    whose channel has a [notify] template (with no templates, chat only, as before Notify)."""
+    severity = config.alert_severities.get(code)
+    if severity is None:
+        return []
+    if severity.policy is not None:
+        return list(severity.policy)
+    if code != "critical":
+        return []
+    templates = {"sms": config.notify.sms_template_id, "email": config.notify.email_template_id}
+    return [step for step in DEFAULT_CRITICAL_POLICY if templates[step.channel] is not None]
 
 
 def _uuid(value: str) -> str:
@@ -519,7 +545,7 @@ def _check_alerts(config: OrgConfig, emails: set[str]) -> None:
 def _check_policy(config: OrgConfig, code: str, severity: AlertSeverity) -> None:
     """A policy step must be able to fire before the deadline, in order, and have a template."""
     previous = 0
-    for index, step in enumerate(severity.policy):
+    for index, step in enumerate(severity.policy or []):
         where = f"alert_severities.{code}.policy[{index}]"
         if step.after_minutes < previous:
             raise ConfigError(

@@ -69,8 +69,16 @@ def _config_contacts(uow: UnitOfWork, config: OrgConfig, now: datetime) -> None:
 def resolve_actor(uow: UnitOfWork, email: str) -> Actor:
     """The actor for `email`; someone not in the directory gets an unknown actor with no roles."""
     staff = uow.staff.by_email(email)
-    if staff is None or not staff.active:
+    if staff is None:
         return Actor(staff_id=None, email=email.strip().lower(), name=email)
+    return actor_of(uow, staff)
+
+
+def actor_of(uow: UnitOfWork, staff: Staff) -> Actor:
+    """The actor for a staff record already found (by email or by a platform id): someone who
+    has left is an unknown actor with no roles, as if not in the directory."""
+    if not staff.active:
+        return Actor(staff_id=None, email=staff.email, name=staff.email)
     return actor_for(uow, staff)
 
 

@@ -48,6 +48,9 @@ class Due:
     card: str | None = None
     """The record the reminder shows as a card ("action:ACT-2026-0003"), so it is redrawn when
     the record moves on (handlers/cards.py) rather than keep buttons that no longer apply."""
+    then: tuple[Reply, ...] = ()
+    """Messages that follow `reply` to the same people and channels, once each (a digest's
+    charts when the digest itself is full)."""
 
 
 class ReminderRule(Protocol):
@@ -141,6 +144,15 @@ def tick(ctx: Context, rules: Iterable[ReminderRule]) -> TickReport:
                 not_before=not_before,
                 card=due.card,
             )
+            for n, more in enumerate(due.then, start=2):
+                rows += ctx.enqueuer.rows(
+                    more,
+                    f"{key}#{n}",
+                    people=due.people,
+                    channels=due.channels,
+                    urgent=urgent,
+                    not_before=not_before,
+                )
             report.raised[rule.name] = report.raised.get(rule.name, 0) + 1
         ctx.enqueuer.queue(rows)
         if not nobody:  # else the next pass searches from here again, to find them once more

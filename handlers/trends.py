@@ -73,6 +73,8 @@ def detect(ctx: Context, lesson: Lesson) -> list[Trend]:
         if not decision.raised:  # [trends] rule: SPC special cause, or the count (docs/spc.md)
             continue
         why = {"rule": decision.rule, "reason": decision.reason}
+        if decision.seen:  # the spc rule: what was seen, for the message
+            why["seen"] = decision.seen
         touched.append(raise_or_grow(ctx, dimension, value, sharing, lesson, why=why))
     return touched
 
@@ -117,7 +119,7 @@ def raise_or_grow(
             after={"dimension": dimension, "value": value, "lessons": len(sharing), **(why or {})},
             by_system=True,
         )
-        _announce(ctx, trend, sharing, "New trend", committees)
+        _announce(ctx, trend, sharing, "New trend", committees, why)
     elif ctx.uow.trends.link(trend, lesson.id, ctx.now):
         trend.lesson_count += 1
         trend.last_lesson_at = trend.updated_at = ctx.now
@@ -144,12 +146,17 @@ def raise_or_grow(
                 by_system=True,
             )
             headline = "Trend raised again"
-        _announce(ctx, trend, sharing, headline, trend.committees)
+        _announce(ctx, trend, sharing, headline, trend.committees, why)
     return trend
 
 
 def _announce(
-    ctx: Context, trend: Trend, lessons: Sequence[Lesson], headline: str, committees: list[str]
+    ctx: Context,
+    trend: Trend,
+    lessons: Sequence[Lesson],
+    headline: str,
+    committees: list[str],
+    why: Mapping[str, str] | None = None,
 ) -> None:
     label = value_label(ctx, trend.dimension, trend.value)
     sources = sorted(
@@ -159,10 +166,14 @@ def _announce(
             if x.source in ctx.config.lesson_sources
         }
     )
+    about = f"{DIMENSION_LABELS[trend.dimension]} '{label}'"
+    seen = (why or {}).get("seen")
     text = (
-        f"{headline} {trend.ref}: {counted(trend.lesson_count, 'lesson')} about the "
-        f"{DIMENSION_LABELS[trend.dimension]} '{label}' within "
-        f"{ctx.config.trends.window_days} days"
+        f"{headline} {trend.ref}: lessons about the {about} {seen}. "
+        f"{counted(trend.lesson_count, 'lesson')} in the trend."
+        if seen  # the spc rule says what it saw; the count rule, how many within its window
+        else f"{headline} {trend.ref}: {counted(trend.lesson_count, 'lesson')} about the "
+        f"{about} within {ctx.config.trends.window_days} days"
     )
     weak = only_weak(ctx, list(ctx.uow.actions.for_lessons([x.id for x in lessons])))
     blocks: list[Block] = [

@@ -9,6 +9,7 @@ from sqlalchemy import Engine as Engine  # re-exported: the edges hold it as an 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from store.sqlite_lock import LockingConnection, factory_for
@@ -18,9 +19,19 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened; the message says what to check."""
 
 
-DATABASE_ERRORS: Final = (DBAPIError, DatabaseUnavailable)
+DATABASE_ERRORS: Final = (DBAPIError, DatabaseUnavailable, PoolTimeout)
 """Failing to reach or use the database, whatever the driver: what the edges catch to answer
-"not saved", so they need not know SQLAlchemy's exception tree."""
+"not saved", so they need not know SQLAlchemy's exception tree. PoolTimeout: every pooled
+connection stayed busy for POOL_TIMEOUT_S (the database is too slow to keep up)."""
+
+POOL_SIZE: Final = 10
+"""PostgreSQL connections a process keeps open. A `qihub web` process runs database work on
+up to 8 Slack and 16 Teams threads at once (bot.slack.listeners, bot.teams.handlers) plus a
+few of its own; POOL_SIZE + POOL_OVERFLOW covers them all, so a storm of presses queues on
+those threads and the database, never a third time for a connection."""
+POOL_OVERFLOW: Final = 20
+"""Connections opened beyond POOL_SIZE under load and closed again when returned."""
+POOL_TIMEOUT_S: Final = 30.0
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -90,6 +101,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                 parsed,
                 echo=echo,
                 pool_pre_ping=True,
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
+                pool_timeout=POOL_TIMEOUT_S,
                 connect_args={"connect_timeout": 5},
                 hide_parameters=True,
             )
@@ -122,6 +136,15 @@ def sqlite_file(database_url: str) -> Path | None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(str(url.database))
     return None
+
+
+def is_sqlite_url(database_url: str) -> bool:
+    """Whether a database URL names SQLite (False for one that is not a URL at all: building
+    the engine then says what is wrong with it)."""
+    try:
+        return make_url(database_url).get_backend_name() == "sqlite"
+    except (ArgumentError, ValueError):
+        return False
 
 
 def is_sqlite(engine: Engine) -> bool:

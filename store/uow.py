@@ -72,6 +72,8 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self._before_commit: dict[str, Callable[[], None]] = {}
+        self.rolled_back = False
+        """Whether rollback() was called: what was written before it is gone."""
         self.staff = StaffRepo(self.session)
         self.contacts = ContactRepo(self.session)
         self.attempts = AttemptRepo(self.session)
@@ -117,6 +119,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self._before_commit.clear()
+        self.rolled_back = True
         self.session.rollback()
 
     def before_commit(self, name: str, call: Callable[[], None]) -> None:

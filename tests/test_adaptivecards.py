@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from handlers.catalogue import build_registry
 from handlers.config import OrgConfig, load_config
-from handlers.digest.data import build_digest
 from handlers.digest.views import digest_reply
 from handlers.forms import clean_form
 from handlers.guard import PatientDataGuard
@@ -50,6 +49,7 @@ from tests.goldens import assert_golden
 from tests.harness import ALEX, CHRIS, SAM, TOM, Harness, buttons_of, ref_in, submit_lesson
 from tests.lessons_flow import add_action, decided_lesson
 from tests.paths import recorded
+from tests.reports_kit import realistic_psc_digest
 from tests.teams_cards import (
     MAX_CARD_BYTES,
     actions,
@@ -62,7 +62,7 @@ from tests.teams_cards import (
     validate_card,
     walk,
 )
-from tests.test_digest import MONDAY, seed_register
+from tests.test_digest import MONDAY
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "teams"
 NHS_NUMBER = "999 007 9196"  # valid check digit, in the 999 test range
@@ -120,12 +120,12 @@ def action_card(hub: Harness) -> dict[str, Any]:
 
 
 def digest(hub: Harness) -> dict[str, Any]:
-    with hub.app.uow_factory() as uow:
-        seed_register(uow)
-        uow.commit()
-    with hub.app.uow_factory() as uow:
-        data = build_digest(uow, hub.app.config, "PSC", MONDAY)
-    return ac.message_card(digest_reply(data, hub.app.config))
+    return ac.message_card(realistic_psc_digest(hub.app, MONDAY)[0])
+
+
+def digest_charts(hub: Harness) -> dict[str, Any]:
+    """The realistic PSC digest is full: its charts follow in a message of their own."""
+    return ac.message_card(realistic_psc_digest(hub.app, MONDAY)[1])
 
 
 def digest_stuck(hub: Harness) -> dict[str, Any]:
@@ -184,6 +184,7 @@ CASES: dict[str, Callable[[Harness], dict[str, Any]]] = {
     "lesson_card": lesson_card,
     "action_card": action_card,
     "digest": digest,
+    "digest_charts": digest_charts,
     "digest_stuck": digest_stuck,
     "long_text": long_text_card,
     "form_idea_submit": form_idea_submit,

@@ -705,3 +705,21 @@ def test_an_approver_can_approve_from_the_list_and_the_status_view(hub: Harness)
     done = hub.press(HELEN, button(status, "Approve and send"))
     assert "sent to" in text(done)
     assert stored(hub, ref).status == "live"
+
+
+def test_acknowledgements_redraw_no_card(hub: Harness) -> None:
+    """The approvers' "approval needed" cards follow the alert's status, not its
+    acknowledgements: a whole trust pressing Acknowledge at once must not redraw them (and
+    read the alert's whole audit trail) once per press, nor queue an update to each approver
+    per press. The publisher's status message follows the acknowledgements at the clock's
+    pace (handlers/alerts/reminders.py)."""
+    ref = approved(hub)
+    with hub.app.uow_factory() as uow:
+        kept_true = uow.outbox.cards_showing(f"alert:{ref}", 10)
+        assert kept_true, "the approvers' cards are kept true as cards of the alert"
+        queued = int(uow.session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+    for who in (ALEX, TOM):
+        acked = hub.press(who, button(alert_cards(hub, who, ref)[0], "Acknowledge"))
+        assert isinstance(acked, Reply) and acked.replace_original
+    with hub.app.uow_factory() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(OutboxMessage)) == queued

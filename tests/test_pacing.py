@@ -138,3 +138,30 @@ def test_a_pause_empties_the_bucket_so_sending_resumes_at_the_steady_rate() -> N
     for _ in range(5):
         pacer.spend(budget)
     assert time.monotonic() - started >= 4 / 20 - 0.02, "no burst straight after a 429"
+
+
+def test_a_send_counts_against_the_platforms_limit_until_it_was_answered() -> None:
+    """The server counted a send somewhere between our send and its answer: a limit's next
+    slot comes a window after the answer, so a send held up on its way never lets a later one
+    arrive in a full window (a 429 and a second's pause of the whole platform)."""
+    pacer = Pacer("Teams", hold=0.0)
+    budget = [(RateLimitItemPerSecond(1), TENANT, "tenant")]
+    slow = pacer.spend(budget)
+    time.sleep(0.3)  # its answer comes late
+    slow.answered()
+    with pytest.raises(DeliveryError) as spent:
+        pacer.spend(budget)
+    assert spent.value.retry_after is not None and spent.value.retry_after > 0.9  # not 0.7
+
+
+def test_smoothing_is_counted_at_the_slot_so_a_late_answer_holds_nothing_back() -> None:
+    """Spacing is ours, not the platform's: a slow answer does not push every later slot
+    back (a broadcast would lose the round trip on every send)."""
+    pacer = Pacer("Teams", hold=0.0)
+    budget = [(Window.spacing(10), TENANT, "tenant")]  # one every 0.1 s
+    slow = pacer.spend(budget)
+    time.sleep(0.15)
+    slow.answered()
+    before = time.monotonic()
+    pacer.spend(budget).answered()  # its slot (0.1 s after the first) has passed: no wait
+    assert time.monotonic() - before < 0.05

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from bot.web import create_web_app
 from handlers.bulletin.quarters import Quarter
 from handlers.reports.board import SMALL, AlertRow, build_board_pack
-from handlers.reports.charts import alt_text, chart_of
+from handlers.reports.charts import alt_text, chart_of, render_png, summary
 from handlers.reports.links import EXPIRES
-from handlers.reports.page import board_csv
-from handlers.reports.series import Series
+from handlers.reports.page import RUN_CHART, board_csv, chart_view
+from handlers.spc import Improvement, xmr
+from handlers.spc.series import Series
 from messages.view import Image
 from store.models import Lesson, Staff
 from tests.harness import Harness
@@ -43,12 +44,12 @@ def test_alt_text_says_latest_mean_limits_and_variation() -> None:
 
     values = [3, 4, 2, 5, 3, 4, 3, 2, 4, 5, 3, 4, 3, 2, 4, 13]
     points = tuple((date(2026, 6, 1) + timedelta(weeks=n), float(v)) for n, v in enumerate(values))
-    series = Series("overdue", "Overdue actions", "actions", "decrease", points)
+    series = Series("overdue", "Overdue actions", "actions", Improvement.DECREASE, points)
     text = alt_text(series, chart_of(series).chart)
     assert "latest 13 (week of 14 September 2026)" in text
     assert "mean 4; process limits 0 to 8" in text
     assert "Special cause variation: concerning" in text
-    few = Series("x", "Few", "actions", "decrease", points[:3])
+    few = Series("x", "Few", "actions", Improvement.DECREASE, points[:3])
     assert "too few points for an SPC chart" in alt_text(few, chart_of(few).chart)
 
 
@@ -59,13 +60,14 @@ def test_a_committee_page_shows_charts_and_tables_and_no_names_or_texts(hub: Har
         assert page.status_code == 200
         assert "default-src 'none'" in page.headers["content-security-policy"]
         html = page.text
-        for key in ("lessons", "overdue"):
+        for key in ("lessons.committee.PSC", "actions.overdue.PSC"):
             chart = client.get(f"/reports/PSC/charts/{key}.png")
             assert chart.status_code == 200 and chart.content.startswith(PNG)
             assert f'src="/reports/PSC/charts/{key}.png"' in html
         assert client.get("/reports/XYZ").status_code == 404
         assert client.get("/reports/PSC/charts/nope.png").status_code == 404
-    assert 'alt="SPC chart (XmR) of overdue actions' in html
+    # Mostly 0 in the realistic register: a run chart, without limits (docs/spc.md).
+    assert 'alt="Run chart of overdue actions' in html
     assert html.count("<table>") == 2
     for text in titles + names:
         assert text not in html
@@ -98,7 +100,7 @@ def test_the_board_pack_counts_every_committee_and_its_csv_is_every_figure(
     psc = {r[2]: r[4] for r in rows if r[0] == "tier_mix" and r[1] == "PSC"}
     psc_row = next(t for t in pack.tiers if t.committee == "PSC")
     assert psc["actions_agreed"] == str(psc_row.total)
-    assert any(r[0] == "spc" and r[2] == "overdue mean" for r in rows)
+    assert any(r[0] == "spc" and r[2] == "actions.overdue mean" for r in rows)
 
 
 def test_alert_rates_about_fewer_than_five_people_are_withheld(hub: Harness) -> None:
@@ -145,3 +147,55 @@ def test_a_sealed_chart_is_served_until_it_expires_and_never_if_altered(hub: Har
         assert client.get(path).status_code == 200
         hub.clock.set(MONDAY + EXPIRES)
         assert client.get(path).status_code == 404
+
+
+def _weekly(key: str, values: list[int]) -> Series:
+    from datetime import date
+
+    points = tuple((date(2026, 6, 1) + timedelta(weeks=n), float(v)) for n, v in enumerate(values))
+    return Series(key, "Lessons per week: committee PSC", "lessons", Improvement.DECREASE, points)
+
+
+def _csv_rows(hub: Harness, series: Series) -> dict[str, str]:
+    from dataclasses import replace
+
+    with hub.app.uow_factory() as uow:
+        pack = build_board_pack(uow, hub.app.config, Q3, MONDAY)
+    rows = csv.reader(io.StringIO(board_csv(replace(pack, series=(series,)))))
+    return {r[2]: r[4] for r in rows if r[0] == "spc" and r[3] == Q3.code}
+
+
+def test_a_mostly_empty_series_is_a_run_chart_in_every_report(hub: Harness) -> None:
+    """One lesson in 26 weeks: the reference's screening leaves limits equal to the mean and
+    flags all 26 weeks. Every report shows a run chart instead, and judges nothing."""
+    series = _weekly("lessons.committee.PSC", [0] * 20 + [1] + [0] * 5)
+    trap = xmr(series.points, series.improvement)
+    assert trap.lower == trap.upper and all(p.special for p in trap.points)
+    chart = chart_of(series).chart
+    assert chart is not None and chart.sparse
+    assert not any(p.special for p in chart.points)
+    said = [alt_text(series, chart), summary(series, chart), chart_view(series).summary]
+    for text in said:
+        assert "Run chart without limits: most values are 0, too few to judge variation" in text
+        assert "limits 0" not in text and "special" not in text.lower()
+    assert said[0].startswith("Run chart of lessons per week: committee PSC: 26 points")
+    assert not any(row.note for row in chart_view(series).rows)
+    figures = _csv_rows(hub, series)
+    assert figures["lessons.committee.PSC variation"] == RUN_CHART
+    assert "lessons.committee.PSC lower_limit" not in figures
+    assert render_png(series).startswith(PNG)
+
+
+def test_a_lower_limit_below_zero_is_kept_and_said_the_same_everywhere(hub: Harness) -> None:
+    """NHSRplotthedots does not truncate limits; nor do we. Our measures cannot go below 0,
+    so every place that gives the limits says what a negative lower limit means."""
+    series = _weekly("lessons.committee.PSC", [1, 0, 2, 1, 0, 3, 1, 1, 2, 0, 1, 4, 1, 2])
+    chart = chart_of(series).chart
+    assert chart is not None and not chart.sparse and chart.lower < 0
+    limits = f"process limits {chart.lower:.1f} to {chart.upper:.1f}"
+    note = "(the lower limit is below 0, so only a high value can fall outside them)"
+    for text in (alt_text(series, chart), summary(series, chart), chart_view(series).summary):
+        assert f"{limits} {note}" in text
+    figures = _csv_rows(hub, series)
+    assert float(figures["lessons.committee.PSC lower_limit"]) == round(chart.lower, 2) < 0
+    assert render_png(series).startswith(PNG)

@@ -17,6 +17,7 @@ from bot.settings import Settings
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
 from handlers.spc import Improvement, Variation, xmr
+from messages.text import render_reply
 from store.models import AuditEntry, Trend
 from tests.conftest import START
 from tests.harness import Harness, submit_lesson
@@ -87,6 +88,24 @@ def test_a_shift_raises_site_and_department_trends(hub: Harness) -> None:
     reasons = raised_reasons(hub)
     assert reasons["department"][0] == "spc"
     assert "shift" in reasons["department"][1]
+
+
+def test_the_message_says_what_the_chart_saw(hub: Harness) -> None:
+    """Under the spc rule the committee reads why, in plain words: not a count in 90 days."""
+    seed_weeks(hub, SHIFT)
+    submit_lesson(hub, process="")
+    hub.deliver()
+    said = [" ".join(render_reply(r).text.split()) for r in hub.platform.to("#psc")]
+    raised = [t for t in said if "New trend" in t]
+    assert any(
+        "lessons about the ward/department 'Ward 4 (inpatients)' this week are above the usual "
+        "range "
+        "(special cause: "
+        in t
+        and "a run of 7 weeks above the average" in t
+        for t in raised
+    ), raised
+    assert not any("within 90 days" in t for t in raised)
 
 
 def test_the_same_weeks_before_the_shift_raise_nothing(hub: Harness) -> None:

@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
-from tests.conftest import START
+from tests.conftest import START, _truncate_all
 from tests.slack import signed
 from tests.slack.fake_api import FakeSlack
 
@@ -41,7 +41,9 @@ def _environment(db: Path, **extra: str) -> dict[str, str]:
     clean = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("QIHUB_", "DATABASE_URL", "SLACK_", "TEAMS_", "LOG_LEVEL", "PORT"))
+        if not key.startswith(
+            ("QIHUB_", "DATABASE_URL", "SLACK_", "TEAMS_", "LOG_LEVEL", "PORT", "WEB_WORKERS")
+        )
     }
     return {**clean, "DATABASE_URL": f"sqlite:///{db}", **extra}
 
@@ -69,20 +71,38 @@ def fake_slack() -> Iterator[FakeSlack]:
 def test_a_fresh_database_knows_the_config_people_from_the_first_request(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
+    env = _environment(tmp_path / "qihub.db")
+    _serves_the_first_request(env, tmp_path, fake_slack)
+
+
+@pytest.mark.postgres
+def test_several_web_workers_on_postgresql(
+    tmp_path: Path, fake_slack: FakeSlack, request: pytest.FixtureRequest
+) -> None:
+    """WEB_WORKERS=2: uvicorn's workers serve the one port, each app built from the
+    environment as the parent checked it (bot.web.worker_app)."""
+    url: str = request.getfixturevalue("pg_session_url")
+    _truncate_all(url)
+    env = {**_environment(tmp_path / "unused.db"), "DATABASE_URL": url, "WEB_WORKERS": "2"}
+    _serves_the_first_request(env, tmp_path, fake_slack)
+
+
+def _serves_the_first_request(env: dict[str, str], cwd: Path, fake_slack: FakeSlack) -> None:
+    """`qihub db upgrade`, `qihub web`, then the first person's /idea opens the form."""
     port = _free_port()
-    env = _environment(
-        tmp_path / "qihub.db",
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=signed.SECRET,
-        SLACK_API_URL=fake_slack.url + "/api/",
-        PORT=str(port),
-    )
-    upgraded = _qihub(env, tmp_path, "db", "upgrade")
+    env = {
+        **env,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": signed.SECRET,
+        "SLACK_API_URL": fake_slack.url + "/api/",
+        "PORT": str(port),
+    }
+    upgraded = _qihub(env, cwd, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     web = subprocess.Popen(
         [sys.executable, "-m", "bot", "web"],
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -115,6 +135,17 @@ def test_a_fresh_database_knows_the_config_people_from_the_first_request(
     finally:
         web.terminate()
         web.wait(timeout=30)
+
+
+def test_several_web_workers_are_refused_on_sqlite(tmp_path: Path) -> None:
+    """SQLite takes one writer at a time: processes would queue on its busy timeout, far
+    slower than one process's threads on its lock (store/sqlite_lock.py)."""
+    env = _environment(tmp_path / "qihub.db", PORT=str(_free_port()), WEB_WORKERS="2")
+    assert _qihub(env, tmp_path, "db", "upgrade").returncode == 0
+    result = _qihub(env, tmp_path, "web")
+    assert result.returncode == 2
+    assert "WEB_WORKERS above 1 needs PostgreSQL" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_web_refuses_a_database_that_was_not_upgraded(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from notifications_python_client.errors import APIError
 
 from bot.notify.client import NotifyClients
 from bot.notify.errors import Verdict, classify
-from bot.pacing import Bucket, Budget, Pacer
+from bot.pacing import Bucket, Budget, Pacer, Ticket
 from bot.settings import Settings
 from handlers.config import NotifySettings
 from handlers.platform import (
@@ -100,8 +100,8 @@ class NotifyGate:
                 deferred=True,
             )
 
-    def spend(self) -> None:
-        self.pacer.spend(self._budget)
+    def spend(self) -> Ticket:
+        return self.pacer.spend(self._budget)
 
     def sent(self, kind: DirectVia) -> None:
         today = datetime.now(UTC).date().isoformat()
@@ -182,8 +182,13 @@ class NotifyChannel:
                 found = self._gate.clients.find_by_reference(direct.reference, self.kind)
                 if found is not None:
                     return self._handle(found, direct.reference)
-            self._gate.spend()
-            answer = self._send(address, template, dict(direct.personalisation), direct.reference)
+            ticket = self._gate.spend()
+            try:
+                answer = self._send(
+                    address, template, dict(direct.personalisation), direct.reference
+                )
+            finally:
+                ticket.answered()
         except APIError as exc:
             raise self._gate.failed(self.kind, classify(exc)) from None
         self._gate.sent(self.kind)

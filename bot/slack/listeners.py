@@ -23,7 +23,14 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.app import NOT_SAVED, NotSaved, QIHub, database_errors_as_not_saved, not_saved_reply
+from bot.app import (
+    NOT_SAVED,
+    NotLinked,
+    NotSaved,
+    QIHub,
+    database_errors_as_not_saved,
+    not_saved_reply,
+)
 from bot.slack.identity import SlackIdentity
 from handlers import dispatch
 from handlers.context import Context
@@ -98,10 +105,16 @@ class SlackListeners:
 
     # ------------------------------------------------------------------ helpers
     def _run(self, user: str, key: str, call: Callable[[Context], Response]) -> Response | None:
-        """Raises NotSaved when the database is down (the caller tells the person)."""
-        with database_errors_as_not_saved():
-            email = self.identity.email_for(user)
-        response = self.hub.interact_once(email, PLATFORM, key, call)
+        """Raises NotSaved when the database is down (the caller tells the person).
+
+        The person is found by their Slack id in the request's own unit of work; only someone
+        not linked yet costs a users.info call and a second transaction (SlackIdentity)."""
+        try:
+            response = self.hub.interact_once(self.identity.lookup(user), PLATFORM, key, call)
+        except NotLinked:
+            with database_errors_as_not_saved():
+                email = self.identity.email_for(user)
+            response = self.hub.interact_once(email, PLATFORM, key, call)
         self.kick()  # deliver what the change queued now, not at the clock's next tick
         return response
 

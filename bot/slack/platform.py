@@ -22,7 +22,7 @@ from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.pacing import Budget, Pacer
+from bot.pacing import Budget, Pacer, Ticket, Window
 from handlers.platform import ChannelTarget, DeliveryError, MessageHandle, Recipient
 from messages import blockkit
 from messages.view import Reply, without_images
@@ -71,7 +71,8 @@ class SlackPlatform:
         self._remember = remember
         self._pacer = Pacer("Slack")
         self._workspace = RateLimitItemPerMinute(messages_per_minute)
-        self._workspace_second = RateLimitItemPerSecond(math.ceil(messages_per_minute / 60))
+        self._workspace_second = Window(math.ceil(messages_per_minute / 60), 1.0, smoothing=True)
+        """Ours: the minute's budget spread over its seconds rather than spent at once."""
         self._per_channel = RateLimitItemPerSecond(channel_messages_per_second)
         self._ids_by_email: dict[str, str | None] = {}
 
@@ -158,8 +159,7 @@ class SlackPlatform:
     def _call(self, method: str, budget_key: str | None, **arguments: Any) -> Any:
         """Call the Web API; `budget_key` is the channel whose message budget this spends
         (None for calls outside the chat.postMessage limits, such as views.open)."""
-        if budget_key is not None:
-            self._spend_budget(budget_key)
+        ticket = self._spend_budget(budget_key) if budget_key is not None else None
         try:
             return getattr(self._client, method)(**arguments)
         except SlackApiError as exc:
@@ -171,8 +171,11 @@ class SlackPlatform:
             raise DeliveryError(
                 f"Slack could not be reached ({type(exc).__name__})", retryable=True
             ) from None
+        finally:
+            if ticket is not None:
+                ticket.answered()
 
-    def _spend_budget(self, channel: str) -> None:
+    def _spend_budget(self, channel: str) -> Ticket:
         """The workspace's budget and, for a message, the channel's (see bot.pacing)."""
         workspace: list[Budget] = [
             (self._workspace, ("workspace",), "workspace"),
@@ -181,7 +184,7 @@ class SlackPlatform:
         own: list[Budget] = []
         if channel:
             own.append((self._per_channel, ("channel", channel), "channel"))
-        self._pacer.spend(workspace, own)
+        return self._pacer.spend(workspace, own)
 
     def _pause(self, seconds: float) -> None:
         self._pacer.pause(seconds)

@@ -36,7 +36,15 @@ from microsoft_teams.api.activities.invoke.task.task_fetch import TaskFetchInvok
 from microsoft_teams.api.activities.invoke.task.task_submit import TaskSubmitInvokeActivity
 from microsoft_teams.apps import ActivityContext, App
 
-from bot.app import NOT_SAVED, NotSaved, QIHub, database_errors_as_not_saved, not_saved_reply
+from bot.app import (
+    NOT_SAVED,
+    Lookup,
+    NotLinked,
+    NotSaved,
+    QIHub,
+    database_errors_as_not_saved,
+    not_saved_reply,
+)
 from bot.teams.app import teams_authenticated
 from bot.teams.identity import TeamsIdentity
 from bot.teams.shape import as_dict, as_list
@@ -137,11 +145,29 @@ class TeamsHandlers:
         return await loop.run_in_executor(self.pool, partial(work, *args))
 
     async def _run(
-        self, email: str, key: str, call: Callable[[Context], Response]
+        self, who: str | Lookup, key: str, call: Callable[[Context], Response]
     ) -> Response | None:
-        response = await self._sync(self.hub.interact_once, email, PLATFORM, key, call)
+        response = await self._sync(self.hub.interact_once, who, PLATFORM, key, call)
         self.kick()  # deliver what the change queued now, not at the clock's next tick
         return response
+
+    async def _run_as(
+        self,
+        ctx: ActivityContext[Any],
+        activity: Mapping[str, Any],
+        key: str,
+        call: Callable[[Context], Response],
+    ) -> Response | None:
+        """`_run` as the activity's sender, found by Entra ID object id in the request's own
+        unit of work; only someone not linked yet is looked up first (TeamsIdentity.email_for,
+        which may ask the Bot Connector). Raises NotSaved when the database is down."""
+        lookup = self.identity.lookup(activity)
+        if lookup is not None:
+            try:
+                return await self._run(lookup, key, call)
+            except NotLinked:
+                pass
+        return await self._run(await self._email(ctx, activity), key, call)
 
     def later(self, work: Callable[[], Any]) -> None:
         """Send after the HTTP answer has gone back (a dialog closes at once; the card follows)."""
@@ -266,9 +292,9 @@ class TeamsHandlers:
         context = _context_of(data)
         raw = adaptivecards.submitted_values(spec.form, data)
         try:
-            email = await self._email(ctx, activity)
-            response = await self._run(
-                email,
+            response = await self._run_as(
+                ctx,
+                activity,
                 f"teams:{activity.get('id', '')}",
                 lambda c: dispatch.submit_form(c, form_id, raw, context),
             )
@@ -318,8 +344,9 @@ class TeamsHandlers:
             return _toast("That button no longer does anything. Please start again.")
         name, value = pressed
         try:
-            email = await self._email(ctx, activity)
-            response = await self._run(email, key, lambda c: dispatch.press(c, name, value))
+            response = await self._run_as(
+                ctx, activity, key, lambda c: dispatch.press(c, name, value)
+            )
         except NotSaved:
             return _toast(NOT_SAVED)
         return self._card_answer(ctx, activity, response)
@@ -338,9 +365,8 @@ class TeamsHandlers:
         context = _context_of(data)
         raw = adaptivecards.submitted_values(spec.form, data)
         try:
-            email = await self._email(ctx, activity)
-            response = await self._run(
-                email, key, lambda c: dispatch.submit_form(c, form_id, raw, context)
+            response = await self._run_as(
+                ctx, activity, key, lambda c: dispatch.submit_form(c, form_id, raw, context)
             )
         except NotSaved:
             response = FormErrors({spec.form.fields[0].name: NOT_SAVED})

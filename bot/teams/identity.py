@@ -3,8 +3,9 @@
 Activities carry the person's Entra ID object id (`from.aadObjectId`) but not their email.
 Directory sync from Microsoft Graph usually links the two in advance; failing that, the first
 activity asks the Bot Connector for the member's email (`GET /v3/conversations/{id}/members/
-{user}`), links the staff record with that email to the object id, and later activities need one
-indexed lookup, or none at all from the in-process cache.
+{user}`) and links the staff record with that email to the object id. A button press or a form
+finds its person by object id inside its own unit of work (`lookup`, no transaction of its
+own). Nothing is cached in the process: a link the directory moves or removes counts at once.
 
 Local development with the Agents Playground (QIHUB_TEAMS_PLAYGROUND, no Teams credentials)
 has no real directory behind it: there every activity acts as TEAMS_PLAYGROUND_EMAIL, or the
@@ -15,15 +16,16 @@ people at start-up).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from microsoft_teams.apps import ActivityContext
 
-from bot.app import QIHub
+from bot.app import Lookup, QIHub
 from bot.teams.app import teams_authenticated
 from bot.teams.shape import as_dict
+from store.models import Staff
+from store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 UNKNOWN = "unknown.teams.user@invalid"
@@ -35,9 +37,20 @@ Sync = Callable[..., Awaitable[Any]]
 class TeamsIdentity:
     def __init__(self, hub: QIHub) -> None:
         self._hub = hub
-        self._emails: dict[str, str] = {}
-        self._lock = threading.Lock()
         self._playground = not teams_authenticated(hub.settings)
+
+    def lookup(self, activity: Mapping[str, Any]) -> Lookup | None:
+        """The sender's staff record by Entra ID object id, read in the caller's unit of work
+        (someone who has left is found, and acts as nobody); None when the activity carries no
+        object id or this is the Playground (then `email_for` says who it is)."""
+        aad = str(as_dict(activity.get("from")).get("aadObjectId") or "")
+        if self._playground or not aad:
+            return None
+
+        def find(uow: UnitOfWork) -> Staff | None:
+            return uow.staff.by_teams_id(aad)
+
+        return find
 
     def playground_email(self) -> str:
         chosen = self._hub.settings.teams_playground_email
@@ -56,18 +69,14 @@ class TeamsIdentity:
         aad = str(sender.get("aadObjectId") or "")
         if not aad:
             return UNKNOWN
-        with self._lock:
-            cached = self._emails.get(aad)
-        if cached:
-            return cached
         known: str | None = await run(self._by_object_id, aad)
         if known:
-            return self._remember(aad, known)
+            return known
         email = await self._lookup(ctx, activity)
         if email is None:
             return UNKNOWN
-        linked: bool = await run(self._link, aad, email)
-        return self._remember(aad, email) if linked else email
+        await run(self._link, aad, email)
+        return email
 
     def _by_object_id(self, aad: str) -> str | None:
         with self._hub.uow_factory() as uow:
@@ -93,8 +102,3 @@ class TeamsIdentity:
             return None
         email = getattr(account, "email", None) or getattr(account, "user_principal_name", None)
         return str(email).strip().lower() if email else None
-
-    def _remember(self, aad: str, email: str) -> str:
-        with self._lock:
-            self._emails[aad] = email
-        return email

@@ -37,7 +37,7 @@ import httpx
 from limits import RateLimitItemPerSecond
 
 from bot.errors import MissingCredential
-from bot.pacing import Budget, Pacer, Window
+from bot.pacing import Budget, Pacer, Ticket, Window
 from bot.teams.auth import BOT_CONNECTOR_SCOPE, MsalTokenSource, TokenSource, TokenUnavailable
 from bot.teams.doors import host_allowed, service_hosts
 from handlers.clock import Clock, SystemClock
@@ -58,6 +58,10 @@ BLOCKED = "the person has blocked QI Hub or removed it in Teams"
 BLOCKED_CODES = ("MessageWritesBlocked", "ConversationBlockedByUser")
 RETRYABLE_STATUSES = frozenset({408, 412, 500, 502, 503, 504})
 """Teams asks bots to retry 412, 502, 503 and 504 with backoff (and 429 after Retry-After)."""
+CATCH_UP = 1.25
+"""The tenant's sends are spaced at this multiple of its rate: evenly, but with room to win
+back slots a busy moment lost. The per-second limit itself (counted until each send was
+answered, bot/pacing.py) still keeps every second within the tenant's budget."""
 PREPARED_SECONDS = 30.0
 """How long a batch's conversations read by `prepare` are trusted (a batch takes seconds;
 a person installing or blocking the bot meanwhile is seen on the next batch)."""
@@ -102,7 +106,7 @@ class TeamsPlatform:
         self._clock = clock or SystemClock()
         self._pacer = Pacer("Teams")
         self._tenant = RateLimitItemPerSecond(tenant_per_second)
-        self._tenant_spacing = Window.spacing(tenant_per_second)
+        self._tenant_spacing = Window.spacing(tenant_per_second * CATCH_UP)
         self._per_second = RateLimitItemPerSecond(conversation_per_second)
         self._per_30s = RateLimitItemPerSecond(conversation_per_30s, 30)
         self._prepared: dict[int, tuple[float, _Conversation | None]] = {}
@@ -176,7 +180,6 @@ class TeamsPlatform:
     def update_message(self, handle: MessageHandle, reply: Reply) -> None:
         conversation, activity_id = handle["conversation"], handle["activity"]
         service_url = handle.get("service_url") or self._default_service_url
-        self._spend_budget(conversation)
         self._request(
             "PUT",
             f"{_base(service_url)}/v3/conversations/{_segment(conversation)}"
@@ -214,7 +217,6 @@ class TeamsPlatform:
         if self._tenant_id is not None:
             body["tenantId"] = self._tenant_id
             body["channelData"] = {"tenant": {"id": self._tenant_id}}
-        self._spend_budget(None)
         created = self._request(
             "POST", f"{_base(service_url)}/v3/conversations", body, conversation=None
         )
@@ -236,7 +238,6 @@ class TeamsPlatform:
         return opened
 
     def _post(self, conversation: str, service_url: str, reply: Reply) -> MessageHandle:
-        self._spend_budget(conversation)
         posted = self._request(
             "POST",
             f"{_base(service_url)}/v3/conversations/{_segment(conversation)}/activities",
@@ -272,6 +273,7 @@ class TeamsPlatform:
             raise DeliveryError(
                 f"no Bot Connector token from Entra ID ({type(exc).__name__})", retryable=True
             ) from None
+        ticket = self._spend_budget(conversation)  # every call counts against the tenant
         try:
             response = self._http.request(
                 method, url, json=body, headers={"Authorization": f"Bearer {token}"}
@@ -280,6 +282,8 @@ class TeamsPlatform:
             raise DeliveryError(
                 f"Teams could not be reached ({type(exc).__name__})", retryable=True
             ) from None
+        finally:
+            ticket.answered()
         if response.is_success:
             try:
                 data = response.json() if response.content else {}
@@ -329,7 +333,7 @@ class TeamsPlatform:
             uow.commit()
 
     # ------------------------------------------------------------------ pacing
-    def _spend_budget(self, conversation: str | None) -> None:
+    def _spend_budget(self, conversation: str | None) -> Ticket:
         """The tenant's budget and, for a send, the conversation's two (see bot.pacing)."""
         tenant = ("tenant", self._tenant_id or "-")
         shared: list[Budget] = [
@@ -340,7 +344,7 @@ class TeamsPlatform:
         if conversation is not None:
             own.append((self._per_second, ("conversation", conversation), "conversation"))
             own.append((self._per_30s, ("conversation", conversation), "conversation"))
-        self._pacer.spend(shared, own)
+        return self._pacer.spend(shared, own)
 
     def _pause(self, seconds: float) -> None:
         self._pacer.pause(seconds)

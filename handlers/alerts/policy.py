@@ -20,7 +20,7 @@ from functools import partial
 
 from handlers.alerts.ack_links import ack_link
 from handlers.alerts.direct import queue_alert_message
-from handlers.config import PolicyStep, Rule
+from handlers.config import PolicyStep, Rule, effective_policy
 from handlers.context import Context
 from handlers.reminders import Due
 from messages.view import Reply
@@ -29,8 +29,7 @@ from store.repos.reach import CHAT
 
 
 def steps(ctx: Context, alert: Alert) -> list[PolicyStep]:
-    severity = ctx.config.alert_severities.get(alert.severity)
-    return list(severity.policy) if severity else []
+    return effective_policy(ctx.config, alert.severity)
 
 
 def fan_out(alert: Alert, index: int, step: PolicyStep, ctx: Context, key: str) -> int:

@@ -450,6 +450,7 @@ def acknowledge(ctx: Context, alert: Alert) -> tuple[AlertRecipient | None, bool
             entity_ref=alert.ref,
             action="acknowledged",
             after={"late": ctx.now > alert.ack_deadline, "via": ctx.platform},
+            redraws=False,  # an alert's cards show its status, not who acknowledged it
         )
     return row, new
 

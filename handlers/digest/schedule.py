@@ -21,7 +21,7 @@ from datetime import datetime, time, timedelta
 from handlers.config import Committee, Rule
 from handlers.context import Context
 from handlers.digest.data import SectionContributor, build_digest, iso_week
-from handlers.digest.views import digest_reply
+from handlers.digest.views import digest_replies
 from handlers.reminders import Due
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -74,10 +74,12 @@ class CommitteeDigestRule:
             data = build_digest(ctx.uow, ctx.config, code, ctx.now, sections)
             chair = ctx.uow.staff.by_email(committee.chair)
             people = (chair.id,) if chair is not None and chair.active else ()
+            digest, *charts = digest_replies(data, ctx.config)
             yield Due(
                 item_key=code,
                 occasion=occasion,
-                reply=digest_reply(data, ctx.config),
+                reply=digest,
                 people=people,
                 channels=(committee.channel,),
+                then=tuple(charts),
             )

@@ -290,18 +290,29 @@ def _ideas(data: DigestData, config: OrgConfig) -> list[Block]:
     )
 
 
-def _charts(data: DigestData, room: int) -> list[Block]:
+def _charts(data: DigestData, room: int) -> tuple[list[Block], Reply | None]:
     """The SPC charts, then the same in a few words for anyone the pictures do not reach.
-    They come after everything the committee must act on: when the message has no `room`
-    left for the pictures, the words and the link to the reports page stand in for them."""
+    They come after everything the committee must act on. When the message has no `room` left
+    for the pictures (a busy committee's digest reaches Slack's 50 blocks), they go in a message
+    of their own right after it, with their alt text and words, so they always arrive; the
+    digest keeps the words and says where the pictures are."""
     charts = data.charts
     if not charts.images:
-        return []
-    words = SmallPrint("\n".join((*charts.fallback, f"Charts and tables: {charts.page}")))
-    full: list[Block] = [Heading("Charts (SPC, last 26 weeks)"), *charts.images, words]
+        return [], None
+    words = "\n".join((*charts.fallback, f"Charts and tables: {charts.page}"))
+    full: list[Block] = [Heading(charts.heading), *charts.images, SmallPrint(words)]
     if len(full) <= room:
-        return full
-    return [words] if room > 0 else []
+        return full, None
+    follow_up = Reply(
+        summary=f"{data.committee_name} digest, week {data.period.week}: its SPC charts",
+        blocks=(
+            Heading(f"{data.committee_name} digest: SPC charts, {charts.span}"),
+            *charts.images,
+            SmallPrint(words),
+        ),
+    )
+    here = SmallPrint(f"{words}\nThe pictures follow in the next message.")
+    return ([here] if room > 0 else []), follow_up
 
 
 def _data_quality(data: DigestData) -> list[Block]:
@@ -347,8 +358,9 @@ def _fit(blocks: list[Block]) -> tuple[Block, ...]:
     return (*kept, shortened, blocks[-1])
 
 
-def digest_reply(data: DigestData, config: OrgConfig) -> Reply:
-    """The digest as one message for the committee channel and its chair."""
+def digest_replies(data: DigestData, config: OrgConfig) -> tuple[Reply, ...]:
+    """The digest as the committee channel and its chair receive it: one message, and its
+    charts in a second one when the digest is too full to carry them."""
     blocks: list[Block] = [
         Heading(f"{data.committee_name}: weekly digest"),
         _headline(data),
@@ -381,6 +393,14 @@ def digest_reply(data: DigestData, config: OrgConfig) -> Reply:
     blocks.extend(_reaudits(data))
     blocks.extend(_ideas(data, config))
     blocks.extend(_data_quality(data))
-    blocks.extend(_charts(data, MAX_BLOCKS - 1 - sum(map(_cost, blocks))))
+    charts, follow_up = _charts(data, MAX_BLOCKS - 1 - sum(map(_cost, blocks)))
+    blocks.extend(charts)
     blocks.append(SmallPrint(render("digest/footer.txt", d=data)))
-    return Reply(summary=render("digest/summary.txt", d=data), blocks=_fit(blocks))
+    digest = Reply(summary=render("digest/summary.txt", d=data), blocks=_fit(blocks))
+    return (digest,) if follow_up is None else (digest, follow_up)
+
+
+def digest_reply(data: DigestData, config: OrgConfig) -> Reply:
+    """The digest message itself (what `/qi digest` shows: the words stand in for pictures
+    that went in a message of their own)."""
+    return digest_replies(data, config)[0]

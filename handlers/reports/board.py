@@ -16,13 +16,18 @@ from datetime import date, datetime, timedelta
 
 from handlers.bulletin.quarters import Quarter
 from handlers.config import OrgConfig
-from handlers.reports.series import (
-    ENDED,
+from handlers.spc import Improvement
+from handlers.spc.series import (
+    REPORT_PERIODS,
+    At,
     Series,
-    complete_weeks,
-    overdue_series,
-    stronger_series,
-    time_to_action_series,
+    agreed_between,
+    days_to_action,
+    days_to_actions,
+    overdue_actions,
+    periods,
+    stronger_share,
+    stronger_tiers,
 )
 from store.uow import UnitOfWork
 
@@ -105,20 +110,20 @@ def build_board_pack(
     start, end = quarter.start(zone), min(quarter.end(zone), now)
     codes = sorted(config.committees)
     names = {code: config.committees[code].name for code in codes}
-    stronger_tiers = {t.number for t in config.tiers if t.strength == "stronger"}
+    strong_tiers = stronger_tiers(config)
     last_day = min(quarter.last_day, now.astimezone(zone).date())
-    weeks = complete_weeks(config, last_day + timedelta(days=1))  # up to its last full week
-    window_start = min(start, weeks[0].start)
-    actions = uow.reports.actions_since(codes, window_start, end, ENDED)
-    agreed = [a for a in actions if start <= a.created_at < end]
+    source = At(uow, config, now)
+    # Weekly (each [spc] period) up to the quarter's last whole period.
+    spans = periods(source, count=REPORT_PERIODS, before=last_day + timedelta(days=1))
+    agreed = agreed_between(source, start, end)
     tiers, times, reaudit_rows = [], [], []
     reaudits = uow.reports.reaudits(codes, start, end)
     for code in codes:
         mine = [a for a in agreed if a.committee == code]
         by_tier = tuple(sum(1 for a in mine if a.tier == n) for n in range(1, 6))
-        strong = sum(1 for a in mine if a.tier in stronger_tiers)
+        strong = sum(1 for a in mine if a.tier in strong_tiers)
         tiers.append(TierRow(code, names[code], by_tier, strong))
-        days = [(a.created_at - a.lesson_reported_at).total_seconds() / 86400 for a in mine]
+        days = [days_to_action(a) for a in mine]
         times.append(TimeRow(code, names[code], len(mine), _median(days)))
         results = [r for r in reaudits if r.committee == code]
         passed = sum(1 for r in results if r.passed)
@@ -134,9 +139,9 @@ def build_board_pack(
         for a in alert_rows
     )
     series = (
-        overdue_series(actions, weeks),
-        time_to_action_series(actions, weeks),
-        stronger_series(config, actions, weeks),
+        overdue_actions(source, spans=spans),
+        days_to_actions(source, spans=spans),
+        stronger_share(source, spans=spans),
         _alert_series(alerts),
     )
     return BoardPack(
@@ -163,6 +168,6 @@ def _alert_series(alerts: tuple[AlertRow, ...]) -> Series:
         "alert_acks",
         "Critical alerts acknowledged, % of recipients, by alert",
         "%",
-        "increase",
+        Improvement.INCREASE,
         tuple(sorted(points.items())),
     )

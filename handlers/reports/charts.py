@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 
-from handlers.reports.series import Series
-from handlers.spc import TRIAL_LIMIT_POINTS, Improvement, Variation, XmrChart, xmr
-from handlers.spc.xmr import VARIATION_LABELS
+from handlers.spc import TRIAL_LIMIT_POINTS, Variation, XmrChart
+from handlers.spc.series import Series
 
 MIN_POINTS = 6
 """Fewer points than this make no chart: the figures are shown as a table only."""
@@ -53,9 +53,11 @@ class Drawn:
 
 
 def chart_of(series: Series) -> Drawn:
+    """The series' chart as every report shows it (Series.chart(): XmR, or a run chart
+    without limits when mostly 0), or none with fewer than MIN_POINTS points."""
     if len(series.points) < MIN_POINTS:
         return Drawn(series, None)
-    return Drawn(series, xmr(series.points, Improvement(series.better)))
+    return Drawn(series, series.chart())
 
 
 def number(value: float, unit: str = "") -> str:
@@ -64,11 +66,31 @@ def number(value: float, unit: str = "") -> str:
         return "not known"
     text = f"{value:.1f}".rstrip("0").rstrip(".")
     text = "0" if text == "-0" else text
-    return f"{text}%" if unit == "%" else text
+    return f"{text}%" if unit.startswith("%") else text
 
 
 def variation_label(chart: XmrChart) -> str:
-    return VARIATION_LABELS[chart.variation]
+    return chart.verdict
+
+
+def limits_words(chart: XmrChart, unit: str) -> str:
+    """The process limits as computed (NHSRplotthedots does not truncate them, nor do we:
+    docs/spc.md). Our measures cannot go below 0, so a lower limit under 0 is said plainly."""
+    text = f"process limits {number(chart.lower, unit)} to {number(chart.upper, unit)}"
+    if chart.lower < 0:
+        text += " (the lower limit is below 0, so only a high value can fall outside them)"
+    return text
+
+
+def summary(series: Series, chart: XmrChart | None) -> str:
+    """Mean, limits and verdict in one sentence: the digest's line, the page's and the
+    picture's caption all say this."""
+    if chart is None:
+        return "Too few points for an SPC chart."
+    mean = f"Mean {number(chart.mean, series.unit)}"
+    if chart.sparse:
+        return f"{mean}. {chart.verdict}."
+    return f"{mean}, {limits_words(chart, series.unit)}. {chart.verdict}."
 
 
 def alt_text(series: Series, chart: XmrChart | None) -> str:
@@ -79,19 +101,29 @@ def alt_text(series: Series, chart: XmrChart | None) -> str:
         return f"{series.title}: no figures yet."
     first, last = series.points[0], series.points[-1]
     latest = f"latest {number(last[1], unit)} (week of {last[0]:%-d %B %Y})"
-    span = f"{len(series.points)} points from {first[0]:%-d %B %Y}"
+    n = len(series.points)
+    span = f"{n} {'point' if n == 1 else 'points'} from {first[0]:%-d %B %Y}"
     if chart is None:
         return f"{series.title}: {span}, {latest}; too few points for an SPC chart."
+    if chart.sparse:
+        return (
+            f"Run chart of {_lower_first(series.title)}: {span}, {latest}; "
+            f"mean {number(chart.mean, unit)}. {chart.verdict}."
+        )
     special = sum(1 for p in chart.points if p.special)
     trial = (
         "; trial limits (fewer than 13 points)" if len(chart.points) < TRIAL_LIMIT_POINTS else ""
     )
     return (
-        f"SPC chart (XmR) of {series.title.lower()}: {span}, {latest}; "
-        f"mean {number(chart.mean, unit)}; process limits {number(chart.lower, unit)} to "
-        f"{number(chart.upper, unit)}{trial}. {variation_label(chart)}"
+        f"SPC chart (XmR) of {_lower_first(series.title)}: {span}, {latest}; "
+        f"mean {number(chart.mean, unit)}; {limits_words(chart, unit)}{trial}. {chart.verdict}"
         f"{_special(special)}."
     )
+
+
+def _lower_first(title: str) -> str:
+    """ "Lessons per week: committee PSC" reads "lessons per week: committee PSC" mid-sentence."""
+    return title[:1].lower() + title[1:]
 
 
 def _special(count: int) -> str:
@@ -110,7 +142,7 @@ def _draw(series: Series) -> bytes:
     from matplotlib.figure import Figure
 
     drawn = chart_of(series)
-    figure = Figure(figsize=(8, 3.6), dpi=100, layout="constrained")
+    figure = Figure(figsize=(8, 3.9), dpi=100, layout="constrained")
     axes = figure.subplots()
     axes.set_title(series.title, fontsize=11, color=INK, loc="left")
     chart = drawn.chart
@@ -125,7 +157,12 @@ def _draw(series: Series) -> bytes:
         values = [p.value for p in chart.points]
         axes.plot(days, values, color=GREY, linewidth=1.2, zorder=1)
         axes.plot(days, [p.mean for p in chart.points], color=INK, linewidth=1, label="Mean")
-        for limit in ([p.lower for p in chart.points], [p.upper for p in chart.points]):
+        limits = (
+            []
+            if chart.sparse
+            else [[p.lower for p in chart.points], [p.upper for p in chart.points]]
+        )
+        for limit in limits:  # a run chart has none to draw
             axes.plot(days, limit, color=INK, linewidth=0.8, linestyle="--")
         for variation, colour in COLOURS.items():
             picked = [p for p in chart.points if p.variation is variation]
@@ -142,11 +179,12 @@ def _draw(series: Series) -> bytes:
                 )
         axes.text(
             0.0,
-            -0.22,
-            f"{variation_label(chart)}. Mean {number(chart.mean, series.unit)}, "
-            f"limits {number(chart.lower, series.unit)} to {number(chart.upper, series.unit)}"
-            " (dashed).",
+            -0.18,
+            textwrap.fill(
+                summary(series, chart) + ("" if chart.sparse else " Limits dashed."), 120
+            ),
             transform=axes.transAxes,
+            verticalalignment="top",
             fontsize=9,
             color=INK,
         )

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.config import OrgConfig
-from handlers.reports.charts import chart_of, number, variation_label
+from handlers.reports.charts import chart_of, number, summary
 from handlers.reports.links import chart_key, chart_path
-from handlers.reports.series import committee_series
+from handlers.spc.series import At, committee_series, period_name
 from messages.view import Image
 from store.uow import UnitOfWork
 
@@ -20,6 +20,12 @@ class DigestCharts:
     """One short line per chart, shown under the pictures for anyone who cannot see them."""
     page: str = ""
     """The committee's reports page, where the same charts have their tables."""
+    span: str = ""
+    """How many periods the charts span: "last 26 weeks"."""
+
+    @property
+    def heading(self) -> str:
+        return f"Charts (SPC, {self.span})" if self.span else "Charts (SPC)"
 
 
 NO_CHARTS = DigestCharts((), ())
@@ -29,20 +35,15 @@ def digest_charts(
     uow: UnitOfWork, config: OrgConfig, committee: str, now: datetime
 ) -> DigestCharts:
     base = config.organisation.web_base_url.rstrip("/")
-    today = now.astimezone(config.zone).date()
     images, lines = [], []
     key = chart_key(uow, now)
-    for series in committee_series(uow, config, (committee,), today):
+    found = committee_series(At(uow, config, now), committee)
+    for series in found:
         drawn = chart_of(series)
         images.append(Image(base + chart_path(key, series, now), drawn.alt, series.title))
         latest = number(series.points[-1][1], series.unit) if series.points else "none"
-        if drawn.chart is None:
-            lines.append(f"{series.title}: latest {latest}; too few weeks for an SPC chart.")
-            continue
-        chart = drawn.chart
-        lines.append(
-            f"{series.title}: latest {latest}, mean {number(chart.mean, series.unit)}, "
-            f"limits {number(chart.lower, series.unit)} to {number(chart.upper, series.unit)}; "
-            f"{variation_label(chart).lower()}."
-        )
-    return DigestCharts(tuple(images), tuple(lines), f"{base}/reports/{committee}")
+        lines.append(f"{series.title}: latest {latest}. {summary(series, drawn.chart)}")
+    count = max(len(s.points) for s in found)
+    per = period_name(config.spc.period_days)
+    span = f"last {count} {per}{'' if count == 1 else 's'}"
+    return DigestCharts(tuple(images), tuple(lines), f"{base}/reports/{committee}", span)

@@ -20,7 +20,8 @@ import json
 import zlib
 from datetime import date, datetime, timedelta
 
-from handlers.reports.series import Series
+from handlers.spc import Improvement
+from handlers.spc.series import Series
 from store.uow import UnitOfWork
 
 KEY_ROW = "report_charts"
@@ -56,7 +57,7 @@ def chart_path(key: str, series: Series, now: datetime) -> str:
         "k": series.key,
         "t": series.title,
         "u": series.unit,
-        "b": series.better,
+        "b": series.improvement.value,
         "p": [[d.isoformat(), v] for d, v in series.points],
         "x": int((now + EXPIRES).timestamp()),
     }
@@ -78,6 +79,8 @@ def chart_from_path(uow: UnitOfWork, payload: str, seal: str, now: datetime) -> 
         if now.timestamp() >= int(body["x"]):
             return None
         points = tuple((date.fromisoformat(d), float(v)) for d, v in body["p"])
-        return Series(str(body["k"]), str(body["t"]), str(body["u"]), str(body["b"]), points)
+        return Series(
+            str(body["k"]), str(body["t"]), str(body["u"]), Improvement(str(body["b"])), points
+        )
     except (ValueError, KeyError, TypeError, zlib.error):
         return None

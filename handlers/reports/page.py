@@ -17,11 +17,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from handlers.bulletin.page import long_day
 from handlers.reports.board import BoardPack
-from handlers.reports.charts import chart_of, number, variation_label
-from handlers.reports.series import Series
+from handlers.reports.charts import chart_of, number, summary
+from handlers.spc.series import Series
 from handlers.spc.xmr import RULE_LABELS, Rule
 from messages.csv_safe import neutralise
 from messages.templates import TEMPLATES
+
+RUN_CHART = "run_chart_no_limits"
+"""The CSV's variation for a mostly-zero series: no limits were drawn, nothing was judged."""
 
 
 @dataclass(frozen=True)
@@ -51,14 +54,14 @@ def chart_view(series: Series) -> ChartView:
             rule = chart.points[n].rules[0]
             note = f"Special cause: {RULE_LABELS[Rule(rule)]}"
         rows.append(PointRow(long_day(period), number(value, series.unit), note))
-    summary = (
-        f"Mean {number(chart.mean, series.unit)}, process limits "
-        f"{number(chart.lower, series.unit)} to {number(chart.upper, series.unit)}. "
-        f"{variation_label(chart)}."
-        if chart is not None
-        else "Too few points for an SPC chart."
+    return ChartView(
+        series.key,
+        series.title,
+        drawn.alt,
+        summary(series, chart),
+        chart is not None,
+        tuple(rows),
     )
-    return ChartView(series.key, series.title, drawn.alt, summary, chart is not None, tuple(rows))
 
 
 @lru_cache(maxsize=1)
@@ -158,9 +161,11 @@ def _board_rows(pack: BoardPack) -> Iterable[tuple[Any, ...]]:
         drawn = chart_of(series)
         for period, value in series.points:
             yield ("spc", "all", series.key, period.isoformat(), value)
-        if drawn.chart is not None:
-            c = drawn.chart
+        c = drawn.chart
+        if c is not None:
             yield ("spc", "all", f"{series.key} mean", q, round(c.mean, 2))
-            yield ("spc", "all", f"{series.key} lower_limit", q, round(c.lower, 2))
-            yield ("spc", "all", f"{series.key} upper_limit", q, round(c.upper, 2))
-            yield ("spc", "all", f"{series.key} variation", q, str(c.variation))
+            if not c.sparse:  # limits as computed, below 0 included (docs/reports.md)
+                yield ("spc", "all", f"{series.key} lower_limit", q, round(c.lower, 2))
+                yield ("spc", "all", f"{series.key} upper_limit", q, round(c.upper, 2))
+            variation = RUN_CHART if c.sparse else str(c.variation)
+            yield ("spc", "all", f"{series.key} variation", q, variation)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from handlers.spc.xmr import (
     CLOSE_LIMIT,
     LIMIT,
+    RUN_CHART_LABEL,
     SCREEN_LIMIT,
     SHIFT_POINTS,
     TREND_POINTS,
@@ -17,12 +18,16 @@ from handlers.spc.xmr import (
     SpcPoint,
     Variation,
     XmrChart,
+    run_chart,
+    spc_chart,
+    too_sparse,
     xmr,
 )
 
 __all__ = [
     "CLOSE_LIMIT",
     "LIMIT",
+    "RUN_CHART_LABEL",
     "SCREEN_LIMIT",
     "SHIFT_POINTS",
     "TREND_POINTS",
@@ -32,5 +37,8 @@ __all__ = [
     "SpcPoint",
     "Variation",
     "XmrChart",
+    "run_chart",
+    "spc_chart",
+    "too_sparse",
     "xmr",
 ]

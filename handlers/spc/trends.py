@@ -11,9 +11,9 @@ crosses into a signal is the moment it is judged, so looking at the latest point
 
 Until the register has [spc] min_periods periods of history, the limits are too unsettled to
 judge by and the count rule decides instead, so a new or small trust still sees its trends. So
-it does where most periods have no lesson: an XmR chart of mostly-zero counts has limits that
-collapse onto the mean, so one lesson would be "special cause" (rare events want a g or t chart,
-not a weekly count).
+it does where the series' chart is a run chart (Series.chart(): most periods have no lesson, and
+an XmR chart of mostly-zero counts has limits that collapse onto the mean, so one lesson would
+be "special cause").
 [trends] rule = "count" keeps the count rule everywhere."""
 
 from __future__ import annotations
@@ -32,7 +32,15 @@ from handlers.spc.series import (
     periods,
     value_labels,
 )
-from handlers.spc.xmr import RULE_LABELS, Improvement, Rule, Variation, XmrChart
+from handlers.spc.xmr import (
+    RULE_LABELS,
+    SHIFT_POINTS,
+    TREND_POINTS,
+    Improvement,
+    Rule,
+    Variation,
+    XmrChart,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,30 @@ class TrendDecision:
     """"spc" or "count": the rule that decided."""
     reason: str
     chart: XmrChart | None = None
+    seen: str = ""
+    """For the spc rule, what was seen in words a clinician reads ("this week are above the
+    usual range (special cause: ...)"), for the message that raises the trend."""
+
+
+SEEN = {
+    Rule.OUTSIDE_LIMITS: "more than the chart's upper limit",
+    Rule.TREND: "{n} {pers} in a row, each higher than the one before",
+    Rule.TWO_IN_THREE: "2 of the last 3 {pers} close to the upper limit",
+    Rule.SHIFT: "a run of {n} {pers} above the average",
+}
+"""Each rule as it reads when lessons rise (the only direction that raises a trend)."""
+
+
+def seen_words(chart: XmrChart, per: str) -> str:
+    """What the latest point shows, in plain words: "this week are above the usual range
+    (special cause: a run of 7 weeks above the average)"."""
+    latest = chart.points[-1]
+    runs = {Rule.TREND: TREND_POINTS, Rule.SHIFT: SHIFT_POINTS}
+    numeric = per[0].isdigit()  # "4 weeks", "10 days"
+    pers = f"periods of {per}" if numeric else f"{per}s"
+    why = "; ".join(SEEN[Rule(r)].format(n=runs.get(Rule(r), 0), pers=pers) for r in latest.rules)
+    when = f"in the latest {per}" if numeric else f"this {per}"
+    return f"{when} are above the usual range (special cause: {why})"
 
 
 def dimension_series(ctx: Context, dimension: str, value: str) -> Series:
@@ -95,12 +127,12 @@ def decide(ctx: Context, dimension: str, value: str, lessons_in_window: int) -> 
         return by_count(
             ctx, lessons_in_window, f"; SPC needs {needed} {per}s of history, not yet there"
         )
-    if sum(1 for _, n in series.points if n == 0) * 2 > len(series.points):
+    chart = series.chart()
+    assert chart is not None  # min_periods >= 5 points
+    if chart.sparse:
         return by_count(
             ctx, lessons_in_window, "; too rare for an XmR chart (most periods have none)"
         )
-    chart = series.chart()
-    assert chart is not None  # min_periods >= 5 points
     latest = chart.points[-1]
     raised = latest.variation is Variation.CONCERNING
     reason = (
@@ -108,4 +140,6 @@ def decide(ctx: Context, dimension: str, value: str, lessons_in_window: int) -> 
         if latest.special
         else "common cause variation on the SPC chart"
     )
-    return TrendDecision(raised, "spc", reason, chart)
+    per = period_name(ctx.config.spc.period_days)
+    seen = seen_words(chart, per) if raised else ""
+    return TrendDecision(raised, "spc", reason, chart, seen)

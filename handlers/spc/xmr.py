@@ -26,6 +26,8 @@ TREND_POINTS = 7
 """A trend: this many consecutive points each higher (or each lower) than the one before."""
 TRIAL_LIMIT_POINTS = 13
 """Fewer points than this in a segment: the limits are trial limits (R warns, n < 13)."""
+RUN_CHART_LABEL = "Run chart without limits: most values are 0, too few to judge variation"
+"""What a mostly-zero series' chart says instead of a variation (spc_chart, docs/spc.md)."""
 
 
 class Variation(StrEnum):
@@ -108,6 +110,14 @@ class XmrChart:
     close_lower: float = math.nan
     close_upper: float = math.nan
     segment_points: int = 0
+    sparse: bool = False
+    """A run chart of a mostly-zero series (spc_chart): the mean only, no limits, every point
+    common cause, and `verdict` says variation was not judged."""
+
+    @property
+    def verdict(self) -> str:
+        """The chart's finding in words: its variation, or that it is a run chart."""
+        return RUN_CHART_LABEL if self.sparse else VARIATION_LABELS[self.variation]
 
     @property
     def direction(self) -> int:
@@ -120,6 +130,8 @@ class XmrChart:
 
         common_cause, improvement_high/low, concern_high/low, neutral_high/low: high or low is
         where the special cause lies, so a concern when lower is better is concern_high."""
+        if self.sparse:
+            return ""
         if self.variation is Variation.COMMON:
             return "common_cause"
         side = "high" if self.direction > 0 else "low"
@@ -133,8 +145,8 @@ class XmrChart:
     @property
     def icon_label(self) -> str:
         """Words for the icon, for alt text and for readers who cannot see colour."""
-        label = VARIATION_LABELS[self.variation]
-        if self.variation is Variation.COMMON:
+        label = self.verdict
+        if self.sparse or self.variation is Variation.COMMON:
             return label
         return f"{label} ({'higher' if self.direction > 0 else 'lower'} values)"
 
@@ -340,3 +352,43 @@ def xmr(
         close_upper=lim.close_upper,
         segment_points=min(len(segments[-1]), fix_after_n_points or len(segments[-1])),
     )
+
+
+def too_sparse(values: Sequence[float]) -> bool:
+    """More than half the values are 0. The moving ranges of such a series are mostly 0, so
+    screening leaves a mean moving range of 0, the limits collapse onto the mean and every point
+    lands outside them: one lesson in half a year would read as special cause. Rare events
+    want a g or t chart, not a weekly count (docs/spc.md, "Mostly-zero series")."""
+    return sum(1 for v in values if v == 0) * 2 > len(values)
+
+
+def run_chart(
+    series: Sequence[tuple[date, float]], improvement: Improvement = Improvement.NEITHER
+) -> XmrChart:
+    """The points and their mean, without limits or special-cause flags: what QI Hub draws
+    for a mostly-zero series instead of an XmR chart."""
+    if not series:
+        raise ValueError("a chart needs at least one point")
+    rows = sorted((d, float(v)) for d, v in series)
+    mean = _mean([v for _, v in rows])
+    points = tuple(SpcPoint(d, v, False, (), mean=mean) for d, v in rows)
+    return XmrChart(
+        points=points,
+        mean=mean,
+        lower=math.nan,
+        upper=math.nan,
+        variation=Variation.COMMON,
+        improvement=improvement,
+        segment_points=len(rows),
+        sparse=True,
+    )
+
+
+def spc_chart(
+    series: Sequence[tuple[date, float]], improvement: Improvement = Improvement.NEITHER
+) -> XmrChart:
+    """The chart QI Hub shows and judges by: the reference's XmR chart, or a run chart when
+    the series is too sparse for one (too_sparse). The one place that rule is applied."""
+    if too_sparse([v for _, v in series]):
+        return run_chart(series, improvement)
+    return xmr(series, improvement)

@@ -27,7 +27,8 @@ class LessonFact:
 
 @dataclass(frozen=True)
 class ActionFact:
-    """An action's history as far as the overdue measure needs it."""
+    """An action's history as far as the action measures need it (overdue, days to action,
+    stronger share, and the board pack's quarter figures)."""
 
     created_at: datetime
     status: str
@@ -38,6 +39,9 @@ class ActionFact:
     committee: str
     earlier_dues: tuple[tuple[datetime, date], ...]
     """(when an extension was approved, the due date it replaced), oldest first."""
+    tier: int = 0
+    lesson_reported_at: datetime | None = None
+    """When the action's lesson was reported: the start of the "days to action" measure."""
 
 
 class SpcRepo:
@@ -50,23 +54,32 @@ class SpcRepo:
         return self.session.scalar(query)
 
     def lessons_between(
-        self, since: datetime, until: datetime, excluded_statuses: Sequence[str]
+        self,
+        since: datetime,
+        until: datetime,
+        excluded_statuses: Sequence[str],
+        *,
+        with_units: bool = True,
     ) -> list[LessonFact]:
+        """The lessons reported in [since, until), with their org units unless `with_units` is
+        False (a count by committee, source or process needs none). Two statements at most,
+        however many lessons: the units are read with the same filter, not by lists of ids."""
+        window = (
+            Lesson.created_at >= since,
+            Lesson.created_at < until,
+            Lesson.status.not_in(excluded_statuses),
+        )
         rows = self.session.execute(
             select(Lesson.id, Lesson.created_at, Lesson.source, Lesson.committee, Lesson.process)
-            .where(
-                Lesson.created_at >= since,
-                Lesson.created_at < until,
-                Lesson.status.not_in(excluded_statuses),
-            )
+            .where(*window)
             .order_by(Lesson.created_at, Lesson.id)
         ).all()
         units: dict[int, list[tuple[str, str]]] = {}
-        ids = [r.id for r in rows]
-        for chunk in range(0, len(ids), 500):
+        if with_units and rows:
             for lesson_id, kind, code in self.session.execute(
                 select(LessonOrgUnit.lesson_id, LessonOrgUnit.kind, LessonOrgUnit.code)
-                .where(LessonOrgUnit.lesson_id.in_(ids[chunk : chunk + 500]))
+                .join(Lesson, Lesson.id == LessonOrgUnit.lesson_id)
+                .where(*window)
                 .order_by(LessonOrgUnit.kind, LessonOrgUnit.code)
             ):
                 units.setdefault(lesson_id, []).append((kind, code))
@@ -108,6 +121,10 @@ class SpcRepo:
         """Actions created before `until` that are open now or were finished after `since`
         (finished: verified, or else their last status change)."""
         finished = func.coalesce(Action.verified_at, Action.status_changed_at)
+        alive = (
+            Action.created_at < until,
+            or_(Action.status.in_(open_statuses), finished >= since),
+        )
         rows = self.session.execute(
             select(
                 Action.id,
@@ -118,24 +135,24 @@ class SpcRepo:
                 Action.completed_at,
                 Action.verified_at,
                 Action.committee,
+                Action.tier,
+                Lesson.created_at.label("reported_at"),
             )
-            .where(
-                Action.created_at < until,
-                or_(Action.status.in_(open_statuses), finished >= since),
-            )
+            .join(Lesson, Lesson.id == Action.lesson_id)
+            .where(*alive)
             .order_by(Action.id)
         ).all()
-        ids = [r.id for r in rows]
         dues: dict[int, list[tuple[datetime, date]]] = {}
-        for chunk in range(0, len(ids), 500):
+        if rows:  # the extensions of the same actions: one statement, whatever their number
             for action_id, decided_at, previous in self.session.execute(
                 select(
                     ActionExtension.action_id,
                     ActionExtension.decided_at,
                     ActionExtension.previous_due,
                 )
+                .join(Action, Action.id == ActionExtension.action_id)
                 .where(
-                    ActionExtension.action_id.in_(ids[chunk : chunk + 500]),
+                    *alive,
                     ActionExtension.status == "approved",
                     ActionExtension.decided_at.is_not(None),
                 )
@@ -153,6 +170,8 @@ class SpcRepo:
                 verified_at=r.verified_at,
                 committee=r.committee,
                 earlier_dues=tuple(dues.get(r.id, ())),
+                tier=r.tier,
+                lesson_reported_at=r.reported_at,
             )
             for r in rows
         ]

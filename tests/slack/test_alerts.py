@@ -14,6 +14,7 @@ from handlers.clock import ManualClock
 from handlers.outbox.sender import OutboxSender
 from tests.slack import kit
 from tests.slack.conftest import SlackHarness
+from tests.transactions import transactions_on
 
 ALERT: dict[str, Any] = {
     "title": "Oxygen cylinder valve recall",
@@ -108,3 +109,19 @@ def test_alert_acknowledged_in_place_and_corrected_with_chat_update(
         assert f"corrected by {fix}" in kit.flat(update)
     post = arrive(slack, "chat.update", since, lambda p: p.get("channel") == "C0ALL")
     assert f"corrected by {fix}" in kit.flat(post)
+
+
+def test_a_press_by_someone_linked_is_one_transaction(slack: SlackHarness) -> None:
+    """Finding the person by Slack id and recording the acknowledgement share one unit of
+    work: under a storm of presses a second transaction per press is a second wait for the
+    write lock (SQLite) or a second pooled connection and round trips (PostgreSQL)."""
+    kit.reply_to(slack, kit.ALEX, "/qi help")  # Alex has used QI Hub: his Slack id is linked
+    start = kit.mark(slack)
+    ref = publish(slack, "/alert", ALERT)
+    card = dm(slack, kit.ALEX, start, f"({ref})")
+    with transactions_on(slack.hub.engine, "slack-after-ack") as begun:
+        since = kit.press(slack, kit.ALEX, card, "Acknowledge", channel=kit.ALEX)
+        acked = kit.wait_calls(slack, "response_url", since)[-1]
+        time.sleep(0.1)  # the listener's thread has finished with the database
+    assert "Acknowledged at" in kit.flat(acked)
+    assert len(begun) == 1, begun

@@ -64,7 +64,11 @@ def notify() -> Iterator[FakeNotify]:
     fake.stop()
 
 
-def policy_config(config: OrgConfig, notify: FakeNotify) -> OrgConfig:
+def policy_config(
+    config: OrgConfig, notify: FakeNotify, policy: list[PolicyStep] | None = POLICY
+) -> OrgConfig:
+    """Notify's templates set; the critical severity's policy `policy` (None: none written,
+    so the default applies)."""
     templates = config.notify.model_copy(
         update={
             "sms_template_id": notify.add_template("sms", SMS),
@@ -72,15 +76,25 @@ def policy_config(config: OrgConfig, notify: FakeNotify) -> OrgConfig:
         }
     )
     severities = dict(config.alert_severities)
-    severities["critical"] = severities["critical"].model_copy(update={"policy": POLICY})
+    severities["critical"] = severities["critical"].model_copy(update={"policy": policy})
     return slack_config(config).model_copy(
         update={"notify": templates, "alert_severities": severities}
     )
 
 
 @pytest.fixture
+def policy() -> list[PolicyStep] | None:
+    """The critical severity's policy in the config (a test overrides it with its own)."""
+    return POLICY
+
+
+@pytest.fixture
 def slack(
-    db_url: str, config: OrgConfig, fake_slack: FakeSlack, notify: FakeNotify
+    db_url: str,
+    config: OrgConfig,
+    fake_slack: FakeSlack,
+    notify: FakeNotify,
+    policy: list[PolicyStep] | None,
 ) -> Iterator[SlackHarness]:
     """tests/slack/conftest.py's live server, with Notify's key and callback token set."""
     del fake_slack.users["U0KIM"], fake_slack.users["U0TOM"]  # not in the Slack workspace
@@ -94,7 +108,9 @@ def slack(
         notify_callback_token=CALLBACK_TOKEN,  # type: ignore[arg-type]
         _env_file=None,  # type: ignore[call-arg]
     )
-    hub = create_app(settings, clock=ManualClock(START), config=policy_config(config, notify))
+    hub = create_app(
+        settings, clock=ManualClock(START), config=policy_config(config, notify, policy)
+    )
     with serve(hub, fake_slack) as harness:
         yield harness
 
@@ -242,6 +258,32 @@ def test_a_mixed_audience_is_reached_once_per_step_and_an_ack_stops_the_rest(
     assert rows[TOM]["channels_tried"] == "email"
     for text in caplog.messages:
         assert "7700900" not in text and "tom.baker" not in text
+
+
+@pytest.mark.parametrize("policy", [None])
+def test_a_trust_that_writes_no_policy_still_reaches_everyone_no_chat_reaches_at_once(
+    slack: SlackHarness, notify: FakeNotify
+) -> None:
+    """The bundled config writes no critical policy: with Notify's templates set, the default
+    applies (handlers/config.py DEFAULT_CRITICAL_POLICY): a text and an email at once to the
+    people no chat reaches, a text at 15 minutes to whoever has not acknowledged."""
+    setup_people(slack)
+    publish(slack)
+    send_all(slack)
+    assert sorted(received(notify)) == [("email", KIM), ("email", TOM), ("sms", MOBILES[KIM])]
+    clock_tick(slack, 16)
+    assert sorted(received(notify)[3:]) == [("sms", MOBILES[ALEX]), ("sms", MOBILES[KIM])]
+
+
+@pytest.mark.parametrize("policy", [[]])
+def test_a_policy_written_empty_sends_no_text_or_email(
+    slack: SlackHarness, notify: FakeNotify
+) -> None:
+    setup_people(slack)
+    publish(slack)
+    send_all(slack)
+    clock_tick(slack, 45)
+    assert received(notify) == []
 
 
 def test_receipts_mark_delivered_and_failed_and_refuse_the_number_after(

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from handlers.digest.data import build_digest
 from handlers.digest.views import digest_reply
 from messages import blockkit
 from messages.view import OpenForm, Reply
 from tests.goldens import assert_golden
 from tests.harness import ALEX, CHRIS, SAM, TOM, Harness, ref_in, submit_lesson
 from tests.lessons_flow import add_action, decided_lesson
+from tests.reports_kit import realistic_psc_digest
 from tests.slack.kit import validate_message, validate_view
-from tests.test_digest import MONDAY, seed_register
+from tests.test_digest import MONDAY
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "slack"
 
@@ -46,12 +46,12 @@ def action_card(hub: Harness) -> dict[str, Any]:
 
 
 def digest(hub: Harness) -> dict[str, Any]:
-    with hub.app.uow_factory() as uow:
-        seed_register(uow)
-        uow.commit()
-    with hub.app.uow_factory() as uow:
-        data = build_digest(uow, hub.app.config, "PSC", MONDAY)
-    return blockkit.message(digest_reply(data, hub.app.config))
+    return blockkit.message(realistic_psc_digest(hub.app, MONDAY)[0])
+
+
+def digest_charts(hub: Harness) -> dict[str, Any]:
+    """The realistic PSC digest is full: its charts follow in a message of their own."""
+    return blockkit.message(realistic_psc_digest(hub.app, MONDAY)[1])
 
 
 def digest_stuck(hub: Harness) -> dict[str, Any]:
@@ -84,6 +84,7 @@ CASES: dict[str, Callable[[Harness], dict[str, Any]]] = {
     "lesson_card": lesson_card,
     "action_card": action_card,
     "digest": digest,
+    "digest_charts": digest_charts,
     "digest_stuck": digest_stuck,
     "modal_idea_submit": idea_submit_modal,
     "modal_lesson_submit": lesson_submit_modal,

@@ -1,4 +1,4 @@
-"""Who a Slack user is: matched to the staff directory by email (users.info) once, then cached;
+"""Who a Slack user is: matched to the staff directory by email (users.info) once, then linked;
 someone outside the directory is told so politely and nothing is stored; an anonymous idea
 from Slack leaves no trace of who sent it."""
 
@@ -37,7 +37,7 @@ from tests.slack.kit import (
 POLITE = "I can't find you in the"
 
 
-def test_a_slack_user_is_matched_by_email_once_then_cached(slack: SlackHarness) -> None:
+def test_a_slack_user_is_matched_by_email_once_then_linked(slack: SlackHarness) -> None:
     reply_to(slack, ALEX, "/idea mine")
     assert slack.fake.of("users.info") == [{"user": ALEX}]
     with slack.hub.uow_factory() as uow:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from handlers.platform import ChannelTarget
 from messages.view import Image
-from tests.reports_kit import at, digest_with_charts, live_web
+from tests.reports_kit import at, digest_with_charts, live_web, weekly_digests_sent
 from tests.slack.kit import validate_message
 from tests.slack.test_outbound import Outbound, outbound  # noqa: F401 (the fixture)
 
@@ -27,13 +27,14 @@ def test_digest_charts_reach_slack_as_images_with_alt_text(outbound: Outbound) -
     validate_message({"text": post["text"], "blocks": post["blocks"]})
     images = _images(post)
     assert [i["title"]["text"] for i in images] == [
-        "Lessons reported each week",
-        "Overdue actions at the end of each week",
+        "Lessons per week: committee CEC",
+        "Overdue actions at each week's end (CEC)",
     ]
     for image in images:
         assert image["image_url"].startswith(f"{base}/reports/charts/")
-        assert "mean" in image["alt_text"] and "process limits" in image["alt_text"]
-        assert "latest" in image["alt_text"] and "variation" in image["alt_text"]
+        # CEC is quiet (mostly 0): run charts, which say so rather than show limits
+        assert "mean" in image["alt_text"] and "latest" in image["alt_text"]
+        assert "too few to judge variation" in image["alt_text"]
     assert [(url, alt) for url, alt, _ in outbound.fake.images] == [
         (i["image_url"], i["alt_text"]) for i in images
     ]
@@ -56,3 +57,33 @@ def test_a_picture_slack_cannot_fetch_sends_the_digest_with_its_words(
     assert _images(sent[0]) == []
     shown = " ".join(str(b) for b in sent[0]["blocks"])
     assert all(alt in shown for alt in alts)
+
+
+def test_the_full_psc_digest_sends_its_charts_in_a_message_of_their_own(
+    outbound: Outbound,  # noqa: F811
+) -> None:
+    """The busiest committee's digest is at Slack's block limit: its pictures follow it, in the
+    channel and to the chair, with their alt text, and Slack fetches every one."""
+    from tests.test_digest import MONDAY
+
+    with live_web(outbound.hub) as base:
+        config = at(outbound.hub.config, base)
+        outbound.fake.fetch_images = True
+        weekly_digests_sent(outbound.hub, outbound.clock, config, outbound.platform, MONDAY)
+    psc = [p for p in outbound.posts() if p["channel"] == "C0PSC"]
+    digest, charts = psc
+    for post in psc:
+        validate_message({"text": post["text"], "blocks": post["blocks"]})
+    assert len(digest["blocks"]) <= 50 and _images(digest) == []
+    assert digest["text"].startswith("Patient Safety Committee digest, week 2026-W49")
+    assert charts["blocks"][0]["text"]["text"].startswith("Patient Safety Committee digest")
+    images = _images(charts)
+    assert [i["title"]["text"] for i in images] == [
+        "Lessons per week: committee PSC",
+        "Overdue actions at each week's end (PSC)",
+    ]
+    assert all(i["alt_text"] and i["image_url"].startswith(base) for i in images)
+    fetched = {url for url, _, size in outbound.fake.images if size > 5_000}
+    assert {i["image_url"] for i in images} <= fetched  # real pictures, fetched by "Slack"
+    chair = [p for p in outbound.posts() if p["channel"] not in ("C0PSC", "C0PEC", "C0CEC")]
+    assert any(_images(p) for p in chair)  # the chair's copy has its pictures too

@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -112,6 +113,9 @@ class FakeConnector(FakeHTTPServer):
     """Member lookups by Teams user id (29:…) or AAD object id, answered in any conversation."""
     calls: list[Call] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    slow_answers: list[float] = field(default_factory=list)
+    """Seconds to hold each of the next answers back after the call was counted (a busy
+    connector: the caller learns late when its message arrived)."""
     url: str = ""
     chats: dict[str, str] = field(default_factory=dict)
     """AAD object id / user id of a 1:1's member -> the conversation id handed out for it."""
@@ -226,5 +230,8 @@ class FakeConnector(FakeHTTPServer):
             body = raw
         headers = {k.lower(): v for k, v in request.headers.items()}
         status, extra, answer = self.answer(request.command, path, headers, body)
+        with self._lock:
+            hold = self.slow_answers.pop(0) if self.slow_answers else 0.0
+        time.sleep(hold)
         data = json_bytes(answer) if answer is not None else b""
         reply(request, status, data, extra, "application/json; charset=utf-8")

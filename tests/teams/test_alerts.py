@@ -20,6 +20,7 @@ from tests.teams.cards import card_button, card_of, text_of
 from tests.teams.inbound import TeamsHarness
 from tests.teams.oidc import outbound_token
 from tests.teams_cards import validate_card
+from tests.transactions import transactions_on
 
 ALEX = "alex.morgan@clatterbridge.example"
 TOM = "tom.baker@clatterbridge.example"
@@ -127,3 +128,16 @@ def test_alert_acknowledged_in_place_and_corrected_by_replacing_each_card(
         validate_card(card)
         assert f"corrected by {fix}" in text_of(card)
         assert "batches 42 and 43" in text_of(alert_card(teams, email, fix))
+
+
+def test_a_press_by_someone_linked_is_one_transaction(teams: TeamsHarness) -> None:
+    """Finding the person by Entra ID object id and recording the acknowledgement share one
+    unit of work (see the Slack test of the same name)."""
+    for email in (ALEX, CHRIS):  # each has opened QI Hub in Teams: their object ids are linked
+        assert teams.say(email, "qi help").status_code == 200
+    ref = send_now(teams, "/alert", ALERT)
+    ack = card_button(alert_card(teams, ALEX, ref), "Acknowledge")
+    with transactions_on(teams.hub.engine, "teams") as begun:
+        answer = teams.execute(ALEX, ack["verb"], ack["data"]).json()
+    assert "Acknowledged at 09:00" in text_of(answer["value"])
+    assert len(begun) == 1, begun

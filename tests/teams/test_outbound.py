@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bot.app import QIHub, create_app
 from bot.settings import Settings
 from bot.teams.auth import StaticToken
-from bot.teams.platform import BLOCKED, TeamsPlatform, _retry_after, teams_platform
+from bot.teams.platform import BLOCKED, CATCH_UP, TeamsPlatform, _retry_after, teams_platform
 from handlers.clock import ManualClock
 from handlers.config import Channel, OrgConfig
 from handlers.outbox.enqueue import Enqueuer
@@ -502,14 +502,28 @@ def test_the_30_second_and_tenant_budgets_defer_too(outbound: Outbound) -> None:
     }
 
 
+def test_a_send_counts_against_the_tenant_until_teams_answered_it(outbound: Outbound) -> None:
+    """Teams counted the first post somewhere before its late answer: the next slot is a
+    second after that answer (too far: deferred), not a second after the first was sent
+    (0.4 s away: it would have been waited for, and could arrive in a full window)."""
+    outbound.platform = outbound.make_platform(tenant_per_second=1)
+    outbound.fake.slow_answers.append(0.6)
+    outbound.queue("digest", channels=("psc", "pec"))
+    report = outbound.sender().run_once()
+    assert (report.sent, report.deferred) == (1, 1)
+    assert {r.last_error for r in outbound.rows() if r.status == "pending"} == {
+        "Teams tenant message budget spent"
+    }
+
+
 def test_a_tenant_slot_soon_enough_is_waited_for_not_deferred(outbound: Outbound) -> None:
-    outbound.platform = outbound.make_platform(tenant_per_second=4)  # one every 0.25 s
+    outbound.platform = outbound.make_platform(tenant_per_second=4)  # one every 0.25 / CATCH_UP s
     outbound.queue("digest", channels=("psc", "pec", "cec"))
     started = time.monotonic()
     report = outbound.sender().run_once()
     assert (report.sent, report.deferred) == (3, 0)
     assert len(outbound.fake.activities()) == 3
-    assert time.monotonic() - started >= 0.5  # the second and third waited for their slots
+    assert time.monotonic() - started >= 2 * 0.25 / CATCH_UP  # the 2nd and 3rd waited their turn
 
 
 # ---------------------------------------------------------------------- wiring
