@@ -104,6 +104,16 @@ class Settings(BaseSettings):
             return self.notify_receipts
         return "callback" if self.notify_callback_token is not None else "polling"
 
+    hub_session_idle_minutes: int = Field(default=30, ge=5, le=720)
+    """A web sign-in ends after this long without a request (docs/configuration.md)."""
+    hub_session_absolute_hours: int = Field(default=10, ge=1, le=24)
+    """A web sign-in ends this long after it began, however active (a shift, then sign in
+    again)."""
+    hub_entra_sign_in: bool = True
+    """Offer "Sign in with Microsoft" on the web when the bot's app registration
+    (TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET, TEAMS_TENANT_ID) is set; false to offer only the
+    one-time links from chat (`/qi web`)."""
+
     clock_lease_seconds: int = Field(default=40, ge=4, le=300)
     """How long a leading clock's lease lasts; a standby takes over within this plus ~10 s."""
     directory_sync_minutes: int = Field(default=360, ge=5)

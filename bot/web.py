@@ -24,6 +24,8 @@ from bot.observability import Metrics, RequestObserver
 from bot.outbox_workers import OutboxKicker, connected_platforms, worker_name
 from bot.reports_web import mount_reports
 from bot.settings import Settings
+from bot.signin.entra import entra_config
+from bot.signin.web import mount_sign_in
 from bot.teams.doors import playground_problem
 from bot.web_assets import mount_assets
 from handlers.config import ConfigError
@@ -35,11 +37,15 @@ from store.db import DATABASE_ERRORS, check_connection, is_sqlite_url
 log = logging.getLogger(__name__)
 
 
-def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
+def create_web_app(
+    app: QIHub, *, teams_token: str | None = None, entra_verify: str | bool = True
+) -> FastAPI:
     """The ASGI app: Slack at /slack/events (when configured), Teams at /api/messages, health.
 
     `teams_token` replaces the Entra ID client-credentials flow for the bot's calls to the Bot
     Connector (tests against a local fake connector; nothing else should need it).
+    `entra_verify` is a CA bundle to check Entra ID's TLS against for web sign-in (tests'
+    local fake OpenID provider; in production the system's trust store, True).
     """
     platforms = connected_platforms(app, teams_token=teams_token)
     kicker = (
@@ -129,6 +135,7 @@ def create_web_app(app: QIHub, *, teams_token: str | None = None) -> FastAPI:
     mount_bulletins(web, app)
     mount_reports(web, app)
     mount_ack_links(web, app)
+    mount_sign_in(web, app, entra=entra_config(app.settings, app.config, entra_verify))
     mount_notify_callback(web, app)
     web.add_middleware(
         RequestObserver,

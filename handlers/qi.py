@@ -15,6 +15,7 @@ from handlers.lessons import commands as lesson_commands
 from handlers.permissions import allowed, governs, sits_on
 from handlers.registry import ActionSpec, Command, Invocation, Press, Registry, Subcommand
 from handlers.search import search_page, search_reply
+from handlers.signin.command import sign_in_link
 from messages.templates import counted
 from messages.view import (
     Block,
@@ -211,6 +212,13 @@ def register(registry: Registry, _config: OrgConfig) -> None:
                     permission="qi.digest",
                     handler=digest,
                     example_args="{committee}",
+                ),
+                Subcommand(
+                    name="web",
+                    usage="/qi web",
+                    summary="A link that signs you in to QI Hub on the web",
+                    permission="qi.web",
+                    handler=sign_in_link,
                 ),
                 Subcommand(
                     name="audit",

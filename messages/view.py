@@ -126,6 +126,10 @@ class Reply:
     blocks: tuple[Block, ...] = ()
     replace_original: bool = False
     ephemeral: bool = False
+    secret: bool = False
+    """It holds a credential (a sign-in link): shown to the person alone, never where others
+    can read it (on Teams, which has no private replies in a channel, only in the personal
+    chat)."""
 
 
 class FieldKind(StrEnum):

@@ -23,6 +23,7 @@ from store.repos.contacts import ContactRepo
 from store.repos.digest import DigestRepo
 from store.repos.forms import FormSessionRepo, SecretRepo
 from store.repos.heartbeat import HeartbeatRepo
+from store.repos.hub import HubRepo
 from store.repos.ideas import IdeaRepo
 from store.repos.inbound import InboundRepo
 from store.repos.lease import LeaseRepo
@@ -63,6 +64,7 @@ class UnitOfWork:
     digest: DigestRepo
     reports: ReportRepo
     teams: TeamsConversationRepo
+    hub: HubRepo
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -96,6 +98,7 @@ class UnitOfWork:
         self.digest = DigestRepo(self.session)
         self.reports = ReportRepo(self.session)
         self.teams = TeamsConversationRepo(self.session)
+        self.hub = HubRepo(self.session)
         return self
 
     def __exit__(

@@ -945,3 +945,41 @@ def test_0023_adds_trend_decisions_and_every_trend_comes_through(empty_engine: E
         uow.commit()
     with UnitOfWorkFactory(empty_engine)() as uow:
         assert [t.ref for t in uow.trends.led_by(1)] == ["TR-2026-0001"]
+
+
+def test_0030_adds_web_sign_in_and_every_staff_row_comes_through(empty_engine: Engine) -> None:
+    """A database at 0024 with staff (one with a Teams object id, one a leaver), their roles
+    and an acknowledgement link upgrades through 0030 with every row as it was and the three
+    sign-in tables empty; a link and a session can then be stored and found by their hash."""
+    migrate.upgrade(empty_engine, "0024")  # the revision before it
+    staff = sa_table("staff", *(sa_column(n) for n in (
+        "email", "display_name", "active", "source", "teams_aad_id")),
+        *(sa_column(n, UTCDateTime(timezone=True))
+          for n in ("created_at", "updated_at")))  # fmt: skip
+    role = sa_table("staff_role", *(sa_column(n) for n in ("staff_id", "role", "source")))
+    with empty_engine.begin() as connection:
+        for n, (email, oid, active) in enumerate(
+            (("pat@t.example", "oid-pat", True), ("kim@t.example", None, False)), 1
+        ):
+            connection.execute(staff.insert().values(
+                email=email, display_name=f"Person {n}", active=active, source="config",
+                teams_aad_id=oid, created_at=WHEN, updated_at=WHEN))  # fmt: skip
+            connection.execute(role.insert().values(staff_id=n, role="staff", source="config"))
+    tables = ("staff", "staff_role", "alert_ack_link")
+    before = _dump(empty_engine, tables)
+    migrate.upgrade(empty_engine, "0030")
+    assert _dump(empty_engine, tables) == before
+    assert _dump(empty_engine, ("hub_sign_in_link", "hub_session", "hub_sign_in_flow")) == {
+        "hub_sign_in_link": [],
+        "hub_session": [],
+        "hub_sign_in_flow": [],
+    }
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        uow.hub.add_link("a" * 64, 1, WHEN, WHEN + timedelta(minutes=5))
+        uow.hub.add_session("b" * 64, 1, "link", WHEN, WHEN + timedelta(hours=10))
+        uow.commit()
+    with UnitOfWorkFactory(empty_engine)() as uow:
+        link = uow.hub.link("a" * 64)
+        assert link is not None and link.staff_id == 1
+        assert uow.hub.session_by_hash("b" * 64) is not None
+        assert uow.hub.spend_link(link.id, WHEN) and not uow.hub.spend_link(link.id, WHEN)

@@ -310,6 +310,7 @@ def test_the_personal_menu(manifest: dict[str, Any]) -> None:
         "idea",
         "lesson",
         "qi mine",
+        "qi web",
         "idea bright",
         "idea big",
         "idea mine",
@@ -317,7 +318,6 @@ def test_the_personal_menu(manifest: dict[str, Any]) -> None:
         "qi show",
         "qi search",
         "idea status",
-        "idea support",
     ]
 
 
@@ -532,7 +532,7 @@ def test_cli_builds_the_package(
     assert f"Wrote {path.name}:" in out
     assert manifest["id"] in out
     assert f"bot id   {CLIENT_ID}" in out
-    assert "15 in the command menus" in out
+    assert "16 in the command menus" in out
     assert "12 in the personal chat" in out
     assert "Manage apps > Upload new app" in out
     assert "TEAMS_PRIVACY_URL" in out  # the operator is told the links are defaults

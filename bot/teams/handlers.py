@@ -96,6 +96,24 @@ def _message(reply: Reply) -> MessageActivityInput:
     return activity
 
 
+ASK_IN_PERSONAL_CHAT = Reply(
+    "Ask me in our personal chat",
+    (
+        Notice(
+            "That answer is for you alone, and a channel has no private replies: ask me again "
+            "in your personal chat with QI Hub.",
+            "info",
+        ),
+    ),
+)
+
+
+def _personal(activity: Mapping[str, Any]) -> bool:
+    """The activity came from the person's own chat with the bot (not a channel or group)."""
+    kind = as_dict(activity.get("conversation")).get("conversationType")
+    return kind in (None, "personal")
+
+
 def _toast(text: str) -> dict[str, Any]:
     """An adaptiveCard/action answer that shows a short message and leaves the card alone."""
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
@@ -248,6 +266,8 @@ class TeamsHandlers:
             }
             self.later(partial(ctx.send, MessageActivityInput.model_validate(activity_out)))
         elif isinstance(response, Reply):
+            if response.secret and not _personal(activity):
+                response = ASK_IN_PERSONAL_CHAT  # a channel has no private replies
             self.later(partial(ctx.send, _message(response)))
 
     # ------------------------------------------------------------------ dialogs
@@ -368,11 +388,7 @@ class TeamsHandlers:
             case Reply() if response.replace_original:
                 return adaptivecards.execute_card_response(adaptivecards.message_card(response))
             case Reply():
-                personal = as_dict(activity.get("conversation")).get("conversationType") in (
-                    None,
-                    "personal",
-                )
-                if personal and response.blocks:
+                if _personal(activity) and response.blocks:
                     self.later(partial(ctx.send, _message(response)))
                 return _toast(response.summary)
             case FormErrors():

@@ -57,9 +57,10 @@ SHORT_DESCRIPTION_LIMIT = 80
 FULL_DESCRIPTION_LIMIT = 4000
 BOT_SCOPES = ("personal", "team", "groupChat")
 SCOPE_NAMES = {"personal": "the personal chat", "team": "teams", "groupChat": "group chats"}
-PERSONAL_ONLY = frozenset({"mine", "withdraw"})
-"""Subcommands about the person's own records: offered in the personal chat, not in a team or
-group chat, where the reply would be about (and seen beside) other people."""
+PERSONAL_ONLY = frozenset({"mine", "withdraw", "web"})
+"""Subcommands about the person's own records, or answered only to them (`qi web`'s sign-in
+link): offered in the personal chat, not in a team or group chat, where the reply would be
+about (and seen beside) other people."""
 EVERYONE_ROLE = "staff"
 """The config's role for every member of staff; commands open to it rank first in the menus."""
 

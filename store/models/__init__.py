@@ -6,6 +6,7 @@ from store.models.audit import AuditEntry
 from store.models.bulletins import Bulletin
 from store.models.contacts import StaffContact
 from store.models.forms import FormSession, ServerSecret
+from store.models.hub import HubSession, HubSignInFlow, HubSignInLink
 from store.models.ideas import Idea, IdeaSubmitter, IdeaSupport
 from store.models.inbound import InboundRequest
 from store.models.lease import Heartbeat, Lease
@@ -28,6 +29,9 @@ __all__ = [
     "DirectorySync",
     "FormSession",
     "Heartbeat",
+    "HubSession",
+    "HubSignInFlow",
+    "HubSignInLink",
     "Idea",
     "IdeaSubmitter",
     "IdeaSupport",
