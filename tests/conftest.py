@@ -73,15 +73,47 @@ def pg_session_url() -> Iterator[str]:
     migrate.upgrade(engine)
     engine.dispose()
     yield url
+    reset = _RESET_ENGINES.pop(url, None)
+    if reset is not None:
+        reset.dispose()
     drop_pg_schema(schema)
 
 
-def _truncate_all(url: str) -> None:
-    engine = make_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+_RESET_ENGINES: dict[str, Engine] = {}
+"""One engine per session schema for emptying it between tests (not one per test)."""
+
+_RESTART_SEQUENCES = text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+    "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+)
+"""Every sequence a test used starts again (what TRUNCATE ... RESTART IDENTITY did)."""
+
+
+def _empty_all(url: str) -> None:
+    """Empty every table of the session's schema and restart its sequences.
+
+    Only the tables holding rows are touched, with DELETE while triggers are off
+    (session_replication_role = replica: audit_log's append-only trigger and the foreign-key
+    checks do not fire, and every table with rows is emptied, so nothing dangles). TRUNCATE
+    gives each table a new file and costs ~0.3 s per test on a loaded machine; this ~0.02 s.
+    A role that may not set session_replication_role (not a superuser) truncates as before.
+    """
+    engine = _RESET_ENGINES.get(url)
+    if engine is None:
+        engine = _RESET_ENGINES[url] = make_engine(url)
+    names = [t.name for t in Base.metadata.sorted_tables]
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        if connection.scalar(text("SELECT current_setting('is_superuser')")) != "on":
+            listed = ", ".join(f'"{name}"' for name in names)
+            connection.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
+            return
+        holding = " UNION ALL ".join(
+            f"SELECT '{name}' WHERE EXISTS (SELECT FROM \"{name}\")" for name in names
+        )
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for name in connection.scalars(text(holding)).all():
+            connection.execute(text(f'DELETE FROM "{name}"'))
+        connection.execute(_RESTART_SEQUENCES)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -93,7 +125,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(template, target)
         return f"sqlite:///{target}"
     url: str = request.getfixturevalue("pg_session_url")
-    _truncate_all(url)
+    _empty_all(url)
     return url
 
 

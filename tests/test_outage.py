@@ -38,10 +38,10 @@ def proxy(request: pytest.FixtureRequest) -> Iterator[UnpluggableProxy]:
 @pytest.fixture
 def db_url(request: pytest.FixtureRequest, proxy: UnpluggableProxy) -> str:
     """The session's PostgreSQL schema, emptied, reached through the proxy."""
-    from tests.conftest import _truncate_all
+    from tests.conftest import _empty_all
 
     real: str = request.getfixturevalue("pg_session_url")
-    _truncate_all(real)
+    _empty_all(real)
     return make_url(real).set(host="127.0.0.1", port=proxy.port).render_as_string(False)
 
 
