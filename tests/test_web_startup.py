@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
-from tests.conftest import START, _truncate_all
+from tests.conftest import START, _empty_all
 from tests.slack import signed
 from tests.slack.fake_api import FakeSlack
 
@@ -82,7 +82,7 @@ def test_several_web_workers_on_postgresql(
     """WEB_WORKERS=2: uvicorn's workers serve the one port, each app built from the
     environment as the parent checked it (bot.web.worker_app)."""
     url: str = request.getfixturevalue("pg_session_url")
-    _truncate_all(url)
+    _empty_all(url)
     env = {**_environment(tmp_path / "unused.db"), "DATABASE_URL": url, "WEB_WORKERS": "2"}
     _serves_the_first_request(env, tmp_path, fake_slack)
 
