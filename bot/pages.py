@@ -15,9 +15,10 @@ and the security headers come with it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -67,8 +68,19 @@ class Shell:
 
     @classmethod
     def of(cls, request: Request, organisation: str) -> Shell:
-        """The shell for this request (nobody signed in yet: sign-in is a later step)."""
-        return cls(organisation=organisation, path=request.url.path)
+        """The shell for this request: the signed-in person's name, or a sign-in link that
+        comes back to this page (none when sign-in is not mounted). Blocking (the session is
+        looked up): call it from a sync route."""
+        shell = cls(organisation=organisation, path=request.url.path)
+        if getattr(request.app.state, "hub_signin", None) is None:
+            return shell
+        from bot.signin.web import SIGN_IN, current_person  # the sign-in adapter uses pages
+        from handlers.signin.redirects import safe_next
+
+        person = current_person(request)
+        if person is not None:
+            return replace(shell, person=person.actor.name)
+        return replace(shell, sign_in=f"{SIGN_IN}?next={quote(safe_next(request.url.path))}")
 
     def navigation(self) -> list[dict[str, Any]]:
         return [
@@ -78,7 +90,7 @@ class Shell:
 
     def account(self) -> list[dict[str, Any]]:
         if self.person:
-            return [{"text": self.person, "icon": True}]
+            return [{"text": self.person, "href": "/hub/account", "icon": True}]
         if self.sign_in:
             return [{"text": "Sign in", "href": self.sign_in}]
         return []
@@ -124,9 +136,12 @@ def page(
     headers: Mapping[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """The response for a page: its HTML with the shell's security headers and `cache`."""
+    """The response for a page: its HTML with the shell's security headers and `cache`.
+    A page naming who is signed in is never stored by a shared cache, whatever `cache` says."""
+    if shell.person is not None:
+        cache = "private, no-store"
     return HTMLResponse(
         render(template, shell, **context),
         status_code=status,
-        headers={**HEADERS, "Cache-Control": cache, **(headers or {})},
+        headers={**HEADERS, "Cache-Control": cache, "Vary": "Cookie", **(headers or {})},
     )

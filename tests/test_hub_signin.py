@@ -419,3 +419,20 @@ def test_no_table_holds_a_working_credential(hub: Harness, served: httpx.Client)
             for row in uow.session.execute(table.select()):
                 dumped = " ".join(str(value) for value in row)
                 assert not any(s in dumped for s in secrets), table.name
+
+
+def test_the_hub_header_names_whoever_is_signed_in_and_no_shared_cache_keeps_it(
+    hub: Harness, served: httpx.Client
+) -> None:
+    """Every page of the shell: signed out, a sign-in link back to the page; signed in, the
+    person's name (to their account page), on a page no shared cache may store."""
+    out = request(served, "GET", "/hub/accessibility")
+    assert out.status_code == 200
+    assert 'href="/hub/signin?next=/hub/accessibility"' in out.text
+    assert "Alex Morgan" not in out.text
+    cookies = signed_in(hub, served)
+    page = request(served, "GET", "/hub/accessibility", cookies)
+    assert "Alex Morgan" in page.text and 'href="/hub/account"' in page.text
+    assert "/hub/signin?next" not in page.text
+    assert page.headers["cache-control"] == "private, no-store"
+    assert page.headers["vary"] == "Cookie"
