@@ -120,7 +120,13 @@ def _board_rows(pack: BoardPack) -> Iterable[tuple[Any, ...]]:
         yield ("reaudits", a.committee, "passed", q, a.passed)
         yield ("reaudits", a.committee, "failed", q, a.failed)
     for alert in pack.alerts:
-        yield ("alerts", "", f"{alert.ref} recipients", alert.sent_on.isoformat(), alert.recipients)
+        yield (
+            "alerts",
+            "",
+            f"{alert.ref} recipient_count",
+            alert.sent_on.isoformat(),
+            alert.recipients,
+        )
         rate = alert.rate
         yield (
             "alerts",
