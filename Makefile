@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+WORKERS ?= auto
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
 .DEFAULT_GOAL := help
@@ -25,8 +26,8 @@ run: $(STAMP) ## chat with QI Hub in the local console (SQLite, no credentials)
 
 test: $(STAMP) lint typecheck unit ## the whole suite: ruff, mypy, pytest (PostgreSQL too if TEST_DATABASE_URL is set)
 
-unit: $(STAMP) ## pytest only
-	@$(BIN)/pytest $(ARGS)
+unit: $(STAMP) ## pytest only, on every CPU (pytest-xdist; WORKERS=0 runs them in this process)
+	@$(BIN)/pytest -n $(WORKERS) $(ARGS)
 
 lint: $(STAMP) ## ruff lint and format check
 	@$(BIN)/ruff check bot handlers messages store tests bench

@@ -116,6 +116,15 @@ def _empty_all(url: str) -> None:
         connection.execute(_RESTART_SEQUENCES)
 
 
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A migrated, empty SQLite database: for tests whose subject cannot differ by database
+    (a browser looking at a page) — a module overrides `db_url` with it."""
+    target = tmp_path / "qihub.db"
+    shutil.copyfile(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database URL on each backend."""

@@ -24,6 +24,14 @@ from tests.reports_kit import live_web
 from tests.test_bulletin import PNG, publish
 from tests.test_digest import MONDAY, seed_register
 
+
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """What a browser sees of a page does not depend on the database, and each browser test
+    costs seconds: these run on SQLite only. The pages' own tests run on both."""
+    return sqlite_url
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install chromium)"),

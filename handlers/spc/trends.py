@@ -41,6 +41,7 @@ from handlers.spc.xmr import (
     Variation,
     XmrChart,
 )
+from messages.templates import counted
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def by_count(ctx: Context, lessons_in_window: int, why: str = "") -> TrendDecisi
     rule = ctx.config.trends
     raised = lessons_in_window >= rule.min_lessons
     reason = (
-        f"{lessons_in_window} lessons within {rule.window_days} days "
+        f"{counted(lessons_in_window, 'lesson')} within {counted(rule.window_days, 'day')} "
         f"({'at least' if raised else 'fewer than'} {rule.min_lessons})"
     )
     return TrendDecision(raised, "count", f"{reason}{why}")
