@@ -40,7 +40,7 @@ from handlers.bulletin.quarters import Quarter, draft_moment, parse_quarter, qua
 from handlers.config import OrgConfig
 from messages.templates import render
 from messages.view import FormErrors, Notice, OpenForm, Reply, Response, all_text
-from store.models import AuditEntry, Bulletin, Idea, IdeaSubmitter, StaffRole
+from store.models import AuditEntry, Bulletin, Idea, IdeaSubmitter, StaffRole, Trend
 from tests.goldens import assert_golden
 from tests.harness import ALEX, CHRIS, HELEN, PRIYA, RUTH, SAM, TOM, Harness, button, ref_in
 from tests.lessons_flow import add_action, decided_lesson, step
@@ -333,6 +333,20 @@ def seed_quarter(hub: Harness) -> None:
 def contents_of(hub: Harness, quarter: Quarter = Q3) -> Contents:
     with hub.app.uow_factory() as uow:
         return build_contents(uow, hub.app.config, quarter)
+
+
+def test_a_trend_the_committee_dismissed_is_not_in_the_bulletin(hub: Harness) -> None:
+    """A dismissed trend has no theme and no response: the bulletin tells staff nothing of it,
+    though the changes on its lessons are still counted and shown."""
+    seed_quarter(hub)
+    with hub.app.uow_factory() as uow:
+        trend = uow.session.scalar(select(Trend).where(Trend.ref == "TR-2026-0001"))
+        assert trend is not None
+        trend.status = "dismissed"
+        uow.commit()
+    c = contents_of(hub)
+    assert c.trends == ()
+    assert [a.ref for a in c.verified] == ["ACT-2026-0002", "ACT-2026-0005", "ACT-2026-0003"]
 
 
 def test_contents_list_only_what_was_completed_inside_the_quarter(hub: Harness) -> None:

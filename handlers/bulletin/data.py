@@ -28,6 +28,7 @@ from handlers.config import OrgConfig
 from handlers.digest.data import DIMENSION_LABELS, unit_label
 from handlers.ideas.lifecycle import IdeaStatus
 from handlers.lessons.lifecycle import LessonStatus
+from handlers.trends import DISMISSED
 from store.uow import UnitOfWork
 
 SNAPSHOT_VERSION = 2
@@ -361,12 +362,13 @@ def build_contents(
 
 
 def _trends(uow: UnitOfWork, config: OrgConfig, verified: list[Any]) -> tuple[TrendItem, ...]:
-    """Trends answered this quarter: those with an action verified on one of their lessons."""
+    """Trends answered this quarter: those with an action verified on one of their lessons,
+    but for trends a committee dismissed (no theme, no response: nothing to tell staff)."""
     by_lesson: dict[int, list[Any]] = {}
     for row in verified:
         by_lesson.setdefault(row.lesson_id, []).append(row)
     found: dict[int, dict[str, Any]] = {}
-    for t in uow.bulletins.trends_of(list(by_lesson)):
+    for t in uow.bulletins.trends_of(list(by_lesson), leave_out=(DISMISSED,)):
         entry = found.setdefault(t.id, {"row": t, "actions": {}})
         for action in by_lesson.get(t.lesson_id, ()):
             entry["actions"][action.ref] = action.tier

@@ -353,8 +353,11 @@ class BulletinRepo:
             names.setdefault(idea_id, []).append(name)
         return names
 
-    def trends_of(self, lesson_ids: Collection[int]) -> list[TrendRow]:
-        """The trends these lessons belong to (through trend_lesson's lesson index)."""
+    def trends_of(
+        self, lesson_ids: Collection[int], leave_out: Collection[str] = ()
+    ) -> list[TrendRow]:
+        """The trends these lessons belong to (through trend_lesson's lesson index), but for
+        those whose status is in `leave_out`."""
         if not lesson_ids:
             return []
         query = (
@@ -370,6 +373,7 @@ class BulletinRepo:
             )
             .join(TrendLesson, TrendLesson.trend_id == Trend.id)
             .where(TrendLesson.lesson_id.in_(sorted(lesson_ids)))
+            .where(Trend.status.not_in(sorted(leave_out)))
             .order_by(Trend.created_at, Trend.id)
         )
         return [TrendRow(*row) for row in self.session.execute(query)]
