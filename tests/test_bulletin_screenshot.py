@@ -22,16 +22,9 @@ from fastapi import Request, Response
 
 from bot.web import create_web_app
 from handlers.bulletin.charts import CHARTS
+from tests.browser_kit import db_url  # noqa: F401 (the fixture: SQLite only)
 from tests.harness import Harness
 from tests.test_bulletin import PNG, publish
-
-
-@pytest.fixture
-def db_url(sqlite_url: str) -> str:
-    """What a browser sees of a page does not depend on the database, and each browser test
-    costs seconds: these run on SQLite only. The pages' own tests run on both."""
-    return sqlite_url
-
 
 BROWSER = next(
     (

@@ -10,38 +10,20 @@ Skipped, saying why, when Chromium or the two dev packages are absent.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser_kit import BROWSER, CHROMIUM, db_url  # noqa: F401 (the fixture)
 from tests.harness import Harness
 from tests.reports_kit import live_web
 from tests.test_bulletin import PNG, publish
 from tests.test_digest import MONDAY, seed_register
 
-
-@pytest.fixture
-def db_url(sqlite_url: str) -> str:
-    """What a browser sees of a page does not depend on the database, and each browser test
-    costs seconds: these run on SQLite only. The pages' own tests run on both."""
-    return sqlite_url
-
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install chromium)"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("axe_playwright_python") is None
-        or importlib.util.find_spec("playwright") is None,
-        reason="playwright and axe-playwright-python are not installed (pip install -e .[dev])",
-    ),
-    pytest.mark.slow,
-]
+pytestmark = BROWSER
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = (320, 1280)
 NHS_BLUE = "rgb(0, 94, 184)"

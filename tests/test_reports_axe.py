@@ -7,33 +7,14 @@ Chromium or the two dev packages are absent.
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-
 import pytest
 
+from tests.browser_kit import BROWSER, CHROMIUM, db_url  # noqa: F401 (the fixture)
 from tests.harness import Harness
 from tests.reports_kit import live_web
 from tests.test_digest import MONDAY, seed_register
 
-
-@pytest.fixture
-def db_url(sqlite_url: str) -> str:
-    """What a browser sees of a page does not depend on the database, and each browser test
-    costs seconds: these run on SQLite only. The pages' own tests run on both."""
-    return sqlite_url
-
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install chromium)"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("axe_playwright_python") is None
-        or importlib.util.find_spec("playwright") is None,
-        reason="playwright and axe-playwright-python are not installed (pip install -e .[dev])",
-    ),
-    pytest.mark.slow,
-]
+pytestmark = BROWSER
 
 
 @pytest.mark.parametrize("path", ["/reports/PSC", "/reports/board/2026-Q3"])
