@@ -3,6 +3,7 @@ messages it sends, reaching each later form through the buttons actually rendere
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -144,7 +145,7 @@ def test_duplicate_and_redirect_forms_take_a_reference_and_a_choice(slack: Slack
         card = reply_to(slack, JO, f"/idea status {ref}")  # the panel's own (private) view
         since = press(slack, JO, card, label, ephemeral=True)
         view = opened(slack, since)
-        assert "ts" not in view["private_metadata"]  # nothing in a channel to update
+        assert "ts" not in json.loads(view["private_metadata"])  # no channel message to update
         submit(slack, JO, view, answers)
         told = answer_to(slack, JO, since, f"{ref} ")
         assert f"{ref} {status}" in told["text"]
