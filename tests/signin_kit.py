@@ -14,6 +14,7 @@ from typing import Any
 import httpx2 as httpx
 import uvicorn
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from handlers.signin import links
 from messages.view import Reply, Text
@@ -77,3 +78,32 @@ def path_of(url: str) -> str:
 
 def words(response: httpx.Response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))
+
+
+@contextmanager
+def in_process(web: FastAPI) -> Iterator[TestClient]:
+    """A client for `web` in this process (no server), at the test config's address, that
+    follows no redirects and keeps no cookies between `request` calls, like `serving`."""
+    with TestClient(web, base_url="http://localhost:3000", follow_redirects=False) as client:
+        yield client
+
+
+DEV_COOKIE = "qihub-dev-session"
+"""The session cookie's name on http://localhost (the test config's web_base_url)."""
+
+
+def signed_in(hub: Harness, client: httpx.Client, who: str) -> dict[str, str]:
+    """The cookies of a browser that has just signed in as `who` with a link from chat.
+    `client` is a live server (`serving`) or a TestClient on the same web app."""
+    used = request(client, "POST", path_of(sign_in_url(hub, who)), data={"confirm": "yes"})
+    assert used.status_code == 303, used.text
+    return {DEV_COOKIE: cookie_value(used, DEV_COOKIE)}
+
+
+def csrf_of(client: httpx.Client, cookies: dict[str, str], page: str = "/hub/account") -> str:
+    """The session's CSRF token, as a signed-in page carries it in its forms."""
+    shown = request(client, "GET", page, cookies)
+    assert shown.status_code == 200, shown.text
+    found = shown.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert len(found) == 64
+    return found
