@@ -1,8 +1,9 @@
 """The Improvement Hub's own pages: /hub (what the hub holds), /hub/accessibility (the
 accessibility statement) and /hub/search (the header's search box).
 
-No sign-in yet, so search looks only through what anyone may read: the hub's pages, the
-published bulletins and the committees' report pages, by their titles. A missing or overlong
+Search looks through what anyone may read: the hub's pages, the published bulletins and the
+committees' report pages, by their titles; for someone signed in, also the first few lessons
+the learning library finds (bot/hub_library.py, the chat's own search). A missing or overlong
 query is answered with the NHS error summary, and the page says what to do.
 """
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from bot.app import QIHub
+from bot.hub_library import lessons_for_header
 from bot.pages import Shell, page
 from handlers.bulletin.lifecycle import PUBLIC
 from handlers.bulletin.quarters import parse_quarter
@@ -56,7 +58,10 @@ def mount_hub(web: FastAPI, app: QIHub) -> None:
         if error:
             return page("hub/search.html", shell(request), status=400, q=q, error=error)
         results = [f for f in _searchable(app) if _matches(f, words)]
-        return page("hub/search.html", shell(request), q=q, error="", results=results)
+        lessons = lessons_for_header(request, app, q)
+        return page(
+            "hub/search.html", shell(request), q=q, error="", results=results, lessons=lessons
+        )
 
 
 def _committees(app: QIHub) -> list[Found]:

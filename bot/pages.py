@@ -46,6 +46,7 @@ HEADERS = {
 
 NAVIGATION = (
     ("Home", "/hub"),
+    ("Learning library", "/hub/library"),
     ("Bulletins", "/bulletins"),
     ("Board pack", "/reports/board"),
 )
@@ -83,9 +84,12 @@ class Shell:
         return replace(shell, sign_in=f"{SIGN_IN}?next={quote(safe_next(request.url.path))}")
 
     def navigation(self) -> list[dict[str, Any]]:
+        """The items, the one whose address is the longest this page is at or below current
+        (so /hub/library is the library's, not Home's too)."""
+        under = [href for _text, href in NAVIGATION if _under(self.path, href)]
+        current = max(under, key=len, default=None)
         return [
-            {"text": text, "href": href, "current": _under(self.path, href)}
-            for text, href in NAVIGATION
+            {"text": text, "href": href, "current": href == current} for text, href in NAVIGATION
         ]
 
     def account(self) -> list[dict[str, Any]]:

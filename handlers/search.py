@@ -31,7 +31,7 @@ from messages.view import (
     Tone,
 )
 from store.models import Action, Lesson
-from store.repos.search import Change, LessonFilter
+from store.repos.search import Change, Hit, LessonFilter
 from store.uow import UnitOfWork
 
 PAGE_SIZE = 10
@@ -173,13 +173,20 @@ def _lesson_filter(filters: SearchFilters, config: OrgConfig) -> LessonFilter:
     )
 
 
-def _what_changed(change: Change | None) -> str:
+def change_text(change: Change | None) -> str | None:
+    """The latest verified change in a few words (the change, else its evidence, else the
+    action), or None when nothing has been verified yet."""
     if change is None:
-        return "no verified change yet"
+        return None
     text = " ".join((change.change or change.evidence or change.description).split())
     if len(text) > SNIPPET:
         text = text[: SNIPPET - 1].rstrip() + "…"
-    return f"what changed: {text}"
+    return text
+
+
+def _what_changed(change: Change | None) -> str:
+    text = change_text(change)
+    return "no verified change yet" if text is None else f"what changed: {text}"
 
 
 SEARCH_HINT = (
@@ -193,32 +200,105 @@ def _message(text: str, tone: Tone = "info") -> Reply:
     return Reply(summary=text, blocks=(Notice(text, tone),), ephemeral=True)
 
 
+@dataclass(frozen=True)
+class Query:
+    """What was understood of a search: plain words and checked filters."""
+
+    words: tuple[str, ...] = ()
+    filters: SearchFilters = SearchFilters()
+
+    @property
+    def text(self) -> str:
+        """What was understood, not what was typed: bounded, free of control characters, and
+        safe to echo in a header (Slack allows 150 characters) or to carry in a button."""
+        return " ".join([*self.words, *self.filters.as_text()])
+
+    @classmethod
+    def of(cls, text: str, config: OrgConfig) -> Query:
+        words, filters = parse_query(text, config)
+        return cls(tuple(words), filters)
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of the library for a query: the hits, how many in all, and each hit's latest
+    verified change. Both the chat's reply and the web's page are drawn from this."""
+
+    query: Query
+    page: int
+    size: int
+    hits: list[Hit]
+    total: int
+    changes: dict[int, Change]
+
+    @property
+    def pages(self) -> int:
+        return max(1, (self.total + self.size - 1) // self.size)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.hits) - 1
+
+
+def parse_fields(q: str, fields: Mapping[str, str], config: OrgConfig) -> Query:
+    """The web form's query: words (and any `key:value` typed among them, as in chat) from
+    `q`, and a filter from each of `fields` that is not empty. The same key from both is the
+    chat's mistake of giving it twice."""
+    words, typed = parse_query(q, config)
+    found = {key: getattr(typed, key) for key in FILTER_KEYS if getattr(typed, key)}
+    for key in FILTER_KEYS:
+        value = fields.get(key, "").strip()
+        if not value:
+            continue
+        if key in found:
+            raise UserError(f"Give {key}: once only.")
+        found[key] = _resolve(key, value, config)
+    return Query(tuple(words), SearchFilters(**found))
+
+
+LAST_PAGE = 100_000
+"""No page past this is asked of the database (an offset a person could not reach by
+paging, and one that would overflow SQLite's integer if left unbounded)."""
+
+
+def find(
+    uow: UnitOfWork, config: OrgConfig, query: Query, page: int = 1, size: int = PAGE_SIZE
+) -> Results:
+    """The one search behind `/qi search` and the web library: the lessons everyone may read
+    (`EVERY_MEMBER_OF_STAFF`, triaged and `SEARCHABLE`), best match first, three queries
+    whatever the page holds (the total, the page, and the page's changes together)."""
+    page = min(max(page, 1), LAST_PAGE)
+    repo = uow.search
+    hits, total = repo.search(
+        query.words,
+        _lesson_filter(query.filters, config),
+        frozenset(SEARCHABLE),
+        (page - 1) * size,
+        size,
+        EVERY_MEMBER_OF_STAFF,
+    )
+    changes = repo.changes([h.id for h in hits], frozenset(DONE)) if hits else {}
+    return Results(query, page, size, hits, total, changes)
+
+
 def search_reply(uow: UnitOfWork, config: OrgConfig, text: str, page: int = 1) -> Reply:
     """One page of the library for what was typed, best match first.
 
     Raises UserError only for a filter the config does not know; any other input, however
     odd, gives results, "no matches" or a hint.
     """
-    words, filters = parse_query(text, config)
-    page = max(page, 1)
-    repo = uow.search
-    hits, total = repo.search(
-        words,
-        _lesson_filter(filters, config),
-        frozenset(SEARCHABLE),
-        (page - 1) * PAGE_SIZE,
-        PAGE_SIZE,
-        EVERY_MEMBER_OF_STAFF,
-    )
-    # What was understood, not what was typed: bounded, free of control characters, and safe
-    # to echo in a header (Slack allows 150 characters) or to carry in a button's value.
-    query = " ".join([*words, *filters.as_text()])
+    results = find(uow, config, Query.of(text, config), page)
+    page, total, hits, changes = results.page, results.total, results.hits, results.changes
+    query = results.query.text
     if not hits:
         where = f" on page {page}" if total else ""
         if not query:  # nothing asked for: the latest, and here there are none
             return _message(f"The learning library has no lessons{where} yet. {SEARCH_HINT}")
         return _message(f"No lessons match '{query}'{where}.")
-    changes = repo.changes([h.id for h in hits], frozenset(DONE))
     items = []
     for hit in hits:
         committee = config.committees.get(hit.committee)
@@ -231,12 +311,11 @@ def search_reply(uow: UnitOfWork, config: OrgConfig, text: str, page: int = 1) -
         )
         open_button = Button("Open", "lesson.show", {"ref": hit.ref})
         items.append(Item(hit.title, hit.ref, detail, (open_button,)))
-    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-    first = (page - 1) * PAGE_SIZE + 1
+    pages = results.pages
     blocks: list[Block] = [
         Heading(f"Learning library: {query}" if query else "Learning library: the latest lessons"),
         Items(tuple(items)),
-        SmallPrint(f"Lessons {first}-{first + len(hits) - 1} of {total} · page {page} of {pages}"),
+        SmallPrint(f"Lessons {results.first}-{results.last} of {total} · page {page} of {pages}"),
     ]
     if not query:
         blocks.append(SmallPrint(SEARCH_HINT))

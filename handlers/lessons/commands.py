@@ -152,6 +152,7 @@ def status(ctx: Context, invocation: Invocation) -> Response:
                     actions.today(ctx),
                     show_message=True,  # the receipt's holder is the reporter
                     actions=ctx.uow.actions.for_lesson(lesson.id),
+                    web_link=False,  # no one signed in is linked to an anonymous lesson
                 )
             ),
         )

@@ -9,6 +9,7 @@ from handlers.actions.views import action_item
 from handlers.config import OrgConfig
 from handlers.lessons.forms import STRENGTH_LABELS
 from handlers.lessons.lifecycle import status_label
+from handlers.lessons.links import lesson_url
 from handlers.submission import submitted_by_label
 from messages.view import (
     Block,
@@ -45,11 +46,14 @@ def units_label(config: OrgConfig, lesson: Lesson) -> str:
     return ", ".join(names) or "Not given"
 
 
+def tier_label(config: OrgConfig, number: int) -> str:
+    """A tier of the five-tier hierarchy with its name and strength, as chat shows it."""
+    tier = config.tier(number)
+    return f"{number} · {tier.name} ({STRENGTH_LABELS[tier.strength]})"
+
+
 def tiers_label(config: OrgConfig, tiers: Sequence[int]) -> str:
-    return "; ".join(
-        f"{n} · {config.tier(n).name} ({STRENGTH_LABELS[config.tier(n).strength]})"
-        for n in sorted(tiers)
-    )
+    return "; ".join(tier_label(config, n) for n in sorted(tiers))
 
 
 def lesson_item(lesson: Lesson, config: OrgConfig, today: date) -> Item:
@@ -77,10 +81,12 @@ def lesson_card(
     actions: Sequence[Action] = (),
     pending: set[int] | None = None,
     buttons: Sequence[Button] = (),
+    web_link: bool = True,
 ) -> list[Block]:
     """The lesson as one reader may see it (handlers/visibility.py decides): `show_text`
     False draws no title or free text (an untriaged lesson in a shared place), `show_notes`
-    the committee's own notes, `show_message` what the reporter was told."""
+    the committee's own notes, `show_message` what the reporter was told. `web_link` adds
+    the lesson's web page, which asks the same question again of whoever opens it."""
     committee = config.committees.get(lesson.committee)
     facts = [
         Fact("Status", status_label(lesson.status)),
@@ -126,6 +132,8 @@ def lesson_card(
     if actions:
         pending = pending or set()
         blocks.append(Items(tuple(action_item(a, today, a.id in pending) for a in actions)))
+    if web_link:
+        blocks.append(SmallPrint(f"On the web: {lesson_url(config, lesson.ref)}"))
     if buttons:
         blocks.append(Buttons(tuple(buttons)))
     return blocks
