@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from bot.web import create_web_app
 from handlers.lessons.links import lesson_url
@@ -340,3 +341,39 @@ def test_the_navigation_leads_to_the_library_and_marks_it_current(
     current = re.findall(r'<a[^>]*href="([^"]+)"[^>]*aria-current="page"', shown.text)
     assert current == ["/hub/library"]
     assert 'href="/hub/library"' in request(client, "GET", "/hub").text
+
+
+# ------------------------------------------------------------------------------- bounded queries
+
+
+def statements(hub: Harness, client: TestClient, cookies: dict[str, str], path: str) -> int:
+    """How many SQL statements one GET of `path` runs (sign-in's session look-up included)."""
+    count = 0
+
+    def counted(*_args: object) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(hub.app.engine, "before_cursor_execute", counted)
+    try:
+        assert request(client, "GET", path, cookies).status_code == 200, path
+    finally:
+        event.remove(hub.app.engine, "before_cursor_execute", counted)
+    return count
+
+
+def test_the_pages_run_as_many_queries_for_many_rows_as_for_one(
+    hub: Harness, client: TestClient
+) -> None:
+    """No query per row: the benchmark at 100,000 lessons depends on it (issue 17, item 7)."""
+    library = Library(hub)
+    one = library.add("Flush alone", actions=(("Relabel", "verified", "Labels"),))
+    cookies = signed_in(hub, client, TOM)
+    few = statements(hub, client, cookies, "/hub/library?q=flush")
+    page = statements(hub, client, cookies, f"/hub/lessons/{one}")
+    actions = tuple((f"Step {n}", "verified", f"Change {n}") for n in range(6))
+    many = library.add("Flush with six actions", actions=actions)
+    for n in range(12):
+        library.add(f"Flush more {n}", actions=(("Relabel", "verified", "Labels"),))
+    assert statements(hub, client, cookies, "/hub/library?q=flush") == few
+    assert statements(hub, client, cookies, f"/hub/lessons/{many}") == page
