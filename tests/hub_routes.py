@@ -119,7 +119,7 @@ class Route:
         if not self.page:
             return ()
         seen = [p for p in (SIGNED_OUT, STAFF) if self.outcome(p).status == 200]
-        if self.lead_differs or len(seen) < 2:
+        if (self.lead_differs or len(seen) < 2) and self.outcome(LEAD).status == 200:
             seen.append(LEAD)
         return tuple(seen)
 
