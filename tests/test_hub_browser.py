@@ -1,27 +1,49 @@
-"""The hub's pages in headless Chromium: axe-core finds no WCAG 2.2 AA violation at 320 and
-1280 pixels wide, the NHS.UK stylesheet applies (NHS blue header, no sideways scrolling on a
-phone), the browser reports no Content-Security-Policy violation beyond the NHS font it is
-told not to fetch, and the pages work with JavaScript turned off.
+"""Every page in the route table (tests/hub_routes.py) in headless Chromium, as each persona the
+table says sees it: signed out where the page allows it, staff, and the governance lead where
+the page differs by role or signed out cannot see it. At 320 and 1280 pixels wide axe-core
+finds no WCAG 2.2 AA violation; the NHS.UK stylesheet applies (NHS blue header, no sideways
+scrolling on a phone); every picture loads; the browser reports no Content-Security-Policy
+violation beyond the NHS font it is told not to fetch. With JavaScript turned off the page
+shows the very same text, and search and the skip link work.
 
-Playwright drives Debian's Chromium (never a downloaded browser) against a live `qihub web`.
-Screenshots go to $HUB_SCREENSHOTS when set (to look at), else the test's tmp directory.
-Skipped, saying why, when Chromium or the two dev packages are absent.
+axe-core is itself JavaScript, so it runs in a context with JavaScript on; the pages have no
+script of their own (the CSP allows none), so they are the same documents either way, which
+the JavaScript-off pass confirms text for text. Its screenshots, at 320 and 1280 px, go to
+$HUB_SCREENSHOTS/<persona>/ when set, else the test's tmp directory (pytest --basetemp=DIR
+keeps them at DIR/<test name>0/<persona>/).
+
+Playwright drives Debian's Chromium (never a downloaded browser) against a live `qihub web`
+with every route mounted. Skipped, saying why, when Chromium or the two dev packages are absent.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.app import QIHub
+from bot.web import create_web_app
+from handlers.clock import ManualClock
+from handlers.config import OrgConfig
 from tests.browser_kit import BROWSER, CHROMIUM, db_url  # noqa: F401 (the fixture)
-from tests.harness import Harness
-from tests.reports_kit import live_web
-from tests.test_bulletin import PNG, publish
-from tests.test_digest import MONDAY, seed_register
+from tests.harness import TOM, Harness
+from tests.hub_routes import (
+    LEAD,
+    PEOPLE,
+    ROUTES,
+    SIGNED_OUT,
+    STAFF,
+    build_records,
+    whole_hub,
+)
+from tests.signin_kit import DEV_COOKIE, path_of, serving, sign_in_url, signed_in
+from tests.test_bulletin import PNG
 
 pytestmark = BROWSER
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -30,6 +52,26 @@ NHS_BLUE = "rgb(0, 94, 184)"
 NHS_FONTS = "assets.nhs.uk"
 """The only thing the CSP may refuse on these pages: the Frutiger font the NHS stylesheet names
 (font-src 'self', bot/pages.py). Any other refusal (an inline style, say) is a bug."""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page as one persona sees it."""
+
+    persona: str
+    path: str
+    name: str
+    status: int = 200
+    shell: bool = True
+
+
+@pytest.fixture
+def app(db_url: str, clock: ManualClock, config: OrgConfig) -> Iterator[QIHub]:  # noqa: F811
+    """Every route mounted, Microsoft sign-in included (its button is on the sign-in page);
+    no page opened here asks Microsoft anything."""
+    hub = whole_hub(db_url, clock, config, "https://login.microsoftonline.com")
+    yield hub
+    hub.engine.dispose()
 
 
 @pytest.fixture
@@ -53,87 +95,144 @@ def pictures(tmp_path: Path) -> Path:
     return folder
 
 
-def _check(browser: Any, base: str, path: str, width: int, pictures: Path) -> list[str]:
-    """axe, layout and CSP checks for one page at one width; returns its console errors."""
+def visits(hub: Harness, records: dict[str, str]) -> list[Visit]:
+    """Every page of the route table as each persona it is checked for, and the states a
+    sample does not show: search's error, and the "Continue as" page of a sign-in link."""
+    found = [
+        Visit(persona, route.address(records), _name(route.address(records)), shell=route.shell)
+        for route in ROUTES
+        for persona in route.browsed_by()
+    ]
+    link = path_of(sign_in_url(hub, TOM))
+    return [
+        *found,
+        Visit(SIGNED_OUT, "/hub/search?q=", "hub-search-error", status=400),
+        Visit(SIGNED_OUT, link, "hub-signin-link", shell=False),
+    ]
+
+
+def _name(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "root"
+
+
+def _context(browser: Any, base: str, cookies: dict[str, str], javascript: bool) -> Any:
+    context = browser.new_context(
+        viewport={"width": WIDTHS[-1], "height": 900}, java_script_enabled=javascript
+    )
+    context.add_cookies([{"name": n, "value": v, "url": base} for n, v in cookies.items()])
+    return context
+
+
+def _with_javascript(page: Any, base: str, visit: Visit) -> list[str]:
+    """axe, layout and CSP checks at each width; returns the console's errors."""
     from axe_playwright_python.sync_playwright import Axe
 
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def heard(message: Any) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", heard)
     try:
-        response = page.goto(f"{base}{path}")
-        assert response is not None and response.status in (200, 400), path
+        response = page.goto(f"{base}{visit.path}")
+        assert response is not None and response.status == visit.status, visit
         page.wait_for_load_state("networkidle")
-        header = page.locator("header.nhsuk-header")
-        assert header.evaluate("e => getComputedStyle(e).backgroundColor") == NHS_BLUE
-        assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
-        images = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
-        assert all(found > 0 for found in images), path  # every chart loaded
-        results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
-        assert results.violations_count == 0, (path, width, results.generate_report())
-        name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "") or "root"
-        picture = pictures / f"{name}-{width}.png"
-        page.screenshot(path=str(picture), full_page=True)
-        assert picture.read_bytes().startswith(PNG)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            if visit.shell:
+                header = page.locator("header.nhsuk-header")
+                assert header.evaluate("e => getComputedStyle(e).backgroundColor") == NHS_BLUE
+            scrolled = page.evaluate("document.documentElement.scrollWidth")
+            assert scrolled <= width, (visit, width)
+            images = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+            assert all(found > 0 for found in images), visit  # every chart loaded
+            results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
+            assert results.violations_count == 0, (visit, width, results.generate_report())
     finally:
-        context.close()
-    if response.status == 400:  # the search page answering an empty query: the page's own status
-        errors = [e for e in errors if "status of 400" not in e]
+        page.remove_listener("console", heard)
+    if visit.status != 200:  # the page's own status, which Chromium reports as an error
+        errors = [e for e in errors if f"status of {visit.status}" not in e]
     return errors
 
 
-def _without_javascript(browser: Any, base: str, paths: list[str]) -> None:
-    """Every page opens and keeps its content with JavaScript off; search and the skip link
-    work with it off too."""
-    context = browser.new_context(viewport={"width": 320, "height": 900}, java_script_enabled=False)
-    page = context.new_page()
+def _without_javascript(page: Any, base: str, visit: Visit, text: str, folder: Path) -> None:
+    """The page opens, keeps its heading, navigation and every word with JavaScript off; its
+    screenshots at each width."""
+    response = page.goto(f"{base}{visit.path}")
+    assert response is not None and response.status == visit.status, visit
+    assert page.locator("h1").count() == 1, visit
+    if visit.shell:
+        assert page.locator("main h1").count() == 1, visit
+        assert page.locator("header.nhsuk-header nav a").count() >= 3, visit
+    assert page.inner_text("body") == text, visit
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (visit, width)
+        picture = folder / f"{visit.name}-{width}.png"
+        page.screenshot(path=str(picture), full_page=True)
+        assert picture.read_bytes().startswith(PNG)
+
+
+def _search_and_skip_link(page: Any, base: str) -> None:
+    """With JavaScript off: the skip link is the first thing Tab reaches, and search works."""
+    page.set_viewport_size({"width": 320, "height": 900})
+    page.goto(f"{base}/hub")
+    page.keyboard.press("Tab")
+    assert page.locator(":focus").get_attribute("href") == "#maincontent"
+    page.locator("#search-field").fill("board pack")
+    page.locator("#search-field").press("Enter")
+    page.wait_for_url("**/hub/search?q=board+pack")
+    assert page.locator('main a[href="/reports/board"]').count() == 1
+
+
+def _browse(
+    browser: Any, base: str, cookies: dict[str, str], mine: list[Visit], folder: Path
+) -> list[str]:
+    """One persona's pages: one page with JavaScript on and one with it off, each reused."""
+    folder.mkdir(parents=True, exist_ok=True)
+    on = _context(browser, base, cookies, javascript=True)
+    off = _context(browser, base, cookies, javascript=False)
+    errors: list[str] = []
     try:
-        for path in paths:
-            response = page.goto(f"{base}{path}")
-            assert response is not None and response.status in (200, 400), path
-            assert page.locator("main h1").count() == 1, path
-            assert page.locator("header.nhsuk-header nav a").count() >= 3, path
-        page.goto(f"{base}/hub")
-        page.keyboard.press("Tab")
-        assert page.locator(":focus").get_attribute("href") == "#maincontent"
-        page.locator("#search-field").fill("board pack")
-        page.locator("#search-field").press("Enter")
-        page.wait_for_url("**/hub/search?q=board+pack")
-        assert page.locator('main a[href="/reports/board"]').count() == 1
+        with_script, without = on.new_page(), off.new_page()
+        for visit in mine:
+            errors += _with_javascript(with_script, base, visit)
+            text = with_script.inner_text("body")
+            _without_javascript(without, base, visit, text, folder)
+        _search_and_skip_link(without, base)
     finally:
-        context.close()
+        on.close()
+        off.close()
+    return errors
 
 
-def _run(browser: Any, hub: Harness, paths: list[str], pictures: Path) -> None:
-    with live_web(hub.app) as base:
+def test_every_page_in_the_route_table_passes_axe_and_works_without_javascript(
+    hub: Harness, browser: Any, pictures: Path
+) -> None:
+    records = build_records(hub)
+    with serving(create_web_app(hub.app)) as client:
+        base = str(client.base_url).rstrip("/")
+        cookies = {
+            SIGNED_OUT: {},
+            STAFF: signed_in(hub, client, PEOPLE[STAFF]),
+            LEAD: signed_in(hub, client, PEOPLE[LEAD]),
+        }
+        planned = visits(hub, records)
+        pages = [route for route in ROUTES if route.page]
+        assert all(len(route.browsed_by()) >= 1 for route in pages)
+        assert {v.path for v in planned} >= {route.address(records) for route in pages}
         errors = [
-            e for path in paths for w in WIDTHS for e in _check(browser, base, path, w, pictures)
+            e
+            for persona, jar in cookies.items()
+            for e in _browse(
+                browser,
+                base,
+                jar,
+                [v for v in planned if v.persona == persona],
+                pictures / _name(persona),
+            )
         ]
-        _without_javascript(browser, base, paths)
+        assert {DEV_COOKIE} >= {n for jar in cookies.values() for n in jar}
     refused = [e for e in errors if NHS_FONTS not in e]
     assert refused == [], refused
-
-
-def test_the_hub_and_bulletin_pages_pass_axe_and_work_without_javascript(
-    hub: Harness, browser: Any, pictures: Path
-) -> None:
-    bulletin_id = publish(hub)
-    paths = [
-        "/hub",
-        "/hub/accessibility",
-        "/hub/search?q=",
-        "/bulletins",
-        f"/bulletins/{bulletin_id}",
-    ]
-    _run(browser, hub, paths, pictures)
-
-
-def test_the_report_pages_pass_axe_and_work_without_javascript(
-    hub: Harness, browser: Any, pictures: Path
-) -> None:
-    hub.clock.set(MONDAY)
-    with hub.app.uow_factory() as uow:
-        seed_register(uow)
-        uow.commit()
-    _run(browser, hub, ["/reports/PSC", "/reports/board/2026-Q3"], pictures)
