@@ -37,6 +37,7 @@ from handlers.reports.board import build_board_pack
 from handlers.spc.series import At, committee_series
 from tests.fake_entra import CLIENT_ID, CLIENT_SECRET, TENANT_ID
 from tests.harness import ALEX, CHRIS, NADIA, SAM, Harness
+from tests.lessons_flow import add_action, decided_lesson
 from tests.slack import signed
 from tests.teams import activities
 from tests.test_bulletin import publish
@@ -175,6 +176,9 @@ ROUTES: tuple[Route, ...] = (
     get("/reports/board/{quarter}/charts/{key}.png", "/reports/board/{quarter}/charts/{board}.png"),
     page("/reports/{committee}", "/reports/PSC"),
     get("/reports/{committee}/charts/{key}.png", "/reports/PSC/charts/{psc}.png"),
+    # the learning library (bot/hub_library.py)
+    page("/hub/library", "/hub/library?q=flush", signed_out=SIGN_IN),
+    page("/hub/lessons/{ref}", "/hub/lessons/{lesson}", signed_out=SIGN_IN, lead_differs=True),
     # signing in and out (bot/signin/web.py)
     page(
         "/hub/signin",
@@ -189,6 +193,13 @@ ROUTES: tuple[Route, ...] = (
 
 
 # ------------------------------------------------------------------------------ records
+def _lesson_with_an_action(hub: Harness) -> str:
+    """A triaged lesson with a tier 1 action: the committee's notes differ by persona."""
+    ref = decided_lesson(hub, ["1"])
+    add_action(hub, ref, 1)
+    return ref
+
+
 def _this_quarter(hub: Harness) -> str:
     return quarter_at(hub.clock.now(), hub.app.config.zone).code
 
@@ -205,6 +216,7 @@ def _board_chart(hub: Harness) -> str:
 
 
 RECORDS: Mapping[str, Callable[[Harness], str]] = {
+    "lesson": lambda hub: _lesson_with_an_action(hub),
     "bulletin": lambda hub: str(publish(hub)),  # Q3 2026/27, published on 4 January 2027
     "quarter": lambda _hub: "2026-Q3",  # the published bulletin's quarter: a board pack with data
     "this_quarter": _this_quarter,
