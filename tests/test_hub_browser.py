@@ -15,11 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 
 from tests.browser_kit import BROWSER, CHROMIUM, db_url  # noqa: F401 (the fixture)
-from tests.harness import Harness
+from tests.harness import ALEX, TOM, Harness
 from tests.reports_kit import live_web
+from tests.signin_kit import path_of, sign_in_url, signed_in
+from tests.test_ack_links import link
+from tests.test_alerts import approved
 from tests.test_bulletin import PNG, publish
 from tests.test_digest import MONDAY, seed_register
 
@@ -53,11 +57,20 @@ def pictures(tmp_path: Path) -> Path:
     return folder
 
 
-def _check(browser: Any, base: str, path: str, width: int, pictures: Path) -> list[str]:
-    """axe, layout and CSP checks for one page at one width; returns its console errors."""
+Cookies = list[dict[str, str]]
+"""A signed-in browser's cookies, for playwright's add_cookies (empty: signed out)."""
+
+
+def _check(
+    browser: Any, base: str, path: str, width: int, pictures: Path, cookies: Cookies | None = None
+) -> list[str]:
+    """axe, layout and CSP checks for one page at one width (signed in with `cookies`);
+    returns its console errors."""
     from axe_playwright_python.sync_playwright import Axe
 
     context = browser.new_context(viewport={"width": width, "height": 900})
+    if cookies:
+        context.add_cookies(cookies)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -137,3 +150,50 @@ def test_the_report_pages_pass_axe_and_work_without_javascript(
         seed_register(uow)
         uow.commit()
     _run(browser, hub, ["/reports/PSC", "/reports/board/2026-Q3"], pictures)
+
+
+def test_the_sign_in_and_acknowledgement_pages_pass_axe_and_work_without_javascript(
+    hub: Harness, browser: Any, pictures: Path
+) -> None:
+    """The sign-in page, a link's "Continue as" page, the account page signed in and an
+    alert's acknowledgement page; then, with JavaScript off, each page's button does its job
+    in a real browser (whose own Origin and Fetch Metadata headers must not be refused)."""
+    ack = link(hub, approved(hub))
+    opened, pressed = path_of(sign_in_url(hub, ALEX)), path_of(sign_in_url(hub, ALEX))
+    with live_web(hub.app) as base:
+        with httpx.Client(base_url=base) as client:
+            jar = [
+                {"name": n, "value": v, "url": base} for n, v in signed_in(hub, client, TOM).items()
+            ]
+        pages = [("/hub/signin", None), (opened, None), (ack, None), ("/hub/account", jar)]
+        errors = [
+            e
+            for path, cookies in pages
+            for w in WIDTHS
+            for e in _check(browser, base, path, w, pictures, cookies)
+        ]
+        _without_javascript(browser, base, ["/hub/signin", opened, ack])
+        _press_without_javascript(browser, base, pressed, ack)
+    refused = [e for e in errors if NHS_FONTS not in e]
+    assert refused == [], refused
+
+
+def _press_without_javascript(browser: Any, base: str, sign_in_path: str, ack: str) -> None:
+    """Continue on a sign-in link signs in; Sign out signs out; Acknowledge acknowledges."""
+    context = browser.new_context(viewport={"width": 320, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}{sign_in_path}")
+        page.get_by_role("button", name="Continue as Alex Morgan").click()
+        page.wait_for_url(f"{base}/hub")
+        page.goto(f"{base}/hub/account")
+        assert "Alex Morgan" in page.locator("main").inner_text()
+        page.get_by_role("button", name="Sign out", exact=True).click()
+        assert page.locator("main h1").inner_text() == "Signed out"
+        assert page.goto(f"{base}/hub/account") is not None
+        assert page.url.startswith(f"{base}/hub/signin?next=")
+        page.goto(f"{base}{ack}")
+        page.get_by_role("button", name="Acknowledge").click()
+        assert "Acknowledged at" in page.locator("main").inner_text()
+    finally:
+        context.close()
