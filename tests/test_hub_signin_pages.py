@@ -14,18 +14,32 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
+from bot.app import create_app
 from bot.pages import CSP, Shell
+from bot.settings import Settings
 from bot.signin.entra import EntraConfig
 from bot.signin.web import mount_sign_in
 from bot.web import create_web_app
 from tests.harness import ALEX, Harness
 from tests.pages_kit import printable
+from tests.reports_kit import at
 from tests.signin_kit import csrf_of, in_process, path_of, request, sign_in_url, signed_in, words
 from tests.test_ack_links import link
 from tests.test_alerts import approved
 from tests.test_hub_web import INLINE, directives
 
 LOGIN = "https://login.example.test"
+
+
+def entra_config() -> EntraConfig:
+    """Entra ID configured (nothing here reaches it: no test presses the button)."""
+    return EntraConfig(
+        client_id="client",
+        client_secret="secret",
+        tenant_id="tenant",
+        login_url=f"{LOGIN}/",
+        redirect_uri="http://localhost:3000/hub/signin/entra/callback",
+    )
 
 
 def private_page(client: TestClient, response: object, path: str) -> None:
@@ -83,14 +97,7 @@ def test_only_the_sign_in_page_lets_a_form_go_to_entra_id(hub: Harness) -> None:
     """Its Microsoft button's POST is redirected to the login page, which form-action must
     allow; no other page may send a form anywhere but here."""
     web = FastAPI()
-    entra = EntraConfig(
-        client_id="client",
-        client_secret="secret",
-        tenant_id="tenant",
-        login_url=f"{LOGIN}/",
-        redirect_uri="http://localhost:3000/hub/signin/entra/callback",
-    )
-    mount_sign_in(web, hub.app, entra=entra)
+    mount_sign_in(web, hub.app, entra=entra_config())
     with in_process(web) as client:
         page = request(client, "GET", "/hub/signin?next=/hub/ideas")
         policy = directives(page.headers["content-security-policy"])
@@ -109,6 +116,28 @@ def test_only_the_sign_in_page_lets_a_form_go_to_entra_id(hub: Harness) -> None:
         plain = request(client, "GET", "/hub/signin")
         assert directives(plain.headers["content-security-policy"])["form-action"] == ["'self'"]
         assert "/hub/signin/entra" not in plain.text
+
+
+def test_over_plain_http_to_another_machine_microsoft_sign_in_is_off_too(
+    hub: Harness, db_url: str
+) -> None:
+    """Entra ID configured, but QI Hub's address is plain http: its routes say sign-in is off
+    (503), as the others do, rather than failing."""
+    app = create_app(
+        Settings(database_url=db_url, _env_file=None),
+        clock=hub.clock,
+        config=at(hub.app.config, "http://qihub.trust.internal"),
+    )
+    web = FastAPI()
+    mount_sign_in(web, app, entra=entra_config())
+    with in_process(web) as client:
+        for path in ("/hub/signin", "/hub/signin/entra", "/hub/signin/entra/callback"):
+            method = "GET" if path == "/hub/signin" else "POST"
+            answer = request(client, method, path, data={"next": "/hub"})
+            assert answer.status_code == 503, (path, answer.text)
+            assert "Sign-in is off" in words(answer)
+            assert "set-cookie" not in answer.headers
+    app.engine.dispose()
 
 
 def test_a_name_with_markup_shows_as_text(hub: Harness) -> None:

@@ -398,7 +398,8 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
 
     @web.post("/hub/signin/entra", response_class=HTMLResponse)
     async def entra_begin(request: Request) -> Response:
-        assert gate.cookies is not None
+        if gate.cookies is None:
+            return await gate.noted(request, 503, "Sign-in is off", NOT_ON_HTTP)
         if from_elsewhere(request, base_url):
             return await gate.noted(
                 request, 403, "Not signed in", "Start from QI Hub's sign-in page."
@@ -468,7 +469,8 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
 
     @web.post("/hub/signin/entra/callback", response_class=HTMLResponse)
     async def entra_callback(request: Request) -> Response:
-        assert gate.cookies is not None
+        if gate.cookies is None:
+            return await gate.noted(request, 503, "Sign-in is off", NOT_ON_HTTP)
         answer = await posted(request, MAX_CALLBACK_BODY)
         if answer is None:
             return await gate.noted(request, 413, "Not signed in", "That request was too large.")
