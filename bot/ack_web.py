@@ -14,6 +14,9 @@ browser marks as coming from another site (`Sec-Fetch-Site: cross-site` or `same
 Work per request is bounded before the database is touched: the token's shape is checked
 (24 URL-safe characters; anything else is a 404 with no query), the body is read up to 1 KB,
 and a valid token costs one indexed lookup. Nothing here logs the path (it holds the token).
+
+The page is the web shell's (bot/pages.py, messages/templates/web/ack/): its strict CSP, never
+stored (no-store) or indexed.
 """
 
 from __future__ import annotations
@@ -26,21 +29,13 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.app import NotSaved, QIHub, database_errors_as_not_saved
 from bot.http_edge import read_limited
+from bot.pages import PRIVATE, Shell, page
 from handlers.alerts import ack_links, ack_page
+from handlers.alerts.ack_page import AlertShown, Refused
 from handlers.context import Actor, Context
 from store.db import DATABASE_ERRORS
 
 MAX_BODY = 1024
-HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-    "X-Content-Type-Options": "nosniff",
-}
 NOBODY = Actor(staff_id=None, email="", name="")
 """The request's own actor: nobody. The link acts as the person it is bound to."""
 CROSS_SITE = ("cross-site", "same-site")
@@ -69,44 +64,53 @@ def mount_ack_links(web: FastAPI, app: QIHub) -> None:
     config = app.config
     calendar = app.services.calendar
 
-    def page(status: int, html: str) -> HTMLResponse:
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
+    def answer(request: Request, status: int, shown: AlertShown | Refused) -> HTMLResponse:
+        """The page in the shell (blocking: the header looks up any session)."""
+        shell = Shell.of(request, config.organisation.name)
+        context: dict[str, object] = {"alert": shown}
+        template = "ack/alert.html"
+        if isinstance(shown, Refused):
+            template, context = "note.html", {"title": shown.title, "message": shown.message}
+        return page(template, shell, status=status, cache="no-store", headers=PRIVATE, **context)
 
-    def refused(status: int, title: str, message: str) -> HTMLResponse:
-        return page(status, ack_page.plain(config, title, message))
+    async def refused(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+        return await run_in_threadpool(answer, request, status, Refused(title, message))
 
-    def show(token: str) -> tuple[int, str]:
+    def show(token: str) -> tuple[int, AlertShown | Refused]:
         with app.uow_factory() as uow:
-            return ack_page.render(config, calendar, ack_links.look(uow, token, app.clock.now()))
+            return ack_page.view(config, calendar, ack_links.look(uow, token, app.clock.now()))
 
-    def press(token: str) -> tuple[int, str]:
+    def press(token: str) -> tuple[int, AlertShown | Refused]:
         with database_errors_as_not_saved(), app.uow_factory() as uow:
             seen = ack_links.redeem(Context(app.services, uow, NOBODY, "link"), token)
-            answer = ack_page.render(config, calendar, seen)
+            shown = ack_page.view(config, calendar, seen)
             uow.commit()
-        return answer
+        return shown
 
     @web.api_route("/ack/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-    def opened(token: str) -> HTMLResponse:
+    def opened(token: str, request: Request) -> HTMLResponse:
         try:
-            return page(*show(token))
+            return answer(request, *show(token))
         except DATABASE_ERRORS:
-            return refused(503, "Please try again", UNAVAILABLE)
+            return answer(request, 503, Refused("Please try again", UNAVAILABLE))
 
     @web.post("/ack/{token}", response_class=HTMLResponse)
     async def pressed(token: str, request: Request) -> HTMLResponse:
         if from_elsewhere(request, config.organisation.web_base_url):
-            return refused(403, "Not acknowledged", ELSEWHERE)
+            return await refused(request, 403, "Not acknowledged", ELSEWHERE)
         body = await read_limited(request, MAX_BODY)
         if body is None:
-            return refused(413, "Not acknowledged", "That request was too large.")
+            return await refused(request, 413, "Not acknowledged", "That request was too large.")
         try:
             form = parse_qs(body.decode("latin-1"), max_num_fields=4)
         except ValueError:
             form = {}
         if form.get("confirm") != ["yes"]:
-            return refused(400, "Not acknowledged", "Press the Acknowledge button on the page.")
+            return await refused(
+                request, 400, "Not acknowledged", "Press the Acknowledge button on the page."
+            )
         try:
-            return page(*await run_in_threadpool(press, token))
+            status, shown = await run_in_threadpool(press, token)
         except NotSaved:
-            return refused(503, "Not saved", NOT_SAVED)
+            return await refused(request, 503, "Not saved", NOT_SAVED)
+        return await run_in_threadpool(answer, request, status, shown)

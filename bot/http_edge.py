@@ -8,10 +8,28 @@ and then measured. And "from this machine" must mean a loopback client no proxy 
 from __future__ import annotations
 
 import ipaddress
+from typing import TypedDict
 
 from starlette.requests import Request
 
+from bot.settings import Settings
+
 PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host")
+
+
+class ProxyTrust(TypedDict):
+    """uvicorn's options for X-Forwarded-For and X-Forwarded-Proto."""
+
+    proxy_headers: bool
+    forwarded_allow_ips: str | None
+
+
+def proxy_trust(settings: Settings) -> ProxyTrust:
+    """Believe X-Forwarded-* only from the proxies FORWARDED_ALLOW_IPS names; by default from
+    none (uvicorn's own default trusts any process on this machine). Nothing QI Hub decides
+    comes from them: addresses, links and cookies come from organisation.web_base_url."""
+    allowed = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(allowed), "forwarded_allow_ips": allowed or None}
 
 
 def from_this_machine(request: Request) -> bool:

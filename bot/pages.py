@@ -44,6 +44,17 @@ HEADERS = {
 }
 """Every page's and every page asset's headers (charts, CSV, stylesheets, icons)."""
 
+PRIVATE = {"X-Robots-Tag": "noindex, nofollow"}
+"""With `cache="no-store"`: a page behind a personal link or about a sign-in, which no search
+engine lists and no cache keeps (sign-in, the acknowledgement page)."""
+
+
+def csp(form_to: str = "") -> str:
+    """The CSP, with one more origin forms may go to: the sign-in page's Microsoft button,
+    whose POST is redirected to Entra ID's login page (form-action covers redirects)."""
+    return CSP.replace("form-action 'self'", f"form-action 'self' {form_to}") if form_to else CSP
+
+
 NAVIGATION = (
     ("Home", "/hub"),
     ("Learning library", "/hub/library"),

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     """`qihub web` processes serving the one port (PostgreSQL only): a Python process does
     its work on one core at a time, so a burst of button presses (a whole trust acknowledging
     an alert) is served faster by more of them (bench/README.md, the acknowledgement storm)."""
+    forwarded_allow_ips: str = ""
+    """The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto `qihub web` believes
+    (comma-separated addresses or networks, as uvicorn's --forwarded-allow-ips). Empty: none,
+    and uvicorn's proxy-header handling is off (docs/web-sign-in.md#behind-a-reverse-proxy)."""
     log_level: str = "WARNING"
     metrics_token: SecretStr | None = None
     """Bearer token for GET /metrics from another machine; without one, only this machine

@@ -17,7 +17,7 @@ from bot.ack_web import mount_ack_links
 from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.clock_watch import ClockWatch
-from bot.http_edge import from_this_machine
+from bot.http_edge import from_this_machine, proxy_trust
 from bot.hub_library import mount_library
 from bot.hub_web import mount_hub
 from bot.notify.receipts import mount_notify_callback
@@ -213,6 +213,7 @@ def run_web(settings: Settings) -> int:
             host=host,
             port=settings.port,
             log_level="warning",
+            **proxy_trust(settings),
         )
         return 0
     web = create_web_app(app)
@@ -226,5 +227,6 @@ def run_web(settings: Settings) -> int:
         host=host,
         port=settings.port,
         log_level="warning",
+        **proxy_trust(settings),
     )
     return 0

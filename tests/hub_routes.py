@@ -180,13 +180,8 @@ ROUTES: tuple[Route, ...] = (
     page("/hub/library", "/hub/library?q=flush", signed_out=SIGN_IN),
     page("/hub/lessons/{ref}", "/hub/lessons/{lesson}", signed_out=SIGN_IN, lead_differs=True),
     # signing in and out (bot/signin/web.py)
-    page(
-        "/hub/signin",
-        "/hub/signin?next=/hub/account",
-        signed_in=SEE_OTHER("/hub/account"),
-        shell=False,
-    ),
-    page("/hub/account", signed_out=SIGN_IN, shell=False),
+    page("/hub/signin", "/hub/signin?next=/hub/account", signed_in=SEE_OTHER("/hub/account")),
+    page("/hub/account", signed_out=SIGN_IN),
     post("/hub/signout", signed_out=SEE_OTHER("/hub/signin"), ends_session=True),
     post("/hub/signout/everywhere", signed_out=SEE_OTHER("/hub/signin"), ends_session=True),
 )

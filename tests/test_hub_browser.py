@@ -32,7 +32,7 @@ from bot.web import create_web_app
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
 from tests.browser_kit import BROWSER, CHROMIUM, db_url  # noqa: F401 (the fixture)
-from tests.harness import TOM, Harness
+from tests.harness import ALEX, TOM, Harness
 from tests.hub_routes import (
     LEAD,
     PEOPLE,
@@ -43,6 +43,8 @@ from tests.hub_routes import (
     whole_hub,
 )
 from tests.signin_kit import DEV_COOKIE, path_of, serving, sign_in_url, signed_in
+from tests.test_ack_links import link
+from tests.test_alerts import approved
 from tests.test_bulletin import PNG
 
 pytestmark = BROWSER
@@ -97,17 +99,19 @@ def pictures(tmp_path: Path) -> Path:
 
 def visits(hub: Harness, records: dict[str, str]) -> list[Visit]:
     """Every page of the route table as each persona it is checked for, and the states a
-    sample does not show: search's error, and the "Continue as" page of a sign-in link."""
+    sample does not show: search's error, the "Continue as" page of a sign-in link and an
+    alert's acknowledgement page."""
     found = [
         Visit(persona, route.address(records), _name(route.address(records)), shell=route.shell)
         for route in ROUTES
         for persona in route.browsed_by()
     ]
-    link = path_of(sign_in_url(hub, TOM))
+    sign_in = path_of(sign_in_url(hub, TOM))
     return [
         *found,
         Visit(SIGNED_OUT, "/hub/search?q=", "hub-search-error", status=400),
-        Visit(SIGNED_OUT, link, "hub-signin-link", shell=False),
+        Visit(SIGNED_OUT, sign_in, "hub-signin-link"),
+        Visit(SIGNED_OUT, link(hub, approved(hub)), "ack"),
     ]
 
 
@@ -236,3 +240,34 @@ def test_every_page_in_the_route_table_passes_axe_and_works_without_javascript(
         assert {DEV_COOKIE} >= {n for jar in cookies.values() for n in jar}
     refused = [e for e in errors if NHS_FONTS not in e]
     assert refused == [], refused
+
+
+def test_each_pages_button_does_its_job_without_javascript(hub: Harness, browser: Any) -> None:
+    """With JavaScript off, in a real browser (whose own Origin and Fetch Metadata headers must
+    not be refused): Continue on a sign-in link signs in, Sign out signs out, Acknowledge
+    acknowledges."""
+    ack = link(hub, approved(hub))
+    pressed = path_of(sign_in_url(hub, ALEX))
+    with serving(create_web_app(hub.app)) as client:
+        _press_without_javascript(browser, str(client.base_url).rstrip("/"), pressed, ack)
+
+
+def _press_without_javascript(browser: Any, base: str, sign_in_path: str, ack: str) -> None:
+    """Continue on a sign-in link signs in; Sign out signs out; Acknowledge acknowledges."""
+    context = browser.new_context(viewport={"width": 320, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}{sign_in_path}")
+        page.get_by_role("button", name="Continue as Alex Morgan").click()
+        page.wait_for_url(f"{base}/hub")
+        page.goto(f"{base}/hub/account")
+        assert "Alex Morgan" in page.locator("main").inner_text()
+        page.get_by_role("button", name="Sign out", exact=True).click()
+        assert page.locator("main h1").inner_text() == "Signed out"
+        assert page.goto(f"{base}/hub/account") is not None
+        assert page.url.startswith(f"{base}/hub/signin?next=")
+        page.goto(f"{base}{ack}")
+        page.get_by_role("button", name="Acknowledge").click()
+        assert "Acknowledged at" in page.locator("main").inner_text()
+    finally:
+        context.close()

@@ -20,6 +20,8 @@ from sqlalchemy import select, text
 from bot.app import create_app
 from bot.settings import Settings
 from bot.web import create_web_app
+from handlers.context import SYSTEM, Context
+from handlers.directory import DirectoryUser, apply_directory_users
 from handlers.signin import sessions
 from handlers.signin.redirects import safe_next
 from messages.view import Reply
@@ -105,6 +107,35 @@ def test_opening_the_link_only_shows_continue_and_signs_no_one_in(
     assert session_count(hub) == 0
     used = request(served, "POST", path, data=CONTINUE)  # the person still can, afterwards
     assert used.status_code == 303 and used.headers["location"] == "/hub"
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "headers"),
+    [
+        ("HEAD", "", {}),
+        ("GET", "", {"user-agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}),
+        ("GET", "", {"sec-fetch-site": "cross-site"}),
+        ("GET", "?confirm=yes", {}),
+        ("GET", "?confirm=yes", {"cookie": f"{DEV}=" + "A" * 32}),
+    ],
+    ids=["head", "unfurler", "cross-site", "confirm-in-query", "with-a-cookie"],
+)
+def test_link_previews_and_scanners_leave_the_link_for_its_person(
+    hub: Harness, served: httpx.Client, method: str, query: str, headers: dict[str, str]
+) -> None:
+    """H40: a chat unfurler or mail scanner opens the link, several times, however it asks:
+    only the "Continue as" page, no cookie, nothing spent; then the person signs in with it."""
+    path = path_of(sign_in_url(hub, ALEX))
+    for _ in range(3):
+        opened = request(served, method, path + query, headers=headers)
+        assert opened.status_code == 200
+        assert "set-cookie" not in opened.headers
+        assert opened.headers["cache-control"] == "no-store"
+    assert link_rows(hub)[0].used_at is None
+    assert session_count(hub) == 0
+    used = request(served, "POST", path, data=CONTINUE)
+    assert used.status_code == 303 and DEV in set_cookies(used)
+    assert session_count(hub) == 1
 
 
 def test_the_post_spends_the_link_once_and_starts_a_session(
@@ -250,6 +281,31 @@ def test_a_deactivated_member_of_staff_loses_access_at_once(
         uow.commit()
     assert request(served, "GET", "/hub/account", cookies).status_code == 303
     assert session_count(hub) == 0
+
+
+def test_a_leaver_disabled_in_the_directory_loses_access_at_their_next_request(
+    hub: Harness, served: httpx.Client
+) -> None:
+    """H39: the directory sync marks a disabled account inactive; the session it had is
+    refused, and deleted, on its very next request, with no sign-out."""
+    cookies = signed_in(hub, served, TOM)
+    assert request(served, "GET", "/hub/account", cookies).status_code == 200
+
+    def sync(enabled: bool) -> None:
+        with hub.app.uow_factory() as uow:
+            ctx = Context(hub.app.services, uow, SYSTEM, "directory")
+            apply_directory_users(
+                ctx, [DirectoryUser("aad-tom", emails=(TOM,), enabled=enabled)], {}
+            )
+            uow.commit()
+
+    sync(enabled=True)  # the directory links Tom's record to his account
+    assert request(served, "GET", "/hub/account", cookies).status_code == 200
+    sync(enabled=False)  # he leaves: his account is disabled
+    assert request(served, "GET", "/hub/account", cookies).status_code == 303
+    assert session_count(hub) == 0
+    sync(enabled=True)  # re-enabled, the old cookie still signs no one in
+    assert request(served, "GET", "/hub/account", cookies).status_code == 303
 
 
 def test_roles_are_looked_up_again_on_every_request(hub: Harness) -> None:

@@ -13,6 +13,10 @@ Every POST but Entra ID's return is refused when the browser says it came from a
 token. Entra ID's return is a cross-site POST by design (form_post): it is trusted only with
 the state of a flow this browser began (its binding cookie), PKCE, and the nonce in the token.
 Redirects go only to our own pages (handlers/signin/redirects.py). Nothing here logs a token.
+
+The pages are the shell's (bot/pages.py; templates in messages/templates/web/signin/), with the
+shell's strict CSP, never stored (no-store) or indexed. Only the sign-in page lets a form go
+to another site: Entra ID's login page, where its Microsoft button's POST is redirected.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, quote
 
@@ -30,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.ack_web import from_elsewhere
 from bot.app import QIHub
 from bot.http_edge import read_limited
-from bot.signin import pages
+from bot.pages import PRIVATE, Shell, csp, page
 from bot.signin.cookies import CookiePolicy, cookie_policy
 from bot.signin.entra import EntraConfig, EntraRefused, EntraSignIn
 from handlers.signin import links, people, sessions, tokens
@@ -44,16 +49,14 @@ MAX_CALLBACK_BODY = 16 * 1024
 """Entra ID's form_post carries the code, state and session state: a few KB at most."""
 FLOW_LIFETIME = timedelta(minutes=10)
 SIGN_IN = "/hub/signin"
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{extra}; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
 HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
+    **PRIVATE,
 }
+"""A redirect's headers (a page's come from bot.pages.page)."""
+METHODS = {"link": "a sign-in link from chat", "entra": "your Microsoft account"}
 STATUS = {"open": 200, "used": 410, "expired": 410, "unknown": 404}
 LINK_REFUSED = {
     "used": (
@@ -102,13 +105,45 @@ class Gate:
     def organisation(self) -> str:
         return self.app.config.organisation.name
 
-    def page(self, status: int, html: str, *, form_to: str = "") -> HTMLResponse:
-        headers = {**HEADERS, "Content-Security-Policy": CSP.format(extra=form_to)}
-        return HTMLResponse(html, status_code=status, headers=headers)
+    def shell(self, request: Request) -> Shell:
+        """The shell, whose "Sign in" link here goes to the plain sign-in page: never back to
+        a link's page (its address holds the token)."""
+        shell = Shell.of(request, self.organisation)
+        return replace(shell, sign_in=SIGN_IN) if shell.sign_in else shell
 
-    def note(self, status: int, title: str, message: str, *, again: bool = False) -> HTMLResponse:
-        html = pages.note(self.organisation, title, message, stop=status >= 400, again=again)
-        return self.page(status, html)
+    def page(
+        self,
+        request: Request,
+        template: str,
+        *,
+        status: int = 200,
+        form_to: str = "",
+        **context: object,
+    ) -> HTMLResponse:
+        """A sign-in page (blocking: the header looks up the session). `form_to` is one more
+        origin its forms may go to."""
+        return page(
+            template,
+            self.shell(request),
+            status=status,
+            cache="no-store",
+            headers={**PRIVATE, "Content-Security-Policy": csp(form_to)},
+            **context,
+        )
+
+    def note(
+        self, request: Request, status: int, title: str, message: str, *, again: bool = False
+    ) -> HTMLResponse:
+        """A page of one sentence (blocking): a refusal, or "signed out"."""
+        return self.page(
+            request, "note.html", status=status, title=title, message=message, again=again
+        )
+
+    async def noted(
+        self, request: Request, status: int, title: str, message: str, *, again: bool = False
+    ) -> HTMLResponse:
+        """`note` from an async route."""
+        return await run_in_threadpool(self.note, request, status, title, message, again=again)
 
     def see_other(self, location: str) -> RedirectResponse:
         return RedirectResponse(location, status_code=303, headers=dict(HEADERS))
@@ -219,22 +254,35 @@ def mount_sign_in(web: FastAPI, app: QIHub, *, entra: EntraConfig | None = None)
 def _mount_pages(web: FastAPI, gate: Gate) -> None:
     login_origin = ""
     if gate.entra is not None:
-        login_origin = " " + gate.entra.config.login_url.rstrip("/")
+        login_origin = gate.entra.config.login_url.rstrip("/")
 
     @web.get(SIGN_IN, response_class=HTMLResponse)
     def sign_in_page(request: Request, next: str = "") -> Response:
         if gate.cookies is None:
-            return gate.note(503, "Sign-in is off", NOT_ON_HTTP)
+            return gate.note(request, 503, "Sign-in is off", NOT_ON_HTTP)
         if current_person(request) is not None:
             return gate.see_other(safe_next(next))
-        html = pages.sign_in(
-            gate.organisation, entra=gate.entra is not None, next_path=safe_next(next)
+        return gate.page(
+            request,
+            "signin/sign_in.html",
+            form_to=login_origin,
+            entra=gate.entra is not None,
+            next=safe_next(next),
         )
-        return gate.page(200, html, form_to=login_origin)
 
     @web.get("/hub/account", response_class=HTMLResponse)
-    def account(person: SignedIn = Depends(require_signed_in)) -> Response:  # noqa: B008
-        return gate.page(200, pages.account(gate.organisation, person))
+    def account(
+        request: Request,
+        person: SignedIn = Depends(require_signed_in),  # noqa: B008
+    ) -> Response:
+        return gate.page(
+            request,
+            "signin/account.html",
+            name=person.actor.name,
+            email=person.actor.email,
+            method=METHODS.get(person.method, person.method),
+            csrf=person.csrf,
+        )
 
     def sign_out(request: Request, everywhere: bool) -> Callable[[], None]:
         def run() -> None:
@@ -250,15 +298,18 @@ def _mount_pages(web: FastAPI, gate: Gate) -> None:
 
     async def signing_out(request: Request, everywhere: bool) -> Response:
         if gate.cookies is None:
-            return gate.note(503, "Sign-in is off", NOT_ON_HTTP)
+            return await gate.noted(request, 503, "Sign-in is off", NOT_ON_HTTP)
         person = await run_in_threadpool(current_person, request)
         if person is None:
             return gate.see_other(SIGN_IN)
         if await form_checked(request, person) is None:
-            return gate.note(403, "Not signed out", "Press Sign out on QI Hub's own page.")
+            return await gate.noted(
+                request, 403, "Not signed out", "Press Sign out on QI Hub's own page."
+            )
         await run_in_threadpool(sign_out(request, everywhere))
+        request.state.hub_person = None  # the page's header: no one is signed in now
         message = "You have signed out" + (" on every device." if everywhere else ".")
-        response = gate.note(200, "Signed out", message, again=True)
+        response = await gate.noted(request, 200, "Signed out", message, again=True)
         gate.clear_session(response)
         return response
 
@@ -287,20 +338,20 @@ def _start_session(gate: Gate, request: Request, staff_id: int, method: str) -> 
 def _mount_links(web: FastAPI, gate: Gate) -> None:
     base_url = gate.app.config.organisation.web_base_url
 
-    def refused(state: str) -> HTMLResponse:
+    def refused(request: Request, state: str) -> HTMLResponse:
         title, message = LINK_REFUSED.get(state, LINK_REFUSED["unknown"])
-        return gate.note(STATUS.get(state, 404), title, message)
+        return gate.note(request, STATUS.get(state, 404), title, message)
 
     @web.api_route(f"{links.PATH}{{token}}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-    def link_opened(token: str) -> Response:
+    def link_opened(token: str, request: Request) -> Response:
         """Shows who the link is for and changes nothing: link previews and scanners open it."""
         if gate.cookies is None:
-            return gate.note(503, "Sign-in is off", NOT_ON_HTTP)
+            return gate.note(request, 503, "Sign-in is off", NOT_ON_HTTP)
         with gate.app.uow_factory() as uow:
             seen = links.look(uow, token, gate.app.clock.now())
         if seen.state != "open":
-            return refused(seen.state)
-        return gate.page(200, pages.continue_as(gate.organisation, seen.name))
+            return refused(request, seen.state)
+        return gate.page(request, "signin/continue.html", name=seen.name)
 
     def redeem(token: str, request: Request) -> links.Seen | str:
         with gate.app.uow_factory() as uow:
@@ -313,15 +364,19 @@ def _mount_links(web: FastAPI, gate: Gate) -> None:
     @web.post(f"{links.PATH}{{token}}", response_class=HTMLResponse)
     async def link_used(token: str, request: Request) -> Response:
         if gate.cookies is None:
-            return gate.note(503, "Sign-in is off", NOT_ON_HTTP)
+            return await gate.noted(request, 503, "Sign-in is off", NOT_ON_HTTP)
         if from_elsewhere(request, base_url):
-            return gate.note(403, "Not signed in", "Open the link from chat and press Continue.")
+            return await gate.noted(
+                request, 403, "Not signed in", "Open the link from chat and press Continue."
+            )
         form = await posted(request)
         if form is None or form.get("confirm") != "yes":
-            return gate.note(400, "Not signed in", "Press Continue on the link's page.")
+            return await gate.noted(
+                request, 400, "Not signed in", "Press Continue on the link's page."
+            )
         outcome = await run_in_threadpool(redeem, token, request)
         if isinstance(outcome, links.Seen):
-            return refused(outcome.state)
+            return await run_in_threadpool(refused, request, outcome.state)
         response = gate.see_other(HOME)
         gate.set_session(response, outcome)
         return response
@@ -343,17 +398,20 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
 
     @web.post("/hub/signin/entra", response_class=HTMLResponse)
     async def entra_begin(request: Request) -> Response:
-        assert gate.cookies is not None
+        if gate.cookies is None:
+            return await gate.noted(request, 503, "Sign-in is off", NOT_ON_HTTP)
         if from_elsewhere(request, base_url):
-            return gate.note(403, "Not signed in", "Start from QI Hub's sign-in page.")
+            return await gate.noted(
+                request, 403, "Not signed in", "Start from QI Hub's sign-in page."
+            )
         form = await posted(request)
         if form is None:
-            return gate.note(413, "Not signed in", "That request was too large.")
+            return await gate.noted(request, 413, "Not signed in", "That request was too large.")
         try:
             auth_uri, binding = await run_in_threadpool(begin, safe_next(form.get("next")))
         except Exception:  # msal's discovery failing: Entra ID unreachable or misconfigured
             log.warning("hub sign-in: could not start an Entra ID sign-in", exc_info=True)
-            return gate.note(503, "Please try again", unavailable)
+            return await gate.noted(request, 503, "Please try again", unavailable)
         response = RedirectResponse(auth_uri, status_code=303, headers=dict(HEADERS))
         response.set_cookie(
             gate.cookies.flow_name,
@@ -378,6 +436,7 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
             stale = row is None or now - row.created_at > FLOW_LIFETIME
         if flow is None or stale:
             return gate.note(
+                request,
                 400,
                 "Sign-in expired",
                 "This sign-in expired or was started in another browser. Please start again.",
@@ -388,6 +447,7 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
         except EntraRefused as refusal:
             log.warning("hub sign-in: Entra ID sign-in refused (%s)", refusal.reason)
             return gate.note(
+                request,
                 403,
                 "Not signed in",
                 "Microsoft sign-in did not work. Please start again.",
@@ -399,6 +459,7 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
         if staff_id is None:
             log.warning("hub sign-in: an Entra ID account with no active staff record")
             return gate.note(
+                request,
                 403,
                 "Not signed in",
                 "Your Microsoft account is not in QI Hub's staff directory. Ask the QI team to "
@@ -408,10 +469,11 @@ def _mount_entra(web: FastAPI, gate: Gate, entra: EntraSignIn) -> None:
 
     @web.post("/hub/signin/entra/callback", response_class=HTMLResponse)
     async def entra_callback(request: Request) -> Response:
-        assert gate.cookies is not None
+        if gate.cookies is None:
+            return await gate.noted(request, 503, "Sign-in is off", NOT_ON_HTTP)
         answer = await posted(request, MAX_CALLBACK_BODY)
         if answer is None:
-            return gate.note(413, "Not signed in", "That request was too large.")
+            return await gate.noted(request, 413, "Not signed in", "That request was too large.")
         binding = request.cookies.get(gate.cookies.flow_name, "")
         outcome = await run_in_threadpool(finish, binding, answer, request)
         if isinstance(outcome, Response):

@@ -1,21 +1,18 @@
-"""The page behind a personal acknowledgement link, as plain accessible HTML (no script, no
-external assets), and the HTTP status each state of the link answers with.
+"""What the page behind a personal acknowledgement link shows, and the HTTP status each state
+of the link answers with. The HTML is the adapter's (bot/ack_web.py, in the web shell).
 
-Jinja2 with autoescaping on: an alert's title or instructions containing markup shows as text.
-A used, unknown or refused link shows one sentence and nothing about any alert.
+A used, unknown or refused link shows one sentence and nothing about any alert: the same
+sentence for a made-up token as for a link to an alert not sent.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from dataclasses import dataclass
 
 from handlers.alerts import views
 from handlers.alerts.ack_links import Seen
 from handlers.calendar import WorkingCalendar
 from handlers.config import OrgConfig
-from messages.templates import TEMPLATES
 
 STATUS = {
     "open": 200,
@@ -44,48 +41,52 @@ REFUSED = {
 }
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES / "ack"),
-        autoescape=select_autoescape(["html"], default_for_string=True, default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+@dataclass(frozen=True)
+class Refused:
+    """A page of one sentence (a refusal, or "not saved"), naming no alert."""
+
+    title: str
+    message: str
 
 
-def plain(config: OrgConfig, title: str, message: str) -> str:
-    """A page of one sentence (a refusal, or "not saved")."""
-    page = environment().get_template("page.html")
-    return page.render(
-        organisation=config.organisation.name, alert=None, title=title, message=message
-    )
+@dataclass(frozen=True)
+class AlertShown:
+    """The alert a link leads to, in words, and what the link may still do (`state`)."""
+
+    state: str
+    """open (the Acknowledge button), acknowledged, expired or replaced."""
+    title: str
+    headline: str
+    severity: str
+    critical: bool
+    instructions: str
+    ref: str
+    deadline: str
+    name: str
+    acked_at: str
+    acked_day: str
+    replaced_by: str
 
 
-def render(config: OrgConfig, calendar: WorkingCalendar, seen: Seen) -> tuple[int, str]:
-    """(HTTP status, page) for what a link leads to."""
-    organisation = config.organisation.name
-    page = environment().get_template("page.html")
+def view(
+    config: OrgConfig, calendar: WorkingCalendar, seen: Seen
+) -> tuple[int, AlertShown | Refused]:
+    """(HTTP status, what to show) for what a link leads to."""
     alert = seen.alert
     if alert is None or seen.state in REFUSED:
-        title, message = REFUSED.get(seen.state, REFUSED["unknown"])
-        return STATUS.get(seen.state, 404), plain(config, title, message)
+        return STATUS.get(seen.state, 404), Refused(*REFUSED.get(seen.state, REFUSED["unknown"]))
     acked = calendar.local(seen.acked_at) if seen.acked_at else None
-    html = page.render(
-        organisation=organisation,
-        alert=alert,
+    return STATUS[seen.state], AlertShown(
         state=seen.state,
         title=f"{alert.ref}: {alert.title}",
         headline=views.headline(alert, seen.original_ref),
         severity=views.severity_label(config, alert),
-        severity_code=alert.severity,
+        critical=alert.severity == "critical",
         instructions=alert.instructions,
         ref=alert.ref,
         deadline=views.when(calendar, alert.ack_deadline),
-        name=seen.name,
+        name=seen.name or "",
         acked_at=f"{acked:%H:%M}" if acked else "",
         acked_day=f"{acked:%A %d %B %Y}" if acked else "",
-        replaced_by=seen.replaced_by,
+        replaced_by=seen.replaced_by or "",
     )
-    return STATUS[seen.state], html
