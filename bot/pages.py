@@ -46,6 +46,7 @@ HEADERS = {
 
 NAVIGATION = (
     ("Home", "/hub"),
+    ("Ideas", "/hub/ideas"),
     ("Bulletins", "/bulletins"),
     ("Board pack", "/reports/board"),
 )

@@ -18,6 +18,7 @@ from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.clock_watch import ClockWatch
 from bot.http_edge import from_this_machine
+from bot.hub_ideas import mount_ideas
 from bot.hub_web import mount_hub
 from bot.notify.receipts import mount_notify_callback
 from bot.observability import Metrics, RequestObserver
@@ -136,6 +137,7 @@ def create_web_app(
     mount_reports(web, app)
     mount_ack_links(web, app)
     mount_sign_in(web, app, entra=entra_config(app.settings, app.config, entra_verify))
+    mount_ideas(web, app)
     mount_notify_callback(web, app)
     web.add_middleware(
         RequestObserver,
