@@ -146,6 +146,10 @@ class IdeasPages:
     def idea(
         self, request: Request, person: SignedIn, ref: str, outcome: Notice | None, status: int
     ) -> HTMLResponse:
+        """The idea's page (after a support press too): `idea.view` needed, as in chat."""
+        no = self.refused(request, person)
+        if no is not None:
+            return no
         try:
             idea = self.read(person, lambda ctx: viewer.idea_page(ctx, service.find(ctx, ref)))
         except NotFound:
@@ -203,7 +207,7 @@ def mount_ideas(web: FastAPI, app: QIHub) -> None:
         ref: str,
         person: SignedIn = Depends(require_signed_in),  # noqa: B008
     ) -> HTMLResponse:
-        return pages.refused(request, person) or pages.idea(request, person, ref, None, 200)
+        return pages.idea(request, person, ref, None, 200)
 
     @web.post("/hub/ideas/{ref:idea_ref}/support", response_class=HTMLResponse)
     async def support(request: Request, ref: str) -> Response:

@@ -417,3 +417,20 @@ def test_a_sponsors_card_is_not_redrawn_with_a_redirect_they_may_not_see(hub: Ha
     redrawn = [r for h, r in hub.platform.updated if h["to"] == HELEN]
     assert len(redrawn) == before
     assert all("personal matter" not in said(r) for r in [*redrawn, *hub.platform.to(HELEN)])
+
+
+def test_without_idea_view_the_pages_are_refused(
+    hub: Harness, client: TestClient, config: OrgConfig
+) -> None:
+    ref = ref_in(hub.submit_idea())
+    tom = Browser(hub, client, TOM)
+    narrowed = {**config.permissions, "idea.view": ["ideas_panel"]}
+    hub.app.services.config = config.model_copy(update={"permissions": narrowed})
+    try:
+        for path in ("/hub/ideas", "/hub/ideas/mine", f"/hub/ideas/{ref}"):
+            refused = tom.get(path)
+            assert refused.status_code == 403, path
+            assert "The ideas board is for ideas panel." in content(refused), path
+            assert "flush" not in content(refused).lower(), path
+    finally:
+        hub.app.services.config = config
