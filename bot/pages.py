@@ -58,6 +58,7 @@ def csp(form_to: str = "") -> str:
 NAVIGATION = (
     ("Home", "/hub"),
     ("Learning library", "/hub/library"),
+    ("Ideas", "/hub/ideas"),
     ("Bulletins", "/bulletins"),
     ("Board pack", "/reports/board"),
 )

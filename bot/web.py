@@ -19,6 +19,7 @@ from bot.bulletin_web import mount_bulletins
 from bot.clock_watch import ClockWatch
 from bot.http_edge import from_this_machine, proxy_trust
 from bot.hub_library import mount_library
+from bot.hub_ideas import mount_ideas
 from bot.hub_web import mount_hub
 from bot.notify.receipts import mount_notify_callback
 from bot.observability import Metrics, RequestObserver
@@ -138,6 +139,7 @@ def create_web_app(
     mount_ack_links(web, app)
     mount_sign_in(web, app, entra=entra_config(app.settings, app.config, entra_verify))
     mount_library(web, app)
+    mount_ideas(web, app)
     mount_notify_callback(web, app)
     web.add_middleware(
         RequestObserver,

@@ -36,7 +36,7 @@ from handlers.config import OrgConfig
 from handlers.reports.board import build_board_pack
 from handlers.spc.series import At, committee_series
 from tests.fake_entra import CLIENT_ID, CLIENT_SECRET, TENANT_ID
-from tests.harness import ALEX, CHRIS, NADIA, SAM, Harness
+from tests.harness import ALEX, CHRIS, NADIA, SAM, TOM, Harness, ref_in
 from tests.lessons_flow import add_action, decided_lesson
 from tests.slack import signed
 from tests.teams import activities
@@ -179,6 +179,15 @@ ROUTES: tuple[Route, ...] = (
     # the learning library (bot/hub_library.py)
     page("/hub/library", "/hub/library?q=flush", signed_out=SIGN_IN),
     page("/hub/lessons/{ref}", "/hub/lessons/{lesson}", signed_out=SIGN_IN, lead_differs=True),
+    # the ideas board (bot/hub_ideas.py)
+    page("/hub/ideas", signed_out=SIGN_IN),
+    page("/hub/ideas/mine", signed_out=SIGN_IN),
+    page("/hub/ideas/{ref:idea_ref}", "/hub/ideas/{idea}", signed_out=SIGN_IN),
+    post(
+        "/hub/ideas/{ref:idea_ref}/support",
+        "/hub/ideas/{idea}/support",
+        signed_out=SEE_OTHER("/hub/signin?next=/hub/ideas/{idea}"),
+    ),
     # signing in and out (bot/signin/web.py)
     page("/hub/signin", "/hub/signin?next=/hub/account", signed_in=SEE_OTHER("/hub/account")),
     page("/hub/account", signed_out=SIGN_IN),
@@ -212,6 +221,7 @@ def _board_chart(hub: Harness) -> str:
 
 RECORDS: Mapping[str, Callable[[Harness], str]] = {
     "lesson": lambda hub: _lesson_with_an_action(hub),
+    "idea": lambda hub: ref_in(hub.submit_idea(TOM), "IDEA"),
     "bulletin": lambda hub: str(publish(hub)),  # Q3 2026/27, published on 4 January 2027
     "quarter": lambda _hub: "2026-Q3",  # the published bulletin's quarter: a board pack with data
     "this_quarter": _this_quarter,

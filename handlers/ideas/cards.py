@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.ideas import commands, service, sponsorship
+from handlers.ideas import commands, service, sponsorship, visibility
 from handlers.ideas.views import idea_card
 from handlers.permissions import allowed
 from handlers.registry import CardView
@@ -12,8 +12,9 @@ from handlers.registry import CardView
 def render(ctx: Context, ref: str, shared: bool) -> CardView | None:
     """In a shared place (the panel's channel) the card as it was posted, with the panel's
     decisions when the viewer may decide; for one person, the card `/idea status` shows them.
-    A confidential or anonymous submitter is never named to someone who may not know them."""
-    idea = ctx.uow.ideas.by_ref(ref)
+    A confidential or anonymous submitter is never named to someone who may not know them,
+    and an idea they may not see (handlers/ideas/visibility.py) is not drawn for them at all."""
+    idea = visibility.visible(ctx, ctx.uow.ideas.by_ref(ref))
     if idea is None:
         return None
     mine = service.is_submitter(ctx, idea)

@@ -7,7 +7,7 @@ from handlers.context import Context
 from handlers.duties import Decision
 from handlers.errors import FieldProblem, StaleCard, UserError
 from handlers.forms import as_raw, typed_title
-from handlers.ideas import service, sponsorship
+from handlers.ideas import service, sponsorship, viewer
 from handlers.ideas.forms import (
     BUSINESS_CASE,
     SPONSOR_DECLINE_FORM,
@@ -111,37 +111,28 @@ def _viewer_card(ctx: Context, idea: Idea, receipt: str | None = None) -> list[B
         ctx, Decision.IDEA_DECISION, idea
     )
     extra: list[Button] = []
-    if idea.status in IDEA_OPEN:
-        if (mine or receipt) and allowed(ctx.config, ctx.actor.roles, "idea.submit"):
-            value = {"ref": idea.ref, **({"receipt": receipt} if receipt else {})}
-            extra.append(
-                Button(
-                    "Withdraw",
-                    "idea.withdraw",
-                    value,
-                    style="danger",
-                    confirm=f"Withdraw {idea.ref}? The ideas panel is told.",
-                )
+    withdraws = (mine or receipt) and allowed(ctx.config, ctx.actor.roles, "idea.submit")
+    if idea.status in IDEA_OPEN and withdraws:
+        value = {"ref": idea.ref, **({"receipt": receipt} if receipt else {})}
+        extra.append(
+            Button(
+                "Withdraw",
+                "idea.withdraw",
+                value,
+                style="danger",
+                confirm=f"Withdraw {idea.ref}? The ideas panel is told.",
             )
-        elif (
-            not mine
-            and not receipt
-            and ctx.actor.staff_id is not None
-            and allowed(ctx.config, ctx.actor.roles, "idea.support")
-            and not ctx.uow.ideas.has_support(idea.id, ctx.actor.staff_id)
-        ):
-            extra.append(Button("Support this idea", "idea.support", {"ref": idea.ref}))
+        )
+    elif viewer.offers_support(ctx, idea, receipt=receipt):
+        extra.append(Button("Support this idea", "idea.support", {"ref": idea.ref}))
     if _asked_to_sponsor(ctx, idea):
         extra = [*sponsor_buttons(idea), *extra]
-    history = [
-        (ctx.calendar.local(e.at).strftime("%d %b"), e.action.replace("_", " "))
-        for e in ctx.uow.audit.for_entity("idea", idea.ref)
-    ]
+    history = [(step.on.strftime("%d %b"), step.what) for step in viewer.history(ctx, idea)]
     return idea_card(
         idea,
         ctx.config,
         submitter_names=sponsorship.submitter_names(ctx, idea),
-        may_see_confidential=service.may_see_confidential(ctx) or mine,
+        may_see_confidential=viewer.knows_confidential(ctx, idea),
         panel_buttons=may_decide,
         extra_buttons=extra,
         history=history,
@@ -171,12 +162,7 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
     assert ctx.actor.staff_id is not None
     ideas = ctx.uow.ideas.submitted_by(ctx.actor.staff_id)
     blocks: list[Block] = [Heading("Your ideas"), idea_items(ideas, open_button=True)]
-    blocks.append(
-        SmallPrint(
-            "Anonymous ideas are not listed (we keep no link to you): "
-            "use /idea status with your receipt code."
-        )
-    )
+    blocks.append(SmallPrint(viewer.ANONYMOUS_NOTE))
     return Reply(summary=f"You have {counted(len(ideas), 'idea')}", blocks=tuple(blocks))
 
 

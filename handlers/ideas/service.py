@@ -13,7 +13,7 @@ from handlers import cards
 from handlers.audit import record
 from handlers.context import Context
 from handlers.errors import FieldProblem, StaleCard, UserError
-from handlers.ideas import sponsorship
+from handlers.ideas import sponsorship, visibility
 from handlers.ideas.forms import CASE_FIELDS
 from handlers.ideas.lifecycle import BY_NAME, IDEA_OPEN, IdeaStatus, Transition
 from handlers.ideas.sponsorship import submitter_names
@@ -101,9 +101,12 @@ def submit(
 
 
 def find(ctx: Context, ref_or_receipt: str) -> Idea:
+    """The idea by reference (if this person may see it: handlers/ideas/visibility.py) or by
+    receipt (whoever holds the receipt submitted it). One they may not see is answered as one
+    that does not exist."""
     return find_by_ref_or_receipt(
         ref_or_receipt,
-        ctx.uow.ideas.by_ref,
+        lambda ref: visibility.visible(ctx, ctx.uow.ideas.by_ref(ref)),
         ctx.uow.ideas.by_receipt_hash,
         "an idea",
         "IDEA-2026-0001",
@@ -198,8 +201,13 @@ def notice_for_panel(idea: Idea, reason: str | None) -> Reply:
 
 
 def support(ctx: Context, idea: Idea) -> int:
-    """One support per person, never for your own idea, only while the idea is open."""
+    """One support per person, never for your own idea, only while the idea is open.
+
+    The idea's row is locked first, so two presses at once (chat and web, two devices) take
+    turns: the second is told "already", not refused by the database's one-row-per-supporter
+    key, and no supporter is lost from the count."""
     assert ctx.actor.staff_id is not None
+    ctx.uow.ideas.lock(idea)
     if is_submitter(ctx, idea):
         raise UserError("You can't support your own idea, but you can ask colleagues to.")
     if idea.status not in IDEA_OPEN:

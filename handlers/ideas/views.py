@@ -77,8 +77,9 @@ def cost_label(idea: Idea) -> str:
     return f"{pounds}: {idea.cost_detail}" if idea.cost_detail else pounds
 
 
-def business_case(idea: Idea) -> list[Block]:
-    """The Big Idea's case, as given (nothing shown for a Bright Idea that never had one)."""
+def case_parts(idea: Idea) -> list[tuple[str, str]]:
+    """The Big Idea's case as (label, text), as given (none for a Bright Idea that never had
+    one)."""
     if not any((idea.scope, idea.resources, idea.cost_detail, idea.success_measures)):
         return []
     parts = [
@@ -87,21 +88,24 @@ def business_case(idea: Idea) -> list[Block]:
         ("Estimated cost", cost_label(idea)),
         ("Measures of success", idea.success_measures),
     ]
-    return [Text(f"{label}: {value}") for label, value in parts if value]
+    return [(label, value) for label, value in parts if value]
 
 
-def idea_card(
+def business_case(idea: Idea) -> list[Block]:
+    """The Big Idea's case on the card."""
+    return [Text(f"{label}: {value}") for label, value in case_parts(idea)]
+
+
+def idea_facts(
     idea: Idea,
     config: OrgConfig,
     *,
     submitter_names: Sequence[str] = (),
     may_see_confidential: bool = False,
-    panel_buttons: bool = False,
-    extra_buttons: Sequence[Button] = (),
-    history: Sequence[tuple[str, str]] = (),
     sponsor_name: str | None = None,
-) -> list[Block]:
-    """The full card. Panel buttons only where the viewer may decide (checked again on press)."""
+) -> list[Fact]:
+    """What the card lists about an idea (the web's idea page lists the same): a confidential
+    submitter named only when `may_see_confidential`, an anonymous one never."""
     facts = [
         Fact("Status", status_label(idea.status)),
         Fact(
@@ -118,6 +122,28 @@ def idea_card(
     if idea.sponsor_id is not None:
         facts.append(Fact("Sponsor", sponsor_label(idea, sponsor_name)))
     facts.append(Fact("Supporters", str(idea.support_count)))
+    return facts
+
+
+def idea_card(
+    idea: Idea,
+    config: OrgConfig,
+    *,
+    submitter_names: Sequence[str] = (),
+    may_see_confidential: bool = False,
+    panel_buttons: bool = False,
+    extra_buttons: Sequence[Button] = (),
+    history: Sequence[tuple[str, str]] = (),
+    sponsor_name: str | None = None,
+) -> list[Block]:
+    """The full card. Panel buttons only where the viewer may decide (checked again on press)."""
+    facts = idea_facts(
+        idea,
+        config,
+        submitter_names=submitter_names,
+        may_see_confidential=may_see_confidential,
+        sponsor_name=sponsor_name,
+    )
     blocks: list[Block] = [
         Heading(f"{idea.ref} · {KIND_LABELS.get(idea.kind, idea.kind)}: {idea.title}"),
         Facts(tuple(facts)),

@@ -1,15 +1,41 @@
-"""Idea queries: by reference or receipt, by submitter, the panel's queue, supports, reminders."""
+"""Idea queries: by reference or receipt, by submitter, the panel's queue, the ideas board,
+supports, reminders."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from store.models import Idea, IdeaSubmitter, IdeaSupport
 from store.repos.dialect import not_reminded
+
+
+@dataclass(frozen=True)
+class IdeaScope:
+    """Which ideas a viewer may see, as decided by handlers.ideas.visibility.idea_scope: every
+    idea not in `private_statuses`, those in it that `submitter_id` submitted, or all of them
+    when `everything`. Only the decision's result lives here, so queries can apply it."""
+
+    everything: bool = False
+    private_statuses: frozenset[str] = frozenset()
+    submitter_id: int | None = None
+
+    def where(self) -> ColumnElement[bool]:
+        """The scope as a WHERE clause on Idea (the same rule as visibility.may_see)."""
+        if self.everything or not self.private_statuses:
+            return true()
+        allowed: list[ColumnElement[bool]] = [Idea.status.not_in(sorted(self.private_statuses))]
+        if self.submitter_id is not None:
+            allowed.append(
+                exists().where(
+                    IdeaSubmitter.idea_id == Idea.id, IdeaSubmitter.staff_id == self.submitter_id
+                )
+            )
+        return or_(false(), *allowed)
 
 
 class IdeaRepo:
@@ -62,6 +88,27 @@ class IdeaRepo:
             .limit(limit)
         )
         return self.session.scalars(query).all(), total
+
+    def board_page(
+        self, scope: IdeaScope, statuses: Sequence[str], offset: int, limit: int
+    ) -> tuple[Sequence[Idea], int]:
+        """A page of the ideas `scope` may see in `statuses`, newest first, and the total."""
+        where = (Idea.status.in_(statuses), scope.where())
+        total = self.session.scalar(select(func.count()).select_from(Idea).where(*where)) or 0
+        query = (
+            select(Idea)
+            .where(*where)
+            .order_by(Idea.created_at.desc(), Idea.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all(), total
+
+    def lock(self, idea: Idea) -> None:
+        """Hold `idea`'s row until this unit of work ends (PostgreSQL: SELECT … FOR UPDATE;
+        SQLite's unit of work already holds the one write lock), and read it afresh: two
+        presses at once then take turns, and the second sees what the first wrote."""
+        self.session.refresh(idea, with_for_update=True)
 
     def has_support(self, idea_id: int, staff_id: int) -> bool:
         query = select(IdeaSupport).where(
