@@ -1,7 +1,8 @@
 """Full-text search over the learning library: FTS5 on SQLite, a GIN tsvector on PostgreSQL.
 
-The index is built by migration 0002 (neither form is in the models). Callers pass words that
-are already plain tokens; each is still quoted here, so nothing a person types can be read as
+The index is built by migrations 0002 and 0031 (neither form is in the models; on PostgreSQL
+the words are a stored tsvector column, `lesson_fts_vector`). Callers pass words that are
+already plain tokens; each is still quoted here, so nothing a person types can be read as
 query syntax (FTS5's AND / OR / NOT / NEAR / * / column filters; websearch's "or" and "-").
 Both backends therefore mean the same thing: every word must match, in any order, stemmed.
 """
@@ -35,7 +36,9 @@ from store.repos.lessons import UNIT_KINDS, LessonScope
 _FTS = table("lesson_fts", column("rowid"))
 _FTS_TABLE: ColumnClause[Any] = literal_column("lesson_fts")
 _ENGLISH: ColumnClause[Any] = literal_column("'english'")
-"""A literal, not a bound parameter, so the expression matches the index lesson_fts_gin."""
+_VECTOR: ColumnClause[Any] = literal_column("lesson.lesson_fts_vector")
+"""to_tsvector('english', search_text), stored by PostgreSQL with the row and GIN-indexed
+(migration 0031): matching, ranking and counting read it instead of parsing the text again."""
 
 
 @dataclass(frozen=True)
@@ -133,10 +136,9 @@ class SearchRepo:
             base = select(*columns).where(*where)
             order = [Lesson.created_at.desc(), Lesson.id.desc()]
         elif self._postgres:
-            vector = func.to_tsvector(_ENGLISH, Lesson.search_text)
             query = func.websearch_to_tsquery(_ENGLISH, websearch_query(words))
-            base = select(*columns).where(vector.op("@@")(query), *where)
-            order = [func.ts_rank(vector, query).desc(), Lesson.id]
+            base = select(*columns).where(_VECTOR.op("@@")(query), *where)
+            order = [func.ts_rank(_VECTOR, query).desc(), Lesson.id]
         else:
             base = (
                 select(*columns)
