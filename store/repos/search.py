@@ -147,6 +147,13 @@ class SearchRepo:
                 .where(_FTS_TABLE.op("MATCH")(fts5_query(words)), *where)
             )
             order = [func.bm25(_FTS_TABLE), Lesson.id]
+        if self._postgres:
+            # Plan each search for its own words: a word in every lesson and a word in ten want
+            # different plans, and the generic plan PostgreSQL adopts for a statement prepared
+            # and run over and over (psycopg prepares it on its fifth run) knows neither; it
+            # was four times slower for "handover unit:ward-4" (bench/README.md). This
+            # transaction only.
+            self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
         page = base.order_by(*order).offset(offset).limit(limit)
         return [Hit(*row) for row in self.session.execute(page)], total
