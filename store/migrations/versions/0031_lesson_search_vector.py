@@ -4,12 +4,13 @@ Revision ID: 0031
 Revises: 0030
 Create Date: 2026-12-05
 
-PostgreSQL only (SQLite's FTS5 table already keeps its words). Migration 0002 indexed the
+On PostgreSQL (SQLite's FTS5 table already keeps its words), migration 0002 indexed the
 expression to_tsvector('english', search_text) and nothing else: the index finds the matching
 lessons, but ranking them (ts_rank) and counting a common word's matches recomputed the vector
 from the text for every matching lesson, and for a word in most lessons the planner read the
-whole table doing so: 10 s to count "patient" in 100,000 lessons, 20 s for its first page
-(bench/library.py, EXPLAIN ANALYZE in bench/README.md).
+whole table doing so: 2.8 s to count "patient" in 100,000 lessons and 5.8 s for its first
+page on a quiet machine (bench/library.py; EXPLAIN ANALYZE in bench/README.md). Generated
+columns need PostgreSQL 12 or later.
 
 `lesson_fts_vector` is a stored generated column, always to_tsvector('english', search_text):
 PostgreSQL computes it when the text is written, so no code writes it and it cannot disagree
