@@ -15,7 +15,7 @@ follow a long tail: "patient" is in most lessons (committee names and sources ca
 
 On PostgreSQL the register is kept between runs (seeding 100,000 lessons takes minutes on a
 shared machine): each size lives in its own schema, marked complete by a comment on the schema
-once every row is in and ANALYZE has run, and reused while the mark matches SEED_VERSION.
+once every row is in and VACUUM ANALYZE has run, and reused while the mark matches SEED_VERSION.
 """
 
 from __future__ import annotations
