@@ -7,7 +7,9 @@ The Slack ack and Teams task/submit benchmarks run each scenario for QIHUB_BENCH
 (at least 3 s). The ack storm sends QIHUB_BENCH_SCALE x 1,800 Acknowledge presses in 10 s
 (bench/ack_storm.py). The broadcast benchmark sends QIHUB_BENCH_SCALE x 1,800 and x 100,000 messages
 through fakes enforcing Slack's, Teams' (scaled) and GOV.UK Notify's limits (see
-bench/broadcast.py), and adds the trust's reach model (bench/reach.py).
+bench/broadcast.py), and adds the trust's reach model (bench/reach.py). The library benchmark
+searches 100,000 x QIHUB_BENCH_SCALE lessons (bench/library.py; its PostgreSQL register is kept
+between runs in the database bench_library).
 """
 
 from __future__ import annotations
@@ -19,12 +21,22 @@ from bench import (
     broadcast,
     console_startup,
     digest,
+    library,
     reminder_tick,
     slack_ack,
     teams_submit,
 )
 
-BENCHMARKS = [console_startup, reminder_tick, digest, slack_ack, teams_submit, ack_storm, broadcast]
+BENCHMARKS = [
+    console_startup,
+    reminder_tick,
+    digest,
+    library,
+    slack_ack,
+    teams_submit,
+    ack_storm,
+    broadcast,
+]
 
 
 def main() -> int:

@@ -22,11 +22,14 @@ from handlers.catalogue import build_registry
 from handlers.clock import ManualClock
 from handlers.config import load_config
 from handlers.context import SYSTEM, Context, Services
+from handlers.lessons.lifecycle import SEARCHABLE
+from handlers.visibility import EVERY_MEMBER_OF_STAFF
 from store import migrate
 from store.base import Base, UTCDateTime
 from store.db import make_engine
 from store.migrate import include_object
 from store.models import AuditEntry
+from store.repos.search import LessonFilter
 from store.uow import UnitOfWorkFactory
 from tests.conftest import BACKENDS, PG_URL, create_pg_schema, drop_pg_schema
 
@@ -983,3 +986,74 @@ def test_0030_adds_web_sign_in_and_every_staff_row_comes_through(empty_engine: E
         assert link is not None and link.staff_id == 1
         assert uow.hub.session_by_hash("b" * 64) is not None
         assert uow.hub.spend_link(link.id, WHEN) and not uow.hub.spend_link(link.id, WHEN)
+
+
+def _indexes(engine: Engine) -> set[str]:
+    return {i["name"] for i in inspect(engine).get_indexes("lesson") if i["name"]}
+
+
+def test_0031_keeps_every_lesson_and_finds_it_by_the_same_words(empty_engine: Engine) -> None:
+    """Lessons at 0030 come through 0031 as they were and the library finds them by the same
+    words, best match first; text changed afterwards is found by its new words only (on
+    PostgreSQL the stored vector follows the text by itself). The listing index replaces
+    ix_lesson_created, and on PostgreSQL the stored vector's index the expression index;
+    downgrading puts the old ones back."""
+    migrate.upgrade(empty_engine, "0030")  # the revision before it
+    columns = (
+        "ref", "title", "what_happened", "what_learned", "source", "committee", "source_refs",
+        "mode", "status", "tiers", "has_org_unit", "search_text",
+    )  # fmt: skip
+    lesson = sa_table("lesson", *(sa_column(n) for n in columns),
+        *(sa_column(n, UTCDateTime(timezone=True))
+          for n in ("created_at", "updated_at", "status_changed_at", "triaged_at")))  # fmt: skip
+    texts = {
+        "LL-2026-00001": "Missed line flush on Ward 4. The line flush chart was unsigned.",
+        "LL-2026-00002": "Delayed discharge letter. The flush was fine.",
+        "LL-2026-00003": "Wrong allergy record at handover.",
+    }
+    with empty_engine.begin() as connection:
+        for ref, words in texts.items():
+            connection.execute(lesson.insert().values(
+                ref=ref, title=words[:40], what_happened=words, what_learned="Learned.",
+                source="lfpse_event", committee="PSC", source_refs="[]", mode="named",
+                status="in_progress", tiers="[]", has_org_unit=False, search_text=words,
+                created_at=WHEN, updated_at=WHEN, status_changed_at=WHEN,
+                triaged_at=WHEN))  # fmt: skip
+    listed = ", ".join(("id", *columns))
+    with empty_engine.connect() as connection:
+        before = connection.execute(text(f"SELECT {listed} FROM lesson ORDER BY id")).all()
+    migrate.upgrade(empty_engine, "0031")
+    with empty_engine.connect() as connection:
+        assert connection.execute(text(f"SELECT {listed} FROM lesson ORDER BY id")).all() == before
+
+    def found(*words: str) -> tuple[list[str], int]:
+        with UnitOfWorkFactory(empty_engine)() as uow:
+            hits, total = uow.search.search(
+                words, LessonFilter(), SEARCHABLE, 0, 10, EVERY_MEMBER_OF_STAFF
+            )
+        return [h.ref for h in hits], total
+
+    assert found("flush") == (["LL-2026-00001", "LL-2026-00002"], 2)  # twice in 00001: first
+    assert found("allergy", "handover") == (["LL-2026-00003"], 1)
+    assert found() == (["LL-2026-00003", "LL-2026-00002", "LL-2026-00001"], 3)
+    with empty_engine.begin() as connection:
+        connection.execute(
+            lesson.update().where(lesson.c.ref == "LL-2026-00003").values(search_text="Sepsis")
+        )
+    assert found("sepsis") == (["LL-2026-00003"], 1)
+    assert found("allergy") == ([], 0)
+
+    postgres = empty_engine.dialect.name == "postgresql"
+    assert {"ix_lesson_library"} <= _indexes(empty_engine)
+    assert "ix_lesson_created" not in _indexes(empty_engine)
+    if postgres:
+        assert {"lesson_fts_vector_gin"} <= _indexes(empty_engine)
+        assert "lesson_fts_gin" not in _indexes(empty_engine)
+    migrate.downgrade(empty_engine, "0030")
+    assert "ix_lesson_created" in _indexes(empty_engine)
+    assert "ix_lesson_library" not in _indexes(empty_engine)
+    if postgres:
+        assert "lesson_fts_gin" in _indexes(empty_engine)
+        assert "lesson_fts_vector" not in {
+            c["name"] for c in inspect(empty_engine).get_columns("lesson")
+        }

@@ -20,7 +20,16 @@ class Lesson(Base):
     __table_args__ = (
         Index("ix_lesson_committee_status", "committee", "status", "status_changed_at"),
         Index("ix_lesson_status_changed", "status", "status_changed_at"),
-        Index("ix_lesson_created", "created_at"),
+        Index(  # the library: its scope and filters counted from the index alone (0031)
+            "ix_lesson_library",
+            "created_at",
+            "id",
+            "status",
+            "triaged_at",
+            "committee",
+            "source",
+            "srg",
+        ),
         Index(
             "ix_lesson_committee_unit", "committee", "has_org_unit", "status", "status_changed_at"
         ),

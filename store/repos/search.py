@@ -1,7 +1,8 @@
 """Full-text search over the learning library: FTS5 on SQLite, a GIN tsvector on PostgreSQL.
 
-The index is built by migration 0002 (neither form is in the models). Callers pass words that
-are already plain tokens; each is still quoted here, so nothing a person types can be read as
+The index is built by migrations 0002 and 0031 (neither form is in the models; on PostgreSQL
+the words are a stored tsvector column, `lesson_fts_vector`). Callers pass words that are
+already plain tokens; each is still quoted here, so nothing a person types can be read as
 query syntax (FTS5's AND / OR / NOT / NEAR / * / column filters; websearch's "or" and "-").
 Both backends therefore mean the same thing: every word must match, in any order, stemmed.
 """
@@ -35,7 +36,9 @@ from store.repos.lessons import UNIT_KINDS, LessonScope
 _FTS = table("lesson_fts", column("rowid"))
 _FTS_TABLE: ColumnClause[Any] = literal_column("lesson_fts")
 _ENGLISH: ColumnClause[Any] = literal_column("'english'")
-"""A literal, not a bound parameter, so the expression matches the index lesson_fts_gin."""
+_VECTOR: ColumnClause[Any] = literal_column("lesson.lesson_fts_vector")
+"""to_tsvector('english', search_text), stored by PostgreSQL with the row and GIN-indexed
+(migration 0031): matching, ranking and counting read it instead of parsing the text again."""
 
 
 @dataclass(frozen=True)
@@ -133,10 +136,9 @@ class SearchRepo:
             base = select(*columns).where(*where)
             order = [Lesson.created_at.desc(), Lesson.id.desc()]
         elif self._postgres:
-            vector = func.to_tsvector(_ENGLISH, Lesson.search_text)
             query = func.websearch_to_tsquery(_ENGLISH, websearch_query(words))
-            base = select(*columns).where(vector.op("@@")(query), *where)
-            order = [func.ts_rank(vector, query).desc(), Lesson.id]
+            base = select(*columns).where(_VECTOR.op("@@")(query), *where)
+            order = [func.ts_rank(_VECTOR, query).desc(), Lesson.id]
         else:
             base = (
                 select(*columns)
@@ -145,6 +147,13 @@ class SearchRepo:
                 .where(_FTS_TABLE.op("MATCH")(fts5_query(words)), *where)
             )
             order = [func.bm25(_FTS_TABLE), Lesson.id]
+        if self._postgres:
+            # Plan each search for its own words: a word in every lesson and a word in ten want
+            # different plans, and the generic plan PostgreSQL adopts for a statement prepared
+            # and run over and over (psycopg prepares it on its fifth run) knows neither; it
+            # was four times slower for "handover unit:ward-4" (bench/README.md). This
+            # transaction only.
+            self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
         page = base.order_by(*order).offset(offset).limit(limit)
         return [Hit(*row) for row in self.session.execute(page)], total
