@@ -50,6 +50,8 @@ NAVIGATION = (
     ("Board pack", "/reports/board"),
 )
 """The header's navigation: (text, address). An item is current on its address and below."""
+SIGNED_IN_NAVIGATION = (("My page", "/hub/me"),)
+"""Added after NAVIGATION for someone signed in: pages that are about the person."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,10 @@ class Shell:
         return replace(shell, sign_in=f"{SIGN_IN}?next={quote(safe_next(request.url.path))}")
 
     def navigation(self) -> list[dict[str, Any]]:
+        signed_in = SIGNED_IN_NAVIGATION if self.person else ()
         return [
             {"text": text, "href": href, "current": _under(self.path, href)}
-            for text, href in NAVIGATION
+            for text, href in (*NAVIGATION, *signed_in)
         ]
 
     def account(self) -> list[dict[str, Any]]:
