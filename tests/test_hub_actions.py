@@ -22,13 +22,14 @@ from sqlalchemy import select
 from bot.web import create_web_app
 from handlers.dispatch import TAMPERED
 from handlers.form_sessions import ALREADY, NOT_THIS_FORM
-from messages.view import CONFIRM_NOT_PATIENT, Button, Item, Items, Reply, all_text
+from messages.view import CONFIRM_NOT_PATIENT, Button, Items, Reply, all_text
 from store.models import AlertRecipient, AuditEntry, Idea, IdeaSubmitter, Staff
 from tests.harness import ALEX, CHRIS, IDEA, TOM, Harness, button, ref_in
 from tests.hub_forms_kit import forms_in, post_fields, press_form, the_form
 from tests.lessons_flow import add_action, decided_lesson
 from tests.signin_kit import csrf_of, in_process, request, signed_in, words
 from tests.test_alerts import approved
+from tests.test_hub_web import INLINE
 
 NAMED = "Mrs Jane Smith in bed 4 on Ward 5 was given the wrong flush."
 
@@ -252,7 +253,7 @@ def test_an_idea_shared_on_the_web_is_in_idea_mine_in_chat(
     cookies = signed_in(hub, client, ALEX)
     form = the_form(open_idea_form(client, cookies).text)
     assert form.action == "/hub/forms/idea.submit" and form.value("mode") == "named"
-    done = post_fields(client, form.action, cookies, form.filled(IDEA))  # type: ignore[arg-type]
+    done = post_fields(client, form.action, cookies, form.filled(IDEA))
     assert done.status_code == 200, text_of(done)
     ref = re.search(r"IDEA-\d{4}-\d{4}", text_of(done))
     assert ref is not None and "received" in text_of(done)
@@ -268,7 +269,7 @@ def test_a_form_with_errors_comes_back_with_every_answer_kept(
     cookies = signed_in(hub, client, ALEX)
     form = the_form(open_idea_form(client, cookies).text)
     answers = {**IDEA, "title": "", "benefits": ["safety", "staff"], "co_submitters": "nobody"}
-    again = post_fields(client, form.action, cookies, form.filled(answers))  # type: ignore[arg-type]
+    again = post_fields(client, form.action, cookies, form.filled(answers))
     assert again.status_code == 400
     page = text_of(again)
     assert "There is a problem" in page and "Please answer: Title" in page
@@ -284,7 +285,7 @@ def test_a_form_with_errors_comes_back_with_every_answer_kept(
 def test_a_form_sent_twice_is_already_sent(hub: Harness, client: TestClient) -> None:
     cookies = signed_in(hub, client, ALEX)
     form = the_form(open_idea_form(client, cookies).text)
-    sent = form.filled(IDEA)  # type: ignore[arg-type]
+    sent = form.filled(IDEA)
     assert post_fields(client, form.action, cookies, sent).status_code == 200
     again = post_fields(client, form.action, cookies, sent)
     assert ALREADY in text_of(again)
@@ -295,12 +296,12 @@ def test_a_form_opened_by_someone_else_is_refused(hub: Harness, client: TestClie
     alex = signed_in(hub, client, ALEX)
     form = the_form(open_idea_form(client, alex).text)
     tom = signed_in(hub, client, TOM)
-    theirs = [(n, csrf_of(client, tom) if n == "csrf" else v) for n, v in form.filled(IDEA)]  # type: ignore[arg-type]
+    theirs = [(n, csrf_of(client, tom) if n == "csrf" else v) for n, v in form.filled(IDEA)]
     refused = post_fields(client, form.action, tom, theirs)
     assert refused.status_code == 400
     assert NOT_THIS_FORM in text_of(refused)
     assert ideas(hub) == []
-    no_token = [(n, v) for n, v in form.filled(IDEA) if n != "csrf"]  # type: ignore[arg-type]
+    no_token = [(n, v) for n, v in form.filled(IDEA) if n != "csrf"]
     assert post_fields(client, form.action, alex, no_token).status_code == 403
     assert ideas(hub) == []
 
@@ -310,7 +311,7 @@ def test_an_anonymous_idea_on_the_web_shows_its_receipt_and_stores_no_identity(
 ) -> None:
     cookies = signed_in(hub, client, ALEX)
     form = the_form(open_idea_form(client, cookies).text)
-    done = post_fields(client, form.action, cookies, form.filled({**IDEA, "mode": "anonymous"}))  # type: ignore[arg-type]
+    done = post_fields(client, form.action, cookies, form.filled({**IDEA, "mode": "anonymous"}))
     assert done.status_code == 200, text_of(done)
     receipt = re.search(r"Your receipt code is (R-[A-Z0-9-]+)", text_of(done))
     assert receipt is not None
@@ -331,7 +332,7 @@ def test_a_patient_name_is_asked_about_on_the_web_as_in_chat(
     cookies = signed_in(hub, client, ALEX)
     form = the_form(open_idea_form(client, cookies).text)
     assert CONFIRM_NOT_PATIENT.name not in form.names  # never asked up front
-    warned = post_fields(client, form.action, cookies, form.filled({**IDEA, "problem": NAMED}))  # type: ignore[arg-type]
+    warned = post_fields(client, form.action, cookies, form.filled({**IDEA, "problem": NAMED}))
     assert warned.status_code == 400
     assert "seems to name a person" in text_of(warned)
     again = the_form(warned.text)
@@ -378,3 +379,37 @@ def test_an_action_on_my_page_opens_and_asks_for_more_time_with_the_nhs_date_inp
     assert done.status_code == 200, text_of(done)
     shown = " ".join(all_text(chat_reply(hub, CHRIS, f"/qi show {ref}")))
     assert "31 Jan 2027" in shown, shown
+
+
+# ---------------------------------------------------------------------------- the shell
+def test_every_page_here_is_in_the_shell_with_the_strict_policy(
+    hub: Harness, client: TestClient
+) -> None:
+    """My page, a form, a form with errors, a confirmation and a reply: each in the NHS shell,
+    with the strict CSP, no inline script or style, never stored by a shared cache."""
+    ref = ref_in(hub.submit_idea(ALEX, title="<script>alert(1)</script> labels"))
+    approved(hub)
+    cookies = signed_in(hub, client, ALEX)
+    form = the_form(open_idea_form(client, cookies).text)
+    card = post_fields(
+        client,
+        "/hub/press",
+        cookies,
+        sent_as_pressed(hub.drawn_button("idea.show", {"ref": ref}), csrf_of(client, cookies)),
+    )
+    withdraw = next(f for f in forms_in(card.text) if f.value("confirm"))
+    pages = [
+        request(client, "GET", "/hub/me", cookies),
+        open_idea_form(client, cookies, "?kind=big"),
+        post_fields(client, form.action, cookies, form.filled({"title": ""})),
+        card,
+        post_fields(client, "/hub/press", cookies, withdraw.fields),
+    ]
+    assert [p.status_code for p in pages] == [200, 200, 400, 200, 200]
+    for shown in pages:
+        policy = shown.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "unsafe" not in policy
+        assert shown.headers["cache-control"] == "private, no-store"
+        assert INLINE.search(shown.text) is None, INLINE.search(shown.text)
+        assert shown.text.count("<h1") == 1
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; labels" in card.text
