@@ -63,6 +63,8 @@ NAVIGATION = (
     ("Board pack", "/reports/board"),
 )
 """The header's navigation: (text, address). An item is current on its address and below."""
+SIGNED_IN_NAVIGATION = (("My page", "/hub/me"),)
+"""Added after NAVIGATION for someone signed in: pages that are about the person."""
 
 
 @dataclass(frozen=True)
@@ -96,13 +98,13 @@ class Shell:
         return replace(shell, sign_in=f"{SIGN_IN}?next={quote(safe_next(request.url.path))}")
 
     def navigation(self) -> list[dict[str, Any]]:
-        """The items, the one whose address is the longest this page is at or below current
-        (so /hub/library is the library's, not Home's too)."""
-        under = [href for _text, href in NAVIGATION if _under(self.path, href)]
+        """The items (My page only for someone signed in), the one whose address is the
+        longest this page is at or below current (so /hub/library is the library's, not
+        Home's too)."""
+        items = (*NAVIGATION, *(SIGNED_IN_NAVIGATION if self.person else ()))
+        under = [href for _text, href in items if _under(self.path, href)]
         current = max(under, key=len, default=None)
-        return [
-            {"text": text, "href": href, "current": href == current} for text, href in NAVIGATION
-        ]
+        return [{"text": text, "href": href, "current": href == current} for text, href in items]
 
     def account(self) -> list[dict[str, Any]]:
         if self.person:

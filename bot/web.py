@@ -18,8 +18,9 @@ from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.clock_watch import ClockWatch
 from bot.http_edge import from_this_machine, proxy_trust
-from bot.hub_library import mount_library
+from bot.hub_actions import mount_hub_actions
 from bot.hub_ideas import mount_ideas
+from bot.hub_library import mount_library
 from bot.hub_web import mount_hub
 from bot.notify.receipts import mount_notify_callback
 from bot.observability import Metrics, RequestObserver
@@ -133,6 +134,7 @@ def create_web_app(
         )
 
     mount_assets(web)
+    mount_hub_actions(web, app)  # before any /hub/ideas/{ref}: /hub/ideas/new is a page
     mount_hub(web, app)
     mount_bulletins(web, app)
     mount_reports(web, app)

@@ -9,17 +9,21 @@ from __future__ import annotations
 from handlers.actions.lifecycle import ACTION_OPEN
 from handlers.actions.service import today
 from handlers.actions.views import action_item, action_rag
-from handlers.alerts.views import ack_button, when
 from handlers.context import Context
 from handlers.ideas.views import idea_items
 from handlers.lessons.views import lesson_item
-from handlers.work import RAG_ORDER, sponsorships_waiting, waiting_for_verification
+from handlers.work import (
+    ALERTS_HEADING,
+    RAG_ORDER,
+    alerts_to_acknowledge,
+    sponsorships_waiting,
+    waiting_for_verification,
+)
 from messages.view import (
     Block,
     Button,
     Buttons,
     Heading,
-    Item,
     Items,
     Reply,
     SmallPrint,
@@ -74,19 +78,9 @@ def home(ctx: Context) -> Reply:
             Items(tuple(action_item(a, day, False) for a in to_verify[:SHOWN])),
         ]
     blocks += sponsorships_waiting(ctx, staff_id)
-    waiting = ctx.uow.alerts.awaiting_ack_by(ctx.actor.staff_id, ("sending", "live"))
-    alert_items = tuple(
-        Item(
-            title=alert.title,
-            ref=alert.ref,
-            detail=f"Acknowledge by {when(ctx.calendar, alert.ack_deadline)}",
-            buttons=(ack_button(alert),),
-        )
-        for alert in waiting[:SHOWN]
-    )
     blocks += [
-        Heading("Critical alerts to acknowledge"),
-        Items(alert_items, empty_text="None waiting for you."),
+        ALERTS_HEADING,
+        alerts_to_acknowledge(ctx, staff_id, SHOWN),
         Heading("Your ideas"),
         idea_items(ideas, open_button=True),
         Heading("Your lessons"),

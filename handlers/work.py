@@ -6,12 +6,13 @@ from handlers import people, trend_commands
 from handlers.actions.lifecycle import ACTION_OPEN, UNFINISHED, Rag
 from handlers.actions.service import reassigners, today, verifiers
 from handlers.actions.views import action_item, action_rag
+from handlers.alerts.views import ack_button, when
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.ideas.views import idea_items
 from handlers.permissions import governs, sits_on
 from handlers.registry import Invocation
-from messages.view import Block, Heading, Items, Reply, Response, SmallPrint
+from messages.view import Block, Heading, Item, Items, Reply, Response, SmallPrint
 from store.models import Action
 
 PAGE_SIZE = 15
@@ -28,7 +29,9 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
     pending = ctx.uow.actions.pending_extension_ids([a.id for a in owned])
     owned.sort(key=lambda a: (RAG_ORDER[action_rag(a, day, a.id in pending)], a.due_date))
     red = sum(action_rag(a, day, a.id in pending) == Rag.RED for a in owned)
-    blocks: list[Block] = [
+    alerts = alerts_to_acknowledge(ctx, ctx.actor.staff_id)
+    blocks: list[Block] = [ALERTS_HEADING, alerts] if alerts.items else []
+    blocks += [
         Heading("Your actions"),
         Items(
             tuple(action_item(a, day, a.id in pending, owner=False) for a in owned),
@@ -60,6 +63,29 @@ def mine(ctx: Context, _invocation: Invocation) -> Response:
         SmallPrint("Open an action to update it, ask for more time or submit completion.")
     )
     return Reply(summary=summary, blocks=tuple(blocks))
+
+
+ALERTS_HEADING = Heading("Critical alerts to acknowledge")
+LIVE = ("sending", "live")
+"""An alert's statuses in which its recipients are asked to acknowledge it."""
+
+
+def alerts_to_acknowledge(ctx: Context, me: int, shown: int | None = None) -> Items:
+    """Critical alerts waiting for `me` to acknowledge, soonest deadline first, each with its
+    Acknowledge button: the same list in /qi mine, the home view and the web's my page."""
+    waiting = ctx.uow.alerts.awaiting_ack_by(me, LIVE)[:shown]
+    return Items(
+        tuple(
+            Item(
+                title=alert.title,
+                ref=alert.ref,
+                detail=f"Acknowledge by {when(ctx.calendar, alert.ack_deadline)}",
+                buttons=(ack_button(alert),),
+            )
+            for alert in waiting
+        ),
+        empty_text="None waiting for you.",
+    )
 
 
 def sponsorships_waiting(ctx: Context, me: int) -> list[Block]:

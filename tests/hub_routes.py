@@ -188,6 +188,22 @@ ROUTES: tuple[Route, ...] = (
         "/hub/ideas/{idea}/support",
         signed_out=SEE_OTHER("/hub/signin?next=/hub/ideas/{idea}"),
     ),
+    # the chat's answers on the web (bot/hub_actions.py)
+    page("/hub/me", signed_out=SIGN_IN),
+    page("/hub/ideas/new", signed_out=SIGN_IN),
+    post(
+        "/hub/press",
+        signed_out=SEE_OTHER("/hub/signin?next=/hub/me"),
+        signed_in=Outcome(400),  # a value without the server's seal: the chat's TAMPERED answer
+        form={"action": "idea.support", "value": '{"ref": "IDEA-2026-0001"}'},
+    ),
+    post(
+        "/hub/forms/{form_id}",
+        "/hub/forms/idea.submit",
+        signed_out=SEE_OTHER("/hub/signin?next=/hub/me"),
+        signed_in=Outcome(400),  # no form session: "not opened for you", nothing saved
+        form={"s": "not-a-session", "title": "Quieter night rounds"},
+    ),
     # signing in and out (bot/signin/web.py)
     page("/hub/signin", "/hub/signin?next=/hub/account", signed_in=SEE_OTHER("/hub/account")),
     page("/hub/account", signed_out=SIGN_IN),

@@ -206,23 +206,41 @@ def require_signed_in(request: Request) -> SignedIn:
 
 async def posted(request: Request, limit: int = MAX_BODY) -> dict[str, str] | None:
     """A form POST's fields (the first value of each), or None when it is too large."""
+    fields = await posted_lists(request, limit)
+    return None if fields is None else {name: values[0] for name, values in fields.items()}
+
+
+async def posted_lists(
+    request: Request, limit: int = MAX_BODY, max_fields: int = 12
+) -> dict[str, list[str]] | None:
+    """A form POST's fields, every value of each (a group of check boxes sends one name many
+    times), or None when it is too large; {} when it has more than `max_fields` fields."""
     body = await read_limited(request, limit)
     if body is None:
         return None
     try:
-        fields = parse_qs(body.decode("latin-1"), max_num_fields=12)
+        return parse_qs(body.decode("latin-1"), max_num_fields=max_fields)
     except ValueError:
         return {}
-    return {name: values[0] for name, values in fields.items()}
 
 
 async def form_checked(request: Request, person: SignedIn) -> dict[str, str] | None:
     """A signed-in person's POST, or None to refuse it (403): sent from another site's page,
     too large, or without this session's CSRF token."""
+    form = await form_lists_checked(request, person)
+    return None if form is None else {name: values[0] for name, values in form.items()}
+
+
+async def form_lists_checked(
+    request: Request, person: SignedIn, *, limit: int = MAX_BODY, max_fields: int = 12
+) -> dict[str, list[str]] | None:
+    """`form_checked` for a larger form (a chat form drawn on the web): every value of each
+    field, up to `limit` bytes and `max_fields` fields."""
     if from_elsewhere(request, gate_of(request).app.config.organisation.web_base_url):
         return None
-    form = await posted(request)
-    if form is None or not tokens.csrf_matches(person.csrf, form.get("csrf", "")):
+    form = await posted_lists(request, limit, max_fields)
+    csrf = (form or {}).get("csrf", [""])[0]
+    if form is None or not tokens.csrf_matches(person.csrf, csrf):
         return None
     return form
 
@@ -493,6 +511,7 @@ __all__ = [
     "SignInRequired",
     "current_person",
     "form_checked",
+    "form_lists_checked",
     "mount_sign_in",
     "require_signed_in",
 ]
