@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -185,11 +186,11 @@ def mount_hub_actions(web: FastAPI, app: QIHub) -> None:
     """Add /hub/press, /hub/forms/{form_id}, /hub/ideas/new and /hub/me to the web app."""
 
     async def signed_in_post(
-        request: Request, read: Callable[[SignedIn], Awaitable[Any]]
+        request: Request, read: Callable[[SignedIn], Awaitable[Any]], *, touch: bool = True
     ) -> tuple[Pages, Any] | Response:
         """The person and their checked POST, or the answer refusing it: to sign in when no
         one is signed in, 403 when CSRF or Fetch Metadata fail (nothing is done)."""
-        person = await run_in_threadpool(current_person, request)
+        person = await run_in_threadpool(partial(current_person, request, touch=touch))
         if person is None:
             return RedirectResponse(f"{SIGN_IN}?next=/hub/me", status_code=303)
         pages = Pages(app, request, person)
@@ -213,6 +214,7 @@ def mount_hub_actions(web: FastAPI, app: QIHub) -> None:
             lambda person: form_lists_checked(
                 request, person, limit=FORM_BODY, max_fields=FORM_FIELDS
             ),
+            touch=False,  # a form sent anonymously leaves no time beside the person
         )
         if isinstance(checked, Response):
             return checked

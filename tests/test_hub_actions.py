@@ -23,7 +23,7 @@ from bot.web import create_web_app
 from handlers.dispatch import TAMPERED
 from handlers.form_sessions import ALREADY, NOT_THIS_FORM
 from messages.view import CONFIRM_NOT_PATIENT, Button, Items, Reply, all_text
-from store.models import AlertRecipient, AuditEntry, Idea, IdeaSubmitter, Staff
+from store.models import AlertRecipient, AuditEntry, HubSession, Idea, IdeaSubmitter, Staff
 from tests.harness import ALEX, CHRIS, IDEA, TOM, Harness, button, ref_in
 from tests.hub_forms_kit import forms_in, post_fields, press_form, the_form
 from tests.lessons_flow import add_action, decided_lesson
@@ -101,7 +101,8 @@ def test_my_page_and_every_action_need_sign_in(hub: Harness, client: TestClient)
         assert gone.status_code == 303
         assert gone.headers["location"] == "/hub/signin?next=/hub/me"
     header = request(client, "GET", "/hub")
-    assert 'href="/hub/me"' not in header.text  # "My page" only for someone signed in
+    # "My page" is in the navigation only for someone signed in
+    assert '<a class="nhsuk-header__navigation-link" href="/hub/me"' not in header.text
 
 
 # ---------------------------------------------------------------------------- presses
@@ -324,6 +325,25 @@ def test_an_anonymous_idea_on_the_web_shows_its_receipt_and_stores_no_identity(
         ).all()
         assert [(a.actor_label, a.actor_id) for a in submitted] == [("anonymous", None)]
     assert idea.ref not in reply_refs(chat_reply(hub, ALEX, "/idea mine"))
+
+
+def test_sending_a_form_is_not_written_down_as_the_persons_activity(
+    hub: Harness, client: TestClient
+) -> None:
+    """The session's last_seen_at is the one time kept beside a person's id: sending a form
+    (which may be anonymous) leaves it at the last page seen, so a dump cannot put the
+    submitter at the anonymous idea's moment (docs/information-governance.md, Anonymity)."""
+    cookies = signed_in(hub, client, ALEX)
+    hub.clock.advance(timedelta(minutes=2))
+    form = the_form(open_idea_form(client, cookies).text)
+    opened_at = hub.clock.now()
+    hub.clock.advance(timedelta(minutes=3))
+    done = post_fields(client, form.action, cookies, form.filled({**IDEA, "mode": "anonymous"}))
+    assert done.status_code == 200, text_of(done)
+    [idea] = ideas(hub)
+    with hub.app.uow_factory() as uow:
+        [session] = uow.session.scalars(select(HubSession)).all()
+        assert session.last_seen_at == opened_at != idea.created_at
 
 
 def test_a_patient_name_is_asked_about_on_the_web_as_in_chat(

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from bot.app import QIHub
+from bot.pages import HEADERS
 from bot.web import create_web_app
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
@@ -271,3 +272,64 @@ def _press_without_javascript(browser: Any, base: str, sign_in_path: str, ack: s
         assert "Acknowledged at" in page.locator("main").inner_text()
     finally:
         context.close()
+
+
+def test_pages_reached_by_pressing_pass_axe_and_work_without_javascript(
+    hub: Harness, browser: Any
+) -> None:
+    """The pages no address reaches, only a press: a form sent with a problem (the error
+    summary), an action's card opened from my page, and a destructive button's question.
+    Pressed in a browser with JavaScript off, then checked with axe at both widths."""
+    build_records(hub)  # TOM owns a tier 1 action on the lesson
+    with serving(create_web_app(hub.app)) as client:
+        base = str(client.base_url).rstrip("/")
+        jar = signed_in(hub, client, TOM)
+        off = _context(browser, base, jar, javascript=False)
+        on = _context(browser, base, jar, javascript=True)
+        reached: list[tuple[str, int]] = []
+        try:
+            page = off.new_page()
+            page.goto(f"{base}/hub/ideas/new")
+            page.get_by_role("button", name="Submit idea").click()
+            assert page.locator(".nhsuk-error-summary").count() == 1
+            reached.append((page.content(), 400))
+            page.goto(f"{base}/hub/me")
+            page.locator("main").get_by_role("button", name="Open").first.click()
+            assert "ACT-" in page.locator("main").inner_text()
+            reached.append((page.content(), 200))
+            page.get_by_role("button", name="Decline").click()
+            assert "Decline ACT-" in page.locator("main").inner_text()
+            reached.append((page.content(), 200))
+            errors = _axe_on_html(on.new_page(), base, reached)
+        finally:
+            off.close()
+            on.close()
+    assert [e for e in errors if NHS_FONTS not in e] == []
+
+
+def _axe_on_html(page: Any, base: str, documents: list[tuple[str, int]]) -> list[str]:
+    """axe on each document as the browser received it (a POST's answer has no address to
+    open again): served back from the same origin, with the pages' headers, so its
+    stylesheets load under the same CSP."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    for html, _status in documents:
+        page.route(f"{base}/__pressed", _serving(html))
+        page.goto(f"{base}/__pressed")
+        page.wait_for_load_state("networkidle")
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+            results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
+            assert results.violations_count == 0, (width, results.generate_report())
+        page.unroute(f"{base}/__pressed")
+    return errors
+
+
+def _serving(html: str) -> Any:
+    def fulfil(route: Any) -> None:
+        route.fulfill(body=html, content_type="text/html", headers=dict(HEADERS))
+
+    return fulfil

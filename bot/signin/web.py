@@ -176,9 +176,10 @@ def gate_of(request: Request) -> Gate:
     return gate
 
 
-def current_person(request: Request) -> SignedIn | None:
+def current_person(request: Request, *, touch: bool = True) -> SignedIn | None:
     """Who is signed in, looked up afresh for this request (their roles as of now, through
     handlers.context.actor_for, as in chat); None when no one is or the session has ended.
+    `touch=False`: this request does not count as activity (sessions.resolve says why).
     Blocking: call it from a sync route or dependency (FastAPI runs those in a thread)."""
     if hasattr(request.state, "hub_person"):
         cached: SignedIn | None = request.state.hub_person
@@ -188,7 +189,7 @@ def current_person(request: Request) -> SignedIn | None:
     raw = request.cookies.get(gate.cookies.session_name, "") if gate.cookies else ""
     if raw:
         with gate.app.uow_factory() as uow:
-            person = sessions.resolve(uow, raw, gate.app.clock.now(), gate.policy)
+            person = sessions.resolve(uow, raw, gate.app.clock.now(), gate.policy, touch=touch)
             uow.commit()
     request.state.hub_person = person
     return person

@@ -52,9 +52,14 @@ def start(uow: UnitOfWork, staff_id: int, method: str, now: datetime, policy: Se
     return token
 
 
-def resolve(uow: UnitOfWork, raw: str, now: datetime, policy: SessionPolicy) -> SignedIn | None:
+def resolve(
+    uow: UnitOfWork, raw: str, now: datetime, policy: SessionPolicy, *, touch: bool = True
+) -> SignedIn | None:
     """The signed-in person for the cookie `raw`, or None (no, expired or revoked session, or
-    a person no longer active). An ended session's row is deleted on sight."""
+    a person no longer active). An ended session's row is deleted on sight.
+
+    `touch=False` leaves last_seen_at alone: for a form that may be sent anonymously, whose
+    moment must not be written down next to the person's id (docs/information-governance.md)."""
     if not tokens.well_formed(raw):
         return None
     row = uow.hub.session_by_hash(tokens.digest(raw))
@@ -65,7 +70,7 @@ def resolve(uow: UnitOfWork, raw: str, now: datetime, policy: SessionPolicy) -> 
     if ended or staff is None or not staff.active:
         uow.hub.end_session(row.id)
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
+    if touch and now - row.last_seen_at >= TOUCH_EVERY:
         uow.hub.touch_session(row.id, now)
     return SignedIn(actor_for(uow, staff), row.id, tokens.csrf_for(raw), row.method)
 
