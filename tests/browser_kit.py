@@ -1,6 +1,7 @@
 """What the tests that drive a real browser (Chromium through playwright, axe-core) share: the
 marks that skip them, with the reason, where Chromium or the Python packages are missing, and
-a `db_url` that keeps them on SQLite (import it into the module to use it)."""
+a `db_url` that keeps them on SQLite (import it into the module to use it). The `browser`
+and `pictures` fixtures are in tests/conftest.py."""
 
 from __future__ import annotations
 

@@ -18,7 +18,6 @@ with every route mounted. Skipped, saying why, when Chromium or the two dev pack
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from bot.pages import HEADERS
 from bot.web import create_web_app
 from handlers.clock import ManualClock
 from handlers.config import OrgConfig
-from tests.browser_kit import BROWSER, CHROMIUM, db_url  # noqa: F401 (the fixture)
+from tests.browser_kit import BROWSER, db_url  # noqa: F401 (the fixture)
 from tests.harness import ALEX, TOM, Harness
 from tests.hub_routes import (
     LEAD,
@@ -75,27 +74,6 @@ def app(db_url: str, clock: ManualClock, config: OrgConfig) -> Iterator[QIHub]: 
     hub = whole_hub(db_url, clock, config, "https://login.microsoftonline.com")
     yield hub
     hub.engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def pictures(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("HUB_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def visits(hub: Harness, records: dict[str, str]) -> list[Visit]:

@@ -5,14 +5,10 @@ page scrolls sideways on a phone, and "Support this idea" works with JavaScript 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.browser_kit import BROWSER, CHROMIUM, db_url  # noqa: F401 (the fixture)
+from tests.browser_kit import BROWSER, db_url  # noqa: F401 (the fixture)
 from tests.harness import SAM, TOM, Harness, ref_in
 from tests.reports_kit import live_web
 from tests.signin_kit import path_of, sign_in_url
@@ -20,27 +16,6 @@ from tests.test_hub_browser import NHS_BLUE, NHS_FONTS, WCAG_22_AA, WIDTHS
 from tests.test_ideas import decide
 
 pytestmark = BROWSER
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def pictures(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("HUB_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _signed_in(browser: Any, hub: Harness, base: str, who: str) -> dict[str, Any]:

@@ -5,33 +5,16 @@ public pages; skipped, saying why, without Chromium)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from bot.web import create_web_app
-from tests.browser_kit import BROWSER, CHROMIUM, db_url  # noqa: F401 (the fixture)
+from tests.browser_kit import BROWSER, db_url  # noqa: F401 (the fixture)
 from tests.harness import TOM, Harness
 from tests.signin_kit import DEV_COOKIE, serving, signed_in
 from tests.test_hub_browser import NHS_FONTS, WCAG_22_AA, WIDTHS
 from tests.test_search import Library
 
 pytestmark = BROWSER
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def test_the_library_pages_pass_axe_and_search_works_without_javascript(
