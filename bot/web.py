@@ -18,8 +18,8 @@ from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.clock_watch import ClockWatch
 from bot.http_edge import from_this_machine, proxy_trust
-from bot.hub_library import mount_library
 from bot.hub_ideas import mount_ideas
+from bot.hub_library import mount_library
 from bot.hub_web import mount_hub
 from bot.notify.receipts import mount_notify_callback
 from bot.observability import Metrics, RequestObserver
