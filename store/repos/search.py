@@ -135,7 +135,7 @@ class SearchRepo:
         )
         where = [*self._filters(f, statuses), scope.where()]
         if words and self._postgres:
-            return self._ranked(columns, words, where, offset, limit)
+            return self._ranked(words, where, offset, limit)
         order: list[Any]
         if not words:
             base = select(*columns).where(*where)
@@ -156,7 +156,6 @@ class SearchRepo:
 
     def _ranked(
         self,
-        columns: Sequence[ColumnElement[Any]],
         words: Sequence[str],
         where: Sequence[ColumnElement[bool]],
         offset: int,
@@ -184,20 +183,20 @@ class SearchRepo:
             .subquery("best")
         )
         page = (
-            select(*columns, best.c.rank)
+            select(*(Lesson.__table__.c[name] for name in Hit._fields), best.c.rank)
             .join_from(best, Lesson, Lesson.id == best.c.id)
             .subquery("page")
         )
         counted = select(func.count().label("total")).select_from(matches).subquery("counted")
         statement = (
-            select(counted.c.total, *(page.c[c.key] for c in columns))
+            select(counted.c.total, *(page.c[name] for name in Hit._fields))
             .select_from(counted.outerjoin(page, true()))
             .order_by(page.c.rank.desc(), page.c.id)
         )
         self._plan_for_these_values()
         rows = self.session.execute(statement).all()
         total = rows[0][0] if rows else 0
-        return [Hit(*row[1:]) for row in rows if row[1] is not None], total
+        return [Hit._make(row[1:]) for row in rows if row[1] is not None], total
 
     def _plan_for_these_values(self) -> None:
         """Plan each search for its own words: a word in every lesson and a word in ten want
