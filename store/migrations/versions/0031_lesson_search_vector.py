@@ -13,10 +13,10 @@ page on a quiet machine (bench/library.py; EXPLAIN ANALYZE in bench/README.md).
 
 `lesson_fts` (lesson_id, vector) holds each lesson's to_tsvector('english', search_text), and
 `lesson_fts_vector_gin` indexes it, replacing the expression index `lesson_fts_gin`. Matching,
-ranking and counting read this narrow table (about 0.75 kB a lesson) instead of the lesson
-rows (the text, the lesson's own fields: twice as wide), so a word in most lessons costs half
-the reading; a stored generated column on `lesson` was measured first and still read the wide
-rows (bench/README.md). Two triggers keep it in step with the text, as SQLite's external-content
+ranking and counting read this narrow table (about 0.75 kB a lesson, 74 MB at 100,000) instead
+of the lesson rows; a stored generated column on `lesson` was measured first and made every
+search read the wide rows (167 MB with the vector), twice, for a count and a page: a word in
+most lessons took about 200 ms against about 100 now (bench/README.md). Two triggers keep it in step with the text, as SQLite's external-content
 FTS5 table is kept by its triggers: a new lesson's row is written with it, a changed text
 rewrites it in the same statement (so a redacted text is unfindable at once), and a deleted
 lesson's row goes with it (ON DELETE CASCADE). No code writes it. Named `lesson_fts*` like the
