@@ -1,10 +1,9 @@
 """Full-text search over the learning library: FTS5 on SQLite, a GIN tsvector on PostgreSQL.
 
 The index is built by migrations 0002 and 0031 (neither form is in the models; on PostgreSQL
-the words are a narrow side table, `lesson_fts` (lesson_id, vector), kept by triggers). Callers
-pass words that are
-already plain tokens; each is still quoted here, so nothing a person types can be read as
-query syntax (FTS5's AND / OR / NOT / NEAR / * / column filters; websearch's "or" and "-").
+the words are a narrow side table, `lesson_fts` (lesson_id, vector), kept by triggers).
+Callers pass words that are already plain tokens; each is still quoted here, so nothing a
+person types can be read as query syntax (FTS5's AND / OR / NOT / NEAR / * / column filters; websearch's "or" and "-").
 Both backends therefore mean the same thing: every word must match, in any order, stemmed.
 """
 
@@ -164,8 +163,8 @@ class SearchRepo:
         """PostgreSQL: one statement. The matches in scope, each with its rank, are found once
         (a MATERIALIZED CTE over the narrow `lesson_fts`, joined to the scope and filters,
         which ix_lesson_library covers); the total counts them and the page is their best,
-        joined back to the lesson. Counting and ranking separately read every match twice:
-        about 1.7 times as long for a word in most lessons (bench/README.md)."""
+        joined back to the lesson. A count and a page as two statements read every match
+        twice (bench/README.md: 100 ms for a word in most lessons, against about 200)."""
         query = func.websearch_to_tsquery(_ENGLISH, websearch_query(words))
         rank = func.ts_rank(_WORDS.c.vector, query)
         matches = (
