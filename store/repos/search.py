@@ -3,8 +3,9 @@
 The index is built by migrations 0002 and 0031 (neither form is in the models; on PostgreSQL
 the words are a narrow side table, `lesson_fts` (lesson_id, vector), kept by triggers).
 Callers pass words that are already plain tokens; each is still quoted here, so nothing a
-person types can be read as query syntax (FTS5's AND / OR / NOT / NEAR / * / column filters; websearch's "or" and "-").
-Both backends therefore mean the same thing: every word must match, in any order, stemmed.
+person types can be read as query syntax (FTS5's AND / OR / NOT / NEAR / * / column
+filters; websearch's "or" and "-"). Both backends therefore mean the same thing: every word
+must match, in any order, stemmed.
 """
 
 from __future__ import annotations
