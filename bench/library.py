@@ -242,7 +242,7 @@ def pg_register(lessons: int) -> tuple[str, library_data.Seeded]:
     url = library_data.pg_register_url(lessons)
     kept = library_data.kept_pg_register(lessons)
     if kept is not None:
-        hub = data.open_hub(url)  # migrated to this checkout's head (0031 rewrites the table)
+        hub = data.open_hub(url)  # migrated to this checkout's head (0031: ~10 s at 100,000)
         library_data.settle(hub.engine)
         hub.engine.dispose()
         return url, kept

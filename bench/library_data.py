@@ -459,7 +459,8 @@ def settle(engine: Engine) -> None:
             connection.exec_driver_sql("ANALYZE")
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join(f'"{n}"' for n in _TABLES))
+        names = [*_TABLES, "lesson_fts"]  # the search table (migration 0031; not a model)
+        connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join(f'"{n}"' for n in names))
 
 
 # ---------------------------------------------------------------- kept PostgreSQL registers

@@ -994,10 +994,11 @@ def _indexes(engine: Engine) -> set[str]:
 
 def test_0031_keeps_every_lesson_and_finds_it_by_the_same_words(empty_engine: Engine) -> None:
     """Lessons at 0030 come through 0031 as they were and the library finds them by the same
-    words, best match first; text changed afterwards is found by its new words only (on
-    PostgreSQL the stored vector follows the text by itself). The listing index replaces
-    ix_lesson_created, and on PostgreSQL the stored vector's index the expression index;
-    downgrading puts the old ones back."""
+    words, best match first; a lesson added afterwards is found, text changed afterwards is
+    found by its new words only and a deleted lesson is not found (on PostgreSQL the search
+    table's triggers and cascade follow the lesson by themselves). The listing index replaces
+    ix_lesson_created, and on PostgreSQL the search table and its index the expression index;
+    downgrading puts the old ones back and leaves no trigger or function behind."""
     migrate.upgrade(empty_engine, "0030")  # the revision before it
     columns = (
         "ref", "title", "what_happened", "what_learned", "source", "committee", "source_refs",
@@ -1011,14 +1012,19 @@ def test_0031_keeps_every_lesson_and_finds_it_by_the_same_words(empty_engine: En
         "LL-2026-00002": "Delayed discharge letter. The flush was fine.",
         "LL-2026-00003": "Wrong allergy record at handover.",
     }
-    with empty_engine.begin() as connection:
-        for ref, words in texts.items():
-            connection.execute(lesson.insert().values(
-                ref=ref, title=words[:40], what_happened=words, what_learned="Learned.",
-                source="lfpse_event", committee="PSC", source_refs="[]", mode="named",
-                status="in_progress", tiers="[]", has_org_unit=False, search_text=words,
-                created_at=WHEN, updated_at=WHEN, status_changed_at=WHEN,
-                triaged_at=WHEN))  # fmt: skip
+
+    def add(refs_and_texts: dict[str, str]) -> None:
+        with empty_engine.begin() as connection:
+            for ref, words in refs_and_texts.items():
+                connection.execute(lesson.insert().values(
+                    ref=ref, title=words[:40], what_happened=words, what_learned="Learned.",
+                    source="lfpse_event", committee="PSC", source_refs="[]", mode="named",
+                    status="in_progress", tiers="[]", has_org_unit=False, search_text=words,
+                    created_at=WHEN, updated_at=WHEN, status_changed_at=WHEN,
+                    triaged_at=WHEN))  # fmt: skip
+
+    add(texts)
+    guards = _guards(empty_engine)
     listed = ", ".join(("id", *columns))
     with empty_engine.connect() as connection:
         before = connection.execute(text(f"SELECT {listed} FROM lesson ORDER BY id")).all()
@@ -1042,18 +1048,25 @@ def test_0031_keeps_every_lesson_and_finds_it_by_the_same_words(empty_engine: En
         )
     assert found("sepsis") == (["LL-2026-00003"], 1)
     assert found("allergy") == ([], 0)
+    add({"LL-2026-00004": "Flush flush flush: the line flush was missed again."})
+    assert found("flush") == (["LL-2026-00004", "LL-2026-00001", "LL-2026-00002"], 3)
+    with empty_engine.begin() as connection:
+        connection.execute(lesson.delete().where(lesson.c.ref == "LL-2026-00004"))
+    assert found("flush") == (["LL-2026-00001", "LL-2026-00002"], 2)
 
     postgres = empty_engine.dialect.name == "postgresql"
     assert {"ix_lesson_library"} <= _indexes(empty_engine)
     assert "ix_lesson_created" not in _indexes(empty_engine)
     if postgres:
-        assert {"lesson_fts_vector_gin"} <= _indexes(empty_engine)
+        assert "lesson_fts" in _search_tables(empty_engine)
+        assert "lesson_fts_vector_gin" in {
+            i["name"] for i in inspect(empty_engine).get_indexes("lesson_fts")
+        }
         assert "lesson_fts_gin" not in _indexes(empty_engine)
     migrate.downgrade(empty_engine, "0030")
     assert "ix_lesson_created" in _indexes(empty_engine)
     assert "ix_lesson_library" not in _indexes(empty_engine)
+    assert sorted(_guards(empty_engine)) == sorted(guards)
     if postgres:
         assert "lesson_fts_gin" in _indexes(empty_engine)
-        assert "lesson_fts_vector" not in {
-            c["name"] for c in inspect(empty_engine).get_columns("lesson")
-        }
+        assert "lesson_fts" not in _search_tables(empty_engine)

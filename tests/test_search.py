@@ -14,10 +14,13 @@ from sqlalchemy import select
 
 from handlers.config import OrgConfig
 from handlers.errors import UserError
+from handlers.lessons.lifecycle import SEARCHABLE
 from handlers.search import PAGE_SIZE, lesson_search_text, parse_query, search_page, search_reply
+from handlers.visibility import EVERY_MEMBER_OF_STAFF as EVERYONE
 from messages.text import render_reply
 from messages.view import Buttons, Heading, Items, Notice, Reply, SmallPrint, all_text
 from store.models import Action, Lesson, LessonOrgUnit, Staff
+from store.repos.search import LessonFilter
 from tests.harness import Harness
 
 WHEN = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -322,6 +325,9 @@ def test_ten_per_page_with_a_next_page_button(hub: Harness, library: Library) ->
         third = search_page(uow, hub.app.config, more.value | {"page": "3"})
     assert not [b for b in third.blocks if isinstance(b, Buttons)]  # last page
     assert search(hub, "flush", 4).summary == "No lessons match 'flush' on page 4."
+    with hub.app.uow_factory() as uow:  # past the last page the total still comes back
+        past = uow.search.search(["flush"], LessonFilter(), SEARCHABLE, 30, 10, EVERYONE)
+    assert past == ([], 23)
 
 
 # ---------------------------------------------------------------------- hostile input

@@ -1,10 +1,11 @@
 """Full-text search over the learning library: FTS5 on SQLite, a GIN tsvector on PostgreSQL.
 
 The index is built by migrations 0002 and 0031 (neither form is in the models; on PostgreSQL
-the words are a stored tsvector column, `lesson_fts_vector`). Callers pass words that are
-already plain tokens; each is still quoted here, so nothing a person types can be read as
-query syntax (FTS5's AND / OR / NOT / NEAR / * / column filters; websearch's "or" and "-").
-Both backends therefore mean the same thing: every word must match, in any order, stemmed.
+the words are a narrow side table, `lesson_fts` (lesson_id, vector), kept by triggers).
+Callers pass words that are already plain tokens; each is still quoted here, so nothing a
+person types can be read as query syntax (FTS5's AND / OR / NOT / NEAR / * / column
+filters; websearch's "or" and "-"). Both backends therefore mean the same thing: every word
+must match, in any order, stemmed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    true,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause
@@ -36,9 +38,10 @@ from store.repos.lessons import UNIT_KINDS, LessonScope
 _FTS = table("lesson_fts", column("rowid"))
 _FTS_TABLE: ColumnClause[Any] = literal_column("lesson_fts")
 _ENGLISH: ColumnClause[Any] = literal_column("'english'")
-_VECTOR: ColumnClause[Any] = literal_column("lesson.lesson_fts_vector")
-"""to_tsvector('english', search_text), stored by PostgreSQL with the row and GIN-indexed
-(migration 0031): matching, ranking and counting read it instead of parsing the text again."""
+_WORDS = table("lesson_fts", column("lesson_id"), column("vector"))
+"""PostgreSQL's to_tsvector('english', search_text) for each lesson, GIN-indexed and kept in
+step with the text by triggers (migration 0031): matching, ranking and counting read this
+narrow table instead of parsing the text again or reading the wide lesson rows."""
 
 
 @dataclass(frozen=True)
@@ -131,14 +134,12 @@ class SearchRepo:
             Lesson.created_at,
         )
         where = [*self._filters(f, statuses), scope.where()]
+        if words and self._postgres:
+            return self._ranked(words, where, offset, limit)
         order: list[Any]
         if not words:
             base = select(*columns).where(*where)
             order = [Lesson.created_at.desc(), Lesson.id.desc()]
-        elif self._postgres:
-            query = func.websearch_to_tsquery(_ENGLISH, websearch_query(words))
-            base = select(*columns).where(_VECTOR.op("@@")(query), *where)
-            order = [func.ts_rank(_VECTOR, query).desc(), Lesson.id]
         else:
             base = (
                 select(*columns)
@@ -148,21 +149,68 @@ class SearchRepo:
             )
             order = [func.bm25(_FTS_TABLE), Lesson.id]
         if self._postgres:
-            # Plan each search for its own words: a word in every lesson and a word in ten want
-            # different plans, and the generic plan PostgreSQL adopts for a statement prepared
-            # and run over and over (psycopg prepares it on its fifth run) knows neither; it
-            # was four times slower for "handover unit:ward-4" (bench/README.md). This
-            # transaction only.
-            self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            self._plan_for_these_values()
         total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
         page = base.order_by(*order).offset(offset).limit(limit)
         return [Hit(*row) for row in self.session.execute(page)], total
 
+    def _ranked(
+        self,
+        words: Sequence[str],
+        where: Sequence[ColumnElement[bool]],
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Hit], int]:
+        """PostgreSQL: one statement. The matches in scope, each with its rank, are found once
+        (a MATERIALIZED CTE over the narrow `lesson_fts`, joined to the scope and filters,
+        which ix_lesson_library covers); the total counts them and the page is their best,
+        joined back to the lesson. A count and a page as two statements read every match
+        twice (bench/README.md: 100 ms for a word in most lessons, against about 200)."""
+        query = func.websearch_to_tsquery(_ENGLISH, websearch_query(words))
+        rank = func.ts_rank(_WORDS.c.vector, query)
+        matches = (
+            select(_WORDS.c.lesson_id.label("id"), rank.label("rank"))
+            .join(Lesson, Lesson.id == _WORDS.c.lesson_id)
+            .where(_WORDS.c.vector.op("@@")(query), *where)
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+        best = (
+            select(matches.c.id, matches.c.rank)
+            .order_by(matches.c.rank.desc(), matches.c.id)
+            .offset(offset)
+            .limit(limit)
+            .subquery("best")
+        )
+        page = (
+            select(*(Lesson.__table__.c[name] for name in Hit._fields), best.c.rank)
+            .join_from(best, Lesson, Lesson.id == best.c.id)
+            .subquery("page")
+        )
+        counted = select(func.count().label("total")).select_from(matches).subquery("counted")
+        statement = (
+            select(counted.c.total, *(page.c[name] for name in Hit._fields))
+            .select_from(counted.outerjoin(page, true()))
+            .order_by(page.c.rank.desc(), page.c.id)
+        )
+        self._plan_for_these_values()
+        rows = self.session.execute(statement).all()
+        total = rows[0][0] if rows else 0
+        return [Hit._make(row[1:]) for row in rows if row[1] is not None], total
+
+    def _plan_for_these_values(self) -> None:
+        """Plan each search for its own words: a word in every lesson and a word in ten want
+        different plans, and the generic plan PostgreSQL adopts for a statement prepared and
+        run over and over (psycopg prepares it on its fifth run) knows neither; it was four
+        times slower for "handover unit:ward-4" (bench/README.md). This transaction only."""
+        self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
     def forget_deleted_text(self) -> None:
         """Merge SQLite's full-text index so replaced text is gone from it, not just marked
         deleted (FTS5 keeps a deleted row's words in older segments until a merge). Costs a
-        pass over the index: for a redaction, not for every edit. On PostgreSQL the GIN
-        index's entries for the old row version go at the table's next (auto)vacuum."""
+        pass over the index: for a redaction, not for every edit. On PostgreSQL the
+        lesson_fts row is rewritten by the trigger in the statement that changes the text; the
+        old row version (and its GIN entries) go at the table's next (auto)vacuum."""
         if not self._postgres:
             self.session.execute(text("INSERT INTO lesson_fts(lesson_fts) VALUES ('optimize')"))
 
