@@ -116,7 +116,7 @@ class IdeasPages:
                 filters=board.FILTERS.values(),
                 chosen=board.DEFAULT_FILTER,
             )
-        wanted = int(number) if number.isascii() and number.isdigit() else 0
+        wanted = int(number) if number.isascii() and number.isdigit() and len(number) < 7 else 0
         result = self.read(person, lambda ctx: board.board(ctx, chosen, wanted))
         if not 1 <= wanted <= result.pages:
             return self.note(request, 404, "Page not found", "There is no such page of ideas.")

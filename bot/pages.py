@@ -55,6 +55,12 @@ def csp(form_to: str = "") -> str:
     return CSP.replace("form-action 'self'", f"form-action 'self' {form_to}") if form_to else CSP
 
 
+HOME_PAGE = "/hub"
+"""Current in the navigation on the home page itself only, not on every page below it."""
+SECTIONS = (("/hub/lessons", "/hub/library"),)
+"""Pages that belong to a navigation item without being below its address: a lesson's page
+is the learning library's."""
+
 NAVIGATION = (
     ("Home", "/hub"),
     ("Learning library", "/hub/library"),
@@ -102,8 +108,9 @@ class Shell:
         longest this page is at or below current (so /hub/library is the library's, not
         Home's too)."""
         items = (*NAVIGATION, *(SIGNED_IN_NAVIGATION if self.person else ()))
-        under = [href for _text, href in items if _under(self.path, href)]
-        current = max(under, key=len, default=None)
+        path = next((to for prefix, to in SECTIONS if _under(self.path, prefix)), self.path)
+        under = [href for _text, href in items if _under(path, href) and href != HOME_PAGE]
+        current = max(under, key=len, default=HOME_PAGE if path == HOME_PAGE else None)
         return [{"text": text, "href": href, "current": href == current} for text, href in items]
 
     def account(self) -> list[dict[str, Any]]:

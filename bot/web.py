@@ -17,6 +17,7 @@ from bot.ack_web import mount_ack_links
 from bot.app import QIHub, create_app, require_current_schema
 from bot.bulletin_web import mount_bulletins
 from bot.clock_watch import ClockWatch
+from bot.error_pages import mount_error_pages
 from bot.http_edge import from_this_machine, proxy_trust
 from bot.hub_actions import mount_hub_actions
 from bot.hub_ideas import mount_ideas
@@ -80,6 +81,9 @@ def create_web_app(
     web = FastAPI(
         title="QI Hub", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
+    # No redirect from /hub/ to /hub: Starlette builds that address from the request's Host
+    # header, which a client chooses (docs/web-sign-in.md: no address is built from Host).
+    web.router.redirect_slashes = False
     web.state.clock_watch = watch
 
     if app.settings.slack_bot_token is not None:
@@ -134,6 +138,7 @@ def create_web_app(
         )
 
     mount_assets(web)
+    mount_error_pages(web, app)
     mount_hub_actions(web, app)  # before any /hub/ideas/{ref}: /hub/ideas/new is a page
     mount_hub(web, app)
     mount_bulletins(web, app)

@@ -40,6 +40,7 @@ from tests.signin_kit import (
 )
 
 DEV = "qihub-dev-session"
+NEXT = "qihub-dev-next"
 CONTINUE = {"confirm": "yes"}
 
 
@@ -492,3 +493,27 @@ def test_the_hub_header_names_whoever_is_signed_in_and_no_shared_cache_keeps_it(
     assert "/hub/signin?next" not in page.text
     assert page.headers["cache-control"] == "private, no-store"
     assert page.headers["vary"] == "Cookie"
+
+
+def test_a_chat_link_brings_you_back_to_the_page_that_sent_you_to_sign_in(
+    hub: Harness, served: httpx.Client
+) -> None:
+    """The lesson page a chat card links to sends a signed-out reader to sign in; the link
+    they then ask for in chat brings them back to that page, not the hub's home."""
+    sent = request(served, "GET", "/hub/library?q=flush")
+    assert sent.headers["location"] == "/hub/signin?next=/hub/library%3Fq%3Dflush"
+    page = request(served, "GET", sent.headers["location"])
+    kept = {NEXT: cookie_value(page, NEXT)}
+    assert "HttpOnly" in set_cookies(page)[NEXT] and "SameSite=lax" in set_cookies(page)[NEXT]
+    used = request(served, "POST", path_of(sign_in_url(hub, ALEX)), kept, data=CONTINUE)
+    assert used.status_code == 303
+    assert used.headers["location"] == "/hub/library?q=flush"
+    assert f'{NEXT}=""' in set_cookies(used)[NEXT]  # used once, then forgotten
+    # a cookie is the browser's to edit: an address off the hub is never followed
+    for forged in ("%2F%2Fevil.example%2Fx", "https%3A%2F%2Fevil.example", "%2Fbulletins"):
+        used = request(
+            served, "POST", path_of(sign_in_url(hub, ALEX)), {NEXT: forged}, data=CONTINUE
+        )
+        assert used.headers["location"] == "/hub"
+    without = request(served, "POST", path_of(sign_in_url(hub, ALEX)), data=CONTINUE)
+    assert without.headers["location"] == "/hub"

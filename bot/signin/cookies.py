@@ -25,10 +25,18 @@ class CookiePolicy:
     Entra ID returns by a cross-site POST (form_post), which a Lax cookie would miss; and so
     always Secure (browsers allow that on localhost, where the trial runs)."""
     secure: bool
+    next_name: str
+    """Where to go after signing in with a chat link: the page that sent the person to sign
+    in (a path of ours, checked again when read), kept for the minutes it takes to ask for
+    and open a link. SameSite=Lax, HttpOnly."""
 
 
-PRODUCTION = CookiePolicy("__Host-qihub-session", "__Host-qihub-signin", secure=True)
-LOCAL_TRIAL = CookiePolicy("qihub-dev-session", "qihub-dev-signin", secure=False)
+PRODUCTION = CookiePolicy(
+    "__Host-qihub-session", "__Host-qihub-signin", secure=True, next_name="__Host-qihub-next"
+)
+LOCAL_TRIAL = CookiePolicy(
+    "qihub-dev-session", "qihub-dev-signin", secure=False, next_name="qihub-dev-next"
+)
 
 
 def cookie_policy(web_base_url: str) -> CookiePolicy | None:

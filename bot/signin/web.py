@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -48,6 +48,8 @@ MAX_BODY = 2048
 MAX_CALLBACK_BODY = 16 * 1024
 """Entra ID's form_post carries the code, state and session state: a few KB at most."""
 FLOW_LIFETIME = timedelta(minutes=10)
+NEXT_LIFETIME = timedelta(minutes=15)
+"""Long enough to type /qi web in chat and open the link it gives (which lasts five)."""
 SIGN_IN = "/hub/signin"
 HEADERS = {
     "Cache-Control": "no-store",
@@ -157,6 +159,32 @@ class Gate:
             secure=self.cookies.secure,
             httponly=True,
             samesite="lax",
+        )
+
+    def remember_next(self, response: Response, next_path: str) -> None:
+        """Keep the page a person was sent to sign in from, for a chat link opened next."""
+        assert self.cookies is not None
+        if next_path == HOME:
+            return
+        response.set_cookie(
+            self.cookies.next_name,
+            quote(next_path, safe=""),
+            max_age=int(NEXT_LIFETIME.total_seconds()),
+            path="/",
+            secure=self.cookies.secure,
+            httponly=True,
+            samesite="lax",
+        )
+
+    def remembered_next(self, request: Request) -> str:
+        """That page (checked again: a cookie is the browser's to edit), or the hub's home."""
+        assert self.cookies is not None
+        return safe_next(unquote(request.cookies.get(self.cookies.next_name, "")))
+
+    def forget_next(self, response: Response) -> None:
+        assert self.cookies is not None
+        response.delete_cookie(
+            self.cookies.next_name, path="/", secure=self.cookies.secure, httponly=True
         )
 
     def clear_session(self, response: Response) -> None:
@@ -281,13 +309,15 @@ def _mount_pages(web: FastAPI, gate: Gate) -> None:
             return gate.note(request, 503, "Sign-in is off", NOT_ON_HTTP)
         if current_person(request) is not None:
             return gate.see_other(safe_next(next))
-        return gate.page(
+        response = gate.page(
             request,
             "signin/sign_in.html",
             form_to=login_origin,
             entra=gate.entra is not None,
             next=safe_next(next),
         )
+        gate.remember_next(response, safe_next(next))
+        return response
 
     @web.get("/hub/account", response_class=HTMLResponse)
     def account(
@@ -396,8 +426,9 @@ def _mount_links(web: FastAPI, gate: Gate) -> None:
         outcome = await run_in_threadpool(redeem, token, request)
         if isinstance(outcome, links.Seen):
             return await run_in_threadpool(refused, request, outcome.state)
-        response = gate.see_other(HOME)
+        response = gate.see_other(gate.remembered_next(request))
         gate.set_session(response, outcome)
+        gate.forget_next(response)
         return response
 
 

@@ -83,10 +83,17 @@ def quarter_at(moment: datetime, zone: ZoneInfo) -> Quarter:
     return quarter_of(moment.astimezone(zone).date())
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+"""Quarters QI Hub can mean: a typed "9999-Q4" is no quarter (its end is past the calendar)."""
+
+
 def parse_quarter(text: str) -> Quarter | None:
-    """ "2026-Q3", "2026 Q3" or "BUL-2026-Q3"; None for anything else."""
+    """ "2026-Q3", "2026 Q3" or "BUL-2026-Q3"; None for anything else, a year before 2000 or
+    after 2999 included."""
     match = _QUARTER_TEXT.match(text.strip())
-    return Quarter(int(match.group(1)), int(match.group(2))) if match else None
+    if match is None or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        return None
+    return Quarter(int(match.group(1)), int(match.group(2)))
 
 
 def draft_moment(

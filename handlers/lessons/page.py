@@ -67,6 +67,7 @@ class LessonPage:
 def lesson_page(ctx: Context, ref: str) -> LessonPage | None:
     """The page for `ref`, or None when there is no such lesson for this reader (malformed,
     missing, or not theirs to read: one answer for all three)."""
+    ref = ref.upper()  # as chat reads ll-2026-0001
     if LESSON_REF.fullmatch(ref) is None:
         return None
     lesson = ctx.uow.lessons.by_ref(ref)
