@@ -78,6 +78,9 @@ def mount_library(web: FastAPI, app: QIHub) -> None:
         form = _form(app, q, fields)
         number = _page_number(page_number)
         error = f"Search for {LONGEST_WORDS} characters or fewer" if len(q) > LONGEST_WORDS else ""
+        repeated = [k for k in FILTER_KEYS if len(request.query_params.getlist(k)) > 1]
+        if repeated:  # an edited address: the form sends each filter once
+            error = f"Give {repeated[0]}: once only."
         results = None
         if not error and number is not None:
             try:

@@ -98,3 +98,11 @@ def test_the_navigation_marks_the_section_a_page_belongs_to(
         "/hub/ideas/mine": ["/hub/ideas"],
         "/hub/account": [],  # no section: not Home
     }
+
+
+def test_a_filter_given_twice_in_the_address_is_400_as_in_chat(
+    hub: Harness, client: TestClient
+) -> None:
+    cookies = signed_in(hub, client, ALEX)
+    answer = request(client, "GET", "/hub/library?committee=PSC&committee=PEC", cookies)
+    assert answer.status_code == 400 and "Give committee: once only." in words(answer)
