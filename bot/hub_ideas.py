@@ -25,16 +25,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
 from bot.app import NOT_SAVED, NotSaved, QIHub
+from bot.hub_view import web_blocks
 from bot.pages import Shell, page
 from bot.signin.web import SIGN_IN, current_person, form_checked, gate_of, require_signed_in
 from handlers import dispatch
 from handlers.context import Context
 from handlers.errors import NotFound
-from handlers.ideas import board, service, viewer
+from handlers.ideas import board, commands, service, viewer
 from handlers.permissions import allowed, describe
-from handlers.seals import sealed
+from handlers.seals import seal_reply, sealed
 from handlers.signin.sessions import SignedIn
-from messages.view import Notice, Reply
+from messages.view import Button, Buttons, Notice, Reply
 from messages.view import Response as CoreResponse
 
 T = TypeVar("T")
@@ -151,11 +152,18 @@ class IdeasPages:
         if no is not None:
             return no
         try:
-            idea = self.read(person, lambda ctx: viewer.idea_page(ctx, service.find(ctx, ref)))
+            idea, buttons = self.read(person, lambda ctx: _page_and_buttons(ctx, ref))
         except NotFound:
             return self.missing(request, ref)
+        sealed_buttons = seal_reply(self.app.seal_key(), Reply("", (Buttons(buttons),)))
         return self.shown(
-            request, "ideas/idea.html", status=status, idea=idea, outcome=outcome, csrf=person.csrf
+            request,
+            "ideas/idea.html",
+            status=status,
+            idea=idea,
+            outcome=outcome,
+            csrf=person.csrf,
+            presses=web_blocks(sealed_buttons.blocks)[0].buttons if buttons else (),
         )
 
     def press_support(self, person: SignedIn, ref: str) -> CoreResponse:
@@ -223,6 +231,13 @@ STALE_FORM = (
     "Nothing was changed: the form was out of date or sent from another site. "
     "Open the idea again and press Support this idea."
 )
+
+
+def _page_and_buttons(ctx: Context, ref: str) -> tuple[viewer.IdeaPage, tuple[Button, ...]]:
+    """The idea's page and the chat card's other buttons for this viewer, which the page
+    offers through /hub/press (the chat's dispatch: every press is checked again)."""
+    found = service.find(ctx, ref)
+    return viewer.idea_page(ctx, found), commands.card_buttons(ctx, found)
 
 
 def _first_notice(answer: CoreResponse) -> Notice:

@@ -24,7 +24,7 @@ from handlers.dispatch import TAMPERED
 from handlers.form_sessions import ALREADY, NOT_THIS_FORM
 from messages.view import CONFIRM_NOT_PATIENT, Button, Items, Reply, all_text
 from store.models import AlertRecipient, AuditEntry, HubSession, Idea, IdeaSubmitter, Staff
-from tests.harness import ALEX, CHRIS, IDEA, TOM, Harness, button, ref_in
+from tests.harness import ALEX, CHRIS, IDEA, SAM, TOM, Harness, button, ref_in
 from tests.hub_forms_kit import forms_in, post_fields, press_form, the_form
 from tests.lessons_flow import add_action, decided_lesson
 from tests.signin_kit import csrf_of, in_process, request, signed_in, words
@@ -433,3 +433,38 @@ def test_every_page_here_is_in_the_shell_with_the_strict_policy(
         assert INLINE.search(shown.text) is None, INLINE.search(shown.text)
         assert shown.text.count("<h1") == 1
     assert "&lt;script&gt;alert(1)&lt;/script&gt; labels" in card.text
+
+
+def test_the_idea_page_offers_the_chat_cards_buttons_to_whom_the_card_offers_them(
+    hub: Harness, client: TestClient
+) -> None:
+    """The panel screens an idea from its web page and its submitter may withdraw it, through
+    /hub/press as in chat; a member of staff is offered neither (and pressing the panel's
+    button anyway is refused: the permission is checked on the press, not the page)."""
+    ref = ref_in(hub.submit_idea(TOM), "IDEA")
+    pressed = {
+        who: [
+            f.button
+            for f in forms_in(request(client, "GET", f"/hub/ideas/{ref}", jar).text)
+            if f.action == "/hub/press"
+        ]
+        for who, jar in (
+            (SAM, signed_in(hub, client, SAM)),
+            (TOM, signed_in(hub, client, TOM)),
+            (ALEX, signed_in(hub, client, ALEX)),
+        )
+    }
+    assert {"Eligible", "Not eligible"} <= set(pressed[SAM])
+    assert pressed[TOM] == ["Withdraw"] and pressed[ALEX] == []
+    sam = signed_in(hub, client, SAM)
+    page = request(client, "GET", f"/hub/ideas/{ref}", sam).text
+    asked = post_fields(client, "/hub/press", sam, press_form(page, "Not eligible").fields)
+    assert ideas(hub)[0].status == "submitted"  # a question first: nothing done yet
+    opened = post_fields(client, "/hub/press", sam, press_form(asked.text, "Confirm").fields)
+    assert opened.status_code == 200, text_of(opened)
+    form = the_form(opened.text)
+    done = post_fields(client, form.action, sam, form.filled({"reason": "Outside the scheme."}))
+    assert done.status_code == 200, text_of(done)
+    assert [i.status for i in ideas(hub)] == ["not_eligible"]
+    gone = request(client, "GET", f"/hub/ideas/{ref}", signed_in(hub, client, ALEX))
+    assert gone.status_code == 404  # a private outcome: seen by the submitter and the panel

@@ -30,6 +30,7 @@ from messages.templates import counted
 from messages.view import (
     Block,
     Button,
+    Buttons,
     FormErrors,
     Heading,
     Notice,
@@ -146,6 +147,19 @@ def _asked_to_sponsor(ctx: Context, idea: Idea) -> bool:
         and idea.sponsor_state == sponsorship.ASKED
         and ctx.actor.staff_id is not None
         and ctx.actor.staff_id == idea.sponsor_id
+    )
+
+
+def card_buttons(ctx: Context, idea: Idea) -> tuple[Button, ...]:
+    """The buttons the chat's card offers this viewer (the panel's decisions, withdraw, a
+    sponsor's answer), for the web's idea page; support and Open are drawn there already."""
+    drawn = _viewer_card(ctx, idea)
+    return tuple(
+        b
+        for block in drawn
+        if isinstance(block, Buttons)
+        for b in block.buttons
+        if b.action not in ("idea.support", "idea.show")
     )
 
 
