@@ -25,6 +25,11 @@ from store.repos.ideas import IdeaScope
 
 PRIVATE_OUTCOMES = frozenset({IdeaStatus.REDIRECTED, IdeaStatus.NOT_ELIGIBLE})
 """Screening outcomes seen only by the submitters and the panel."""
+UNSCREENED = frozenset({IdeaStatus.SUBMITTED, IdeaStatus.AWAITING_SPONSOR})
+"""Not yet looked at by the panel (a Big Idea awaiting its sponsor before it was ever
+screened, i.e. never promoted): its text may hold what a panel would redirect (a patient's
+details, a grievance), so, as an untriaged lesson, it is seen only by its submitters, its
+named sponsor and the panel until screened."""
 
 PANEL_RIGHTS = ("idea.list", "idea.decide", "idea.see_confidential")
 """Permissions that let a role see every idea, whatever became of it."""
@@ -39,18 +44,23 @@ def idea_scope(config: OrgConfig, actor: Actor) -> IdeaScope:
     if sees_every_idea(config, actor):
         return IdeaScope(everything=True)
     private = frozenset(s.value for s in PRIVATE_OUTCOMES)
-    return IdeaScope(private_statuses=private, submitter_id=actor.staff_id)
+    unscreened = frozenset(s.value for s in UNSCREENED)
+    return IdeaScope(
+        private_statuses=private, unscreened_statuses=unscreened, submitter_id=actor.staff_id
+    )
 
 
 def in_scope(scope: IdeaScope, idea: Idea) -> bool:
     """`scope`'s rule for one loaded idea (the same rule as `scope.where()` in a query)."""
+    unscreened = idea.status in scope.unscreened_statuses and idea.promoted_at is None
     return (
         scope.everything
-        or idea.status not in scope.private_statuses
+        or (idea.status not in scope.private_statuses and not unscreened)
         or (
             scope.submitter_id is not None
             and any(s.staff_id == scope.submitter_id for s in idea.submitters)
         )
+        or (unscreened and scope.submitter_id is not None and idea.sponsor_id == scope.submitter_id)
     )
 
 
