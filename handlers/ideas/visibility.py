@@ -1,13 +1,17 @@
 """Who may see an idea (docs/domain.md, Ideas: who sees an idea).
 
-Most ideas are for every member of staff to read and support. Two screening outcomes are not:
-an idea the panel *redirected* (to PALS, HR, IT, incident reporting or Freedom to Speak Up) was
-really a personal matter, a complaint or a concern, and one found *not eligible* was never
-accepted as an idea for the scheme. Those are seen only by their submitters (or whoever holds
-the receipt of an anonymous one) and by people with the ideas panel's rights: the config's
-`idea.list`, `idea.decide` or `idea.see_confidential`. Anyone else is answered as if the idea
-did not exist: references are sequential, and "you may not see IDEA-2026-0042" would confirm
-that it does, and what kind of outcome it had.
+Most ideas, once screened, are for every member of staff to read and support. Two screening
+outcomes are not: an idea the panel *redirected* (to PALS, HR, IT, incident reporting or Freedom
+to Speak Up) was really a personal matter, a complaint or a concern, and one found *not
+eligible* was never accepted as an idea for the scheme. Those are seen only by their submitters
+(or whoever holds the receipt of an anonymous one) and by people with the ideas panel's rights:
+the config's `idea.list`, `idea.decide` or `idea.see_confidential`. Nor is an idea the panel has
+not yet screened (`submitted`, or a Big Idea awaiting its sponsor that was never promoted): its
+text may be what the panel would redirect, or hold a patient's details the guard missed, so, as
+an untriaged lesson, it is seen only by those same people and by its named sponsor (who must
+read it to accept). Anyone else is answered as if the idea did not exist: references are
+sequential, and "you may not see IDEA-2026-0042" would confirm that it does, and what kind of
+outcome it had.
 
 Every path that reads an idea by reference asks here: `/idea status`, the Open button, support,
 the card drawn again for one viewer (service.find and cards.render), and the web's ideas board
