@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.app import QIHub
@@ -149,6 +149,26 @@ def ref_in(reply: Reply, prefix: str = "IDEA") -> str:
     match = re.search(rf"{prefix}-\d{{4}}-\d{{4}}", text)
     assert match, reply
     return match.group(0)
+
+
+def screened(hub: Harness | QIHub, ref: str, by: str = SAM) -> str:
+    """`ref` after the ideas panel (`by`) screened it eligible through the chat's own card,
+    button and form (any adapter's app): until then only its submitters, named sponsor and
+    the panel see it."""
+    app = hub.app if isinstance(hub, Harness) else hub
+
+    def act(step: Callable[[Context], Response]) -> Response:
+        return app.interact(by, "test", step)
+
+    card = act(lambda ctx: dispatch.run_command(ctx, f"/idea status {ref}"))
+    assert isinstance(card, Reply), card
+    pressed = button(card, "Eligible")
+    opened = act(lambda ctx: dispatch.press(ctx, pressed.action, pressed.value))
+    assert isinstance(opened, OpenForm), opened
+    values = {**opened.values, "reason": "Within the scheme: open to everyone now."}
+    done = act(lambda ctx: dispatch.submit_form(ctx, opened.form_id, values, opened.context))
+    assert isinstance(done, Reply), done
+    return ref
 
 
 LESSON = {

@@ -36,7 +36,7 @@ from handlers.config import OrgConfig
 from handlers.reports.board import build_board_pack
 from handlers.spc.series import At, committee_series
 from tests.fake_entra import CLIENT_ID, CLIENT_SECRET, TENANT_ID
-from tests.harness import ALEX, CHRIS, NADIA, SAM, TOM, Harness, ref_in
+from tests.harness import ALEX, CHRIS, NADIA, SAM, TOM, Harness, ref_in, screened
 from tests.lessons_flow import add_action, decided_lesson
 from tests.slack import signed
 from tests.teams import activities
@@ -237,7 +237,7 @@ def _board_chart(hub: Harness) -> str:
 
 RECORDS: Mapping[str, Callable[[Harness], str]] = {
     "lesson": lambda hub: _lesson_with_an_action(hub),
-    "idea": lambda hub: ref_in(hub.submit_idea(TOM), "IDEA"),
+    "idea": lambda hub: screened(hub, ref_in(hub.submit_idea(TOM), "IDEA")),  # on the board
     "bulletin": lambda hub: str(publish(hub)),  # Q3 2026/27, published on 4 January 2027
     "quarter": lambda _hub: "2026-Q3",  # the published bulletin's quarter: a board pack with data
     "this_quarter": _this_quarter,

@@ -22,7 +22,7 @@ from bot.web import create_web_app
 from messages.view import Reply, all_text
 from store.base import Base
 from store.models import AuditEntry, Staff
-from tests.harness import ALEX, KIM, TOM, Harness, ref_in, submit_lesson
+from tests.harness import ALEX, KIM, TOM, Harness, ref_in, screened, submit_lesson
 from tests.scan import cells
 
 DIRECTORY = {"staff", "staff_role", "teams_conversation"}
@@ -67,6 +67,8 @@ def anonymous_run(hub: Harness) -> list[str]:
 
     idea = hub.submit_idea(mode="anonymous", credit="yes")
     idea_ref, idea_receipt = ref_in(idea), receipt_of(idea)
+    later()
+    screened(hub, idea_ref)  # by the panel, so that others may see and support it
     later()
     hub.command(TOM, f"/idea support {idea_ref}")  # supported by someone else
     later()

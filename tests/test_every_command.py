@@ -11,7 +11,7 @@ import pytest
 from handlers.catalogue import build_registry
 from handlers.config import load_config
 from handlers.permissions import allowed
-from tests.harness import ALEX, Harness, ref_in
+from tests.harness import ALEX, Harness, ref_in, screened
 from tests.lessons_flow import add_action, decided_lesson
 from tests.platforms import ConsoleDriver, Driver, SlackDriver, TeamsDriver
 from tests.slack.conftest import fake_slack, slack  # noqa: F401 (fixtures for SlackDriver)
@@ -64,7 +64,8 @@ def test_command_works(
     spec = REGISTRY.commands[command].find(sub)
     assert spec is not None
     actor = someone_allowed(spec.permission, hub)
-    other_ref = ref_in(hub.submit_idea(who="tom.baker@clatterbridge.example"))
+    # Someone else's idea, screened by the panel so that every member of staff may see it
+    other_ref = screened(hub, ref_in(hub.submit_idea(who="tom.baker@clatterbridge.example")))
     own_ref = ref_in(hub.submit_idea(who=actor)) if actor != ALEX else ref_in(hub.submit_idea())
     lesson_ref = decided_lesson(hub, ["2"])
     action_ref = add_action(hub, lesson_ref, 2)

@@ -24,7 +24,7 @@ from handlers.dispatch import TAMPERED
 from handlers.form_sessions import ALREADY, NOT_THIS_FORM
 from messages.view import CONFIRM_NOT_PATIENT, Button, Items, Reply, all_text
 from store.models import AlertRecipient, AuditEntry, HubSession, Idea, IdeaSubmitter, Staff
-from tests.harness import ALEX, CHRIS, IDEA, SAM, TOM, Harness, button, ref_in
+from tests.harness import ALEX, CHRIS, IDEA, SAM, TOM, Harness, button, ref_in, screened
 from tests.hub_forms_kit import forms_in, post_fields, press_form, the_form
 from tests.lessons_flow import add_action, decided_lesson
 from tests.signin_kit import csrf_of, in_process, request, signed_in, words
@@ -136,7 +136,7 @@ def test_an_alert_acknowledged_on_the_web_counts_once_with_chat(
 
 
 def test_a_support_on_the_web_and_in_chat_counts_once(hub: Harness, client: TestClient) -> None:
-    ref = ref_in(hub.submit_idea(ALEX))
+    ref = screened(hub, ref_in(hub.submit_idea(ALEX)))  # staff support only screened ideas
     support = button(chat_reply(hub, TOM, f"/qi show {ref}"), "Support")
     cookies = signed_in(hub, client, TOM)
     fields = sent_as_pressed(support, csrf_of(client, cookies))

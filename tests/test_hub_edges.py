@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.web import create_web_app
-from tests.harness import ALEX, TOM, Harness, ref_in, submit_lesson
+from tests.harness import ALEX, TOM, Harness, ref_in, screened, submit_lesson
 from tests.lessons_flow import decided_lesson
 from tests.signin_kit import in_process, request, signed_in, words
 
@@ -77,7 +77,7 @@ def test_a_lesson_reference_reads_in_any_case_as_in_chat(hub: Harness, client: T
 
 
 def test_an_idea_nobody_supports_yet_shows_0_supporters(hub: Harness, client: TestClient) -> None:
-    ref = ref_in(hub.submit_idea(TOM), "IDEA")
+    ref = screened(hub, ref_in(hub.submit_idea(TOM), "IDEA"))  # on every board once screened
     board = request(client, "GET", "/hub/ideas", signed_in(hub, client, ALEX))
     row = board.text.split(ref, 1)[1].split("</tr>", 1)[0]
     assert re.search(r">\s*0\s*</td>", row), row

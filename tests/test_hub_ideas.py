@@ -26,6 +26,7 @@ from messages.view import Reply, all_text
 from store.models import IdeaSupport
 from tests.harness import (
     ALEX,
+    BIG_CASE,
     CHRIS,
     HELEN,
     JO,
@@ -36,6 +37,7 @@ from tests.harness import (
     button,
     buttons_of,
     ref_in,
+    screened,
 )
 from tests.signin_kit import csrf_of, in_process, request, signed_in
 from tests.test_hub_web import INLINE, directives
@@ -104,21 +106,21 @@ def redirected_to_hr(hub: Harness, who: str = ALEX) -> str:
 def test_the_board_lists_ideas_newest_first_with_status_and_supporters(
     hub: Harness, client: TestClient
 ) -> None:
-    first = ref_in(hub.submit_idea(title="Label the flushes"))
-    second = ref_in(hub.submit_idea(TOM, title="Quieter night rounds"))
+    first = screened(hub, ref_in(hub.submit_idea(title="Label the flushes")))
+    second = screened(hub, ref_in(hub.submit_idea(TOM, title="Quieter night rounds")))
     hub.command(TOM, f"/idea support {first}")
     tom = Browser(hub, client, TOM)
     shown = tom.get("/hub/ideas")
     assert shown.status_code == 200
     text = content(shown)
     assert text.index(second) < text.index(first)  # newest first
-    assert "Submitted, awaiting screening" in text and "nhsuk-tag--blue" in shown.text
+    assert "Screened: eligible, awaiting review" in text and "nhsuk-tag--blue" in shown.text
     assert f'href="/hub/ideas/{first}"' in shown.text
     assert "Open: can still be supported: 2 ideas, newest first" in text
 
 
 def test_the_filter_and_pages_have_stable_addresses(hub: Harness, client: TestClient) -> None:
-    refs = [ref_in(hub.submit_idea(title=f"Idea number {n}")) for n in range(21)]
+    refs = [screened(hub, ref_in(hub.submit_idea(title=f"Idea number {n}"))) for n in range(21)]
     withdrawn = refs[0]
     opened = hub.command(ALEX, f"/idea withdraw {withdrawn}")
     hub.fill(ALEX, opened, {"reason": "Sorted out already."})
@@ -205,7 +207,7 @@ def test_signed_out_the_pages_send_you_to_sign_in(hub: Harness, client: TestClie
 
 # ------------------------------------------------------------------ support with one press
 def test_a_web_press_then_the_chat_button_count_once(hub: Harness, client: TestClient) -> None:
-    ref = ref_in(hub.submit_idea())
+    ref = screened(hub, ref_in(hub.submit_idea()))
     card = hub.command(TOM, f"/idea status {ref}")
     assert isinstance(card, Reply)
     chat_button = button(card, "Support this idea")
@@ -224,7 +226,7 @@ def test_a_web_press_then_the_chat_button_count_once(hub: Harness, client: TestC
 def test_the_chat_then_a_web_press_count_once_and_say_already(
     hub: Harness, client: TestClient
 ) -> None:
-    ref = ref_in(hub.submit_idea())
+    ref = screened(hub, ref_in(hub.submit_idea()))
     assert "1 supporter" in said(hub.command(TOM, f"/idea support {ref}"))
     tom = Browser(hub, client, TOM)
     assert "/support" not in tom.get(f"/hub/ideas/{ref}").text
@@ -259,7 +261,7 @@ def test_a_closed_idea_is_refused_on_the_web(hub: Harness, client: TestClient) -
 def test_without_the_support_permission_the_press_is_refused(
     hub: Harness, client: TestClient, config: OrgConfig
 ) -> None:
-    ref = ref_in(hub.submit_idea())
+    ref = screened(hub, ref_in(hub.submit_idea()))  # Tom sees it, but may not support it
     tom = Browser(hub, client, TOM)
     narrowed = {**config.permissions, "idea.support": ["ideas_panel"]}
     hub.app.services.config = config.model_copy(update={"permissions": narrowed})
@@ -300,7 +302,7 @@ def test_two_presses_at_once_count_once_and_the_second_says_already(
     that it was supported: told "already", not "could not reach the database"."""
     if not db_url.startswith("postgresql"):
         pytest.skip("SQLite takes one writer at a time: two presses cannot overlap")
-    ref = ref_in(hub.submit_idea())
+    ref = screened(hub, ref_in(hub.submit_idea()))
     tom = Browser(hub, client, TOM)
     answers: list[httpx.Response] = []
     with hub.app.uow_factory() as uow:  # the chat's press, not yet committed
@@ -365,6 +367,107 @@ def test_an_idea_found_not_eligible_is_hidden_from_other_staff(
     assert Browser(hub, client, ALEX).get(f"/hub/ideas/{ref}").status_code == 200
 
 
+def hidden_from(hub: Harness, client: TestClient, who: str, ref: str) -> None:
+    """`who` is answered about `ref` exactly as about a reference that does not exist: not on
+    the board, its page the same 404, and the same "no idea matches" in chat."""
+    missing = "IDEA-2026-0099"
+    browser = Browser(hub, client, who)
+    assert ref not in content(browser.get("/hub/ideas?status=all"))
+    hidden, absent = browser.get(f"/hub/ideas/{ref}"), browser.get(f"/hub/ideas/{missing}")
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.content.replace(ref.encode(), missing.encode()) == absent.content
+    assert browser.support(ref).status_code == 404
+    chat = said(hub.command(who, f"/idea status {ref}"))
+    assert chat.replace(ref, missing) == said(hub.command(who, f"/idea status {missing}"))
+    assert f"No idea matches {ref!r}" in said(hub.command(who, f"/idea support {ref}"))
+    assert supporters(hub, ref) == (0, 0)
+
+
+def seen_by(hub: Harness, client: TestClient, who: str, ref: str, title: str) -> None:
+    browser = Browser(hub, client, who)
+    assert ref in content(browser.get("/hub/ideas?status=all"))
+    assert title in content(browser.get(f"/hub/ideas/{ref}"))
+    assert title in said(hub.command(who, f"/idea status {ref}"))
+
+
+GRIEVANCE = "Bullying by my manager on nights"
+"""What a fresh idea may really be, until the panel redirects it (to Freedom to Speak Up)."""
+
+
+def test_an_unscreened_idea_is_hidden_from_other_staff_on_the_web_and_in_chat(
+    hub: Harness, client: TestClient
+) -> None:
+    ref = ref_in(hub.submit_idea(title=GRIEVANCE))
+    hidden_from(hub, client, TOM, ref)
+    assert GRIEVANCE not in content(Browser(hub, client, TOM).get("/hub/ideas"))
+
+
+@pytest.mark.parametrize("who", [ALEX, SAM, CHRIS, NADIA])
+def test_an_unscreened_idea_is_seen_by_its_submitter_and_the_panel(
+    hub: Harness, client: TestClient, who: str
+) -> None:
+    """Alex submitted it; Sam screens ideas; Chris may see confidential ideas; Nadia may list
+    every idea: as for a redirected idea."""
+    ref = ref_in(hub.submit_idea(title=GRIEVANCE))
+    seen_by(hub, client, who, ref, GRIEVANCE)
+
+
+def test_once_screened_eligible_every_member_of_staff_sees_and_supports_it(
+    hub: Harness, client: TestClient
+) -> None:
+    ref = ref_in(hub.submit_idea(title="Label the flushes"))
+    hidden_from(hub, client, TOM, ref)
+    screened(hub, ref)
+    seen_by(hub, client, TOM, ref, "Label the flushes")
+    pressed = Browser(hub, client, TOM).support(ref)
+    assert pressed.status_code == 200 and "it now has 1 supporter" in content(pressed)
+    assert supporters(hub, ref) == (1, 1)
+
+
+def test_an_unscreened_big_idea_is_seen_by_its_named_sponsor_who_may_accept_it(
+    hub: Harness, client: TestClient
+) -> None:
+    ref = ref_in(hub.submit_big_idea(title=GRIEVANCE))  # shared directly: awaiting Helen
+    hidden_from(hub, client, TOM, ref)
+    seen_by(hub, client, HELEN, ref, GRIEVANCE)
+    hub.deliver()
+    asked = [r for r in hub.platform.to(HELEN) if r.summary.startswith("Will you sponsor")]
+    accepted = said(hub.press(HELEN, button(asked[-1], "Accept sponsorship")))
+    assert "you are now the sponsor" in accepted
+    seen_by(hub, client, HELEN, ref, GRIEVANCE)  # accepted, not yet screened: still hers
+    hidden_from(hub, client, TOM, ref)
+
+
+def test_a_promoted_idea_awaiting_its_sponsor_stays_seen_by_staff(
+    hub: Harness, client: TestClient
+) -> None:
+    """Promotion comes after screening: waiting for a sponsor again hides nothing."""
+    ref = screened(hub, ref_in(hub.submit_idea(title="Label the flushes")))
+    decide(hub, SAM, ref, "Start review")
+    decide(hub, SAM, ref, "Promote to Big Idea", **BIG_CASE)
+    with hub.app.uow_factory() as uow:
+        promoted = uow.ideas.by_ref(ref)
+        assert promoted is not None and promoted.status == "awaiting_sponsor"
+    seen_by(hub, client, TOM, ref, "Label the flushes")
+
+
+def test_the_receipt_holder_follows_and_withdraws_an_unscreened_anonymous_idea(
+    hub: Harness,
+) -> None:
+    reply = hub.submit_idea(mode="anonymous", title=GRIEVANCE)
+    ref = ref_in(reply)
+    receipt = next(t for t in all_text(reply) if "receipt code is" in t).rsplit(" ", 1)[1]
+    assert "No idea matches" in said(hub.command(TOM, f"/idea status {ref}"))
+    assert GRIEVANCE in said(hub.command(TOM, f"/idea status {receipt}"))
+    done = hub.fill(
+        TOM, hub.command(TOM, f"/idea withdraw {receipt}"), {"reason": "Sorted out another way."}
+    )
+    assert "withdrawn" in said(done).lower()
+    with hub.app.uow_factory() as uow:
+        withdrawn = uow.ideas.by_ref(ref)
+        assert withdrawn is not None and withdrawn.status == "withdrawn"
+
+
 def test_a_receipt_still_finds_a_redirected_anonymous_idea(hub: Harness) -> None:
     reply = hub.submit_idea(mode="anonymous", title="Bullying on nights")
     ref = ref_in(reply)
@@ -377,7 +480,7 @@ def test_a_receipt_still_finds_a_redirected_anonymous_idea(hub: Harness) -> None
 def test_a_confidential_submitter_is_named_only_to_who_the_chat_names_them_to(
     hub: Harness, client: TestClient
 ) -> None:
-    ref = ref_in(hub.submit_idea(mode="confidential"))
+    ref = screened(hub, ref_in(hub.submit_idea(mode="confidential")))
     tom = content(Browser(hub, client, TOM).get(f"/hub/ideas/{ref}"))
     assert "Submitted by Confidential" in tom and "Alex Morgan" not in tom
     for who in (ALEX, SAM):
@@ -387,7 +490,7 @@ def test_a_confidential_submitter_is_named_only_to_who_the_chat_names_them_to(
 
 
 def test_an_anonymous_idea_never_names_anyone(hub: Harness, client: TestClient) -> None:
-    ref = ref_in(hub.submit_idea(mode="anonymous"))
+    ref = screened(hub, ref_in(hub.submit_idea(mode="anonymous")))
     hub.command(TOM, f"/idea support {ref}")
     for who in (ALEX, TOM, SAM, NADIA):
         browser = Browser(hub, client, who)

@@ -17,6 +17,7 @@ from tests.harness import (
     buttons_of,
     errors_of,
     ref_in,
+    screened,
 )
 
 
@@ -263,7 +264,7 @@ def test_redirect_tells_the_submitter_where_to_go(hub: Harness) -> None:
 
 
 def test_support_is_one_per_person_and_never_for_your_own(hub: Harness) -> None:
-    ref = ref_in(hub.submit_idea())
+    ref = screened(hub, ref_in(hub.submit_idea()))  # supported once the panel has screened it
     first = hub.command(TOM, f"/idea support {ref}")
     again = hub.command(TOM, f"/idea support {ref}")
     own = hub.command(ALEX, f"/idea support {ref}")
@@ -278,7 +279,7 @@ def test_support_is_one_per_person_and_never_for_your_own(hub: Harness) -> None:
 
 
 def test_the_submitter_withdraws_and_the_panel_is_told(hub: Harness) -> None:
-    ref = ref_in(hub.submit_idea())
+    ref = screened(hub, ref_in(hub.submit_idea()))  # so that Tom may see it, but not withdraw it
     refused = hub.command(TOM, f"/idea withdraw {ref}")
     assert isinstance(refused, Reply) and "Only the submitter" in notices(refused)
     opened = hub.command(ALEX, f"/idea withdraw {ref}")

@@ -19,6 +19,7 @@ from tests.harness import (
     TOM,
     Harness,
     ref_in,
+    screened,
 )
 from tests.lessons_flow import add_action, decided_lesson, step
 from tests.test_alerts import ALERT
@@ -49,13 +50,13 @@ def receipt_of(reply: Reply) -> str:
 
 # ------------------------------------------------------------------------------ ideas
 def test_nobody_withdraws_another_persons_named_idea(hub: Harness) -> None:
-    ref = ref_in(hub.submit_idea())  # Alex's, named
+    ref = screened(hub, ref_in(hub.submit_idea()))  # Alex's, named, seen by Tom once screened
     typed = hub.command(TOM, f"/idea withdraw {ref}")
     assert "Only the submitter" in refusal(typed)
     # Tom holds the Withdraw button drawn on Alex's card
     pressed = hub.press(TOM, hub.drawn_button("idea.withdraw", {"ref": ref}))
     assert "Only the submitter" in refusal(pressed)
-    assert stored_idea(hub, ref).status == "submitted"
+    assert stored_idea(hub, ref).status == "eligible"
 
 
 def test_a_wrong_receipt_code_opens_nothing_of_an_anonymous_idea(hub: Harness) -> None:

@@ -302,15 +302,17 @@ def _check_panel_may(ctx: Context, idea: Idea, transition: Transition) -> None:
 
 
 def on_decision(ctx: Context, submission: Submission) -> Response:
-    idea = service.find(ctx, submission.context.get("ref", ""))
     transition = service.transition_named(submission.context.get("to", ""))
+    receipt = submission.context.get("receipt") if transition.by == "submitter" else None
+    ref = submission.context.get("ref", "")
+    # By receipt when withdrawn by one: its holder may not see an unscreened idea by reference.
+    idea = service.find(ctx, receipt or ref)
     extra = {k: v for k, v in submission.values.items() if k != "reason"}
     reason = submission.values.get("reason")
     via_receipt = False
     if transition.by == "submitter":
-        receipt = submission.context.get("receipt")
         if receipt:
-            if idea.receipt_hash != receipt_hash(receipt):
+            if idea.ref != ref or idea.receipt_hash != receipt_hash(receipt):
                 raise UserError("That receipt code does not match this idea.")
             via_receipt = True
         elif not service.is_submitter(ctx, idea):

@@ -1,13 +1,17 @@
 """Who may see an idea (docs/domain.md, Ideas: who sees an idea).
 
-Most ideas are for every member of staff to read and support. Two screening outcomes are not:
-an idea the panel *redirected* (to PALS, HR, IT, incident reporting or Freedom to Speak Up) was
-really a personal matter, a complaint or a concern, and one found *not eligible* was never
-accepted as an idea for the scheme. Those are seen only by their submitters (or whoever holds
-the receipt of an anonymous one) and by people with the ideas panel's rights: the config's
-`idea.list`, `idea.decide` or `idea.see_confidential`. Anyone else is answered as if the idea
-did not exist: references are sequential, and "you may not see IDEA-2026-0042" would confirm
-that it does, and what kind of outcome it had.
+Most ideas, once screened, are for every member of staff to read and support. Two screening
+outcomes are not: an idea the panel *redirected* (to PALS, HR, IT, incident reporting or Freedom
+to Speak Up) was really a personal matter, a complaint or a concern, and one found *not
+eligible* was never accepted as an idea for the scheme. Those are seen only by their submitters
+(or whoever holds the receipt of an anonymous one) and by people with the ideas panel's rights:
+the config's `idea.list`, `idea.decide` or `idea.see_confidential`. Nor is an idea the panel has
+not yet screened (`submitted`, or a Big Idea awaiting its sponsor that was never promoted): its
+text may be what the panel would redirect, or hold a patient's details the guard missed, so, as
+an untriaged lesson, it is seen only by those same people and by its named sponsor (who must
+read it to accept). Anyone else is answered as if the idea did not exist: references are
+sequential, and "you may not see IDEA-2026-0042" would confirm that it does, and what kind of
+outcome it had.
 
 Every path that reads an idea by reference asks here: `/idea status`, the Open button, support,
 the card drawn again for one viewer (service.find and cards.render), and the web's ideas board
@@ -25,6 +29,11 @@ from store.repos.ideas import IdeaScope
 
 PRIVATE_OUTCOMES = frozenset({IdeaStatus.REDIRECTED, IdeaStatus.NOT_ELIGIBLE})
 """Screening outcomes seen only by the submitters and the panel."""
+UNSCREENED = frozenset({IdeaStatus.SUBMITTED, IdeaStatus.AWAITING_SPONSOR})
+"""Not yet looked at by the panel (a Big Idea awaiting its sponsor before it was ever
+screened, i.e. never promoted): its text may hold what a panel would redirect (a patient's
+details, a grievance), so, as an untriaged lesson, it is seen only by its submitters, its
+named sponsor and the panel until screened."""
 
 PANEL_RIGHTS = ("idea.list", "idea.decide", "idea.see_confidential")
 """Permissions that let a role see every idea, whatever became of it."""
@@ -39,18 +48,23 @@ def idea_scope(config: OrgConfig, actor: Actor) -> IdeaScope:
     if sees_every_idea(config, actor):
         return IdeaScope(everything=True)
     private = frozenset(s.value for s in PRIVATE_OUTCOMES)
-    return IdeaScope(private_statuses=private, submitter_id=actor.staff_id)
+    unscreened = frozenset(s.value for s in UNSCREENED)
+    return IdeaScope(
+        private_statuses=private, unscreened_statuses=unscreened, submitter_id=actor.staff_id
+    )
 
 
 def in_scope(scope: IdeaScope, idea: Idea) -> bool:
     """`scope`'s rule for one loaded idea (the same rule as `scope.where()` in a query)."""
+    unscreened = idea.status in scope.unscreened_statuses and idea.promoted_at is None
     return (
         scope.everything
-        or idea.status not in scope.private_statuses
+        or (idea.status not in scope.private_statuses and not unscreened)
         or (
             scope.submitter_id is not None
             and any(s.staff_id == scope.submitter_id for s in idea.submitters)
         )
+        or (unscreened and scope.submitter_id is not None and idea.sponsor_id == scope.submitter_id)
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from store.models import Idea, IdeaSubmitter, IdeaSupport
@@ -22,19 +22,27 @@ class IdeaScope:
 
     everything: bool = False
     private_statuses: frozenset[str] = frozenset()
+    unscreened_statuses: frozenset[str] = frozenset()
+    """Private too until screened (never promoted), except to the idea's named sponsor."""
     submitter_id: int | None = None
 
     def where(self) -> ColumnElement[bool]:
         """The scope as a WHERE clause on Idea (the same rule as visibility.may_see)."""
-        if self.everything or not self.private_statuses:
+        if self.everything or not (self.private_statuses or self.unscreened_statuses):
             return true()
-        allowed: list[ColumnElement[bool]] = [Idea.status.not_in(sorted(self.private_statuses))]
+        unscreened = and_(
+            Idea.status.in_(sorted(self.unscreened_statuses)), Idea.promoted_at.is_(None)
+        )
+        allowed: list[ColumnElement[bool]] = [
+            and_(Idea.status.not_in(sorted(self.private_statuses)), not_(unscreened))
+        ]
         if self.submitter_id is not None:
             allowed.append(
                 exists().where(
                     IdeaSubmitter.idea_id == Idea.id, IdeaSubmitter.staff_id == self.submitter_id
                 )
             )
+            allowed.append(and_(unscreened, Idea.sponsor_id == self.submitter_id))
         return or_(false(), *allowed)
 
 

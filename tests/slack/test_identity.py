@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from store.base import Base
 from store.models import AuditEntry, Idea, IdeaSubmitter, InboundRequest, OutboxMessage, Staff
 from tests.harness import ALEX as ALEX_EMAIL
+from tests.harness import screened
 from tests.slack import signed
 from tests.slack.conftest import SlackHarness
 from tests.slack.kit import (
@@ -68,7 +69,7 @@ def test_someone_outside_the_directory_is_told_politely_and_nothing_is_stored(
     assert POLITE in flat(told[0])
 
     # A button on a colleague's message.
-    ref = submit_idea(slack)
+    ref = screened(slack.hub, submit_idea(slack))  # so Tom's card offers Support
     card = reply_to(slack, TOM, f"/idea status {ref}")
     element = button(blocks_of(card), "Support this idea")
     since = mark(slack)
@@ -95,7 +96,7 @@ def test_someone_outside_the_directory_is_told_politely_and_nothing_is_stored(
         idea = uow.ideas.by_ref(ref)
         assert idea is not None and idea.support_count == 0
     assert count(slack, Idea) == 1  # Alex's only
-    assert count(slack, AuditEntry) == 1
+    assert count(slack, AuditEntry) == 2  # Alex's submission, the panel's screening: no more
 
 
 def test_an_anonymous_idea_from_slack_leaves_no_identity(slack: SlackHarness) -> None:

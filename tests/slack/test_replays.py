@@ -8,6 +8,7 @@ import threading
 import httpx2 as httpx
 
 from store.models import AuditEntry, Idea, InboundRequest, OutboxMessage
+from tests.harness import screened
 from tests.slack import signed
 from tests.slack.conftest import SlackHarness
 from tests.slack.kit import (
@@ -78,7 +79,7 @@ def test_concurrent_deliveries_of_one_submission_create_one_idea(slack: SlackHar
 
 
 def test_the_same_button_press_twice_acts_once(slack: SlackHarness) -> None:
-    ref = submit_idea(slack)
+    ref = screened(slack.hub, submit_idea(slack))  # so Tom's card offers Support
     card = reply_to(slack, TOM, f"/idea status {ref}")
     element = button(blocks_of(card), "Support this idea")
     body = signed.block_action(
