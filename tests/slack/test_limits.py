@@ -11,7 +11,7 @@ from handlers.digest.data import build_digest
 from handlers.digest.views import digest_reply
 from messages import blockkit
 from messages.view import Heading, SmallPrint
-from tests.harness import Harness
+from tests.harness import Harness, screened
 from tests.lessons_flow import add_action, decided_lesson
 from tests.slack.conftest import SlackHarness
 from tests.slack.kit import (
@@ -114,7 +114,7 @@ def test_long_answers_are_split_and_every_message_stays_within_the_limits(
     hub = Harness(slack.hub, slack.hub.clock)  # type: ignore[arg-type]
     add_action(hub, decided_lesson(hub, ["1", "2", "3"]), 1, change=long_text(1500))
     problem = long_text(3000)
-    ref = submit_idea(slack, problem=problem, proposed_change=long_text(2999))
+    ref = screened(hub, submit_idea(slack, problem=problem, proposed_change=long_text(2999)))
     card = reply_to(slack, TOM, f"/idea status {ref}")  # validated within the limits
     sections = [
         b["text"]["text"] for b in blocks_of(card) if b["type"] == "section" and "text" in b
