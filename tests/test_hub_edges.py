@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from bot.web import create_web_app
 from tests.harness import ALEX, TOM, Harness, ref_in, screened, submit_lesson
 from tests.lessons_flow import decided_lesson
-from tests.signin_kit import in_process, request, signed_in, words
+from tests.signin_kit import csrf_of, in_process, request, signed_in, words
 
 CURRENT = re.compile(r'navigation-item--current">\s*<a[^>]*href="([^"]+)"')
 
@@ -106,3 +106,23 @@ def test_a_filter_given_twice_in_the_address_is_400_as_in_chat(
     cookies = signed_in(hub, client, ALEX)
     answer = request(client, "GET", "/hub/library?committee=PSC&committee=PEC", cookies)
     assert answer.status_code == 400 and "Give committee: once only." in words(answer)
+
+
+def test_a_post_too_large_is_413_with_what_to_do_and_does_nothing(
+    hub: Harness, client: TestClient
+) -> None:
+    cookies = signed_in(hub, client, ALEX)
+    token = csrf_of(client, cookies)
+    for path, size in (("/hub/press", 3000), ("/hub/forms/idea.submit", 300_000)):
+        body = f"csrf={token}&s=x&title=" + "x" * size
+        answer = request(
+            client,
+            "POST",
+            path,
+            cookies,
+            content=body,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert answer.status_code == 413, (path, answer.status_code)
+        assert "nothing was saved" in words(answer)
+    assert request(client, "GET", "/hub/ideas/mine", cookies).status_code == 200

@@ -48,6 +48,10 @@ MAX_BODY = 2048
 MAX_CALLBACK_BODY = 16 * 1024
 """Entra ID's form_post carries the code, state and session state: a few KB at most."""
 FLOW_LIFETIME = timedelta(minutes=10)
+TOO_LARGE = (
+    "That was more than QI Hub takes at once, so nothing was saved. Go back (your answers are "
+    "still there), shorten the longest one and send it again."
+)
 NEXT_LIFETIME = timedelta(minutes=15)
 """Long enough to type /qi web in chat and open the link it gives (which lasts five)."""
 SIGN_IN = "/hub/signin"
@@ -253,9 +257,14 @@ async def posted_lists(
         return {}
 
 
+class TooLarge(Exception):
+    """A signed-in person's POST over the route's limit: answered 413 with a page that says
+    so (not the 403 of a forged POST), nothing done."""
+
+
 async def form_checked(request: Request, person: SignedIn) -> dict[str, str] | None:
-    """A signed-in person's POST, or None to refuse it (403): sent from another site's page,
-    too large, or without this session's CSRF token."""
+    """A signed-in person's POST, or None to refuse it (403): sent from another site's page
+    or without this session's CSRF token. Too large raises TooLarge (413)."""
     form = await form_lists_checked(request, person)
     return None if form is None else {name: values[0] for name, values in form.items()}
 
@@ -268,8 +277,9 @@ async def form_lists_checked(
     if from_elsewhere(request, gate_of(request).app.config.organisation.web_base_url):
         return None
     form = await posted_lists(request, limit, max_fields)
-    csrf = (form or {}).get("csrf", [""])[0]
-    if form is None or not tokens.csrf_matches(person.csrf, csrf):
+    if form is None:
+        raise TooLarge
+    if not tokens.csrf_matches(person.csrf, form.get("csrf", [""])[0]):
         return None
     return form
 
@@ -290,6 +300,10 @@ def mount_sign_in(web: FastAPI, app: QIHub, *, entra: EntraConfig | None = None)
     async def to_sign_in(_request: Request, needed: Exception) -> Response:
         assert isinstance(needed, SignInRequired)
         return gate.see_other(f"{SIGN_IN}?next={quote(needed.next_path, safe='/')}")
+
+    @web.exception_handler(TooLarge)
+    async def too_large(request: Request, _error: Exception) -> Response:
+        return await gate.noted(request, 413, "Not sent: too long", TOO_LARGE)
 
     _mount_pages(web, gate)
     _mount_links(web, gate)
