@@ -25,10 +25,13 @@ from handlers.errors import UserError
 from handlers.lessons.lifecycle import status_label
 from handlers.lessons.links import LESSON_PATHS, LIBRARY_PATH, lesson_path, library_path
 from handlers.lessons.page import lesson_page
+from handlers.permissions import allowed, describe
 from handlers.search import FILTER_KEYS, Results, change_text, find, parse_fields
 from handlers.signin.sessions import SignedIn
 
 PLATFORM = "web"
+SHOW_LESSON = "lesson.show"
+"""The chat's Open button on a lesson: the lesson page needs its permission."""
 HEADER_SEARCH_LESSONS = 3
 """Lessons the header's search shows before linking to the library's full results."""
 LONGEST_WORDS = 200
@@ -63,6 +66,21 @@ def mount_library(web: FastAPI, app: QIHub) -> None:
     def shell(request: Request) -> Shell:
         return Shell.of(request, config.organisation.name)
 
+    def refused(request: Request, person: SignedIn, permission: str) -> HTMLResponse | None:
+        """The chat's permission for the same thing, checked as dispatch checks it: a role
+        the config does not let search or open lessons in chat cannot on the web either."""
+        if allowed(app.services.config, person.roles, permission):
+            return None
+        who = describe(app.services.config, permission)
+        message = f"The learning library is for {who}."
+        return page(
+            "note.html",
+            shell(request),
+            status=403,
+            title="You cannot use the library",
+            message=message,
+        )
+
     @web.get(LIBRARY_PATH, response_class=HTMLResponse)
     def library(
         request: Request,
@@ -74,6 +92,9 @@ def mount_library(web: FastAPI, app: QIHub) -> None:
         unit: str = "",
         page_number: str = Query("1", alias="page"),
     ) -> HTMLResponse:
+        no = refused(request, person, search_permission(app))
+        if no is not None:
+            return no
         fields = {"source": source, "committee": committee, "srg": srg, "unit": unit}
         form = _form(app, q, fields)
         number = _page_number(page_number)
@@ -113,6 +134,9 @@ def mount_library(web: FastAPI, app: QIHub) -> None:
         ref: str,
         person: SignedIn = Depends(require_signed_in),  # noqa: B008
     ) -> HTMLResponse:
+        no = refused(request, person, app.services.registry.actions[SHOW_LESSON].permission)
+        if no is not None:
+            return no
         with app.uow_factory() as uow:
             shown = lesson_page(Context(app.services, uow, person.actor, PLATFORM), ref)
         if shown is None:
@@ -128,7 +152,10 @@ def mount_library(web: FastAPI, app: QIHub) -> None:
 def lessons_for_header(request: Request, app: QIHub, q: str) -> dict[str, Any] | None:
     """The first few lessons the library finds for the header's search, for a signed-in
     person (None for anyone else: lessons are for staff who have signed in)."""
-    if getattr(request.app.state, "hub_signin", None) is None or current_person(request) is None:
+    if getattr(request.app.state, "hub_signin", None) is None:
+        return None
+    person = current_person(request)
+    if person is None or not allowed(app.services.config, person.roles, search_permission(app)):
         return None
     try:
         with app.uow_factory() as uow:
@@ -142,6 +169,13 @@ def lessons_for_header(request: Request, app: QIHub, q: str) -> dict[str, Any] |
         "total": results.total,
         "href": library_path(q),
     }
+
+
+def search_permission(app: QIHub) -> str:
+    """What `/qi search` needs, from the registry (not a copy of the config's name)."""
+    search = app.services.registry.commands["qi"].find("search")
+    assert search is not None
+    return search.permission
 
 
 def _form(app: QIHub, q: str, fields: dict[str, str]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from bot.web import create_web_app
+from handlers.config import OrgConfig
 from handlers.lessons.links import lesson_url
 from messages.view import Items, Reply, Response, all_text
 from tests.harness import (
@@ -377,3 +378,32 @@ def test_the_pages_run_as_many_queries_for_many_rows_as_for_one(
         library.add(f"Flush more {n}", actions=(("Relabel", "verified", "Labels"),))
     assert statements(hub, client, cookies, "/hub/library?q=flush") == few
     assert statements(hub, client, cookies, f"/hub/lessons/{many}") == page
+
+
+def test_without_the_chats_permissions_the_library_and_lesson_pages_are_refused(
+    hub: Harness, client: TestClient, config: OrgConfig
+) -> None:
+    """A trust that keeps /qi search or a lesson's card from a role keeps the web pages from it
+    too: the permission is the chat's, read from the registry, checked on every request."""
+    ref = decided_lesson(hub, ["1"])
+    alex = signed_in(hub, client, ALEX)
+    assert "Lessons in the learning library" in tagless(
+        request(client, "GET", "/hub/search?q=flush", alex)
+    )
+    for permission, path in (
+        ("qi.search", "/hub/library?q=flush"),
+        ("lesson.view", f"/hub/lessons/{ref}"),
+    ):
+        narrowed = {**config.permissions, permission: ["admin"]}
+        hub.app.services.config = config.model_copy(update={"permissions": narrowed})
+        try:
+            refused = request(client, "GET", path, alex)
+            assert refused.status_code == 403, path
+            assert "You cannot use the library" in tagless(refused)
+            assert ref not in refused.text
+            if permission == "qi.search":  # the header's search leaves lessons out too
+                header = request(client, "GET", "/hub/search?q=flush", alex)
+                assert "Lessons in the learning library" not in tagless(header)
+        finally:
+            hub.app.services.config = config
+    assert request(client, "GET", f"/hub/lessons/{ref}", alex).status_code == 200
