@@ -91,7 +91,10 @@ class IdeasPages:
         return page(template, shell, status=status, colours=STATUS_COLOURS, **context)
 
     def note(self, request: Request, status: int, title: str, message: str) -> HTMLResponse:
-        return self.shown(request, "ideas/note.html", status=status, title=title, message=message)
+        back = {"href": "/hub/ideas", "text": "Back to ideas"}
+        return self.shown(
+            request, "note.html", status=status, title=title, message=message, back=back
+        )
 
     def missing(self, request: Request, ref: str) -> HTMLResponse:
         """The same page for an idea that does not exist and one this person may not see."""
