@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from handlers.actions.lifecycle import RAG_LABELS, Rag
 from handlers.forms import as_raw
+from handlers.lessons.links import LESSON_PATHS
 from messages.view import (
     Block,
     Button,
@@ -33,8 +34,8 @@ from messages.view import (
 )
 
 RECORD_PAGES = {
-    "lesson.show": "/hub/lessons/{ref}",
-    "idea.show": "/hub/ideas/{ref}",
+    "lesson.show": LESSON_PATHS,
+    "idea.show": "/hub/ideas/{ref}",  # bot/hub_ideas.py (its converter takes only idea refs)
 }
 """Buttons that only show a record, drawn as links to the record's own page (which checks who
 may read it, as the chat's Open does). Every other button is pressed through /hub/press."""
